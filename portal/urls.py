@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from portal import views
+
+admin.site.site_header = "Erhvervsfremmeportalen"
+admin.site.site_title = "Erhvervsfremmeportalen"
+admin.site.index_title = "Arbejdsplads"
+
+api_patterns: list[URLPattern | URLResolver] = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include("offers.api_urls")),
+    path("", include("crm.api_urls")),
+    path("", include("routing.api_urls")),
+    path("", include("evaluation.api_urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("om/", views.about, name="about"),
+    path("privatliv/", views.privacy, name="privacy"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+    ),
+    path("", include("offers.urls")),
+    path("", include("crm.urls")),
+    path("", include("routing.urls")),
+    path("", include("evaluation.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", include((api_patterns, "api"))),
+]
+
+handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from importlib import import_module
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+
+from accounts.models import User
+from accounts.roles import sync_roles
+from offers.models import Organisation
+
+
+@pytest.fixture(autouse=True)
+def _settings_for_tests(settings, tmp_path):
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.RATELIMIT_ENABLE = False
+    settings.AXES_ENABLED = False
+
+
+def load_reference_data() -> None:
+    """Put back what the data migration loads (a transactional test's flush removes it)."""
+    import_module("offers.migrations.0002_reference_data").load(apps, None)
+    sync_roles()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # With --reuse-db the database may come from a run whose last test flushed it.
+    with django_db_blocker.unblock():
+        load_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    if (marker and marker.kwargs.get("transaction")) or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        load_reference_data()
+
+
+@pytest.fixture
+def roles(db):
+    sync_roles()
+    return {group.name: group for group in Group.objects.all()}
+
+
+@pytest.fixture
+def make_user(db, roles):
+    def make(
+        username: str, *, organisation: str | None = None, role: str | None = None, **extra
+    ) -> User:
+        user = User.objects.create_user(
+            username=username,
+            password="a-long-test-password",
+            organisation=Organisation.objects.get(slug=organisation) if organisation else None,
+            is_staff=True,
+            **extra,
+        )
+        if role:
+            user.groups.add(roles[role])
+        return user
+
+    return make

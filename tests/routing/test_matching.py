@@ -1,0 +1,411 @@
+"""Matching a company's needs to offers, on plain data (no database)."""
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from routing.matching import (
+    CompanyProfile,
+    Match,
+    OfferCandidate,
+    Rule,
+    eligibility_failures,
+    is_eligible,
+    match,
+    score,
+    size_class,
+    text_relevance,
+)
+
+VEJLE = 630
+KOLDING = 621
+AARHUS = 751
+SYDDANMARK = 1083
+MIDTJYLLAND = 1082
+
+LABELS = {"export": "eksport", "digitalisation": "digitalisering", "capital": "kapital"}
+
+
+def company(**changes: Any) -> CompanyProfile:
+    base = CompanyProfile(
+        municipality_code=VEJLE,
+        region_code=SYDDANMARK,
+        phase="growth",
+        employees=25,
+        industry="C",
+        themes=("export",),
+        needs_text="Vi vil eksportere til Tyskland",
+        municipality_name="Vejle Kommune",
+        region_name="Region Syddanmark",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def offer(external_id: str = "offer-1", **changes: Any) -> OfferCandidate:
+    base = OfferCandidate(
+        external_id=external_id,
+        title=f"Tilbud {external_id}",
+        themes=("export",),
+        phases=("idea", "startup", "growth", "established"),
+        company_sizes=("micro", "small", "medium", "large"),
+        industries=(),
+        nationwide=True,
+        region_codes=(),
+        municipality_codes=(),
+        is_open=True,
+        text_rank=0.0,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def ids(matches: list[Match]) -> list[str]:
+    return [m.external_id for m in matches]
+
+
+# --- Geography --------------------------------------------------------------------------------
+
+
+def test_it_includes_a_nationwide_offer() -> None:
+    assert is_eligible(company(), offer(nationwide=True))
+
+
+def test_it_excludes_an_offer_for_another_municipality() -> None:
+    local = offer(nationwide=False, municipality_codes=(KOLDING,))
+
+    assert eligibility_failures(company(), local) == (Rule.GEOGRAPHY,)
+    assert match(company(), [local]) == []
+
+
+def test_it_includes_an_offer_for_the_company_municipality() -> None:
+    assert is_eligible(company(), offer(nationwide=False, municipality_codes=(KOLDING, VEJLE)))
+
+
+def test_it_includes_a_regional_offer_for_the_company_region() -> None:
+    regional = offer(nationwide=False, region_codes=(SYDDANMARK,))
+
+    assert is_eligible(company(), regional)
+
+
+def test_it_excludes_a_regional_offer_for_another_region() -> None:
+    regional = offer(nationwide=False, region_codes=(MIDTJYLLAND,))
+
+    assert not is_eligible(company(), regional)
+
+
+def test_it_gives_a_company_without_municipality_only_nationwide_offers() -> None:
+    no_place = company(municipality_code=None, municipality_name=None)
+    offers = [
+        offer("national", nationwide=True),
+        offer("regional", nationwide=False, region_codes=(SYDDANMARK,)),
+        offer("local", nationwide=False, municipality_codes=(VEJLE,)),
+    ]
+
+    assert ids(match(no_place, offers)) == ["national"]
+
+
+# --- Phase, size, industry, open ----------------------------------------------------------------
+
+
+def test_it_excludes_an_offer_for_another_phase() -> None:
+    assert eligibility_failures(company(phase="idea"), offer(phases=("growth",))) == (Rule.PHASE,)
+
+
+def test_it_includes_an_offer_for_the_company_phase() -> None:
+    assert is_eligible(company(phase="growth"), offer(phases=("growth", "established")))
+
+
+def test_it_passes_the_phase_rule_when_the_company_gave_no_phase() -> None:
+    assert is_eligible(company(phase=None), offer(phases=("idea",)))
+
+
+def test_it_treats_an_offer_without_phases_or_sizes_as_open_to_all() -> None:
+    assert is_eligible(company(phase="idea", employees=500), offer(phases=(), company_sizes=()))
+
+
+@pytest.mark.parametrize(
+    ("employees", "expected"),
+    [
+        (0, "micro"),
+        (9, "micro"),
+        (10, "small"),
+        (49, "small"),
+        (50, "medium"),
+        (249, "medium"),
+        (250, "large"),
+        (None, None),
+    ],
+)
+def test_it_classifies_company_size_at_the_boundaries(
+    employees: int | None, expected: str | None
+) -> None:
+    assert size_class(employees) == expected
+
+
+def test_it_rejects_a_negative_head_count() -> None:
+    with pytest.raises(ValueError, match="employees"):
+        size_class(-1)
+
+
+@pytest.mark.parametrize(
+    ("employees", "eligible"),
+    [(9, False), (10, True), (49, True), (50, False)],
+)
+def test_it_applies_the_size_rule_at_the_boundaries(employees: int, eligible: bool) -> None:
+    small_only = offer(company_sizes=("small",))
+
+    assert is_eligible(company(employees=employees), small_only) is eligible
+
+
+def test_it_passes_the_size_rule_when_employees_are_unknown() -> None:
+    assert is_eligible(company(employees=None), offer(company_sizes=("large",)))
+
+
+def test_it_excludes_an_offer_for_other_industries() -> None:
+    only_agriculture = offer(industries=("A",))
+
+    assert eligibility_failures(company(industry="C"), only_agriculture) == (Rule.INDUSTRY,)
+
+
+def test_it_includes_an_offer_targeted_at_the_company_industry() -> None:
+    assert is_eligible(company(industry="C"), offer(industries=("A", "C")))
+
+
+def test_it_gives_a_company_of_unknown_industry_only_offers_open_to_all_industries() -> None:
+    unknown = company(industry=None)
+
+    assert is_eligible(unknown, offer(industries=()))
+    assert not is_eligible(unknown, offer(industries=("C",)))
+
+
+def test_it_excludes_a_closed_offer() -> None:
+    closed = offer(is_open=False)
+
+    assert eligibility_failures(company(), closed) == (Rule.CLOSED,)
+    assert match(company(), [closed]) == []
+
+
+def test_it_lists_every_failed_rule_in_a_fixed_order() -> None:
+    hopeless = offer(
+        is_open=False,
+        nationwide=False,
+        municipality_codes=(AARHUS,),
+        phases=("idea",),
+        company_sizes=("large",),
+        industries=("A",),
+    )
+
+    assert eligibility_failures(company(), hopeless) == (
+        Rule.CLOSED,
+        Rule.GEOGRAPHY,
+        Rule.PHASE,
+        Rule.SIZE,
+        Rule.INDUSTRY,
+    )
+
+
+# --- Scoring ----------------------------------------------------------------------------------
+
+
+def test_it_ranks_an_offer_covering_the_chosen_theme_above_one_that_does_not() -> None:
+    needs = company(themes=("export", "digitalisation"))
+    offers = [
+        offer("a-capital", themes=("capital",), text_rank=0.1),
+        offer("b-export", themes=("export",), text_rank=0.1),
+    ]
+
+    assert ids(match(needs, offers)) == ["b-export", "a-capital"]
+
+
+def test_it_ranks_an_offer_covering_more_chosen_themes_higher() -> None:
+    needs = company(themes=("export", "digitalisation"))
+    offers = [
+        offer("a-one", themes=("export",)),
+        offer("b-both", themes=("export", "digitalisation", "capital")),
+    ]
+
+    result = match(needs, offers)
+
+    assert ids(result) == ["b-both", "a-one"]
+    assert [m.score for m in result] == [60.0, 30.0]
+
+
+def test_it_lets_the_text_rank_raise_the_score() -> None:
+    offers = [
+        offer("a-no-text", text_rank=0.0),
+        offer("b-text", text_rank=0.3),
+    ]
+
+    result = match(company(), offers)
+
+    assert ids(result) == ["b-text", "a-no-text"]
+    assert [m.score for m in result] == [82.5, 60.0]
+
+
+def test_it_saturates_text_relevance() -> None:
+    assert text_relevance(0.0) == 0.0
+    assert text_relevance(0.1) == pytest.approx(0.5)
+    assert text_relevance(-1.0) == 0.0
+    assert text_relevance(float("nan")) == 0.0
+    assert 0.9 < text_relevance(1.0) < text_relevance(10.0) < 1.0
+
+
+def test_it_shows_an_offer_that_only_matches_the_needs_text() -> None:
+    result = match(company(themes=()), [offer(themes=("capital",), text_rank=0.1)])
+
+    assert [(m.score, m.reasons[0]) for m in result] == [
+        (15.0, "Matcher det, du skriver om dit behov"),
+    ]
+
+
+def test_it_drops_an_offer_matching_neither_a_theme_nor_the_needs_text() -> None:
+    # Own municipality and industry give bonuses, but bonuses alone are not relevance.
+    unrelated = offer(
+        themes=("capital",),
+        nationwide=False,
+        municipality_codes=(VEJLE,),
+        industries=("C",),
+        text_rank=0.01,
+    )
+
+    assert is_eligible(company(), unrelated)
+    assert match(company(), [unrelated]) == []
+
+
+def test_it_gives_bonuses_to_offers_aimed_at_the_company_place_and_industry() -> None:
+    offers = [
+        offer("a-national"),
+        offer("b-regional", nationwide=False, region_codes=(SYDDANMARK,)),
+        offer("c-local", nationwide=False, municipality_codes=(VEJLE,)),
+        offer("d-industry", industries=("C",)),
+    ]
+
+    result = match(company(), offers)
+
+    assert [(m.external_id, m.score) for m in result] == [
+        ("c-local", 65.0),
+        ("d-industry", 65.0),
+        ("b-regional", 63.0),
+        ("a-national", 60.0),
+    ]
+
+
+def test_it_drops_matches_below_the_minimum_score() -> None:
+    offers = [offer("a-strong", text_rank=1.0), offer("b-weak", themes=(), text_rank=0.1)]
+
+    assert ids(match(company(), offers, min_score=20.0)) == ["a-strong"]
+
+
+# --- Reasons ----------------------------------------------------------------------------------
+
+
+def test_it_explains_a_match_in_plain_danish() -> None:
+    needs = company(themes=("export", "digitalisation", "capital"), phase="growth", employees=25)
+    local = offer(
+        themes=("capital", "digitalisation", "export"),
+        phases=("growth",),
+        company_sizes=("small", "medium"),
+        industries=("C", "J"),
+        nationwide=False,
+        municipality_codes=(VEJLE,),
+        text_rank=0.3,
+    )
+
+    assert score(needs, local, theme_labels=LABELS) == (
+        92.5,
+        (
+            "Matcher dit behov: eksport, digitalisering og kapital",
+            "Matcher det, du skriver om dit behov",
+            "For virksomheder med 10–49 ansatte",
+            "For virksomheder i vækst",
+            "Tilbydes i Vejle Kommune",
+            "Målrettet din branche",
+        ),
+    )
+
+
+def test_it_names_the_region_and_the_company_own_size_and_phase() -> None:
+    needs = company(themes=("export", "digitalisation"), phase="idea", employees=3)
+    regional = offer(
+        themes=("digitalisation",),
+        nationwide=False,
+        region_codes=(SYDDANMARK,),
+    )
+
+    assert score(needs, regional, theme_labels=LABELS)[1] == (
+        "Matcher dit behov: digitalisering",
+        "For virksomheder med under 10 ansatte",
+        "For virksomheder i idéfasen",
+        "Tilbydes i Region Syddanmark",
+    )
+
+
+@pytest.mark.parametrize(
+    ("employees", "phase", "size_reason", "phase_reason"),
+    [
+        (
+            50,
+            "startup",
+            "For virksomheder med 50–249 ansatte",
+            "For virksomheder i opstartsfasen",
+        ),
+        (
+            250,
+            "established",
+            "For virksomheder med 250 eller flere ansatte",
+            "For etablerede virksomheder",
+        ),
+    ],
+)
+def test_it_says_the_company_size_and_phase(
+    employees: int, phase: str, size_reason: str, phase_reason: str
+) -> None:
+    _, reasons = score(company(employees=employees, phase=phase), offer())
+
+    assert reasons[1:3] == (size_reason, phase_reason)
+
+
+def test_it_says_a_nationwide_offer_is_offered_in_the_whole_country() -> None:
+    _, reasons = score(company(employees=None, phase=None), offer(), theme_labels=LABELS)
+
+    assert reasons == ("Matcher dit behov: eksport", "Tilbydes i hele landet")
+
+
+def test_it_falls_back_to_the_slug_and_to_your_municipality_without_names() -> None:
+    unnamed = company(themes=("green",), municipality_name=None, employees=None, phase=None)
+    local = offer(themes=("green",), nationwide=False, municipality_codes=(VEJLE,))
+
+    assert score(unnamed, local)[1] == ("Matcher dit behov: green", "Tilbydes i din kommune")
+
+
+# --- Ordering, limit, determinism ---------------------------------------------------------------
+
+
+def test_it_orders_equal_scores_by_external_id() -> None:
+    offers = [offer("c"), offer("a"), offer("b")]
+
+    result = match(company(), offers)
+
+    assert {m.score for m in result} == {60.0}
+    assert ids(result) == ["a", "b", "c"]
+
+
+def test_it_returns_at_most_the_limit() -> None:
+    offers = [offer(f"offer-{n:02d}", text_rank=n / 100) for n in range(15)]
+
+    assert ids(match(company(), offers)) == [f"offer-{n:02d}" for n in range(14, 4, -1)]
+    assert ids(match(company(), offers, limit=3)) == ["offer-14", "offer-13", "offer-12"]
+    assert match(company(), offers, limit=0) == []
+
+
+def test_it_gives_the_identical_list_for_the_same_request_twice() -> None:
+    offers = [
+        offer(f"offer-{n}", themes=("export",) if n % 2 else ("capital",), text_rank=(n % 3) / 10)
+        for n in range(20)
+    ]
+
+    first = match(company(), offers, theme_labels=LABELS)
+    second = match(company(), reversed(offers), theme_labels=LABELS)
+
+    assert first
+    assert first == second
