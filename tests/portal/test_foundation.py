@@ -127,7 +127,9 @@ def _production_env() -> dict[str, str]:
         DATABASE_URL=os.environ.get("DATABASE_URL") or portal_settings.DATABASE_URL,
         REDIS_URL=os.environ.get("REDIS_URL") or portal_settings.REDIS_URL,
     )
-    env.pop("PORTAL_TESTING", None)
+    # Test-only switches (the browser tests allow sync DB access from Playwright's loop).
+    for name in ("PORTAL_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
     return env
 
 
