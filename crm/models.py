@@ -1,0 +1,575 @@
+"""The shared CRM: one record per company, one history per case, across every operator."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower, Upper
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from stdnum.dk import cvr as cvr_number
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
+from crm.querysets import CaseQuerySet, CompanyQuerySet, ContactQuerySet
+from offers.models import CompanySize, Industry
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+
+def normalise_cvr(value: str) -> str:
+    """The eight digits of a CVR number as typed ("DK 1234 5678" → "12345678")."""
+    return cvr_number.compact(value)
+
+
+def validate_cvr(value: str) -> None:
+    try:
+        cvr_number.validate(value)
+    except StdnumValidationError:
+        raise ValidationError(
+            _("%(value)s er ikke et gyldigt CVR-nummer (8 cifre med korrekt kontrolciffer)."),
+            code="invalid_cvr",
+            params={"value": value},
+        ) from None
+
+
+class IndustryClassification(models.TextChoices):
+    # The CVR register has used DB25 (NACE rev. 2.1) since 2025; section letters after J differ
+    # from DB07, so a letter means nothing without knowing which list it comes from.
+    DB07 = "DB07", _("DB07 (Dansk Branchekode 2007)")
+    DB25 = "DB25", _("DB25 (Dansk Branchekode 2025)")
+
+
+class Company(models.Model):
+    """A company, or a person who has not started one yet (then without CVR)."""
+
+    cvr = models.CharField(
+        _("CVR-nummer"),
+        max_length=8,
+        null=True,
+        blank=True,
+        validators=[validate_cvr],
+        help_text=_("Tomt, hvis virksomheden endnu ikke er startet."),
+    )
+    p_number = models.CharField(_("P-nummer"), max_length=10, blank=True)
+    name = models.CharField(_("navn"), max_length=200)
+    municipality = models.ForeignKey(
+        "offers.Municipality",
+        verbose_name=_("kommune"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="companies",
+    )
+    industry = models.CharField(
+        _("branche (hovedafsnit)"), max_length=1, choices=Industry.choices, blank=True
+    )
+    industry_classification = models.CharField(
+        _("brancheklassifikation"),
+        max_length=4,
+        choices=IndustryClassification.choices,
+        default=IndustryClassification.DB07,
+    )
+    size_class = models.CharField(
+        _("størrelse"), max_length=10, choices=CompanySize.choices, blank=True
+    )
+    employees = models.PositiveIntegerField(_("ansatte"), null=True, blank=True)
+    created_at = models.DateTimeField(_("oprettet"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("ændret"), auto_now=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("virksomhed")
+        verbose_name_plural = _("virksomheder")
+        ordering = ["name"]
+        constraints = [
+            # Also the index for every CVR lookup (find-or-create, admin search by CVR).
+            models.UniqueConstraint(
+                fields=["cvr"],
+                condition=Q(cvr__isnull=False),
+                name="crm_company_unique_cvr",
+                violation_error_message=_(
+                    "Der findes allerede en virksomhed med dette CVR-nummer."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(cvr__isnull=True) | Q(cvr__regex=r"^[1-9][0-9]{7}$"),
+                name="crm_company_cvr_is_eight_digits",
+                violation_error_message=_("Et CVR-nummer er 8 cifre."),
+            ),
+        ]
+        indexes = [
+            # Admin case search by company name: UPPER(name) LIKE UPPER('%term%') (icontains).
+            GinIndex(
+                OpClass(Upper("name"), name="gin_trgm_ops"),
+                name="crm_company_name_trgm",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (CVR {self.cvr})" if self.cvr else self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.cvr:
+            self.cvr = normalise_cvr(self.cvr)
+            validate_cvr(self.cvr)
+        else:
+            self.cvr = None
+        if self.employees is not None:
+            size = CompanySize.for_employees(self.employees)
+            self.size_class = size.value if size else ""
+
+
+class Contact(models.Model):
+    """A person at a company. Personal data: exported and erased on request, anonymised later."""
+
+    company = models.ForeignKey(
+        Company, verbose_name=_("virksomhed"), on_delete=models.PROTECT, related_name="contacts"
+    )
+    name = models.CharField(_("navn"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("telefon"), max_length=30, blank=True)
+    role = models.CharField(_("rolle i virksomheden"), max_length=100, blank=True)
+    consent_at = models.DateTimeField(_("samtykke givet"), null=True, blank=True)
+    consent_version = models.CharField(_("version af samtykketeksten"), max_length=50, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymiseret"), null=True, blank=True)
+    created_at = models.DateTimeField(_("oprettet"), default=timezone.now, editable=False)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("kontaktperson")
+        verbose_name_plural = _("kontaktpersoner")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "company",
+                Lower("email"),
+                condition=~Q(email=""),
+                name="crm_contact_unique_email_per_company",
+                violation_error_message=_(
+                    "Virksomheden har allerede en kontaktperson med denne e-mail."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(anonymised_at__isnull=True) | Q(email="", phone=""),
+                name="crm_contact_anonymised_has_no_details",
+            ),
+        ]
+        indexes = [
+            # privacy_export / privacy_erase: WHERE LOWER(email) = LOWER(%s), across companies.
+            models.Index(Lower("email"), name="crm_contact_email_lower"),
+            # Admin case search by contact name: UPPER(name) LIKE UPPER('%term%').
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="crm_contact_name_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", _("Ny")
+        ASSIGNED = "assigned", _("Tildelt")
+        IN_PROGRESS = "in_progress", _("I gang")
+        REFERRED = "referred", _("Henvist")
+        CLOSED = "closed", _("Lukket")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Portalen")
+        PHONE = "phone", _("Telefon")
+        EMAIL = "email", _("E-mail")
+        MUNICIPAL_REFERRAL = "municipal_referral", _("Henvist fra kommune")
+
+    class Outcome(models.TextChoices):
+        GUIDED = "guided", _("Vejledt")
+        REFERRED = "referred", _("Henvist til tilbud eller operatør")
+        NOT_RELEVANT = "not_relevant", _("Ikke relevant for erhvervsfremme")
+        NO_RESPONSE = "no_response", _("Virksomheden svarede ikke")
+        WITHDRAWN = "withdrawn", _("Virksomheden trak henvendelsen tilbage")
+
+    OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REFERRED)
+
+    reference = models.CharField(_("sagsnummer"), max_length=20, editable=False)
+    company = models.ForeignKey(
+        Company, verbose_name=_("virksomhed"), on_delete=models.PROTECT, related_name="cases"
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("kontaktperson"), on_delete=models.PROTECT, related_name="cases"
+    )
+    hub = models.ForeignKey(
+        "offers.Organisation",
+        verbose_name=_("Væksthus"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        limit_choices_to={"kind": "business_hub"},
+    )
+    adviser = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rådgiver"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
+    needs = models.TextField(_("behov"))
+    themes = models.ManyToManyField(
+        "offers.Theme", verbose_name=_("temaer"), related_name="cases", blank=True
+    )
+    offers = models.ManyToManyField(
+        "offers.Offer",
+        verbose_name=_("matchede tilbud"),
+        through="CaseOffer",
+        related_name="matched_cases",
+        blank=True,
+    )
+    source = models.CharField(_("kilde"), max_length=20, choices=Source.choices)
+    first_response_due = models.DateField(_("frist for første svar"))
+    first_responded_at = models.DateTimeField(_("første svar"), null=True, blank=True)
+    outcome = models.CharField(_("udfald"), max_length=20, choices=Outcome.choices, blank=True)
+    outcome_text = models.TextField(_("udfald, uddybning"), blank=True)
+    closed_at = models.DateTimeField(_("lukket"), null=True, blank=True)
+    created_at = models.DateTimeField(_("oprettet"), default=timezone.now, editable=False)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sag")
+        verbose_name_plural = _("sager")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["reference"], name="crm_case_unique_reference"),
+            models.CheckConstraint(
+                condition=Q(reference__regex=r"^EF-[0-9]{4}-[0-9]{6,}$"),
+                name="crm_case_reference_format",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | (Q(closed_at__isnull=False) & ~Q(outcome="")),
+                name="crm_case_closed_has_outcome",
+                violation_error_message=_("En lukket sag skal have et udfald."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["assigned", "in_progress"]) | Q(adviser__isnull=False),
+                name="crm_case_assigned_has_adviser",
+                violation_error_message=_("En tildelt sag skal have en rådgiver."),
+            ),
+        ]
+        indexes = [
+            # The adviser's default list: WHERE hub_id = %s AND status <> 'closed'
+            # ORDER BY first_responded_at NULLS FIRST (overdue first), first_response_due, id.
+            models.Index(
+                "hub",
+                models.OrderBy(models.F("first_responded_at"), nulls_first=True),
+                "first_response_due",
+                "id",
+                condition=~Q(status="closed"),
+                name="crm_case_hub_open_queue",
+            ),
+            # Filtered lists (status filter, closed cases, the hub's overdue digest).
+            models.Index(
+                fields=["hub", "status", "first_response_due"], name="crm_case_hub_status"
+            ),
+            # The company page (every case across hubs) and adviser visibility of shared history.
+            models.Index(fields=["company", "hub"], name="crm_case_company_hub"),
+            # The retention job: closed cases by closing time.
+            models.Index(
+                fields=["closed_at"], condition=Q(status="closed"), name="crm_case_closed_at"
+            ),
+            # The "assigned to me" filter.
+            models.Index(fields=["adviser", "status"], name="crm_case_adviser_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+    def is_overdue_on(self, day: object) -> bool:
+        return (
+            self.is_open and self.first_responded_at is None and self.first_response_due < day  # type: ignore[operator]
+        )
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_overdue_on(timezone.localdate())
+
+    def public_timeline(self) -> QuerySet[TimelineEntry]:
+        """What the company may see on its private status page: never internal notes."""
+        return self.timeline.filter(is_public=True).order_by("at", "id")
+
+
+class CaseOffer(models.Model):
+    """An offer the matching proposed for a case, with its score and human-readable reasons."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_offers")
+    offer = models.ForeignKey("offers.Offer", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("score"), default=0)
+    reasons = models.JSONField(_("begrundelser"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("matchet tilbud")
+        verbose_name_plural = _("matchede tilbud")
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "offer"], name="crm_caseoffer_unique_offer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ~ {self.offer_id} ({self.score:.2f})"
+
+
+class TimelineEntry(models.Model):
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Oprettet")
+        NOTE = "note", _("Notat")
+        MEETING = "meeting", _("Møde")
+        CALL = "call", _("Opkald")
+        EMAIL = "email", _("E-mail")
+        REFERRAL = "referral", _("Henvisning")
+        ASSIGNMENT = "assignment", _("Tildeling")
+        STATUS_CHANGE = "status_change", _("Statusændring")
+        TRANSFER = "transfer", _("Overdragelse")
+        CLOSED = "closed", _("Lukket")
+        PRIVACY = "privacy", _("Persondata")
+
+    # Kinds an adviser records by hand; each counts as a first response.
+    ACTIVITY_KINDS = (Kind.NOTE, Kind.MEETING, Kind.CALL, Kind.EMAIL)
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    action = models.CharField(_("handling"), max_length=60, help_text="crm.case.assigned, ...")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("udført af"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("tidspunkt"), default=timezone.now)
+    text = models.TextField(_("tekst"), blank=True)
+    payload = models.JSONField(_("data"), default=dict, blank=True)
+    is_public = models.BooleanField(
+        _("synlig for virksomheden"),
+        default=False,
+        help_text=_("Vises på virksomhedens private statusside."),
+    )
+
+    class Meta:
+        verbose_name = _("hændelse")
+        verbose_name_plural = _("hændelser")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # The case page's timeline, newest first: WHERE case_id = %s ORDER BY at DESC.
+            models.Index(
+                "case", models.F("at").desc(), models.F("id").desc(), name="crm_timeline_case_at"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action}"
+
+
+class Referral(models.Model):
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Foreslået")
+        ACCEPTED = "accepted", _("Accepteret")
+        COMPLETED = "completed", _("Gennemført")
+        DECLINED = "declined", _("Afvist")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("sag"), on_delete=models.CASCADE, related_name="referrals"
+    )
+    offer = models.ForeignKey(
+        "offers.Offer",
+        verbose_name=_("tilbud"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+    )
+    operator = models.ForeignKey(
+        "offers.Organisation",
+        verbose_name=_("operatør"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PROPOSED
+    )
+    note = models.TextField(_("bemærkning"), blank=True)
+    outcome = models.TextField(_("udfald"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("oprettet af"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("oprettet"), default=timezone.now)
+    completed_at = models.DateTimeField(_("afsluttet"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("henvisning")
+        verbose_name_plural = _("henvisninger")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(offer__isnull=False) | Q(operator__isnull=False),
+                name="crm_referral_has_offer_or_operator",
+                violation_error_message=_("En henvisning skal gå til et tilbud eller en operatør."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["completed", "declined"]) | Q(completed_at__isnull=False),
+                name="crm_referral_finished_has_time",
+            ),
+        ]
+        indexes = [
+            # completed_offer_referrals(): participations for the effect measurement.
+            models.Index(
+                fields=["offer", "completed_at"],
+                condition=Q(status="completed", offer__isnull=False),
+                name="crm_referral_completed_offer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = self.offer or self.operator
+        return f"{self.case_id} → {target}"
+
+    @property
+    def target_label(self) -> str:
+        if self.offer_id and self.operator_id:
+            return f"{self.offer} ({self.operator})"
+        return str(self.offer or self.operator)
+
+
+class Feedback(models.Model):
+    case = models.OneToOneField(
+        Case, verbose_name=_("sag"), on_delete=models.CASCADE, related_name="feedback"
+    )
+    rating = models.PositiveSmallIntegerField(_("bedømmelse (1–5)"))
+    comment = models.TextField(_("kommentar"), blank=True)
+    created_at = models.DateTimeField(_("givet"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tilbagemelding")
+        verbose_name_plural = _("tilbagemeldinger")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5),
+                name="crm_feedback_rating_1_to_5",
+                violation_error_message=_("Bedømmelsen skal være mellem 1 og 5."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.rating}"
+
+
+class Notification(models.Model):
+    """An e-mail in the transactional outbox: written with the change, sent after commit.
+
+    A row is never lost when Redis is down: the request only writes it, a Celery task sends it,
+    and the sweep job picks up whatever was never enqueued.
+    """
+
+    class Kind(models.TextChoices):
+        CASE_CREATED = "case_created", _("Ny sag til Væksthuset")
+        CASE_ASSIGNED = "case_assigned", _("Sagen er tildelt en rådgiver")
+        OVERDUE_DIGEST = "overdue_digest", _("Oversigt over sager uden første svar")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Venter")
+        SENDING = "sending", _("Sendes")
+        SENT = "sent", _("Sendt")
+        FAILED = "failed", _("Fejlet")
+
+    kind = models.CharField(_("type"), max_length=30, choices=Kind.choices)
+    case = models.ForeignKey(
+        Case,
+        verbose_name=_("sag"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    recipient = models.EmailField(_("modtager"))
+    subject = models.CharField(_("emne"), max_length=250)
+    body = models.TextField(_("tekst"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("forsøg"), default=0)
+    last_error = models.CharField(_("seneste fejl"), max_length=200, blank=True)
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("oprettet"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("påbegyndt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sendt"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("besked")
+        verbose_name_plural = _("beskeder")
+        ordering = ["-created_at"]
+        constraints = [
+            # One overdue digest per hub per day, however often the job runs.
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=Q(dedupe_key__isnull=False),
+                name="crm_notification_unique_dedupe_key",
+            ),
+        ]
+        indexes = [
+            # notifications_sweep: WHERE status IN ('pending', 'sending') ORDER BY created_at.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="crm_notification_unsent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class ErasureRecord(models.Model):
+    """Proof that personal data was erased, without keeping the address in clear."""
+
+    class Reason(models.TextChoices):
+        REQUEST = "request", _("Anmodning fra personen")
+        RETENTION = "retention", _("Opbevaringsperioden udløb")
+
+    email_hash = models.CharField(_("e-mail (saltet hash)"), max_length=64, db_index=True)
+    reason = models.CharField(_("årsag"), max_length=20, choices=Reason.choices)
+    contacts = models.PositiveIntegerField(_("kontaktpersoner"), default=0)
+    cases = models.PositiveIntegerField(_("sager"), default=0)
+    notifications = models.PositiveIntegerField(_("beskeder"), default=0)
+    erased_at = models.DateTimeField(_("slettet"), default=timezone.now)
+    erased_by = models.CharField(_("slettet af"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("sletning af persondata")
+        verbose_name_plural = _("sletninger af persondata")
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} {self.erased_at:%Y-%m-%d}"

@@ -1,0 +1,111 @@
+"""Chainable reads for the CRM, scoped by who is asking.
+
+Who sees what:
+- a superuser sees everything;
+- an adviser (group "Rådgiver") at a Væksthus changes only the cases of their own hub, and sees,
+  read-only, the other hubs' cases of the same companies (the shared history) — without contact
+  details, which ``contact_visible_to`` decides;
+- an analyst sees every case and company for statistics, never a contact;
+- anyone else, editors included, sees nothing in the CRM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def adviser_hub_id(user: User | Any) -> int | None:
+    """The hub an adviser works for, or None when the user is not a Væksthus adviser."""
+    if not user.is_authenticated or not user.is_active or user.organisation_id is None:
+        return None
+    if not user.is_adviser:
+        return None
+    organisation = user.organisation
+    if organisation is None or organisation.kind != "business_hub":
+        return None
+    return int(user.organisation_id)
+
+
+def sees_all_cases(user: User | Any) -> bool:
+    return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.is_analyst))
+
+
+class CompanyQuerySet(models.QuerySet):
+    def visible_to(self, user: User | Any) -> CompanyQuerySet:
+        if sees_all_cases(user):
+            return self
+        hub_id = adviser_hub_id(user)
+        if hub_id is None:
+            return self.none()
+        from crm.models import Case
+
+        return self.filter(Exists(Case.objects.filter(company_id=OuterRef("pk"), hub_id=hub_id)))
+
+    def editable_by(self, user: User | Any) -> CompanyQuerySet:
+        if user.is_authenticated and user.is_active and user.is_superuser:
+            return self
+        if adviser_hub_id(user) is None:
+            return self.none()
+        return self.visible_to(user)
+
+
+class ContactQuerySet(models.QuerySet):
+    def visible_to(self, user: User | Any) -> ContactQuerySet:
+        """Contacts whose details the user may read: only the adviser's own hub's contacts."""
+        if user.is_authenticated and user.is_active and user.is_superuser:
+            return self
+        hub_id = adviser_hub_id(user)
+        if hub_id is None:
+            return self.none()
+        from crm.models import Case
+
+        return self.filter(Exists(Case.objects.filter(contact_id=OuterRef("pk"), hub_id=hub_id)))
+
+    def with_email(self, email: str) -> ContactQuerySet:
+        return self.annotate(email_lower=models.functions.Lower("email")).filter(
+            email_lower=email.strip().lower()
+        )
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self) -> CaseQuerySet:
+        return self.exclude(status="closed")
+
+    def closed(self) -> CaseQuerySet:
+        return self.filter(status="closed")
+
+    def overdue_on(self, day: dt.date) -> CaseQuerySet:
+        """No first response yet and past the promised date."""
+        return self.open().filter(first_responded_at__isnull=True, first_response_due__lt=day)
+
+    def in_queue_order(self) -> CaseQuerySet:
+        """Overdue first: awaiting a first response by deadline, then the rest by deadline."""
+        return self.order_by(
+            models.F("first_responded_at").asc(nulls_first=True), "first_response_due", "id"
+        )
+
+    def visible_to(self, user: User | Any) -> CaseQuerySet:
+        if sees_all_cases(user):
+            return self
+        hub_id = adviser_hub_id(user)
+        if hub_id is None:
+            return self.none()
+        from crm.models import Case
+
+        shared_history = Case.objects.filter(hub_id=hub_id).values("company_id")
+        return self.filter(Q(hub_id=hub_id) | Q(company_id__in=shared_history))
+
+    def editable_by(self, user: User | Any) -> CaseQuerySet:
+        if user.is_authenticated and user.is_active and user.is_superuser:
+            return self
+        hub_id = adviser_hub_id(user)
+        if hub_id is None:
+            return self.none()
+        return self.filter(hub_id=hub_id)

@@ -1,0 +1,24 @@
+"""What each role may do in the CRM (see accounts/roles.py).
+
+Advisers work cases; analysts read cases and companies for statistics but never contacts (the
+admin also hides contact fields and internal texts from them); editors have no access to the CRM.
+"""
+
+PERMISSIONS = {
+    "Rådgiver": [
+        "crm.view_company",
+        "crm.change_company",
+        "crm.view_contact",
+        "crm.change_contact",
+        "crm.view_case",
+        "crm.change_case",
+        "crm.view_referral",
+        "crm.change_referral",
+        "crm.view_timelineentry",
+        "crm.add_timelineentry",
+    ],
+    "Analytiker": [
+        "crm.view_company",
+        "crm.view_case",
+    ],
+}

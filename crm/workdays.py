@@ -1,0 +1,64 @@
+"""Working days for the first-response promise: no weekends, no Danish public holidays.
+
+Pure: no ORM, no settings. The rule, as promised to companies on the status page:
+
+- A request that arrives on a working day before 16:00 (Danish time) counts from that day, so with
+  two working days a request on Monday at 10:00 is due Wednesday.
+- A request after 16:00, or on a weekend or holiday, counts from the next working day: Monday at
+  17:00 is due Thursday, Saturday is due Wednesday.
+
+Besides the official public holidays, 5 June (Grundlovsdag), 24 December and 31 December count as
+closed, because public offices, the Væksthuse included, are closed then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+CUT_OFF = dt.time(16, 0)
+_OFFICES_CLOSED = {(6, 5), (12, 24), (12, 31)}
+
+
+@cache
+def _holidays(year: int) -> frozenset[dt.date]:
+    official = holidays.country_holidays("DK", years=year)
+    closed = {dt.date(year, month, day) for month, day in _OFFICES_CLOSED}
+    return frozenset(official) | closed
+
+
+def is_working_day(day: dt.date) -> bool:
+    return day.weekday() < 5 and day not in _holidays(day.year)
+
+
+def next_working_day(day: dt.date) -> dt.date:
+    """The first working day strictly after ``day``."""
+    day += dt.timedelta(days=1)
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def first_counting_day(start: dt.datetime) -> dt.date:
+    """The working day a request arriving at ``start`` counts from (see the module rule)."""
+    if start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    local = start.astimezone(COPENHAGEN)
+    day = local.date()
+    if is_working_day(day) and local.time() < CUT_OFF:
+        return day
+    return next_working_day(day)
+
+
+def add_working_days(start: dt.datetime, days: int) -> dt.date:
+    """The date by which a request arriving at ``start`` must have had its first response."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    day = first_counting_day(start)
+    for _ in range(days):
+        day = next_working_day(day)
+    return day

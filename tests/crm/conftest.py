@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import pytest
+
+from crm import services
+from crm.models import Case
+from offers.models import Offer, Organisation, Theme
+from tests.crm.factories import CompanyFactory, ContactFactory
+
+
+@pytest.fixture
+def hub(db):
+    return Organisation.objects.get(slug="vaeksthus-midtjylland")
+
+
+@pytest.fixture
+def other_hub(db):
+    return Organisation.objects.get(slug="vaeksthus-nordjylland")
+
+
+@pytest.fixture
+def adviser(make_user):
+    return make_user(
+        "mette",
+        organisation="vaeksthus-midtjylland",
+        role="Rådgiver",
+        first_name="Mette",
+        last_name="Kristensen",
+        email="mette@vaeksthus-midt.dk",
+    )
+
+
+@pytest.fixture
+def other_adviser(make_user):
+    return make_user("ole", organisation="vaeksthus-nordjylland", role="Rådgiver")
+
+
+@pytest.fixture
+def offer(db):
+    offer = Offer.objects.create(
+        external_id="test-eksportstart",
+        title="Eksportstart for små virksomheder",
+        summary="Hjælp til de første skridt på et nyt eksportmarked.",
+        level="state",
+        owner=Organisation.objects.get(slug="eksportraadet"),
+        operator=Organisation.objects.get(slug="eksportraadet"),
+        phases=["growth"],
+        company_sizes=["small"],
+        price="free",
+        status="published",
+    )
+    offer.themes.set([Theme.objects.get(slug="export")])
+    return offer
+
+
+@pytest.fixture
+def make_case(hub):
+    def make(**overrides) -> Case:
+        company = overrides.pop("company", None) or CompanyFactory()
+        contact = overrides.pop("contact", None) or ContactFactory(company=company)
+        values = {
+            "company": company,
+            "contact": contact,
+            "hub": hub,
+            "needs": "Vi vil gerne eksportere til Tyskland.",
+            "themes": Theme.objects.filter(slug="export"),
+            "source": Case.Source.WEB,
+        }
+        values.update(overrides)
+        return services.case_create(**values)
+
+    return make
