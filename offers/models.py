@@ -358,11 +358,27 @@ class Offer(models.Model):
     created_at = models.DateTimeField(_("oprettet"), auto_now_add=True)
     updated_at = models.DateTimeField(_("ændret"), auto_now=True)
 
-    # Maintained by offers.search.offer_refresh_search, never edited by hand.
+    # Derived search data, maintained only by offers.search.refresh_search_vectors (every write
+    # path calls it after saving an offer, its themes, or a theme's or organisation's name).
     search_vector = SearchVectorField(null=True, editable=False)
     search_text = models.TextField(editable=False, blank=True, default="")
+    # Denormalised for the search facets, so counting them needs no join per offer.
+    theme_ids = ArrayField(models.BigIntegerField(), default=list, blank=True, editable=False)
+    # Regions a non-nationwide offer applies in: those listed plus those of the listed
+    # municipalities (empty for a nationwide offer, which applies everywhere).
+    reach_regions = ArrayField(
+        models.PositiveSmallIntegerField(), default=list, blank=True, editable=False
+    )
 
-    history = HistoricalRecords(excluded_fields=["search_vector", "search_text", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=[
+            "search_vector",
+            "search_text",
+            "theme_ids",
+            "reach_regions",
+            "updated_at",
+        ]
+    )
     objects = OfferQuerySet.as_manager()
 
     class Meta:
@@ -408,12 +424,6 @@ class Offer(models.Model):
         indexes = [
             # Full-text search on /tilbud/ and the API: WHERE search_vector @@ query.
             GinIndex(fields=["search_vector"], name="offers_offer_search_gin"),
-            # Typo-tolerant title matching and spelling suggestions (pg_trgm similarity).
-            GinIndex(
-                fields=["search_text"],
-                name="offers_offer_search_text_trgm",
-                opclasses=["gin_trgm_ops"],
-            ),
             # Geography filters and routing eligibility: regions/municipalities && ARRAY[...].
             GinIndex(fields=["regions"], name="offers_offer_regions_gin"),
             GinIndex(fields=["municipalities"], name="offers_offer_municip_gin"),
@@ -451,6 +461,36 @@ class Offer(models.Model):
     @property
     def is_stale(self) -> bool:
         return self.is_stale_on(timezone.localdate())
+
+
+class OfferSearchTerm(models.Model):
+    """A word seen in the published catalogue, for typo correction and "Mente du …?".
+
+    Rebuilt by offers.search.refresh_search_vectors; never edited by hand.
+    """
+
+    word = models.CharField(_("ord"), max_length=100)
+    # The word's stem in the danish configuration: a query word whose stem is here is known.
+    lexeme = models.CharField(_("stamme"), max_length=100)
+    documents = models.PositiveIntegerField(_("antal tilbud"), default=1)
+
+    class Meta:
+        verbose_name = _("søgeord")
+        verbose_name_plural = _("søgeord")
+        constraints = [
+            models.UniqueConstraint(fields=["word"], name="offers_offersearchterm_unique_word"),
+        ]
+        indexes = [
+            # Spelling correction: WHERE word % 'digitalsering' ORDER BY similarity(...).
+            GinIndex(
+                fields=["word"], name="offers_searchterm_word_trgm", opclasses=["gin_trgm_ops"]
+            ),
+            # Is a query word known? WHERE lexeme = ANY(stems of the query words).
+            models.Index(fields=["lexeme"], name="offers_searchterm_lexeme"),
+        ]
+
+    def __str__(self) -> str:
+        return self.word
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:
