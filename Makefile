@@ -34,9 +34,14 @@ typecheck: $(VENV)/.installed
 migrations-check: $(VENV)/.installed
 	DEBUG=true $(PY) -m portal.dev manage makemigrations --check --dry-run
 
+# English catalogue for the whole project (Danish is the source language) in locale/. Needs no
+# database or broker, so placeholder URLs keep settings from starting the embedded servers.
+MESSAGES_ENV := DATABASE_URL=$${DATABASE_URL:-postgresql://localhost/unused} \
+	REDIS_URL=$${REDIS_URL:-redis://localhost:6379/0} DEBUG=$${DEBUG:-true}
 messages: $(VENV)/.installed
-	cd portal && ../$(PY) ../manage.py makemessages -l en --no-obsolete
-	$(PY) manage.py compilemessages
+	$(MESSAGES_ENV) $(PY) manage.py makemessages -l en --no-obsolete --add-location=file \
+		--ignore=var --ignore=tests --ignore=benchmarks --ignore=static --ignore='*.egg-info'
+	$(MESSAGES_ENV) $(PY) manage.py compilemessages -l en --ignore=.venv --ignore=var
 
 stop: $(VENV)/.installed
 	$(PY) -m portal.dev stop

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -18,19 +19,29 @@ def home(request: HttpRequest) -> HttpResponse:
     """The front page puts the search first."""
     context: dict[str, Any] = {
         "themes": Theme.objects.all(),
-        "offer_count": Offer.objects.published().count(),
+        # The same offers the search shows by default: published and open today.
+        "offer_count": Offer.objects.published().open_on(timezone.localdate()).count(),
+        "first_response_days": settings.FIRST_RESPONSE_WORKING_DAYS,
     }
     return render(request, "portal/home.html", context)
 
 
 @require_GET
 def about(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/about.html")
+    return render(
+        request,
+        "portal/about.html",
+        {"first_response_days": settings.FIRST_RESPONSE_WORKING_DAYS},
+    )
 
 
 @require_GET
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/privacy.html")
+    return render(
+        request,
+        "portal/privacy.html",
+        {"retention_months": settings.CONTACT_RETENTION_MONTHS},
+    )
 
 
 def _database_ok() -> bool:
@@ -86,3 +97,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
     template = loader.get_template("500.html")
     return HttpResponse(template.render(), status=500)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """The maintenance page (503), standalone like the 500 page so it renders while the database
+    or the rest of the application is down."""
+    from django.template import loader
+
+    response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = "300"
+    return response
