@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group, Permission
 from accounts.models import User
 
 ROLES = (User.Role.ADVISER, User.Role.EDITOR, User.Role.ANALYST)
-APPS_WITH_ROLES = ("offers", "crm", "routing", "evaluation", "portal")
+APPS_WITH_ROLES = ("offers", "crm", "routing", "evaluation", "governance", "portal")
 
 
 def role_permissions() -> dict[str, set[str]]:

@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "crm",
     "routing",
     "evaluation",
+    "governance",
     "portal",
 ]
 
@@ -153,6 +154,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "governance.middleware.PageViewMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

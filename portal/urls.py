@@ -16,6 +16,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("crm.api_urls")),
     path("", include("routing.api_urls")),
     path("", include("evaluation.api_urls")),
+    path("", include("governance.api_urls")),
 ]
 
 urlpatterns = [
@@ -31,6 +32,7 @@ urlpatterns = [
     path("", include("crm.urls")),
     path("", include("routing.urls")),
     path("", include("evaluation.urls")),
+    path("", include("governance.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from governance.models import COMMENT_MAX_LENGTH, PageFeedback
+
+# The longest period an analyst page summarises at once.
+MAX_PERIOD_DAYS = 3 * 366
+DEFAULT_PERIOD_DAYS = 30
+
+
+class PageFeedbackForm(forms.Form):
+    path = forms.CharField(widget=forms.HiddenInput, max_length=2000)
+    answer = forms.ChoiceField(
+        label=_("Fandt du det, du ledte efter?"),
+        choices=PageFeedback.Answer.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Vælg ja eller nej.")},
+    )
+    comment = forms.CharField(
+        label=_("Fortæl os gerne mere"),
+        help_text=_(
+            "Skriv ikke navne, e-mailadresser eller telefonnumre. Vi kan ikke svare på kommentarer."
+        ),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "max_length": _(
+                "Kommentaren må højst være %(limit_value)d tegn (den er %(show_value)d)."
+            ),
+        },
+    )
+    # A field people never see (it is hidden) but form-filling robots do; filled in means spam.
+    website = forms.CharField(label=_("Lad dette felt være tomt"), required=False)
+
+    def is_spam(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class PeriodForm(forms.Form):
+    """The period an analyst page covers; both ends included, the last 30 days by default."""
+
+    fra = forms.DateField(
+        label=_("Fra og med"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    til = forms.DateField(
+        label=_("Til og med"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        today = timezone.localdate()
+        end: dt.date = cleaned.get("til") or today
+        start: dt.date = cleaned.get("fra") or end - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+        if start > end:
+            raise forms.ValidationError(_("Startdatoen skal ligge før eller på slutdatoen."))
+        if (end - start).days >= MAX_PERIOD_DAYS:
+            raise forms.ValidationError(_("Vælg en periode på højst tre år."))
+        cleaned["fra"], cleaned["til"] = start, end
+        return cleaned
+
+    def period(self) -> tuple[dt.date, dt.date]:
+        """The chosen period, or the default one when the form did not validate."""
+        if self.is_valid():
+            return self.cleaned_data["fra"], self.cleaned_data["til"]
+        end = timezone.localdate()
+        return end - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1), end

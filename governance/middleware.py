@@ -1,0 +1,76 @@
+"""Usage statistics without tracking: page views per page and day, counted on the server.
+
+Nothing about the visitor is read or kept — no cookie, no IP address, no user agent; only which
+public page was shown and on which day. Counting is one UPSERT after the page is rendered and never
+breaks a page (see ``governance.services._upsert_count``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import ResolverMatch
+
+from governance import services
+
+# Pages that are not public, or not pages.
+EXCLUDED_PREFIXES = (
+    "/admin/",
+    "/api/",
+    "/static/",
+    "/media/",
+    "/healthz",
+    "/analyse/",
+    "/i18n/",
+    "/feedback/",
+    "/robots.txt",
+)
+
+# URL parameters that name public things (an offer, a region) and may appear in a counted path.
+# Any other parameter — a private status token, a signed link — is replaced by its name, so no
+# secret and no unbounded set of paths ever reaches the statistics.
+PUBLIC_URL_PARAMETERS = frozenset({"external_id", "region_slug", "slug"})
+
+_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def counted_path(request: HttpRequest, match: ResolverMatch | None) -> str | None:
+    """The path a view of this page is counted under, or None when it is not counted."""
+    path = request.path
+    if path.startswith(EXCLUDED_PREFIXES):
+        return None
+    if match is None or match.namespace == "admin":
+        return None
+    parameters = set(match.kwargs) | ({"*"} if match.args else set())
+    if parameters <= PUBLIC_URL_PARAMETERS:
+        return path
+    return "/" + _CONVERTER.sub(r"<\1>", str(match.route))
+
+
+def is_countable_response(request: HttpRequest, response: HttpResponseBase) -> bool:
+    if request.method != "GET" or response.status_code != 200:
+        return False
+    if request.headers.get("Sec-Purpose", "").startswith("prefetch"):
+        return False
+    if "tilbagemelding" in request.GET:
+        # The same page shown again after feedback was sent: not a new visit.
+        return False
+    return str(response.get("Content-Type", "")).startswith("text/html")
+
+
+class PageViewMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if is_countable_response(request, response):
+            path = counted_path(request, getattr(request, "resolver_match", None))
+            if path is not None:
+                services.page_view_record(path=path)
+        result_count = getattr(request, "search_result_count", None)
+        if isinstance(result_count, int) and request.method == "GET":
+            services.search_record(request.GET.get("q", ""), result_count)
+        return response

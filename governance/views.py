@@ -1,0 +1,223 @@
+"""Public governance pages and the analyst pages under /analyse/."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from governance import services
+from governance.access import analyst_required
+from governance.forms import PageFeedbackForm, PeriodForm
+from governance.models import PageFeedback, PageView, ZeroResultSearch
+
+FEEDBACK_RATE = "10/h"
+THANKS_PARAMETER = "tilbagemelding"
+# How many rows the analyst pages show; the CSV export always has everything.
+TABLE_LIMIT = 200
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+def _back_to(request: HttpRequest, target: str) -> str:
+    """The page the feedback came from, with the thank-you marker; the front page if unsafe."""
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    parts = urlsplit(target)
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key != THANKS_PARAMETER
+    ]
+    query.append((THANKS_PARAMETER, "tak"))
+    return urlunsplit(("", "", parts.path, urlencode(query), "feedback"))
+
+
+@require_POST
+def feedback(request: HttpRequest) -> HttpResponse:
+    """Anonymous "Fandt du det, du ledte efter?" from any public page, with or without script."""
+    limited = is_ratelimited(
+        request,
+        group="governance.feedback",
+        key="ip",
+        rate=FEEDBACK_RATE,
+        method="POST",
+        increment=True,
+    )
+    if limited:
+        if _wants_json(request):
+            message = _("Du har sendt for mange tilbagemeldinger. Prøv igen senere.")
+            return JsonResponse({"message": message}, status=429)
+        ratelimited_view = import_string(settings.RATELIMIT_VIEW)
+        return ratelimited_view(request)
+    form = PageFeedbackForm(request.POST)
+    thanks = _("Tak for din tilbagemelding. Den hjælper os med at gøre portalen bedre.")
+    if form.is_valid() and not form.is_spam():
+        try:
+            services.feedback_submit(
+                path=form.cleaned_data["path"],
+                answer=form.cleaned_data["answer"],
+                comment=form.cleaned_data["comment"],
+            )
+        except services.GovernanceError as error:
+            form.add_error(None, str(error))
+    if form.is_valid():
+        if _wants_json(request):
+            return JsonResponse({"message": thanks})
+        return HttpResponseRedirect(_back_to(request, form.cleaned_data["path"]), status=303)
+    if _wants_json(request):
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        message = " ".join(" ".join(errs) for errs in errors.values())
+        return JsonResponse({"message": message, "errors": errors}, status=400)
+    return render(
+        request,
+        "governance/feedback_form.html",
+        {"form": form, "back": _back_to(request, request.POST.get("path", "/"))},
+        status=400,
+    )
+
+
+def _period(request: HttpRequest) -> tuple[PeriodForm, dt.date, dt.date]:
+    form = PeriodForm(request.GET or None)
+    start, end = form.period()
+    return form, start, end
+
+
+@require_GET
+@analyst_required()
+def feedback_report(request: HttpRequest) -> HttpResponse:
+    form, start, end = _period(request)
+    in_period = PageFeedback.objects.filter(day__range=(start, end))
+    per_page = (
+        in_period.values("path")
+        .annotate(
+            yes=Count("id", filter=Q(answer="yes")),
+            no=Count("id", filter=Q(answer="no")),
+            comments=Count("id", filter=~Q(comment="")),
+            total=Count("id"),
+        )
+        .order_by("-total", "path")[:TABLE_LIMIT]
+    )
+    pages: list[dict[str, Any]] = [
+        {**page, "yes_share": round(100 * page["yes"] / page["total"])} for page in per_page
+    ]
+    comments = in_period.exclude(comment="").order_by("-day", "-id")[:TABLE_LIMIT]
+    totals = in_period.aggregate(total=Count("id"), yes=Count("id", filter=Q(answer="yes")))
+    context = {
+        "form": form,
+        "start": start,
+        "end": end,
+        "pages": pages,
+        "comments": comments,
+        "totals": totals,
+        "limit": TABLE_LIMIT,
+        "export_query": urlencode({"fra": start.isoformat(), "til": end.isoformat()}),
+    }
+    return render(request, "governance/analyse/feedback.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    # A comment typed by anyone must not run as a formula when the file is opened in a spreadsheet.
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_rows(rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    writer = csv.writer(_Echo(), delimiter=";")
+    # A byte-order mark and semicolons: Excel with Danish settings opens the file as columns.
+    yield "\ufeff"
+    for row in rows:
+        yield writer.writerow([_cell(value) for value in row])
+
+
+@require_GET
+@analyst_required()
+def feedback_export(request: HttpRequest) -> StreamingHttpResponse:
+    _form, start, end = _period(request)
+    answers = dict(PageFeedback.Answer.choices)
+    feedback_rows = (
+        PageFeedback.objects.filter(day__range=(start, end))
+        .order_by("day", "id")
+        .values_list("day", "path", "answer", "comment")
+        .iterator(chunk_size=2000)
+    )
+    header = [_("dag"), _("side"), _("svar"), _("kommentar")]
+    rows = (
+        [day.isoformat(), path, str(answers.get(answer, answer)), comment]
+        for day, path, answer, comment in feedback_rows
+    )
+    response = StreamingHttpResponse(
+        _csv_rows(_chain(header, rows)),
+        content_type="text/csv; charset=utf-8",
+    )
+    filename = f"tilbagemeldinger-{start.isoformat()}-{end.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _chain(first: list[str], rest: Iterable[list[str]]) -> Iterator[list[str]]:
+    yield first
+    yield from rest
+
+
+@require_GET
+@analyst_required(editors=True)
+def usage_report(request: HttpRequest) -> HttpResponse:
+    form, start, end = _period(request)
+    views = PageView.objects.filter(day__range=(start, end))
+    pages = list(
+        views.values("path").annotate(total=Sum("views")).order_by("-total", "path")[:TABLE_LIMIT]
+    )
+    searches = list(
+        ZeroResultSearch.objects.filter(day__range=(start, end))
+        .values("query")
+        .annotate(total=Sum("searches"), days=Count("day"))
+        .order_by("-total", "query")[:TABLE_LIMIT]
+    )
+    totals: dict[str, Any] = {
+        "views": views.aggregate(total=Sum("views"))["total"] or 0,
+        "zero_result_searches": ZeroResultSearch.objects.filter(day__range=(start, end)).aggregate(
+            total=Sum("searches")
+        )["total"]
+        or 0,
+    }
+    context = {
+        "form": form,
+        "start": start,
+        "end": end,
+        "pages": pages,
+        "searches": searches,
+        "totals": totals,
+        "limit": TABLE_LIMIT,
+    }
+    return render(request, "governance/analyse/usage.html", context)

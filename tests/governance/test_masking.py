@@ -1,0 +1,41 @@
+import pytest
+
+from governance.masking import EMAIL_MASK, PHONE_MASK, mask_personal_data
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Ring på +45 12 34 56 78 i morgen", f"Ring på {PHONE_MASK} i morgen"),
+        ("mit nummer er 12345678.", f"mit nummer er {PHONE_MASK}."),
+        ("skriv til a.b@c.dk, tak", f"skriv til {EMAIL_MASK}, tak"),
+        ("(+45) 1234 5678", PHONE_MASK),
+        ("0045 12-34-56-78", PHONE_MASK),
+        ("+4512345678", PHONE_MASK),
+        ("svensk: +46 70 123 45 67", f"svensk: {PHONE_MASK}"),
+        ("jens.hansen+eksport@firma.co.uk", EMAIL_MASK),
+    ],
+)
+def test_it_masks_danish_phone_numbers_and_email_addresses(typed, stored):
+    assert mask_personal_data(typed) == stored
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vi har 250 ansatte og en omsætning på 10 000 000 kr.",
+        "Jeg ledte efter eksportstøtte i 2026",
+        "Tilbuddet gælder til 31-12-2026",
+        "",
+    ],
+)
+def test_it_leaves_text_without_contact_details_as_typed(text):
+    assert mask_personal_data(text) == text
+
+
+def test_it_masks_every_occurrence_in_a_longer_comment():
+    text = "Kontakt mig på 11 22 33 44 eller 55667788 eller a@b.dk eller c@d.dk"
+    masked = mask_personal_data(text)
+    assert masked.count(PHONE_MASK) == 2
+    assert masked.count(EMAIL_MASK) == 2
+    assert not any(char.isdigit() for char in masked)
