@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from crm.models import Case, Contact, Feedback, Notification, Referral, TimelineEntry
+from offers.models import Offer
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -122,3 +123,31 @@ def person_export(*, email: str) -> dict[str, Any]:
         for n in Notification.objects.filter(recipient__iexact=email.strip()).order_by("pk")
     ]
     return result
+
+
+def offers_suggested_for(case: Case, *, term: str = "", limit: int = 20) -> list[Offer]:
+    """Open offers to refer the case to: those matching its themes and the company's place first."""
+    from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+    from django.utils import timezone
+
+    offers = Offer.objects.published().open_on(timezone.localdate())
+    term = term.strip()
+    if term:
+        offers = offers.filter(Q(title__icontains=term) | Q(external_id__icontains=term))
+    theme_ids = [theme.pk for theme in case.themes.all()]
+    in_place = Q(nationwide=True)
+    municipality = case.company.municipality
+    if municipality is not None:
+        in_place |= Q(regions__contains=[municipality.region_id]) | Q(
+            municipalities__contains=[municipality.code]
+        )
+    return list(
+        offers.annotate(
+            theme_match=Exists(
+                Offer.themes.through.objects.filter(offer_id=OuterRef("pk"), theme_id__in=theme_ids)
+            ),
+            place_match=ExpressionWrapper(in_place, output_field=BooleanField()),
+        )
+        .select_related("operator")
+        .order_by("-theme_match", "-place_match", "title")[:limit]
+    )
