@@ -364,6 +364,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "portal.tasks.heartbeat",
         "schedule": crontab(minute="*/5"),
     },
+    # The e-mail outbox: sends what could not be enqueued when it was written (Redis down).
+    "crm-notifications-sweep": {
+        "task": "crm.tasks.notifications_sweep",
+        "schedule": crontab(minute="*"),
+    },
+    "crm-overdue-digest": {
+        "task": "crm.tasks.cases_overdue_digest",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "crm-contacts-retention": {
+        "task": "crm.tasks.contacts_retention",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # --- Domain settings --------------------------------------------------------------------------
