@@ -24,6 +24,8 @@ def test_it_reaches_the_skip_link_first_and_it_moves_focus_to_the_content(page, 
     skip_link = page.locator(":focus")
     expect(skip_link).to_have_text("Gå til indhold")
     expect(skip_link).to_be_visible()
+    # Focus is visible: the design system draws an outline on the focused element.
+    assert skip_link.evaluate("el => getComputedStyle(el).outlineStyle") not in ("", "none")
 
     page.keyboard.press("Enter")
     assert page.url.endswith("#main")
@@ -39,3 +41,43 @@ def test_it_passes_the_wcag_checks_on_a_small_phone(page, live_url, assert_acces
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto(live_url + "/")
     assert_accessible(page)
+
+
+def test_it_switches_to_english_and_stays_on_the_same_page(page, live_url):
+    page.goto(live_url + "/om/")
+
+    page.get_by_role("button", name="English").click()
+
+    page.wait_for_url(live_url + "/om/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.get_by_role("heading", level=1)).to_have_text("About Erhvervsfremmeportalen")
+    expect(page.get_by_role("button", name="Dansk")).to_be_visible()
+
+
+def test_it_opens_the_menu_on_a_small_phone(page, live_url, assert_accessible):
+    console_errors: list[str] = []
+    page.on(
+        "console", lambda message: message.type == "error" and console_errors.append(message.text)
+    )
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(live_url + "/")
+
+    page.get_by_role("button", name="Menu").click()
+
+    drawer = page.get_by_role("dialog", name="Menu")
+    expect(drawer).to_be_visible()
+    expect(page.get_by_role("button", name="Luk")).to_be_focused()
+    expect(drawer.get_by_role("link", name="Få vejledning")).to_be_visible()
+    assert_accessible(page)
+    # The design system's script ran under the strict CSP without a single refusal.
+    assert console_errors == []
+
+
+def test_it_passes_the_wcag_checks_on_the_content_and_error_pages(
+    page, live_url, assert_accessible
+):
+    # One test for several pages: each browser test pays for a database flush.
+    for path in ["/om/", "/privatliv/", "/findes-ikke/"]:
+        page.goto(live_url + path)
+        assert page.locator("html").get_attribute("lang") == "da"
+        assert_accessible(page)
