@@ -15,6 +15,11 @@ How an offer is judged:
 3. :func:`match` keeps eligible offers that fit at least one chosen theme or the needs text
    (bonuses alone never make an offer relevant), then sorts by score and external id.
 
+The offer a company came from (it pressed "Få vejledning" on that offer's page,
+``origin_offer_id``) is relevant by definition when eligible: it is listed first, gets
+:data:`ORIGIN_BONUS` and says so as its first reason, so the company sees at once whether the
+offer it asked about fits. An ineligible origin offer is left out like any other.
+
 Rules decided here, beyond "the offer lists the company's value":
 
 - An empty ``industries`` means open to all industries; so do empty ``phases`` and
@@ -44,6 +49,8 @@ LOCAL_BONUS = 5.0
 REGIONAL_BONUS = 3.0
 #: Bonus for an offer targeted at named industries that include the company's.
 INDUSTRY_BONUS = 5.0
+#: Bonus for the offer the company asked about; beyond the 100 of the others, capped at 100.
+ORIGIN_BONUS = 10.0
 
 #: ``ts_rank_cd`` at which text relevance is one half. Under Django's default weights a single
 #: stemmed hit in an offer's body ranks about 0.1 and a hit in its title about 1.0.
@@ -88,6 +95,7 @@ REASON_PLACE = "Tilbydes i {place}"
 REASON_OWN_MUNICIPALITY = "Tilbydes i din kommune"
 REASON_OWN_REGION = "Tilbydes i din region"
 REASON_INDUSTRY = "Målrettet din branche"
+REASON_ORIGIN = "Det tilbud, du spurgte om"
 #: The word joining the last two items of a list: "eksport og digitalisering".
 AND_WORD = "og"
 
@@ -102,7 +110,7 @@ class CompanyProfile:
     ``municipality_name`` and ``region_name`` are display names used in reasons, written as
     they should read: "Vejle Kommune", "Bornholms Regionskommune", "Region Syddanmark".
     ``needs_text`` is carried for the caller; its relevance arrives as each offer's
-    ``text_rank``.
+    ``text_rank``. ``origin_offer_id`` is the external id of the offer the company came from.
     """
 
     municipality_code: int | None
@@ -114,6 +122,7 @@ class CompanyProfile:
     needs_text: str
     municipality_name: str | None = None
     region_name: str | None = None
+    origin_offer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,8 +274,9 @@ def match(
     """Return the eligible, relevant offers for the company, best first.
 
     Relevant means the offer covers at least one chosen theme or its text relevance reaches
-    :data:`TEXT_MIN_RELEVANCE`. Matches scoring below ``min_score`` are dropped. Order: score
-    descending, then ``external_id`` ascending, so equal requests give equal lists.
+    :data:`TEXT_MIN_RELEVANCE`, or it is the company's origin offer. Matches scoring below
+    ``min_score`` are dropped. Order: the origin offer first, then score descending, then
+    ``external_id`` ascending, so equal requests give equal lists.
     """
     if limit < 0:
         msg = f"limit must be zero or more, got {limit}"
@@ -287,7 +297,8 @@ def match(
                 reasons=assessment.reasons,
             ),
         )
-    matches.sort(key=lambda m: (-m.score, m.external_id, m.title))
+    origin = company.origin_offer_id
+    matches.sort(key=lambda m: (m.external_id != origin, -m.score, m.external_id, m.title))
     return matches[:limit]
 
 
@@ -304,6 +315,10 @@ def _assess(
     theme_labels: Mapping[str, str],
 ) -> _Assessment:
     reasons: list[str] = []
+
+    is_origin = company.origin_offer_id is not None and offer.external_id == company.origin_offer_id
+    if is_origin:
+        reasons.append(REASON_ORIGIN)
 
     chosen = _unique(company.themes)
     covered = [theme for theme in chosen if theme in offer.themes]
@@ -340,11 +355,14 @@ def _assess(
         bonus += INDUSTRY_BONUS
         reasons.append(REASON_INDUSTRY)
 
+    if is_origin:
+        bonus += ORIGIN_BONUS
+
     total = THEME_WEIGHT * theme_fit + TEXT_WEIGHT * relevance + bonus
     return _Assessment(
         score=round(min(total, 100.0), 1),
         reasons=tuple(reasons),
-        relevant=bool(covered) or text_matches,
+        relevant=bool(covered) or text_matches or is_origin,
     )
 
 

@@ -1,0 +1,325 @@
+"""The guidance request as a company fills it in, on the page and through the API.
+
+One form validates both channels, so a rule (a CVR's modulus 11, the 98 municipalities, the size
+limits) and its Danish message exist once. Field names are the API's (DESIGN.md); the page adds
+three fields of its own: the offer the company came from, a one-time nonce against double
+submission and a honeypot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from stdnum.dk import cvr as cvr_number
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
+from offers.models import Industry, Municipality, Offer, Phase, Theme
+
+# Size limits on every text field (characters). The needs text is the only long one.
+NEEDS_MAX_LENGTH = 5000
+NAME_MAX_LENGTH = 200
+EMAIL_MAX_LENGTH = 254
+PHONE_MAX_LENGTH = 30
+CVR_MAX_LENGTH = 20  # room for "DK 12 34 56 78" as people type it
+EMPLOYEES_MAX = 1_000_000
+NONCE_MAX_LENGTH = 64
+
+#: The privacy text the consent refers to; bump it when /privatliv/ changes materially.
+CONSENT_VERSION = "privatliv-2026-1"
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,28}$")
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class GuidanceSubmission:
+    """A validated guidance request, ready for ``routing.services.guidance_request_submit``."""
+
+    cvr: str | None
+    company_name: str
+    municipality: Municipality
+    needs: str
+    themes: tuple[Theme, ...]
+    phase: str | None
+    employees: int | None
+    industry: str | None
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    consent: bool
+    origin_offer: Offer | None = None
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the request's content, to tell a true retry from a reused key."""
+        canonical = {
+            "cvr": self.cvr,
+            "company_name": self.company_name,
+            "municipality": self.municipality.code,
+            "needs": self.needs,
+            "themes": sorted(theme.slug for theme in self.themes),
+            "phase": self.phase,
+            "employees": self.employees,
+            "industry": self.industry,
+            "contact_name": self.contact_name,
+            "contact_email": self.contact_email.lower(),
+            "contact_phone": self.contact_phone,
+            "consent": self.consent,
+            "origin_offer": self.origin_offer.external_id if self.origin_offer else None,
+        }
+        encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(encoded).hexdigest()
+
+
+_DANISH_LETTERS = str.maketrans({"æ": "z\x01", "ø": "z\x02", "å": "z\x03"})
+
+
+def danish_sort_key(name: str) -> str:
+    """Alphabetical order as in Danish: Æ, Ø and Å after Z, whatever the database collation."""
+    return name.lower().translate(_DANISH_LETTERS)
+
+
+class _DanishOrderIterator(forms.models.ModelChoiceIterator):
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        options = sorted(self.queryset, key=lambda obj: danish_sort_key(obj.name))
+        for obj in options:
+            yield self.choice(obj)
+
+
+class MunicipalityChoiceField(forms.ModelChoiceField):
+    """The 98 municipalities by name, in Danish alphabetical order; submitted as their code."""
+
+    iterator = _DanishOrderIterator
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class ThemeChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.label)
+
+
+def _industry_choices() -> list[tuple[str, str]]:
+    return [("", gettext("Vælg branche")), *((c.value, f"{c.value} – {c.label}") for c in Industry)]
+
+
+class GuidanceRequestForm(forms.Form):
+    needs = forms.CharField(
+        label=_("Hvad har I brug for hjælp til?"),
+        help_text=_(
+            "Skriv med jeres egne ord, f.eks. „Vi vil gerne begynde at eksportere til Tyskland“."
+        ),
+        max_length=NEEDS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Skriv kort, hvad I har brug for hjælp til.")},
+    )
+    themes = ThemeChoiceField(
+        label=_("Hvilke emner handler det om?"),
+        queryset=Theme.objects.all(),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Vælg gerne flere."),
+        error_messages={"invalid_choice": _("„%(value)s“ er ikke et emne, vi kender.")},
+    )
+    cvr = forms.CharField(
+        label=_("CVR-nummer"),
+        help_text=_("Har I ikke startet virksomheden endnu, kan I lade feltet stå tomt."),
+        max_length=CVR_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    company_name = forms.CharField(
+        label=_("Virksomhedens navn"),
+        help_text=_("Eller navnet på jeres idé, hvis I ikke er startet endnu."),
+        max_length=NAME_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    municipality = MunicipalityChoiceField(
+        label=_("Kommune"),
+        help_text=_("Den kommune, virksomheden ligger i – eller hvor I vil starte den."),
+        queryset=Municipality.objects.select_related("region").order_by("name"),
+        to_field_name="code",
+        empty_label=_("Vælg kommune"),
+        error_messages={
+            "required": _("Vælg den kommune, virksomheden ligger i."),
+            "invalid_choice": _("Vælg en af de 98 kommuner på listen."),
+        },
+    )
+    phase = forms.ChoiceField(
+        label=_("Hvor er virksomheden nu?"),
+        choices=[("", _("Vælg fase")), *Phase.choices],
+        required=False,
+        error_messages={"invalid_choice": _("Vælg en af faserne på listen.")},
+    )
+    employees = forms.IntegerField(
+        label=_("Antal ansatte"),
+        min_value=0,
+        max_value=EMPLOYEES_MAX,
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "invalid": _("Skriv antallet af ansatte som et helt tal."),
+            "min_value": _("Antallet af ansatte kan ikke være negativt."),
+            "max_value": _("Antallet af ansatte er for stort."),
+        },
+    )
+    industry = forms.ChoiceField(
+        label=_("Branche"),
+        choices=_industry_choices,
+        required=False,
+        error_messages={"invalid_choice": _("Vælg en af brancherne på listen.")},
+    )
+    contact_name = forms.CharField(
+        label=_("Dit navn"),
+        max_length=NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Skriv dit navn, så rådgiveren ved, hvem de skal kontakte.")},
+    )
+    contact_email = forms.EmailField(
+        label=_("Din e-mail"),
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": _("Skriv din e-mailadresse."),
+            "invalid": _("Skriv en gyldig e-mailadresse, f.eks. navn@firma.dk."),
+        },
+    )
+    contact_phone = forms.CharField(
+        label=_("Dit telefonnummer"),
+        help_text=_("Så kan rådgiveren ringe dig op."),
+        max_length=PHONE_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    consent = forms.BooleanField(
+        label=_("Væksthuset må bruge mine oplysninger til at vejlede mig"),
+        error_messages={
+            "required": _("Du skal give samtykke, før vi kan sende din henvendelse videre.")
+        },
+    )
+
+    # Every text field's message when it is too long: the same Danish sentence with the limit.
+    _TOO_LONG = _("Teksten må højst være %(limit_value)d tegn (den er %(show_value)d).")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and field.max_length:
+                field.error_messages["max_length"] = self._TOO_LONG
+        self.fields["consent"].help_text = format_html(
+            '{} <a href="{}">{}</a>.',
+            gettext("Vi gemmer kun det, du skriver her, og sletter det senest 36 måneder efter."),
+            reverse("privacy"),
+            gettext("Læs, hvordan vi behandler dine oplysninger"),
+        )
+
+    def clean_cvr(self) -> str | None:
+        raw = self.cleaned_data.get("cvr") or ""
+        if not raw.strip():
+            return None
+        try:
+            return str(cvr_number.validate(raw))
+        except StdnumValidationError:
+            raise ValidationError(
+                _("Skriv et gyldigt CVR-nummer med 8 cifre – eller lad feltet stå tomt."),
+                code="invalid_cvr",
+            ) from None
+
+    def clean_needs(self) -> str:
+        needs = str(self.cleaned_data.get("needs", "")).strip()
+        if not needs:
+            raise ValidationError(self.fields["needs"].error_messages["required"], code="required")
+        return needs
+
+    def clean_contact_phone(self) -> str:
+        phone = str(self.cleaned_data.get("contact_phone") or "").strip()
+        if phone and not _PHONE.match(phone):
+            raise ValidationError(
+                _("Skriv et telefonnummer med cifre, f.eks. 12 34 56 78 eller +45 12 34 56 78."),
+                code="invalid_phone",
+            )
+        return phone
+
+    def submission(self, *, origin_offer: Offer | None = None) -> GuidanceSubmission:
+        """The validated request; call after ``is_valid()``."""
+        data = self.cleaned_data
+        return GuidanceSubmission(
+            cvr=data["cvr"],
+            company_name=data["company_name"].strip(),
+            municipality=data["municipality"],
+            needs=data["needs"],
+            themes=tuple(data["themes"]),
+            phase=data["phase"] or None,
+            employees=data["employees"],
+            industry=data["industry"] or None,
+            contact_name=data["contact_name"].strip(),
+            contact_email=data["contact_email"].strip(),
+            contact_phone=data["contact_phone"],
+            consent=bool(data["consent"]),
+            origin_offer=origin_offer,
+        )
+
+
+class GuidancePageForm(GuidanceRequestForm):
+    """The form on /vejledning/: the API's fields plus what only a browser needs."""
+
+    offer = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    nonce = forms.CharField(required=False, max_length=NONCE_MAX_LENGTH, widget=forms.HiddenInput)
+    # The honeypot: hidden from people and assistive technology by the template, so only a robot
+    # fills it in. See routing/views.py for what happens then.
+    website = forms.CharField(required=False, max_length=200)
+
+    def clean_nonce(self) -> str | None:
+        nonce = str(self.cleaned_data.get("nonce") or "")
+        return nonce if _NONCE.match(nonce) else None
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+    def origin_offer(self) -> Offer | None:
+        """The published offer the company came from, if the form names one."""
+        external_id = self.cleaned_data.get("offer") or ""
+        if not external_id:
+            return None
+        return Offer.objects.published().filter(external_id=external_id).first()
+
+
+class FeedbackForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("Hvordan var vejledningen?"),
+        choices=[
+            (5, _("5 – Meget god")),
+            (4, _("4 – God")),
+            (3, _("3 – Hverken god eller dårlig")),
+            (2, _("2 – Dårlig")),
+            (1, _("1 – Meget dårlig")),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Vælg en bedømmelse fra 1 til 5."),
+            "invalid_choice": _("Vælg en bedømmelse fra 1 til 5."),
+        },
+    )
+    comment = forms.CharField(
+        label=_("Vil du fortælle os mere?"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": _("Kommentaren må højst være 2000 tegn.")},
+    )

@@ -1,0 +1,266 @@
+"""Guidance requests and the rules that route them to a Væksthus."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from routing.assignment import RuleCandidate
+from routing.assignment import Scope as RuleScope
+from routing.querysets import GuidanceRequestQuerySet, RoutingRuleQuerySet
+
+
+class RoutingRule(models.Model):
+    """An exception to "the Væksthus of the municipality's region", maintained in the admin.
+
+    Service agreements are the usual reason: a municipality whose local business service is run
+    by a Væksthus in another region, a business region that buys its guidance from one hub, or a
+    theme one hub handles for the whole country. See ``routing/assignment.py`` for how rules win.
+    """
+
+    class Scope(models.TextChoices):
+        MUNICIPALITY = RuleScope.MUNICIPALITY.value, _("Kommune")
+        BUSINESS_REGION = RuleScope.BUSINESS_REGION.value, _("Erhvervssamarbejde (business region)")
+        THEME = RuleScope.THEME.value, _("Tema")
+
+    scope = models.CharField(_("gælder for"), max_length=20, choices=Scope.choices)
+    municipality = models.ForeignKey(
+        "offers.Municipality",
+        verbose_name=_("kommune"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
+    )
+    business_region = models.ForeignKey(
+        "offers.Organisation",
+        verbose_name=_("erhvervssamarbejde"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="business_region_routing_rules",
+        limit_choices_to={"kind": "business_region"},
+        help_text=_("Reglen gælder alle samarbejdets medlemskommuner."),
+    )
+    theme = models.ForeignKey(
+        "offers.Theme",
+        verbose_name=_("tema"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
+    )
+    hub = models.ForeignKey(
+        "offers.Organisation",
+        verbose_name=_("Væksthus"),
+        on_delete=models.PROTECT,
+        related_name="routing_rules",
+        limit_choices_to={"kind": "business_hub"},
+    )
+    priority = models.SmallIntegerField(
+        _("prioritet"),
+        default=100,
+        help_text=_("Gælder flere regler, vinder den med højest prioritet."),
+    )
+    valid_from = models.DateField(_("gyldig fra"), null=True, blank=True)
+    valid_to = models.DateField(_("gyldig til"), null=True, blank=True)
+    active = models.BooleanField(_("aktiv"), default=True)
+    reason = models.CharField(
+        _("begrundelse"),
+        max_length=300,
+        help_text=_(
+            "Står på sagen, så rådgiveren kan se, hvorfor den kom til dette Væksthus. "
+            "F.eks. „Driftsaftale: Væksthus Syddanmark driver Vejle Kommunes erhvervsservice“."
+        ),
+    )
+    created_at = models.DateTimeField(_("oprettet"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("ændret"), auto_now=True)
+
+    objects = RoutingRuleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fordelingsregel")
+        verbose_name_plural = _("fordelingsregler")
+        ordering = ["-priority", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        scope="municipality",
+                        municipality__isnull=False,
+                        business_region__isnull=True,
+                        theme__isnull=True,
+                    )
+                    | Q(
+                        scope="business_region",
+                        municipality__isnull=True,
+                        business_region__isnull=False,
+                        theme__isnull=True,
+                    )
+                    | Q(
+                        scope="theme",
+                        municipality__isnull=True,
+                        business_region__isnull=True,
+                        theme__isnull=False,
+                    )
+                ),
+                name="routing_routingrule_scope_has_its_target",
+                violation_error_message=_(
+                    "Angiv præcis det, reglen gælder for: en kommune, et erhvervssamarbejde "
+                    "eller et tema."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
+                name="routing_routingrule_valid_to_not_before_valid_from",
+                violation_error_message=_("Gyldig til kan ikke ligge før gyldig fra."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()}: {self.target_label} → {self.hub}"
+
+    @property
+    def target_label(self) -> str:
+        target = self.municipality or self.business_region or self.theme
+        return str(target) if target is not None else "–"
+
+    def as_candidate(self, member_codes: frozenset[int] = frozenset()) -> RuleCandidate:
+        """This rule as plain data for ``routing.assignment`` (members: a business region's)."""
+        if self.scope == self.Scope.MUNICIPALITY and self.municipality_id is not None:
+            codes = frozenset({int(self.municipality_id)})
+        else:
+            codes = member_codes
+        return RuleCandidate(
+            id=self.pk,
+            scope=RuleScope(self.scope),
+            hub_slug=self.hub.slug,
+            priority=self.priority,
+            reason=self.reason,
+            active=self.active,
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+            municipality_codes=codes,
+            theme_slug=self.theme.slug if self.theme_id is not None and self.theme else None,
+        )
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 of a status token, the value the database looks the token up by."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class GuidanceRequest(models.Model):
+    """A company's request for guidance as it arrived, and what routing made of it.
+
+    The case (``crm.Case``) is where advisers work; this row keeps what only routing knows: the
+    private status token, the idempotency key or form nonce that makes a retry harmless, which
+    rule chose the hub and why, and the matches as they were shown to the company.
+
+    The token is kept in clear because the confirmation page and an idempotent API retry must
+    show the same status link again. It is looked up by its SHA-256 digest (``token_hash``) and
+    then compared in constant time, so the database never compares the secret itself.
+    """
+
+    class Channel(models.TextChoices):
+        FORM = "form", _("Formularen på portalen")
+        API = "api", _("API")
+
+    case = models.OneToOneField(
+        "crm.Case",
+        verbose_name=_("sag"),
+        on_delete=models.PROTECT,
+        related_name="guidance_request",
+    )
+    channel = models.CharField(_("kanal"), max_length=10, choices=Channel.choices)
+    token = models.CharField(_("adgangsnøgle til statussiden"), max_length=64, editable=False)
+    token_hash = models.CharField(max_length=64, editable=False)
+    idempotency_key = models.CharField(
+        _("idempotensnøgle"), max_length=200, null=True, blank=True, editable=False
+    )
+    request_fingerprint = models.CharField(max_length=64, editable=False)
+    form_nonce = models.CharField(max_length=64, null=True, blank=True, editable=False)
+
+    municipality = models.ForeignKey(
+        "offers.Municipality",
+        verbose_name=_("kommune"),
+        on_delete=models.PROTECT,
+        related_name="guidance_requests",
+    )
+    themes = models.ManyToManyField(
+        "offers.Theme", verbose_name=_("valgte temaer"), related_name="guidance_requests"
+    )
+    origin_offer = models.ForeignKey(
+        "offers.Offer",
+        verbose_name=_("kom fra tilbuddet"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="guidance_requests",
+    )
+    hub = models.ForeignKey(
+        "offers.Organisation",
+        verbose_name=_("tildelt Væksthus"),
+        on_delete=models.PROTECT,
+        related_name="guidance_requests",
+    )
+    rule = models.ForeignKey(
+        RoutingRule,
+        verbose_name=_("fordelingsregel"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="guidance_requests",
+        help_text=_("Tom, når Væksthuset i virksomhedens region fik sagen."),
+    )
+    assignment_reason = models.CharField(_("begrundelse for Væksthuset"), max_length=300)
+    matches = models.JSONField(_("matchede tilbud"), default=list, blank=True)
+    created_at = models.DateTimeField(_("modtaget"), default=timezone.now, editable=False)
+
+    objects = GuidanceRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("henvendelse om vejledning")
+        verbose_name_plural = _("henvendelser om vejledning")
+        ordering = ["-created_at"]
+        constraints = [
+            # The status page and GET /api/guidance-requests/{token}/ look the token up by digest.
+            models.UniqueConstraint(
+                fields=["token_hash"], name="routing_guidancerequest_unique_token"
+            ),
+            # A retried API call with the same Idempotency-Key returns the first case.
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="routing_guidancerequest_unique_idempotency_key",
+            ),
+            # A double-clicked form (same one-time nonce) returns the first case.
+            models.UniqueConstraint(
+                fields=["form_nonce"],
+                condition=Q(form_nonce__isnull=False),
+                name="routing_guidancerequest_unique_form_nonce",
+            ),
+        ]
+        indexes = [
+            # Statistics by month and region: WHERE created_at range, GROUP BY month/region.
+            models.Index(fields=["created_at", "municipality"], name="routing_gr_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference}" if self.case_id else f"#{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("routing:status", kwargs={"token": self.token})
+
+    @property
+    def expected_response_by(self) -> dt.date:
+        return self.case.first_response_due

@@ -1,0 +1,17 @@
+"""What each role may do with routing (see accounts/roles.py).
+
+Routing rules are service agreements between hubs, municipalities and business regions; they are
+maintained centrally by superusers. Advisers see the rules and their own hub's requests; analysts
+read every request for the statistics.
+"""
+
+PERMISSIONS = {
+    "Rådgiver": [
+        "routing.view_routingrule",
+        "routing.view_guidancerequest",
+    ],
+    "Analytiker": [
+        "routing.view_routingrule",
+        "routing.view_guidancerequest",
+    ],
+}

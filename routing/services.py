@@ -1,0 +1,284 @@
+"""A company's guidance request becomes a matched, routed CRM case: one service, one transaction.
+
+``guidance_request_submit`` runs validate → company → contact → match → hub → case → request row
+in one transaction through the CRM's own services; the CRM writes the hub's notification to its
+outbox in the same transaction and enqueues it after commit, so nothing here needs Redis.
+
+Retries are harmless. An API call carries an ``Idempotency-Key``, a page submission a one-time
+form nonce; each is unique in the database. The fast path finds an earlier request by key before
+doing any work; when two identical requests race, the second one's insert of the request row
+fails on the unique constraint, its whole transaction (case included) rolls back, and it returns
+the first one's request instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import services as crm_services
+from crm.models import Case, Feedback
+from offers.models import Offer, Organisation, Theme
+from routing.assignment import Assignment, choose_hub
+from routing.candidates import load_candidates
+from routing.forms import CONSENT_VERSION, GuidanceSubmission
+from routing.matching import CompanyProfile, Match, match
+from routing.models import GuidanceRequest, RoutingRule, token_digest
+
+logger = logging.getLogger(__name__)
+
+#: Matches shown to the company and stored with the case.
+MATCH_LIMIT = 10
+
+
+class RoutingError(Exception):
+    """A guidance request that cannot be accepted, with a Danish message safe to show.
+
+    ``field`` names the input at fault (an API field name) when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+
+class IdempotencyConflict(RoutingError):
+    """The idempotency key was used before for a different request."""
+
+
+def company_profile(submission: GuidanceSubmission) -> CompanyProfile:
+    municipality = submission.municipality
+    region = municipality.region
+    return CompanyProfile(
+        municipality_code=municipality.code,
+        region_code=region.code,
+        phase=submission.phase,
+        employees=submission.employees,
+        industry=submission.industry,
+        themes=tuple(theme.slug for theme in submission.themes),
+        needs_text=submission.needs,
+        municipality_name=str(municipality),
+        region_name=region.name,
+        origin_offer_id=(
+            submission.origin_offer.external_id if submission.origin_offer is not None else None
+        ),
+    )
+
+
+def offers_match(*, submission: GuidanceSubmission, day: dt.date) -> list[Match]:
+    """The offers shown to the company, best first (candidates in SQL, scoring in Python)."""
+    profile = company_profile(submission)
+    candidates = load_candidates(profile, day=day)
+    # Reasons are stored on the case in Danish, whatever language the visitor reads.
+    labels = {theme.slug: theme.name.lower() for theme in Theme.objects.all()}
+    return match(profile, candidates, theme_labels=labels, limit=MATCH_LIMIT)
+
+
+def hub_choose(
+    *, municipality_code: int, region_slug: str, region_name: str, themes: list[str], day: dt.date
+) -> Assignment:
+    """The Væksthus for a request, by the live routing rules over the regional default."""
+    return choose_hub(
+        RoutingRule.objects.candidates(day),
+        municipality_code=municipality_code,
+        region_slug=region_slug,
+        region_name=region_name,
+        themes=themes,
+        day=day,
+    )
+
+
+def guidance_request_find(
+    *, idempotency_key: str | None = None, form_nonce: str | None = None
+) -> GuidanceRequest | None:
+    """An earlier request submitted with this key or nonce, if any."""
+    if idempotency_key:
+        return GuidanceRequest.objects.with_case().filter(idempotency_key=idempotency_key).first()
+    if form_nonce:
+        return GuidanceRequest.objects.with_case().filter(form_nonce=form_nonce).first()
+    return None
+
+
+def guidance_request_submit(
+    *,
+    submission: GuidanceSubmission,
+    channel: GuidanceRequest.Channel | str,
+    idempotency_key: str | None = None,
+    form_nonce: str | None = None,
+) -> GuidanceRequest:
+    """Turn a validated request into a case at the right Væksthus, or return the earlier one.
+
+    Raises ``IdempotencyConflict`` when ``idempotency_key`` was used for a different request and
+    ``RoutingError`` when the CRM refuses the data.
+    """
+    if not submission.consent:
+        raise RoutingError(
+            _("Du skal give samtykke, før vi kan sende din henvendelse videre."), field="consent"
+        )
+    fingerprint = submission.fingerprint()
+    earlier = guidance_request_find(idempotency_key=idempotency_key, form_nonce=form_nonce)
+    if earlier is not None:
+        return _replay(earlier, fingerprint=fingerprint, idempotency_key=idempotency_key)
+    for attempt in range(2):
+        try:
+            return _submit(
+                submission=submission,
+                channel=channel,
+                fingerprint=fingerprint,
+                idempotency_key=idempotency_key,
+                form_nonce=form_nonce,
+            )
+        except IntegrityError:
+            # Everything this attempt wrote is rolled back. Either a twin with the same key or
+            # nonce committed first (return it), or a concurrent request created the same new
+            # company (CVR) first: the second attempt finds that company.
+            earlier = guidance_request_find(idempotency_key=idempotency_key, form_nonce=form_nonce)
+            if earlier is not None:
+                return _replay(earlier, fingerprint=fingerprint, idempotency_key=idempotency_key)
+            if attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _replay(
+    earlier: GuidanceRequest, *, fingerprint: str, idempotency_key: str | None
+) -> GuidanceRequest:
+    if idempotency_key and earlier.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            _(
+                "Idempotency-Key er allerede brugt til en anden henvendelse. Brug en ny nøgle "
+                "til en ny henvendelse."
+            ),
+            field="idempotency_key",
+            code="idempotency_conflict",
+        )
+    return earlier
+
+
+@transaction.atomic
+def _submit(
+    *,
+    submission: GuidanceSubmission,
+    channel: GuidanceRequest.Channel | str,
+    fingerprint: str,
+    idempotency_key: str | None,
+    form_nonce: str | None,
+) -> GuidanceRequest:
+    now = timezone.now()
+    day = timezone.localdate(now)
+    municipality = submission.municipality
+    region = municipality.region
+
+    try:
+        company = crm_services.company_find_or_create(
+            cvr=submission.cvr,
+            # Someone who has not started a company yet is registered under their own name.
+            name=submission.company_name or submission.contact_name,
+            municipality=municipality,
+            industry=submission.industry,
+            employees=submission.employees,
+        )
+        contact = crm_services.contact_find_or_create(
+            company=company,
+            name=submission.contact_name,
+            email=submission.contact_email,
+            phone=submission.contact_phone,
+            consent_version=CONSENT_VERSION,
+        )
+    except crm_services.CrmError as error:
+        raise RoutingError(error.message, field=error.field) from error
+
+    matches = offers_match(submission=submission, day=day)
+    theme_slugs = [theme.slug for theme in submission.themes]
+    assignment = hub_choose(
+        municipality_code=municipality.code,
+        region_slug=region.slug,
+        region_name=region.name,
+        themes=theme_slugs,
+        day=day,
+    )
+    hub = Organisation.objects.hubs().get(slug=assignment.hub_slug)
+    matched_offers = _offers_by_external_id([m.external_id for m in matches])
+    matches_payload = [
+        {
+            "external_id": m.external_id,
+            "title": m.title,
+            "score": m.score,
+            "reasons": list(m.reasons),
+        }
+        for m in matches
+    ]
+    payload: dict[str, Any] = {
+        "channel": str(channel),
+        "routing": {
+            "hub": hub.slug,
+            "rule": assignment.rule_id,
+            "reason": assignment.reason,
+        },
+        "matches": matches_payload,
+        "origin_offer": (
+            submission.origin_offer.external_id if submission.origin_offer is not None else None
+        ),
+        "phase": submission.phase,
+    }
+    try:
+        case = crm_services.case_create(
+            company=company,
+            contact=contact,
+            hub=hub,
+            needs=submission.needs,
+            themes=submission.themes,
+            source=Case.Source.WEB,
+            payload=payload,
+            offers=matched_offers,
+        )
+    except crm_services.CrmError as error:
+        raise RoutingError(error.message, field=error.field) from error
+
+    token = secrets.token_urlsafe(32)
+    request = GuidanceRequest.objects.create(
+        case=case,
+        channel=channel,
+        token=token,
+        token_hash=token_digest(token),
+        idempotency_key=idempotency_key or None,
+        request_fingerprint=fingerprint,
+        form_nonce=form_nonce or None,
+        municipality=municipality,
+        origin_offer=submission.origin_offer,
+        hub=hub,
+        rule_id=assignment.rule_id,
+        assignment_reason=assignment.reason,
+        matches=matches_payload,
+        created_at=now,
+    )
+    request.themes.set(submission.themes)
+    logger.info("guidance request %s routed to %s", case.reference, hub.slug)
+    return request
+
+
+def _offers_by_external_id(external_ids: list[str]) -> list[Offer]:
+    found = {
+        offer.external_id: offer for offer in Offer.objects.filter(external_id__in=external_ids)
+    }
+    return [found[external_id] for external_id in external_ids if external_id in found]
+
+
+def guidance_feedback_submit(
+    *, guidance_request: GuidanceRequest, rating: int, comment: str
+) -> Feedback:
+    """The company's rating of its closed case, once (the CRM enforces both)."""
+    try:
+        return crm_services.feedback_submit(
+            case=guidance_request.case, rating=rating, comment=comment
+        )
+    except crm_services.CrmError as error:
+        raise RoutingError(error.message, field=error.field) from error

@@ -1,0 +1,245 @@
+"""Public pages for guidance requests, and the analysts' statistics page.
+
+Abuse handling, decided here:
+- Rate limits per client address (``REMOTE_ADDR``; behind a proxy the proxy must set it, e.g.
+  gunicorn ``--forwarded-allow-ips`` with a proxy that overwrites the address): a Danish page
+  with status 429 when hit (``portal.views.ratelimited``).
+- A honeypot field (``website``), hidden from people and assistive technology. When it is
+  filled in, the page answers as if the request had been received, but stores nothing and sends
+  nothing: a robot learns nothing to adapt to, and a person cannot reach the field.
+- Size limits on every text field (``routing.forms``).
+
+The status and confirmation pages are reached by a private link: they are never indexed, never
+cached and never leak their address to the sites they link to.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.core import is_ratelimited
+
+from crm.models import Case, Feedback
+from crm.selectors import case_public_timeline
+from offers.models import Municipality, Offer, Organisation, Theme
+from portal.views import ratelimited
+from routing.forms import FeedbackForm, GuidancePageForm
+from routing.models import GuidanceRequest
+from routing.presentation import hub_contact, long_date, public_status
+from routing.services import (
+    RoutingError,
+    guidance_feedback_submit,
+    guidance_request_submit,
+    hub_choose,
+)
+from routing.statistics import guidance_statistics
+
+logger = logging.getLogger(__name__)
+
+#: Submissions per client address; generous enough for an office behind one address.
+SUBMIT_RATE = getattr(settings, "ROUTING_SUBMIT_RATE", "20/h")
+FEEDBACK_RATE = getattr(settings, "ROUTING_FEEDBACK_RATE", "10/h")
+
+
+def over_limit(request: HttpRequest, *, group: str, rate: str) -> bool:
+    """Count this request against the address's limit; True when it is one too many."""
+    return is_ratelimited(request, group=group, key="ip", rate=rate, method="POST", increment=True)
+
+
+def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Headers for a page reached by a private link: not indexed, not cached, no referrer."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Cache-Control"] = "private, no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapped
+
+
+def _what_happens_next() -> dict[str, Any]:
+    hubs = Organisation.objects.hubs().select_related("region").order_by("region__code")
+    return {
+        "response_days": settings.FIRST_RESPONSE_WORKING_DAYS,
+        "hubs": hubs,
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def guidance(request: HttpRequest) -> HttpResponse:
+    """The guidance form: /vejledning/ (``?offer=<external_id>`` when coming from an offer)."""
+    if request.method == "POST":
+        if over_limit(request, group="routing:submit", rate=SUBMIT_RATE):
+            return ratelimited(request)
+        form = GuidancePageForm(request.POST)
+        if form.is_valid():
+            if form.is_spam:
+                logger.info("guidance form honeypot filled in; nothing stored")
+                return render(request, "routing/received.html")
+            try:
+                guidance_request = guidance_request_submit(
+                    submission=form.submission(origin_offer=form.origin_offer()),
+                    channel=GuidanceRequest.Channel.FORM,
+                    form_nonce=form.cleaned_data["nonce"],
+                )
+            except RoutingError as error:
+                field = error.field if error.field in form.fields else None
+                form.add_error(field, error.message)
+            else:
+                return redirect("routing:confirmation", token=guidance_request.token)
+    else:
+        form = GuidancePageForm(
+            initial={"nonce": secrets.token_urlsafe(24), "offer": request.GET.get("offer", "")}
+        )
+    origin_offer = None
+    offer_id = form["offer"].value()
+    if offer_id:
+        origin_offer = Offer.objects.published().filter(external_id=str(offer_id)[:100]).first()
+    context = {"form": form, "origin_offer": origin_offer, **_what_happens_next()}
+    return render(request, "routing/guidance.html", context)
+
+
+@require_GET
+def hub_preview(request: HttpRequest) -> JsonResponse:
+    """Which Væksthus would get a request from this municipality (and these themes): JSON.
+
+    The form uses it to update "Hvad sker der nu?" as the company picks its municipality.
+    """
+    code = request.GET.get("municipality", "")
+    municipality = (
+        Municipality.objects.select_related("region").filter(code=int(code)).first()
+        if code.isdigit() and len(code) <= 4
+        else None
+    )
+    if municipality is None:
+        return JsonResponse({"detail": _("Ukendt kommune.")}, status=404)
+    themes = [slug for slug in request.GET.getlist("themes")[:20] if len(slug) <= 50]
+    assignment = hub_choose(
+        municipality_code=municipality.code,
+        region_slug=municipality.region.slug,
+        region_name=municipality.region.name,
+        themes=themes,
+        day=timezone.localdate(),
+    )
+    hub = Organisation.objects.hubs().get(slug=assignment.hub_slug)
+    return JsonResponse({"hub": hub_contact(hub), "municipality": str(municipality)})
+
+
+def _request_or_404(token: str) -> GuidanceRequest:
+    found = GuidanceRequest.objects.with_case().by_token(token)
+    if found is None:
+        raise Http404
+    return found
+
+
+@private_page
+@require_GET
+def confirmation(request: HttpRequest, token: str) -> HttpResponse:
+    """The receipt after sending: safe to reload, shows the same result every time."""
+    guidance_request = _request_or_404(token)
+    external_ids = [m["external_id"] for m in guidance_request.matches]
+    offers = {
+        offer.external_id: offer
+        for offer in Offer.objects.filter(external_id__in=external_ids).only(
+            "external_id", "title", "summary"
+        )
+    }
+    matches = [{**m, "offer": offers.get(m["external_id"])} for m in guidance_request.matches]
+    context = {
+        "guidance_request": guidance_request,
+        "case": guidance_request.case,
+        "hub": guidance_request.hub,
+        "expected_response_by": long_date(guidance_request.case.first_response_due),
+        "matches": matches,
+        "status_url": request.build_absolute_uri(guidance_request.get_absolute_url()),
+    }
+    return render(request, "routing/confirmation.html", context)
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def status(request: HttpRequest, token: str) -> HttpResponse:
+    """The company's private status page: status, hub, public timeline, feedback once closed."""
+    guidance_request = _request_or_404(token)
+    case = (
+        Case.objects.select_related("hub")
+        .prefetch_related(Prefetch("themes", queryset=Theme.objects.order_by("position")))
+        .get(pk=guidance_request.case_id)
+    )
+    has_feedback = Feedback.objects.filter(case=case).exists()
+    can_give_feedback = not case.is_open and not has_feedback
+    form = FeedbackForm()
+    if request.method == "POST":
+        if over_limit(request, group="routing:feedback", rate=FEEDBACK_RATE):
+            return ratelimited(request)
+        if not can_give_feedback:
+            messages.error(
+                request,
+                _("Der er allerede givet tilbagemelding på denne sag.")
+                if has_feedback
+                else _("Du kan give tilbagemelding, når sagen er lukket."),
+            )
+            return redirect("routing:status", token=token)
+        form = FeedbackForm(request.POST)
+        if form.is_valid():
+            try:
+                guidance_feedback_submit(
+                    guidance_request=guidance_request,
+                    rating=form.cleaned_data["rating"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except RoutingError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Tak for din tilbagemelding."))
+                return redirect("routing:status", token=token)
+    context = {
+        "guidance_request": guidance_request,
+        "case": case,
+        "hub": case.hub,
+        "status_label": public_status(case.status),
+        "expected_response_by": long_date(case.first_response_due),
+        "timeline": list(case_public_timeline(case)),
+        "feedback_form": form if can_give_feedback else None,
+        "has_feedback": has_feedback,
+    }
+    return render(request, "routing/status.html", context)
+
+
+def can_read_statistics(user: Any) -> bool:
+    return bool(user.is_active and (user.is_superuser or user.is_analyst))
+
+
+@login_required
+@require_GET
+def statistics(request: HttpRequest) -> HttpResponse:
+    """/analyse/vejledning/: requests and response times, for analysts."""
+    if not can_read_statistics(request.user):
+        raise PermissionDenied
+    year_param = request.GET.get("year", "")
+    year = int(year_param) if year_param.isdigit() and 2000 <= int(year_param) <= 2100 else None
+    figures = guidance_statistics(year=year, today=timezone.localdate())
+    return render(
+        request,
+        "routing/statistics.html",
+        {"figures": figures, "year": year, "response_days": settings.FIRST_RESPONSE_WORKING_DAYS},
+    )

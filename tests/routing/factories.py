@@ -1,0 +1,123 @@
+"""Offers, rules and submissions for the routing tests."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import factory
+from django.db import connection
+
+from crm.cvr import valid_cvrs
+from offers.models import Municipality, Offer, Organisation, Theme
+from routing.forms import GuidanceSubmission
+from routing.models import RoutingRule
+
+ALL_PHASES = ["idea", "startup", "growth", "established"]
+ALL_SIZES = ["micro", "small", "medium", "large"]
+
+_cvrs = valid_cvrs(start=7_100_000)
+
+
+def next_cvr() -> str:
+    return next(_cvrs)
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    """A published, nationwide offer open to everyone; call ``index_offers()`` after creating."""
+
+    class Meta:
+        model = Offer
+        skip_postgeneration_save = True
+
+    external_id = factory.Sequence(lambda n: f"routing-test-offer-{n}")
+    title = factory.Sequence(lambda n: f"Testtilbud {n}")
+    summary = "Et tilbud til virksomheder."
+    description = ""
+    level = "state"
+    owner = factory.LazyFunction(lambda: Organisation.objects.get(slug="erhvervsstyrelsen"))
+    operator = factory.SelfAttribute("owner")
+    phases = factory.LazyFunction(lambda: list(ALL_PHASES))
+    company_sizes = factory.LazyFunction(lambda: list(ALL_SIZES))
+    industries = factory.LazyFunction(list)
+    nationwide = True
+    regions = factory.LazyFunction(list)
+    municipalities = factory.LazyFunction(list)
+    price = "free"
+    status = "published"
+
+    @factory.post_generation
+    def themes(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create and extracted:
+            self.themes.set(Theme.objects.filter(slug__in=list(extracted)))
+
+
+def index_offers() -> None:
+    """Compute the stored search vectors the way the catalogue does."""
+    try:
+        from offers.search import refresh_search_vectors
+    except ImportError:  # the catalogue search module is not in this tree yet
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE offers_offer SET search_vector ="
+                " setweight(to_tsvector('danish', title), 'A')"
+                " || setweight(to_tsvector('danish', summary), 'B')"
+                " || setweight(to_tsvector('danish', description), 'C')"
+            )
+        return
+    refresh_search_vectors()
+
+
+def rule(**values: Any) -> RoutingRule:
+    defaults: dict[str, Any] = {"priority": 100, "reason": "Driftsaftale"}
+    defaults.update(values)
+    if isinstance(defaults.get("hub"), str):
+        defaults["hub"] = Organisation.objects.get(slug=defaults["hub"])
+    if isinstance(defaults.get("municipality"), int):
+        defaults["municipality"] = Municipality.objects.get(code=defaults["municipality"])
+    if isinstance(defaults.get("theme"), str):
+        defaults["theme"] = Theme.objects.get(slug=defaults["theme"])
+    return RoutingRule.objects.create(**defaults)
+
+
+_emails = itertools.count(1)
+
+
+def submission(**changes: Any) -> GuidanceSubmission:
+    """A valid request from a growing manufacturer in Vejle that wants to export."""
+    values: dict[str, Any] = {
+        "cvr": next_cvr(),
+        "company_name": "Vejle Maskinfabrik ApS",
+        "municipality": Municipality.objects.select_related("region").get(code=630),
+        "needs": "Vi vil gerne eksportere vores maskiner til Tyskland.",
+        "themes": tuple(Theme.objects.filter(slug="export")),
+        "phase": "growth",
+        "employees": 25,
+        "industry": "C",
+        "contact_name": "Mette Hansen",
+        "contact_email": f"mette{next(_emails)}@example.dk",
+        "contact_phone": "+45 12 34 56 78",
+        "consent": True,
+    }
+    values.update(changes)
+    return GuidanceSubmission(**values)
+
+
+def form_data(**changes: Any) -> dict[str, Any]:
+    """What a company posts to /vejledning/ or the API (API field names)."""
+    data: dict[str, Any] = {
+        "cvr": next_cvr(),
+        "company_name": "Vejle Maskinfabrik ApS",
+        "municipality": 630,
+        "needs": "Vi vil gerne eksportere vores maskiner til Tyskland.",
+        "themes": ["export"],
+        "phase": "growth",
+        "employees": 25,
+        "industry": "C",
+        "contact_name": "Mette Hansen",
+        "contact_email": f"mette{next(_emails)}@example.dk",
+        "contact_phone": "+45 12 34 56 78",
+        "consent": True,
+    }
+    data.update(changes)
+    return data

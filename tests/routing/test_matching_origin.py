@@ -1,0 +1,63 @@
+"""The offer a company came from, in the pure matching module (plain data, no database)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from routing.matching import ORIGIN_BONUS, REASON_ORIGIN, CompanyProfile, OfferCandidate, match
+
+
+def company(**changes: object) -> CompanyProfile:
+    base = CompanyProfile(
+        municipality_code=630,
+        region_code=1083,
+        phase="growth",
+        employees=25,
+        industry="C",
+        themes=("export",),
+        needs_text="Vi vil eksportere",
+        municipality_name="Vejle Kommune",
+        region_name="Region Syddanmark",
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def offer(external_id: str, **changes: object) -> OfferCandidate:
+    base = OfferCandidate(
+        external_id=external_id,
+        title=external_id,
+        themes=("export",),
+        phases=(),
+        company_sizes=(),
+        industries=(),
+        nationwide=True,
+        region_codes=(),
+        municipality_codes=(),
+        is_open=True,
+        text_rank=0.0,
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_it_lists_the_offer_the_company_asked_about_first_with_its_reason() -> None:
+    offers = [offer("a-export"), offer("b-capital", themes=("capital",))]
+
+    result = match(company(origin_offer_id="b-capital"), offers)
+
+    assert [m.external_id for m in result] == ["b-capital", "a-export"]
+    assert result[0].reasons[0] == REASON_ORIGIN
+    assert result[0].score == ORIGIN_BONUS
+
+
+def test_it_leaves_out_the_offer_asked_about_when_the_company_cannot_use_it() -> None:
+    offers = [offer("a-export"), offer("b-local", nationwide=False, municipality_codes=(751,))]
+
+    result = match(company(origin_offer_id="b-local"), offers)
+
+    assert [m.external_id for m in result] == ["a-export"]
+
+
+def test_it_treats_requests_without_an_origin_as_before() -> None:
+    offers = [offer("a-export"), offer("b-capital", themes=("capital",))]
+
+    assert [m.external_id for m in match(company(), offers)] == ["a-export"]
