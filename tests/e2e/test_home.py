@@ -56,9 +56,12 @@ def test_it_switches_to_english_and_stays_on_the_same_page(page, live_url):
 
 def test_it_opens_the_menu_on_a_small_phone(page, live_url, assert_accessible):
     console_errors: list[str] = []
-    page.on(
-        "console", lambda message: message.type == "error" and console_errors.append(message.text)
-    )
+
+    def record(message):
+        if message.type == "error":
+            console_errors.append(message.text)
+
+    page.on("console", record)
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto(live_url + "/")
 
