@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from django import forms
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -352,6 +354,28 @@ def test_it_tells_a_locked_out_user_what_happened(rf, db):
 
     assert "Log-in er midlertidigt spærret" in html
     assert "5 gange" in html
+
+
+def test_it_shows_messages_as_design_system_alerts_announcing_errors():
+    html = render_to_string(
+        "includes/messages.html",
+        {
+            "messages": [
+                Message(constants.SUCCESS, "Tak for din tilbagemelding."),
+                Message(constants.ERROR, "Sagen er lukket."),
+            ]
+        },
+    )
+
+    assert re.search(r'<div class="alert alert-success">.*Tak for din tilbagemelding', html, re.S)
+    assert re.search(r'<div class="alert alert-error" role="alert">.*Sagen er lukket', html, re.S)
+    assert 'aria-label="Fejl"' in html
+
+
+def test_it_renders_a_page_without_a_request_for_code_that_has_none():
+    html = render_to_string("portal/about.html", {"first_response_days": 2})
+    assert "Om Erhvervsfremmeportalen" in html
+    assert "set_language" not in html and "/i18n/setlang/" not in html
 
 
 def test_it_brands_the_admin_as_the_workplace(client, db):
