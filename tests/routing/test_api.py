@@ -1,0 +1,224 @@
+"""POST /api/guidance-requests/ and GET /api/guidance-requests/{token}/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from crm import services as crm_services
+from crm.models import Case, Company, Contact
+from routing.models import GuidanceRequest
+from tests.routing.factories import form_data
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/guidance-requests/"
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def post(api: APIClient, body: dict[str, Any], **headers: str) -> Any:
+    return api.post(URL, body, format="json", headers=headers)
+
+
+def test_it_creates_a_case_and_answers_with_the_whole_result(
+    api: APIClient, export_offers: None
+) -> None:
+    response = post(api, form_data())
+
+    assert response.status_code == 201
+    body = response.json()
+    request = GuidanceRequest.objects.get()
+    assert set(body) == {
+        "reference",
+        "token",
+        "status_url",
+        "hub",
+        "expected_response_by",
+        "matches",
+    }
+    assert body["reference"] == request.case.reference
+    assert body["token"] == request.token
+    assert body["status_url"] == f"http://testserver/vejledning/{request.token}/"
+    assert body["hub"] == {
+        "slug": "vaeksthus-syddanmark",
+        "name": "Væksthus Syddanmark",
+        "email": "kontakt@vaeksthus-syddanmark.dk",
+        "phone": "+45 76 10 10 00",
+        "address": "Vesterballevej 5, 7000 Fredericia",
+        "website": "https://www.vaeksthus-syddanmark.dk",
+    }
+    assert body["expected_response_by"] == request.case.first_response_due.isoformat()
+    assert body["matches"][0]["external_id"] == "eksportstart"
+    assert set(body["matches"][0]) == {"external_id", "title", "score", "reasons"}
+    assert "Matcher dit behov: eksport" in body["matches"][0]["reasons"]
+    assert request.channel == GuidanceRequest.Channel.API
+
+
+def test_it_accepts_a_request_with_only_the_required_fields(api: APIClient) -> None:
+    body = {
+        "municipality": 101,
+        "needs": "Jeg vil starte en café",
+        "contact_name": "Ida",
+        "contact_email": "ida@example.dk",
+        "consent": True,
+    }
+
+    response = post(api, body)
+
+    assert response.status_code == 201
+    assert response.json()["hub"]["slug"] == "vaeksthus-hovedstaden"
+    assert Case.objects.get().company.cvr is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"cvr": "12345678"}, "cvr", "Skriv et gyldigt CVR-nummer med 8 cifre"),
+        ({"municipality": 999}, "municipality", "Vælg en af de 98 kommuner på listen."),
+        ({"consent": False}, "consent", "Du skal give samtykke"),
+        ({"needs": ""}, "needs", "Skriv kort, hvad I har brug for hjælp til."),
+        ({"contact_email": "ikke-en-adresse"}, "contact_email", "Skriv en gyldig e-mailadresse"),
+        ({"needs": "x" * 5001}, "needs", "5000"),
+        ({"contact_name": "x" * 201}, "contact_name", "200"),
+        ({"themes": ["no-such-theme"]}, "themes", "er ikke et emne, vi kender."),
+        ({"themes": "export"}, "themes", ""),
+        ({"employees": -1}, "employees", ""),
+        ({"phase": "teenager"}, "phase", ""),
+    ],
+)
+def test_it_answers_400_with_danish_errors_keyed_by_field_and_stores_nothing(
+    api: APIClient, changes: dict[str, Any], field: str, message: str
+) -> None:
+    response = post(api, form_data(**changes))
+
+    assert response.status_code == 400
+    errors = response.json()
+    assert field in errors, errors
+    assert message in " ".join(errors[field])
+    assert not Case.objects.exists()
+    assert not Company.objects.exists()
+    assert not Contact.objects.exists()
+
+
+def test_it_requires_each_mandatory_field(api: APIClient) -> None:
+    response = post(api, {})
+
+    assert response.status_code == 400
+    assert {"municipality", "needs", "contact_name", "contact_email", "consent"} <= set(
+        response.json()
+    )
+
+
+def test_it_returns_the_first_result_for_a_retry_with_the_same_idempotency_key(
+    api: APIClient, export_offers: None
+) -> None:
+    body = form_data()
+
+    first = post(api, body, **{"Idempotency-Key": "0b6f7c1e-retry"})
+    again = post(api, body, **{"Idempotency-Key": "0b6f7c1e-retry"})
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert Case.objects.count() == 1
+
+
+def test_it_answers_409_when_an_idempotency_key_comes_back_with_another_body(
+    api: APIClient, export_offers: None
+) -> None:
+    post(api, form_data(), **{"Idempotency-Key": "key-42"})
+
+    response = post(api, form_data(needs="Noget andet"), **{"Idempotency-Key": "key-42"})
+
+    assert response.status_code == 409
+    assert "Idempotency-Key er allerede brugt" in response.json()["idempotency_key"][0]
+    assert Case.objects.count() == 1
+
+
+def test_it_refuses_an_unusable_idempotency_key(api: APIClient) -> None:
+    response = post(api, form_data(), **{"Idempotency-Key": "x" * 201})
+
+    assert response.status_code == 400
+    assert "idempotency_key" in response.json()
+    assert not Case.objects.exists()
+
+
+def test_it_creates_separate_cases_without_an_idempotency_key(
+    api: APIClient, export_offers: None
+) -> None:
+    body = form_data()
+
+    post(api, body)
+    post(api, body)
+
+    assert Case.objects.count() == 2
+
+
+def test_it_rate_limits_per_address_with_a_danish_429(
+    api: APIClient, settings, export_offers: None
+) -> None:
+    settings.RATELIMIT_ENABLE = True
+    cache.clear()
+    body = form_data()
+    statuses = [post(api, body, **{"Idempotency-Key": "same"}).status_code for _ in range(20)]
+
+    limited = post(api, form_data())
+
+    assert statuses == [201] * 20
+    assert limited.status_code == 429
+    assert limited.json()["detail"].startswith("Du har sendt for mange forespørgsler")
+    elsewhere = api.post(URL, form_data(), format="json", REMOTE_ADDR="10.0.0.9")
+    assert elsewhere.status_code == 201
+    cache.clear()
+
+
+# --- Status -----------------------------------------------------------------------------------
+
+
+def test_it_gives_the_status_hub_and_public_timeline_for_a_token(
+    api: APIClient, export_offers: None, make_user
+) -> None:
+    token = post(api, form_data()).json()["token"]
+    request = GuidanceRequest.objects.get()
+    adviser = make_user("karin", organisation="vaeksthus-syddanmark", role="Rådgiver")
+    crm_services.case_assign(case=request.case, adviser=adviser, actor=adviser)
+    crm_services.case_note_add(case=request.case, kind="call", text="Internt", actor=adviser)
+
+    response = api.get(f"{URL}{token}/")
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    body = response.json()
+    assert body["reference"] == request.case.reference
+    assert body["status"] == "assigned"
+    assert body["status_label"] == "En rådgiver har taget din sag"
+    assert body["hub"]["slug"] == "vaeksthus-syddanmark"
+    assert [entry["text"] for entry in body["timeline"]] == [
+        "Henvendelsen er modtaget af Væksthus Syddanmark.",
+        "En rådgiver har taget din sag.",
+    ]
+
+
+def test_it_answers_404_for_an_unknown_token(api: APIClient, export_offers: None) -> None:
+    post(api, form_data())
+
+    assert api.get(f"{URL}{'A' * 43}/").status_code == 404
+
+
+def test_it_documents_the_api_in_the_openapi_schema(api: APIClient) -> None:
+    response = api.get("/api/schema/", {"format": "json"})
+
+    schema = response.json()
+    create = schema["paths"]["/api/guidance-requests/"]["post"]
+    assert "Idempotency-Key" in [p["name"] for p in create["parameters"]]
+    request_schema = create["requestBody"]["content"]["application/json"]
+    assert "examples" in request_schema
+    assert {"201", "400", "409", "429"} <= set(create["responses"])
+    assert "/api/guidance-requests/{token}/" in schema["paths"]
+    assert "/api/statistics/guidance/" in schema["paths"]

@@ -1,0 +1,92 @@
+"""Routing needs only PostgreSQL: with the broker down a request still becomes a case, and its
+notification waits in the outbox until the broker is back and the sweep sends it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.core import mail
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from crm.models import Case, Notification
+from crm.tasks import notifications_sweep
+from portal.celery import app
+from tests.routing.factories import form_data
+
+
+def _dead_broker_url() -> str:
+    # A port nobody listens on: bound, read and released again.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/6"
+
+
+@contextlib.contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """Point the Celery app at ``url``, dropping connections made to the previous broker."""
+    previous = app.conf.broker_url
+
+    def reset() -> None:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    app.conf.broker_url = url
+    reset()
+    try:
+        yield
+    finally:
+        app.conf.broker_url = previous
+        reset()
+
+
+def _wait_until_sent(notification_id: int, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    status = ""
+    while time.monotonic() < deadline:
+        status = Notification.objects.get(pk=notification_id).status
+        if status == Notification.Status.SENT:
+            break
+        time.sleep(0.2)
+    return status
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_request_succeeds_with_the_broker_down_and_its_mail_goes_out_when_it_is_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with broker_at(_dead_broker_url()), caplog.at_level(logging.WARNING, "crm.notifications"):
+        response = APIClient().post("/api/guidance-requests/", form_data(), format="json")
+
+    assert response.status_code == 201
+    assert "broker unavailable" in caplog.text
+    case = Case.objects.get(reference=response.json()["reference"])
+    notification = Notification.objects.get(case=case)
+    assert notification.status == Notification.Status.PENDING
+    assert notification.recipient == "nye-sager@vaeksthus-syddanmark.dk"
+    assert mail.outbox == []
+
+    # The sweep takes rows that have waited a minute; this one has.
+    Notification.objects.filter(pk=notification.pk).update(
+        created_at=timezone.now() - timezone.timedelta(minutes=2)
+    )
+    with (
+        broker_at(settings.CELERY_BROKER_URL),
+        start_worker(app, pool="solo", perform_ping_check=False, queues=["notifications"]),
+    ):
+        assert notifications_sweep() == 1
+        assert _wait_until_sent(notification.pk) == Notification.Status.SENT
+
+    assert [message.to for message in mail.outbox] == [["nye-sager@vaeksthus-syddanmark.dk"]]
+    assert case.reference in mail.outbox[0].body or case.reference in mail.outbox[0].subject
