@@ -234,11 +234,18 @@ class CaseAdmin(admin.ModelAdmin):
         css = {"all": ["crm/admin.css"]}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
-        return (
-            Case.objects.visible_to(request.user)
-            .select_related("company", "adviser", "hub")
-            .prefetch_related("themes")
-        )
+        cases = Case.objects.visible_to(request.user)
+        match = request.resolver_match
+        if (
+            match is not None
+            and match.url_name == "crm_case_changelist"
+            and adviser_hub_id(request.user) is not None
+            and request.GET.get(HubScopeFilter.parameter_name, "mine") == "mine"
+        ):
+            # The adviser's own queue needs none of the shared history, and the planner cannot
+            # drop the "OR company in (...)" of visible_to by itself.
+            cases = Case.objects.editable_by(request.user)
+        return cases.select_related("company", "adviser", "hub").prefetch_related("themes")
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         # Overdue first: cases awaiting a first response by deadline, then the rest by deadline.
