@@ -4,6 +4,7 @@ notification waits in the outbox until the broker is back and the sweep sends it
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import socket
 import time
@@ -79,7 +80,7 @@ def test_a_request_succeeds_with_the_broker_down_and_its_mail_goes_out_when_it_i
 
     # The sweep takes rows that have waited a minute; this one has.
     Notification.objects.filter(pk=notification.pk).update(
-        created_at=timezone.now() - timezone.timedelta(minutes=2)
+        created_at=timezone.now() - dt.timedelta(minutes=2)
     )
     with (
         broker_at(settings.CELERY_BROKER_URL),

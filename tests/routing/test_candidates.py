@@ -73,7 +73,7 @@ def test_it_survives_needs_made_of_punctuation_and_stop_words_only() -> None:
 
 
 def test_it_keeps_only_offers_the_company_can_use() -> None:
-    for external_id, changes in {
+    variants: dict[str, dict[str, Any]] = {
         "ok-national": {},
         "ok-region": {"nationwide": False, "regions": [1083]},
         "ok-municipality": {"nationwide": False, "level": "municipality", "municipalities": [630]},
@@ -90,7 +90,8 @@ def test_it_keeps_only_offers_the_company_can_use() -> None:
         "draft": {"status": "draft"},
         "deadline-passed": {"application_deadline": TODAY - dt.timedelta(days=1)},
         "not-yet-valid": {"valid_from": TODAY + dt.timedelta(days=1)},
-    }.items():
+    }
+    for external_id, changes in variants.items():
         OfferFactory(external_id=external_id, themes=["export"], **changes)
     index_offers()
 
