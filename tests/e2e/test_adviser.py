@@ -1,0 +1,79 @@
+"""An adviser's day in the admin: take a case, record a meeting, refer to an offer, close it."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from crm import services
+from crm.models import Case, Referral
+from offers.models import Offer, Organisation, Theme
+from tests.crm.factories import CompanyFactory, ContactFactory
+
+
+def test_an_adviser_takes_a_case_records_a_meeting_refers_and_closes_it(page, live_url, make_user):
+    adviser = make_user(
+        "mette", organisation="vaeksthus-midtjylland", role="Rådgiver", first_name="Mette"
+    )
+    offer = Offer.objects.create(
+        external_id="e2e-eksportstart",
+        title="Eksportstart for små virksomheder",
+        summary="De første skridt på et nyt eksportmarked.",
+        level="state",
+        owner=Organisation.objects.get(slug="eksportraadet"),
+        operator=Organisation.objects.get(slug="eksportraadet"),
+        phases=["growth"],
+        company_sizes=["small"],
+        price="free",
+        status="published",
+    )
+    offer.themes.set([Theme.objects.get(slug="export")])
+    company = CompanyFactory(name="Skive Plast ApS")
+    case = services.case_create(
+        company=company,
+        contact=ContactFactory(company=company, name="Anne Holm"),
+        hub=Organisation.objects.get(slug="vaeksthus-midtjylland"),
+        needs="Vi vil gerne eksportere til Tyskland.",
+        themes=Theme.objects.filter(slug="export"),
+        source=Case.Source.WEB,
+    )
+
+    page.goto(live_url + "/admin/login/?next=/admin/crm/case/")
+    page.get_by_label("Brugernavn").fill("mette")
+    page.get_by_label("Adgangskode").fill("a-long-test-password")
+    page.get_by_role("button", name="Log ind").click()
+
+    page.get_by_role("link", name=case.reference).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Skive Plast ApS")
+    expect(page.get_by_text("Anne Holm")).to_be_visible()
+
+    page.get_by_role("button", name="Tag sagen").click()
+    expect(page.get_by_text("Du har taget sagen.")).to_be_visible()
+
+    page.get_by_label("Type").select_option(label="Møde")
+    page.get_by_label("Hvad skete der?").fill("Møde hos virksomheden om eksport til Tyskland.")
+    page.get_by_role("button", name="Tilføj").click()
+    expect(page.get_by_text("Møde er tilføjet.")).to_be_visible()
+
+    page.get_by_text("Henvis til et tilbud").click()
+    page.locator(".crm-action:has(#id_refer-note) .select2-selection").click()
+    page.locator(".select2-search__field").fill("Eksportstart")
+    page.get_by_role("option", name=re.compile("Eksportstart for små virksomheder")).click()
+    page.get_by_label("Bemærkning").fill("Passer til deres planer.")
+    page.get_by_role("button", name="Henvis", exact=True).click()
+    expect(page.get_by_text("Virksomheden er henvist til Eksportstart")).to_be_visible()
+
+    page.get_by_text("Luk sagen", exact=True).first.click()
+    page.locator("#id_close-outcome").select_option("referred")
+    page.get_by_role("button", name="Luk sagen").click()
+    expect(
+        page.get_by_text("Sagen er lukket: Henvist til tilbud eller operatør.").first
+    ).to_be_visible()
+
+    case.refresh_from_db()
+    assert case.status == Case.Status.CLOSED
+    assert case.adviser == adviser
+    assert case.timeline.filter(kind="meeting").exists()
+    assert Referral.objects.get(case=case).offer == offer
+    expect(page.locator(".crm-timeline__entry").first).to_contain_text("Lukket")
