@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from offers.models import Offer, OfferSearchTerm, Organisation, Theme
-from offers.search import refresh_search_vectors
+from offers.search import OfferSearch, SearchResult, refresh_search_vectors, run_search
 from tests.offers.factories import OfferFactory, make_offer
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +122,282 @@ def test_it_leaves_the_change_date_alone():
     offer.refresh_from_db()
     assert offer.updated_at == before
     assert offer.search_vector is not None
+
+
+# --- Searching ----------------------------------------------------------------------------------
+
+TODAY = dt.date(2026, 6, 15)
+
+
+def search(**params: Any) -> SearchResult:
+    return run_search(OfferSearch(**params), today=TODAY)
+
+
+def ids(result: SearchResult) -> list[str]:
+    return [offer.external_id for offer in result.offers]
+
+
+def counts(result: SearchResult, facet: str) -> dict[str, int]:
+    return {value.value: value.count for value in result.facets[facet]}
+
+
+def test_it_finds_an_offer_by_a_different_form_of_the_word():
+    make_offer(external_id="eksport", title="Eksport til nye markeder")
+    make_offer(external_id="andet", title="Byggetilladelse")
+
+    assert ids(search(q="eksportere")) == ["eksport"]
+
+
+def test_it_finds_an_offer_despite_a_typo_and_suggests_the_right_word():
+    make_offer(external_id="digital", title="Digitalisering af små virksomheder")
+    make_offer(external_id="andet", title="Byggetilladelse")
+
+    result = search(q="digitalsering")
+
+    assert ids(result) == ["digital"]
+    assert result.suggestion == "digitalisering"
+
+
+def test_it_finds_a_compound_word_by_its_last_part():
+    make_offer(external_id="eksport", title="Eksportrådgivning til små virksomheder")
+    make_offer(external_id="andet", title="Byggetilladelse")
+
+    assert ids(search(q="rådgivning")) == ["eksport"]
+
+
+def test_it_finds_the_parts_of_a_compound_query_word_written_apart():
+    make_offer(external_id="eksport", title="Rådgivning om eksport")
+    make_offer(external_id="raad", title="Rådgivning om byggeri")
+
+    assert ids(search(q="eksportrådgivning")) == ["eksport"]
+
+
+def test_it_ranks_a_title_match_above_offers_that_only_mention_the_word():
+    make_offer(
+        external_id="omtale",
+        title="Automatisering",
+        description="Robotter, robotter og robotter: vi taler om robotter i hele forløbet.",
+    )
+    make_offer(external_id="titel", title="Robotter i produktionen")
+
+    assert ids(search(q="robotter")) == ["titel", "omtale"]
+
+
+def test_it_needs_every_word_of_the_query():
+    make_offer(external_id="begge", title="Eksport til Tyskland")
+    make_offer(external_id="en", title="Eksport til Sverige")
+
+    assert ids(search(q="eksport tyskland")) == ["begge"]
+
+
+@pytest.mark.parametrize("text", ["'\"!:*", "&&&", "og i på", "\x00", "   "])
+def test_it_treats_text_without_searchable_words_as_no_text(text):
+    make_offer(external_id="eneste")
+
+    assert ids(search(q=text)) == ["eneste"]
+
+
+def test_it_understands_quoted_phrases_and_excluded_words():
+    make_offer(external_id="tyskland", title="Eksport til Tyskland")
+    make_offer(external_id="sverige", title="Eksport til Sverige")
+
+    assert ids(search(q="eksport -sverige")) == ["tyskland"]
+    assert ids(search(q='"eksport til sverige"')) == ["sverige"]
+
+
+@pytest.fixture
+def catalogue():
+    """A small catalogue whose facet counts are worked out by hand in the tests below."""
+    make_offer(
+        external_id="a",
+        title="Eksportrådgivning",
+        themes=["export"],
+        level="state",
+        phases=["growth"],
+        company_sizes=["small", "medium"],
+        price="free",
+        owner="eksportraadet",
+    )
+    make_offer(
+        external_id="b",
+        title="Digitalisering i Nordjylland",
+        themes=["digitalisation"],
+        level="region",
+        phases=["startup", "growth"],
+        company_sizes=["micro"],
+        price="subsidised",
+        owner="region-nordjylland",
+        operator="vaeksthus-nordjylland",
+        nationwide=False,
+        regions=[1081],
+    )
+    make_offer(
+        external_id="c",
+        title="Byggetilladelse i Aarhus",
+        themes=["authority"],
+        level="municipality",
+        phases=["established"],
+        company_sizes=["micro", "small"],
+        price="free",
+        owner="kommune-751",
+        nationwide=False,
+        municipalities=[751],
+    )
+    make_offer(
+        external_id="d",
+        title="Kapital til vækst",
+        themes=["capital", "growth"],
+        level="state",
+        phases=["growth"],
+        company_sizes=["medium", "large"],
+        price="paid",
+        owner="vaekstfonden",
+        industries=["C"],
+    )
+    make_offer(
+        external_id="lukket",
+        title="Eksport – fristen er udløbet",
+        themes=["export"],
+        price="free",
+        application_deadline=TODAY - dt.timedelta(days=1),
+    )
+    make_offer(external_id="kladde", title="Eksport i kladde", themes=["export"], status="draft")
+
+
+def test_each_facet_counts_with_the_other_facets_filters_applied(catalogue):
+    result = search(theme=("export",), price=("free",))
+
+    assert ids(result) == ["a"]
+    assert result.total == 1
+    # Themes of free offers (a: export, c: authority): ticking a second theme widens the search.
+    themes = counts(result, "theme")
+    assert themes["export"] == 1
+    assert themes["authority"] == 1
+    assert themes["capital"] == 0
+    # Prices of export offers: only a, which is free.
+    assert counts(result, "price") == {"free": 1, "subsidised": 0, "paid": 0}
+    # Levels apply both filters.
+    assert counts(result, "level") == {"state": 1, "region": 0, "municipality": 0}
+
+
+def test_it_counts_and_filters_a_facet_with_or_within_and_across(catalogue):
+    result = search(phase=("startup",))
+
+    assert ids(result) == ["b"]
+    assert counts(result, "phase") == {"idea": 0, "startup": 1, "growth": 3, "established": 1}
+
+    wider = search(phase=("startup", "established"))
+    assert sorted(ids(wider)) == ["b", "c"]
+
+    narrower = search(phase=("startup", "established"), size=("small",))
+    assert ids(narrower) == ["c"]
+
+
+def test_an_offer_counts_for_a_region_when_nationwide_listed_or_through_a_municipality(catalogue):
+    result = search()
+
+    assert counts(result, "region") == {
+        "1081": 3,  # a, d nationwide; b lists the region
+        "1082": 3,  # a, d; c lists Aarhus Kommune, which is in Midtjylland
+        "1083": 2,
+        "1084": 2,
+        "1085": 2,
+    }
+    assert sorted(ids(search(region=(1082,)))) == ["a", "c", "d"]
+
+
+def test_it_filters_by_municipality_including_offers_for_its_region(catalogue):
+    assert sorted(ids(search(municipality=(751,)))) == ["a", "c", "d"]
+    # Morsø is in Nordjylland, which b lists as a region.
+    assert sorted(ids(search(municipality=(773,)))) == ["a", "b", "d"]
+
+
+def test_an_offer_without_industries_counts_for_every_industry(catalogue):
+    result = search()
+
+    assert counts(result, "industry")["C"] == 4
+    assert counts(result, "industry")["A"] == 3
+    assert sorted(ids(search(industry=("A",)))) == ["a", "b", "c"]
+
+
+def test_it_counts_operators_with_their_names(catalogue):
+    operators = {v.value: (v.label, v.count) for v in search().facets["operator"]}
+
+    assert operators["vaeksthus-nordjylland"] == ("Væksthus Nordjylland", 1)
+    assert operators["eksportraadet"] == ("Eksportrådet", 1)
+
+
+def test_it_hides_closed_offers_and_never_shows_drafts(catalogue):
+    assert "lukket" not in ids(search(q="eksport"))
+
+    result = search(q="eksport", include_closed=True)
+
+    assert sorted(ids(result)) == ["a", "lukket"]
+    closed = next(offer for offer in result.offers if offer.external_id == "lukket")
+    assert not closed.is_open_on(TODAY)
+
+
+def test_it_ignores_filter_values_that_match_nothing_and_reports_them(catalogue):
+    result = search(theme=("export", "findes-ikke"), region=(9999,))
+
+    assert ids(result) == ["a"]
+    assert result.unknown == {"theme": ["findes-ikke"], "region": ["9999"]}
+
+
+def test_it_sorts_by_deadline_with_open_ended_offers_last():
+    make_offer(external_id="senere", application_deadline=TODAY + dt.timedelta(days=30))
+    make_offer(external_id="loebende")
+    make_offer(external_id="snart", application_deadline=TODAY + dt.timedelta(days=3))
+
+    assert ids(search(sort="deadline")) == ["snart", "senere", "loebende"]
+
+
+def test_it_sorts_the_newest_offers_first():
+    for days, external_id in [(30, "gammel"), (1, "ny"), (10, "mellem")]:
+        make_offer(external_id=external_id)
+        Offer.objects.filter(external_id=external_id).update(
+            published_at=timezone.now() - dt.timedelta(days=days)
+        )
+
+    assert ids(search(sort="newest")) == ["ny", "mellem", "gammel"]
+
+
+def test_it_pages_twenty_offers_at_a_time_and_moves_past_the_end_to_the_last_page():
+    for number in range(45):
+        make_offer(external_id=f"tilbud-{number:02d}", title=f"Tilbud {number:02d}")
+
+    first = search()
+    last = search(page=3)
+    beyond = search(page=999)
+
+    assert (first.total, first.num_pages, len(first.offers)) == (45, 3, 20)
+    assert ids(last) == [f"tilbud-{n}" for n in range(40, 45)]
+    assert beyond.page == 3
+    assert ids(beyond) == ids(last)
+    assert run_search(OfferSearch(page=999), today=TODAY, clamp_page=False).offers == []
+
+
+def test_it_answers_a_search_in_at_most_three_queries(catalogue, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        result = search(
+            q="eksportrådgivning digitalsering",
+            theme=("export", "digitalisation"),
+            region=(1081,),
+            municipality=(773,),
+            operator=("eksportraadet",),
+            include_closed=True,
+        )
+        [offer.owner.name for offer in result.offers]
+
+
+def test_it_keeps_every_state_of_the_search_in_the_query_string():
+    offer_search = OfferSearch(
+        q="eksport", theme=("export",), region=(1084,), include_closed=True, sort="newest", page=2
+    )
+
+    assert offer_search.querystring() == (
+        "q=eksport&theme=export&region=1084&include_closed=1&sort=newest&page=2"
+    )
+    assert offer_search.without("theme", "export").querystring() == (
+        "q=eksport&region=1084&include_closed=1&sort=newest"
+    )

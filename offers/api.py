@@ -1,0 +1,533 @@
+"""The offers API: GET /api/offers/ (search with facet counts), GET/PUT/PATCH one offer, POST.
+
+Reading is public: published and archived offers. Drafts are visible only to editors whose
+organisation owns or operates them. Writing needs an editor (the ``offers.add_offer`` /
+``offers.change_offer`` permission) acting for an organisation that owns or operates the offer,
+as in the admin; the fields are the import format's (owner/operator/themes as slugs,
+regions/municipalities as codes). Writes go through ``offers.services.offer_save``, which
+refreshes the search index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Q, QuerySet, TextChoices
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from offers.forms import OfferSearchForm
+from offers.models import (
+    CompanySize,
+    Industry,
+    Level,
+    Municipality,
+    Offer,
+    Organisation,
+    Phase,
+    Price,
+    Region,
+    Theme,
+)
+from offers.search import FACETS, SearchResult, prepare_search, run_search
+from offers.services import OfferError, offer_save, user_can_edit
+
+UNKNOWN_MESSAGES = {
+    "theme": gettext_lazy("Ukendt tema: %(values)s."),
+    "operator": gettext_lazy("Ukendt operatør: %(values)s."),
+    "region": gettext_lazy("Ukendt regionskode: %(values)s."),
+    "municipality": gettext_lazy("Ukendt kommunekode: %(values)s."),
+}
+
+
+# --- Serializers --------------------------------------------------------------------------------
+
+
+def _choice_list(choices: type[TextChoices], **kwargs: Any) -> serializers.ListField:
+    """A list of choice values, its enum written inline in the schema.
+
+    The same vocabularies appear under other names in other apps' schemas (a guidance request
+    has one ``phase``); inline enums keep drf-spectacular from naming one choice set twice.
+    """
+
+    @extend_schema_field({"type": "string", "enum": list(choices.values)})
+    class ValueField(serializers.ChoiceField):
+        pass
+
+    return serializers.ListField(child=ValueField(choices=choices.choices), **kwargs)
+
+
+class OfferSummarySerializer(serializers.Serializer):
+    """One search result. Built by hand in ``to_representation``: 20 rows per page must cost
+    microseconds, and every value comes from the search's own queries (no query per row)."""
+
+    external_id = serializers.SlugField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    level = serializers.ChoiceField(choices=Level.choices)
+    owner = serializers.SlugField(help_text="Ejerens kort navn (slug).")
+    operator = serializers.SlugField(help_text="Operatørens kort navn (slug).")
+    themes = serializers.ListField(child=serializers.SlugField())
+    phases = _choice_list(Phase)
+    company_sizes = _choice_list(CompanySize)
+    industries = _choice_list(
+        Industry, help_text="DB07-hovedafsnit; tom liste betyder alle brancher."
+    )
+    nationwide = serializers.BooleanField()
+    regions = serializers.ListField(child=serializers.IntegerField())
+    municipalities = serializers.ListField(child=serializers.IntegerField())
+    price = serializers.ChoiceField(choices=Price.choices)
+    application_deadline = serializers.DateField(allow_null=True)
+    valid_from = serializers.DateField(allow_null=True)
+    valid_to = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=Offer.Status.choices)
+    url = serializers.URLField(allow_blank=True, help_text="Udbyderens egen side om tilbuddet.")
+    is_open = serializers.BooleanField(help_text="Kan søges i dag (frist og gyldighed).")
+    last_reviewed = serializers.DateField(allow_null=True)
+    detail_url = serializers.URLField(help_text="Tilbuddet i API'et.")
+    page_url = serializers.URLField(help_text="Tilbuddets side på portalen.")
+
+    def to_representation(self, instance: Offer) -> dict[str, Any]:
+        context = self.context
+        today: dt.date = context["today"]
+        theme_slugs: Mapping[int, str] = context["theme_slugs"]
+        base: str = context["base_url"]
+        return {
+            "external_id": instance.external_id,
+            "title": instance.title,
+            "summary": instance.summary,
+            "level": instance.level,
+            "owner": instance.owner.slug,
+            "operator": instance.operator.slug,
+            "themes": [theme_slugs[i] for i in instance.theme_ids if i in theme_slugs],
+            "phases": list(instance.phases),
+            "company_sizes": list(instance.company_sizes),
+            "industries": list(instance.industries),
+            "nationwide": instance.nationwide,
+            "regions": list(instance.regions),
+            "municipalities": list(instance.municipalities),
+            "price": instance.price,
+            "application_deadline": _iso(instance.application_deadline),
+            "valid_from": _iso(instance.valid_from),
+            "valid_to": _iso(instance.valid_to),
+            "status": instance.status,
+            "url": instance.url,
+            "is_open": instance.is_open_on(today),
+            "last_reviewed": _iso(instance.last_reviewed),
+            "detail_url": f"{base}/api/offers/{instance.external_id}/",
+            "page_url": f"{base}/tilbud/{instance.external_id}/",
+        }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="Værdien, som den skrives i søgeparameteren.")
+    label = serializers.CharField()  # type: ignore[assignment]
+    count = serializers.IntegerField(
+        help_text="Tilbud med denne værdi, når alle de andre valgte filtre gælder."
+    )
+
+
+class FacetsSerializer(serializers.Serializer):
+    theme = FacetValueSerializer(many=True)
+    level = FacetValueSerializer(many=True)
+    phase = FacetValueSerializer(many=True)
+    size = FacetValueSerializer(many=True)
+    industry = FacetValueSerializer(many=True)
+    region = FacetValueSerializer(many=True)
+    price = FacetValueSerializer(many=True)
+    operator = FacetValueSerializer(many=True)
+
+
+class OfferSearchResponseSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = OfferSummarySerializer(many=True)
+    facets = FacetsSerializer()
+
+
+class CodeListField(serializers.ListField):
+    """Region or municipality codes that must exist."""
+
+    def __init__(self, model: type[Region] | type[Municipality], **kwargs: Any) -> None:
+        self.model = model
+        kwargs.setdefault("child", serializers.IntegerField(min_value=1))
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> list[int]:
+        codes: list[int] = sorted(set(super().to_internal_value(data)))
+        known = set(self.model.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = [str(code) for code in codes if code not in known]
+        if unknown:
+            raise ValidationError(_("Ukendte koder: %(codes)s.") % {"codes": ", ".join(unknown)})
+        return codes
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    """One offer with every import-format field (plus the page's longer texts)."""
+
+    owner = serializers.SlugRelatedField(slug_field="slug", queryset=Organisation.objects.all())
+    operator = serializers.SlugRelatedField(slug_field="slug", queryset=Organisation.objects.all())
+    themes = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Theme.objects.all(), many=True
+    )
+    phases = _choice_list(Phase, min_length=1)
+    company_sizes = _choice_list(CompanySize, min_length=1)
+    industries = _choice_list(
+        Industry, required=False, help_text="DB07-hovedafsnit; tom liste betyder alle brancher."
+    )
+    regions = CodeListField(Region, help_text="Regionskoder (1081–1085).")
+    municipalities = CodeListField(Municipality, help_text="Kommunekoder, f.eks. 751.")
+    cannot_combine_with = serializers.SlugRelatedField(
+        slug_field="external_id",
+        queryset=Offer.objects.all(),
+        many=True,
+        required=False,
+        help_text="Tilbud (external_id), der ikke kan kombineres med dette.",
+    )
+    is_open = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Offer
+        fields = [
+            "external_id",
+            "title",
+            "summary",
+            "description",
+            "expected_result",
+            "how_to_apply",
+            "delivery_time",
+            "languages",
+            "level",
+            "owner",
+            "operator",
+            "themes",
+            "phases",
+            "company_sizes",
+            "industries",
+            "nationwide",
+            "regions",
+            "municipalities",
+            "url",
+            "contact_email",
+            "contact_phone",
+            "price",
+            "application_deadline",
+            "valid_from",
+            "valid_to",
+            "status",
+            "last_reviewed",
+            "cannot_combine_with",
+            "is_open",
+            "page_url",
+        ]
+        # A simple field, so the services' messages reach the right key; the database
+        # constraint still guards uniqueness.
+        extra_kwargs: dict[str, dict[str, Any]] = {"external_id": {"validators": []}}
+        validators: list[Any] = []
+
+    def get_is_open(self, offer: Offer) -> bool:
+        return offer.is_open_on(timezone.localdate())
+
+    def get_page_url(self, offer: Offer) -> str:
+        request = self.context.get("request")
+        path = offer.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+    def validate_external_id(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.external_id:
+            raise ValidationError(_("Den eksterne id kan ikke ændres."))
+        if self.instance is None and Offer.objects.filter(external_id=value).exists():
+            raise ValidationError(_("Der findes allerede et tilbud med denne eksterne id."))
+        return value
+
+
+# --- Views --------------------------------------------------------------------------------------
+
+_LIST_PARAMETERS = [
+    OpenApiParameter(
+        "q",
+        OpenApiTypes.STR,
+        description="Fritekst (højst 200 tegn). Dansk stemming, sammensatte ord og stavefejl "
+        'håndteres; "citat", -udelad og or virker som i websøgning.',
+        examples=[OpenApiExample("Eksport", value="eksportrådgivning")],
+    ),
+    *[
+        OpenApiParameter(
+            name,
+            OpenApiTypes.STR,
+            many=True,
+            explode=True,
+            description=description + " Kan gentages: ELLER inden for parameteren, OG på tværs.",
+            enum=enum,
+        )
+        for name, description, enum in [
+            ("theme", "Tema (slug), f.eks. export.", None),
+            ("level", "Niveau.", Level.values),
+            ("phase", "Virksomhedens fase.", Phase.values),
+            ("size", "Virksomhedsstørrelse.", CompanySize.values),
+            ("industry", "DB07-hovedafsnit (tilbud uden brancher gælder alle).", Industry.values),
+            ("region", "Regionskode, f.eks. 1084.", None),
+            ("municipality", "Kommunekode, f.eks. 751.", None),
+            ("price", "Pris.", Price.values),
+            ("operator", "Operatør (organisationens slug).", None),
+        ]
+    ],
+    OpenApiParameter(
+        "include_closed",
+        OpenApiTypes.BOOL,
+        description="1: vis også offentliggjorte tilbud, der er lukket (frist eller gyldighed "
+        "overskredet, eller arkiveret).",
+    ),
+    OpenApiParameter("sort", OpenApiTypes.STR, enum=["relevance", "deadline", "newest"]),
+    OpenApiParameter("page", OpenApiTypes.INT, description="Side (20 tilbud pr. side)."),
+]
+
+_SEARCH_EXAMPLE = OpenApiExample(
+    "Søgning med facetter",
+    response_only=True,
+    value={
+        "count": 1,
+        "next": None,
+        "previous": None,
+        "results": [
+            {
+                "external_id": "eksportraadet-markedsafklaring",
+                "title": "Markedsafklaring – få et konkret billede af jeres nye eksportmarked",
+                "summary": "Eksportrådet undersøger, om der er efterspørgsel på markedet.",
+                "level": "state",
+                "owner": "eksportraadet",
+                "operator": "eksportraadet",
+                "themes": ["export"],
+                "phases": ["growth", "established"],
+                "company_sizes": ["micro", "small", "medium"],
+                "industries": [],
+                "nationwide": True,
+                "regions": [],
+                "municipalities": [],
+                "price": "subsidised",
+                "application_deadline": None,
+                "valid_from": "2025-04-01",
+                "valid_to": None,
+                "status": "published",
+                "url": "https://www.eksportraadet.dk/tilbud/markedsafklaring",
+                "is_open": True,
+                "last_reviewed": "2026-04-18",
+                "detail_url": "https://erhvervsfremme.example/api/offers/eksportraadet-markedsafklaring/",
+                "page_url": "https://erhvervsfremme.example/tilbud/eksportraadet-markedsafklaring/",
+            }
+        ],
+        "facets": {
+            "theme": [{"value": "export", "label": "Eksport", "count": 1}],
+            "level": [{"value": "state", "label": "Stat", "count": 1}],
+            "phase": [{"value": "growth", "label": "Vækst", "count": 1}],
+            "size": [{"value": "small", "label": "10–49 ansatte", "count": 1}],
+            "industry": [{"value": "C", "label": "Fremstillingsvirksomhed", "count": 1}],
+            "region": [{"value": "1084", "label": "Region Hovedstaden", "count": 1}],
+            "price": [{"value": "subsidised", "label": "Medfinansieret", "count": 1}],
+            "operator": [{"value": "eksportraadet", "label": "Eksportrådet", "count": 1}],
+        },
+    },
+)
+
+_BAD_REQUEST_EXAMPLE = OpenApiExample(
+    "Ukendt filterværdi",
+    response_only=True,
+    status_codes=["400"],
+    value={"theme": ["Ukendt tema: eksprt."], "page": ["Sidetallet skal være et helt tal fra 1."]},
+)
+
+_WRITE_EXAMPLE = OpenApiExample(
+    "Nyt tilbud",
+    request_only=True,
+    value={
+        "external_id": "vaeksthus-midtjylland-digital-start",
+        "title": "Digital start – sparring om jeres første digitale skridt",
+        "summary": "To møder med en digitaliseringskonsulent og en konkret handlingsplan.",
+        "level": "region",
+        "owner": "region-midtjylland",
+        "operator": "vaeksthus-midtjylland",
+        "themes": ["digitalisation"],
+        "phases": ["startup", "growth"],
+        "company_sizes": ["micro", "small"],
+        "industries": [],
+        "nationwide": True,
+        "regions": [],
+        "municipalities": [],
+        "price": "free",
+        "status": "draft",
+    },
+)
+
+
+class CanEditOffers(permissions.BasePermission):
+    """Anyone may read; writing needs an editor's model permission (scope is checked per offer)."""
+
+    message = gettext_lazy("Kun redaktører kan oprette og ændre tilbud.")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        codename = "offers.add_offer" if request.method == "POST" else "offers.change_offer"
+        return bool(user.has_perm(codename))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Søg i tilbud",
+        description="Samme søgning som /tilbud/: fritekst, filtre og facetter med antal. Lukkede "
+        "tilbud er skjult, medmindre include_closed=1. Ukendte filterværdier giver 400.",
+        parameters=_LIST_PARAMETERS,
+        responses={
+            200: OfferSearchResponseSerializer,
+            400: OpenApiResponse(description="Fejl pr. parameter."),
+        },
+        examples=[_SEARCH_EXAMPLE, _BAD_REQUEST_EXAMPLE],
+    ),
+    retrieve=extend_schema(summary="Ét tilbud med alle felter"),
+    create=extend_schema(
+        summary="Opret et tilbud (redaktører)",
+        examples=[_WRITE_EXAMPLE],
+        responses={201: OfferSerializer, 400: OpenApiResponse(description="Fejl pr. felt.")},
+    ),
+    update=extend_schema(summary="Erstat et tilbud (redaktører)"),
+    partial_update=extend_schema(summary="Ret felter i et tilbud (redaktører)"),
+)
+class OfferViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = OfferSerializer
+    permission_classes = [CanEditOffers]
+    lookup_field = "external_id"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    filter_backends: list[Any] = []
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Offer]:
+        visible = Q(status__in=[Offer.Status.PUBLISHED, Offer.Status.ARCHIVED])
+        editable = Offer.objects.editable_by(self.request.user).values("pk")
+        return (
+            Offer.objects.filter(visible | Q(pk__in=editable))
+            .select_related("owner", "operator")
+            .prefetch_related("themes", "cannot_combine_with")
+            .defer("search_text", "search_vector")
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = OfferSearchForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(
+                {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+            )
+        search, prepared, unknown = prepare_search(form.search())
+        if unknown:
+            raise ValidationError(
+                {
+                    name: [str(UNKNOWN_MESSAGES[name]) % {"values": ", ".join(values)}]
+                    for name, values in unknown.items()
+                }
+            )
+        today = timezone.localdate()
+        result = run_search(search, today=today, clamp_page=False, prepared=(search, prepared, {}))
+        return Response(self._search_body(request, result, today))
+
+    def _search_body(
+        self, request: Request, result: SearchResult, today: dt.date
+    ) -> dict[str, Any]:
+        base_url = request.build_absolute_uri("/").rstrip("/")
+        search = result.search
+
+        def link(page: int) -> str:
+            query = search.on_page(page).querystring()
+            return f"{base_url}{request.path}" + (f"?{query}" if query else "")
+
+        summary = OfferSummarySerializer(
+            context={
+                "today": today,
+                "base_url": base_url,
+                "theme_slugs": {pk: slug for pk, (slug, _label) in result.theme_labels.items()},
+            }
+        )
+        previous_page = min(search.page - 1, result.num_pages)
+        return {
+            "count": result.total,
+            "next": link(search.page + 1) if search.page < result.num_pages else None,
+            "previous": link(previous_page) if previous_page >= 1 else None,
+            "results": [summary.to_representation(offer) for offer in result.offers],
+            "facets": {
+                name: [
+                    {"value": v.value, "label": v.label, "count": v.count}
+                    for v in result.facets[name]
+                ]
+                for name in FACETS
+            },
+        }
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Offer]) -> None:
+        data = dict(serializer.validated_data)
+        user = self.request.user
+        owner, operator = data.get("owner"), data.get("operator")
+        if not user_can_edit(
+            user=user,
+            owner_id=owner.pk if owner else None,
+            operator_id=operator.pk if operator else None,
+        ):
+            raise PermissionDenied(
+                _("Du kan kun oprette tilbud, som din organisation ejer eller driver.")
+            )
+        serializer.instance = self._save(data=data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Offer]) -> None:
+        offer = serializer.instance
+        assert offer is not None
+        if not Offer.objects.editable_by(self.request.user).filter(pk=offer.pk).exists():
+            raise PermissionDenied(
+                _("Du kan kun ændre tilbud, som din organisation ejer eller driver.")
+            )
+        data = dict(serializer.validated_data)
+        data.pop("external_id", None)
+        serializer.instance = self._save(offer=offer, data=data)
+
+    def _save(self, *, data: dict[str, Any], offer: Offer | None = None) -> Offer:
+        try:
+            saved = offer_save(user=self.request.user, offer=offer, data=data)
+        except OfferError as error:
+            raise ValidationError(error.errors or {"non_field_errors": [error.message]}) from error
+        # Fresh from the database: the response shows what was stored, themes included.
+        return self.get_queryset().get(pk=saved.pk)
+
+    def get_object(self) -> Offer:
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(_("Tilbuddet findes ikke.")) from None

@@ -1,0 +1,133 @@
+// /tilbud/ without full page loads: ticking a filter, changing the sort order, removing a filter
+// or turning a page fetches the same URL with ?partial=1 and swaps in the filters and results.
+// The address bar follows (history.pushState), so the search can still be shared, and the
+// result count is announced to screen readers. Without JavaScript the form simply submits.
+// Loaded as a file, never inline: the CSP allows scripts from this origin only.
+(function () {
+  "use strict";
+
+  var form = document.getElementById("offer-search");
+  if (!form || !window.fetch || !window.URLSearchParams || !window.history.pushState) {
+    return;
+  }
+  var status = document.getElementById("search-status");
+  var searchUrl = form.getAttribute("action");
+  var pending = null;
+
+  function hideSubmitButtons() {
+    // The "Opdatér resultater" button is for browsers without JavaScript.
+    var buttons = form.querySelectorAll(".js-search-submit");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].hidden = true;
+    }
+  }
+
+  function formQuery() {
+    var query = new URLSearchParams();
+    new URLSearchParams(new FormData(form)).forEach(function (value, key) {
+      // Defaults stay out of the address, as on the server-rendered links.
+      if (value === "" || (key === "sort" && value === "relevance")) {
+        return;
+      }
+      query.append(key, value);
+    });
+    return query.toString();
+  }
+
+  function showText(query) {
+    var input = form.querySelector("input[name=q]");
+    if (input) {
+      input.value = new URLSearchParams(query).get("q") || "";
+    }
+  }
+
+  function load(query, options) {
+    var url = searchUrl + (query ? "?" + query : "");
+    var partialUrl = url + (query ? "&" : "?") + "partial=1";
+    var body = document.getElementById("search-body");
+    var focusedId = document.activeElement && document.activeElement.id;
+    if (pending) {
+      pending.abort();
+    }
+    pending = new AbortController();
+    body.setAttribute("aria-busy", "true");
+    fetch(partialUrl, { credentials: "same-origin", signal: pending.signal })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        var holder = document.createElement("template");
+        holder.innerHTML = html;
+        var fresh = holder.content.querySelector("#search-body");
+        if (!fresh) {
+          throw new Error("No results in the answer");
+        }
+        body.replaceWith(fresh);
+        hideSubmitButtons();
+        if (options.push) {
+          window.history.pushState({ query: query }, "", url);
+        }
+        var again = options.focusResults ? null : focusedId && document.getElementById(focusedId);
+        if (again) {
+          again.focus();
+        } else if (options.focusResults) {
+          var heading = document.getElementById("search-results-heading");
+          if (heading) {
+            heading.setAttribute("tabindex", "-1");
+            heading.focus();
+          }
+        }
+        if (status) {
+          status.textContent = fresh.getAttribute("data-status") || "";
+        }
+        pending = null;
+      })
+      .catch(function (error) {
+        if (error && error.name === "AbortError") {
+          return;
+        }
+        // Anything unexpected: fall back to an ordinary page load of the same search.
+        window.location.assign(url);
+      });
+  }
+
+  form.addEventListener("change", function (event) {
+    if (event.target && event.target.name === "q") {
+      return; // the text is searched when the form is submitted
+    }
+    load(formQuery(), { push: true });
+  });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    load(formQuery(), { push: true });
+  });
+
+  form.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (!link || event.defaultPrevented || event.button !== 0) {
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
+      return; // a new tab or window gets the ordinary page
+    }
+    if (link.origin !== window.location.origin || link.pathname !== searchUrl) {
+      return;
+    }
+    event.preventDefault();
+    var query = link.search.replace(/^\?/, "");
+    showText(query);
+    load(query, { push: true, focusResults: true });
+  });
+
+  window.addEventListener("popstate", function () {
+    var query = window.location.search.replace(/^\?/, "");
+    showText(query);
+    load(query, { push: false });
+  });
+
+  hideSubmitButtons();
+})();

@@ -1,0 +1,283 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from offers.models import Offer
+from tests.offers.factories import make_offer
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode()
+
+
+# --- /tilbud/ -----------------------------------------------------------------------------------
+
+
+def test_it_shows_matching_offers_with_their_facts(client):
+    make_offer(
+        external_id="eksport",
+        title="Eksportrådgivning til små virksomheder",
+        summary="Gratis sparring om jeres første eksportmarked.",
+        themes=["export"],
+        owner="eksportraadet",
+        price="free",
+        application_deadline=timezone.localdate() + dt.timedelta(days=30),
+    )
+    make_offer(external_id="andet", title="Byggetilladelse")
+
+    body = page(client, "/tilbud/?q=rådgivning")
+
+    assert "<h1>Find tilbud til din virksomhed</h1>" in body
+    assert "<title>“rådgivning” – find tilbud – Erhvervsfremmeportalen</title>" in body
+    assert 'href="/tilbud/eksport/"' in body
+    assert "Gratis sparring om jeres første eksportmarked." in body
+    assert "Eksportrådet" in body
+    assert "Gratis" in body
+    assert "Byggetilladelse" not in body
+    assert "1 tilbud" in body
+
+
+def test_it_shows_facets_as_labelled_check_boxes_with_counts(client):
+    make_offer(themes=["export"])
+    make_offer(themes=["export", "capital"])
+
+    body = page(client, "/tilbud/?theme=export")
+
+    assert '<legend class="form-label">Tema</legend>' in body
+    assert (
+        '<input class="form-checkbox" type="checkbox" id="f-theme-export" name="theme" '
+        'value="export" checked>' in body
+    )
+    assert '<label class="form-label" for="f-theme-capital">Kapital og finansiering' in body
+    assert '(1<span class="sr-only"> tilbud</span>)' in body
+    assert '(2<span class="sr-only"> tilbud</span>)' in body
+
+
+def test_it_shows_each_active_filter_with_a_link_that_removes_it(client):
+    make_offer(themes=["export"], price="free")
+
+    body = page(client, "/tilbud/?q=eksport&theme=export&price=free")
+
+    assert 'href="?q=eksport&amp;price=free">Eksport<span class="sr-only"> – fjern filteret' in body
+    assert 'href="?q=eksport&amp;theme=export">Gratis<span class="sr-only">' in body
+
+
+def test_it_hides_closed_offers_unless_asked_and_marks_them_closed(client):
+    make_offer(title="Åbent tilbud")
+    make_offer(title="Udløbet tilbud", application_deadline=timezone.localdate() - dt.timedelta(1))
+
+    assert "Udløbet tilbud" not in page(client, "/tilbud/")
+
+    body = page(client, "/tilbud/?include_closed=1")
+    assert "Udløbet tilbud" in body
+    assert 'class="badge badge-warning">Lukket</span>' in body
+
+
+def test_it_helps_when_nothing_is_found(client):
+    make_offer(title="Digitalisering af produktionen", level="region", owner="region-midtjylland")
+
+    body = page(client, "/tilbud/?q=digitalsering&level=municipality")
+
+    assert "Ingen tilbud passer til din søgning." in body
+    assert (
+        'Mente du: <a href="?q=digitalisering&amp;level=municipality">digitalisering</a>?' in body
+    )
+    assert '<a href="?q=digitalsering">Fjern Kommune</a>' in body
+    assert 'href="/vejledning/">Få vejledning</a>' in body
+
+
+def test_it_answers_the_script_with_only_the_filters_and_results(client):
+    make_offer(title="Eksport til Tyskland")
+
+    body = page(client, "/tilbud/?q=eksport&partial=1")
+
+    assert body.lstrip().startswith('<div id="search-body"')
+    assert "<html" not in body
+    assert 'data-status="1 tilbud fundet"' in body
+    assert "Eksport til Tyskland" in body
+
+
+def test_it_links_to_the_other_pages_of_results(client):
+    for number in range(25):
+        make_offer(title=f"Tilbud {number:02d}")
+
+    body = page(client, "/tilbud/?page=2")
+
+    assert 'aria-current="page" aria-label="Side 2">2</a>' in body
+    assert 'href="?page=1"' in body or 'href="?"' in body
+    assert "Tilbud 24" in body
+    assert "Tilbud 00" not in body
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "theme=findes-ikke",
+        "level=ukendt",
+        "page=999999",
+        "page=-1",
+        "page=abc",
+        "q=" + "eksport " * 1250,
+        "q=%27%22%21%3A%2A",
+        "q=%00",
+        "q=&&&",
+        "region=abc&municipality=99999999",
+        "include_closed=måske&sort=tilfældigt",
+        "q=eksport%00tyskland&theme=%00",
+    ],
+)
+def test_it_shows_a_normal_page_for_any_query_string(client, query):
+    make_offer(title="Eksport til Tyskland")
+
+    body = page(client, f"/tilbud/?{query}")
+
+    assert "<h1>Find tilbud til din virksomhed</h1>" in body
+
+
+def test_it_says_which_filter_values_it_could_not_use(client):
+    make_offer(themes=["export"])
+
+    body = page(client, "/tilbud/?theme=export&theme=findes-ikke&level=ukendt")
+
+    assert "Tema: findes-ikke findes ikke og er ikke brugt i søgningen." in body
+    assert "Niveau: ukendt findes ikke og er ikke brugt i søgningen." in body
+
+
+def test_it_shortens_an_over_long_text_and_says_so(client):
+    body = page(client, "/tilbud/?q=" + "a" * 10_000)
+
+    assert "Søgeteksten var for lang og er forkortet til 200 tegn." in body
+    assert 'value="' + "a" * 200 + '"' in body
+
+
+# Transactional, so the count is what production sees: inside a test's transaction the
+# page-view counter adds savepoints around its one statement.
+@pytest.mark.django_db(transaction=True)
+def test_the_search_page_needs_at_most_four_queries(client, django_assert_max_num_queries):
+    for number in range(30):
+        make_offer(
+            title=f"Eksportrådgivning {number}",
+            themes=["export", "capital"],
+            owner="eksportraadet" if number % 2 else "vaekstfonden",
+        )
+
+    with django_assert_max_num_queries(4):
+        page(client, "/tilbud/?q=eksportrådgivnig&theme=export&operator=eksportraadet&region=1084")
+    with django_assert_max_num_queries(4):
+        page(client, "/tilbud/?q=findesslet&municipality=101")
+
+
+# --- /tilbud/<external_id>/ ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def offer():
+    offer = make_offer(
+        external_id="digital-start",
+        title="Digital start",
+        summary="Sparring om jeres første digitale skridt.",
+        description="To møder med en konsulent.",
+        expected_result="En handlingsplan for digitalisering.",
+        how_to_apply="Udfyld formularen på Væksthusets side.",
+        delivery_time="4–6 uger",
+        languages=["da", "en"],
+        level="region",
+        owner="region-midtjylland",
+        operator="vaeksthus-midtjylland",
+        themes=["digitalisation"],
+        phases=["startup", "growth"],
+        company_sizes=["micro", "small"],
+        industries=["C", "J"],
+        nationwide=False,
+        regions=[1082],
+        municipalities=[101],
+        price="subsidised",
+        url="https://www.vaeksthus-midtjylland.dk/digital-start",
+        contact_email="digital@vaeksthus-midtjylland.dk",
+        contact_phone="+45 88 88 88 50",
+        last_reviewed=dt.date(2026, 3, 2),
+    )
+    return offer
+
+
+def test_it_shows_everything_a_company_needs_about_an_offer(client, offer):
+    body = page(client, "/tilbud/digital-start/")
+
+    assert "<title>Digital start – Erhvervsfremmeportalen</title>" in body
+    assert "<h1>Digital start</h1>" in body
+    for text in [
+        "To møder med en konsulent.",
+        "En handlingsplan for digitalisering.",
+        "Udfyld formularen på Væksthusets side.",
+        "4–6 uger",
+        "Region Midtjylland",
+        "Væksthus Midtjylland",
+        "Opstart, Vækst",
+        "Under 10 ansatte, 10–49 ansatte",
+        "Fremstillingsvirksomhed; Information og kommunikation",
+        "København Kommune",
+        "Medfinansieret",
+        "Dansk, Engelsk",
+        "2. marts 2026",
+        'href="mailto:digital@vaeksthus-midtjylland.dk"',
+        'href="https://www.vaeksthus-midtjylland.dk/digital-start"',
+        'href="/vejledning/?offer=digital-start"',
+        "Løbende – ingen frist",
+    ]:
+        assert text in body, text
+    assert 'aria-label="Brødkrumme"' in body
+
+
+def test_it_links_offers_that_cannot_be_combined_and_related_open_offers(client, offer):
+    rival = make_offer(external_id="rival", title="Anden digital pulje", themes=["digitalisation"])
+    offer.cannot_combine_with.add(rival)
+    for number in range(6):
+        make_offer(title=f"Beslægtet {number}", themes=["digitalisation"])
+    make_offer(
+        title="Lukket beslægtet",
+        themes=["digitalisation"],
+        application_deadline=timezone.localdate() - dt.timedelta(days=1),
+    )
+    make_offer(title="Andet emne", themes=["export"])
+
+    body = page(client, "/tilbud/digital-start/")
+
+    exclusive = body.split("Kan ikke kombineres med", 1)[1].split("</section>", 1)[0]
+    assert 'href="/tilbud/rival/">Anden digital pulje</a>' in exclusive
+    related = body.split("Lignende tilbud", 1)[1]
+    assert related.count("<h3") == 5
+    assert "Lukket beslægtet" not in related
+    assert "Andet emne" not in related
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_offer_page_needs_few_queries(client, offer, django_assert_max_num_queries):
+    for number in range(6):
+        make_offer(title=f"Beslægtet {number}", themes=["digitalisation"])
+
+    # The offer with its names, the related offers, and the page-view count.
+    with django_assert_max_num_queries(3):
+        page(client, "/tilbud/digital-start/")
+
+
+def test_a_draft_does_not_exist_for_the_public(client):
+    make_offer(external_id="kladde", status="draft")
+
+    assert client.get("/tilbud/kladde/").status_code == 404
+    assert client.get("/tilbud/findes-ikke/").status_code == 404
+
+
+def test_an_archived_offer_says_so_and_is_not_indexed(client, offer):
+    Offer.objects.filter(pk=offer.pk).update(status="archived")
+
+    body = page(client, "/tilbud/digital-start/")
+
+    assert "Tilbuddet er arkiveret" in body
+    assert '<meta name="robots" content="noindex, follow">' in body
