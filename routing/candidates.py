@@ -8,7 +8,9 @@ hands back a bounded list. ``routing.matching`` then scores and explains on plai
 The needs are free text ("Vi vil gerne eksportere til Tyskland og har brug for kapital"), so the
 words are ORed: PostgreSQL's ``websearch`` syntax would AND them and find almost nothing. Each word
 is reduced to letters and digits before it reaches ``to_tsquery``, so no input can inject query
-operators; the ``danish`` configuration drops stop words and stems the rest.
+operators; the ``danish`` configuration drops stop words and stems the rest. Compound words are
+split the way the catalogue indexes them (``offers.compounds``), so "eksportrådgivning" in the
+needs also finds an offer about "rådgivning".
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from offers.compounds import CompoundSplitter
 from offers.models import Offer, Theme
 from routing.matching import CompanyProfile, OfferCandidate, size_class
 
@@ -34,15 +37,20 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def needs_words(needs: str) -> list[str]:
-    """The distinct words of a needs text, lower-cased, letters and digits only, in order."""
+    """The distinct words of a needs text and the parts of its compounds, lower-cased, letters
+    and digits only, in order."""
+    # A splitter per call: its memo must not grow with every visitor's words in a long process.
+    splitter = CompoundSplitter()
     words: dict[str, None] = {}
     for word in _WORD.findall(needs.lower()):
         cleaned = word.replace("_", "")
-        if len(cleaned) >= 2:
-            words.setdefault(cleaned, None)
+        if len(cleaned) < 2:
+            continue
+        for part in (cleaned, *splitter.split(cleaned)):
+            words.setdefault(part, None)
         if len(words) >= MAX_QUERY_WORDS:
             break
-    return list(words)
+    return list(words)[:MAX_QUERY_WORDS]
 
 
 def needs_query(needs: str) -> SearchQuery | None:

@@ -6,10 +6,10 @@ import itertools
 from typing import Any
 
 import factory
-from django.db import connection
 
 from crm.cvr import valid_cvrs
 from offers.models import Municipality, Offer, Organisation, Theme
+from offers.search import refresh_search_vectors
 from routing.forms import GuidanceSubmission
 from routing.models import RoutingRule
 
@@ -54,17 +54,6 @@ class OfferFactory(factory.django.DjangoModelFactory):
 
 def index_offers() -> None:
     """Compute the stored search vectors the way the catalogue does."""
-    try:
-        from offers.search import refresh_search_vectors
-    except ImportError:  # the catalogue search module is not in this tree yet
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE offers_offer SET search_vector ="
-                " setweight(to_tsvector('danish', title), 'A')"
-                " || setweight(to_tsvector('danish', summary), 'B')"
-                " || setweight(to_tsvector('danish', description), 'C')"
-            )
-        return
     refresh_search_vectors()
 
 

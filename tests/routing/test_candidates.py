@@ -63,6 +63,14 @@ def test_it_finds_offers_matching_any_word_of_the_needs_with_danish_stemming() -
     assert all(c.text_rank > 0 for c in found)
 
 
+def test_it_splits_compound_words_in_the_needs() -> None:
+    OfferFactory(external_id="advice", title="Rådgivning til små virksomheder")
+    index_offers()
+
+    assert needs_words("eksportrådgivning") == ["eksportrådgivning", "eksport", "rådgivning"]
+    assert ids(load_candidates(profile(needs_text="Eksportrådgivning"), day=TODAY)) == ["advice"]
+
+
 def test_it_survives_needs_made_of_punctuation_and_stop_words_only() -> None:
     OfferFactory(external_id="export", title="Rådgivning om eksport", themes=["export"])
     index_offers()
