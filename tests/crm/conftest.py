@@ -56,8 +56,8 @@ def offer(db):
 @pytest.fixture
 def make_case(hub):
     def make(**overrides) -> Case:
-        company = overrides.pop("company", None) or CompanyFactory()
-        contact = overrides.pop("contact", None) or ContactFactory(company=company)
+        company = overrides.pop("company", None) or CompanyFactory.create()
+        contact = overrides.pop("contact", None) or ContactFactory.create(company=company)
         values = {
             "company": company,
             "contact": contact,

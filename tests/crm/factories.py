@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import factory
@@ -13,7 +14,7 @@ _cvrs = valid_cvrs(start=3_000_000)
 _references = itertools.count(900_000)
 
 
-class CompanyFactory(factory.django.DjangoModelFactory):
+class CompanyFactory(factory.django.DjangoModelFactory[Company]):
     class Meta:
         model = Company
 
@@ -25,7 +26,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     size_class = "small"
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     class Meta:
         model = Contact
 
@@ -37,7 +38,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     consent_version = "2026-01"
 
 
-class CaseFactory(factory.django.DjangoModelFactory):
+class CaseFactory(factory.django.DjangoModelFactory[Case]):
     """A case written directly, for tests of reads; workflows go through crm.services."""
 
     class Meta:
@@ -49,6 +50,4 @@ class CaseFactory(factory.django.DjangoModelFactory):
     hub = factory.LazyFunction(lambda: Organisation.objects.get(slug="vaeksthus-midtjylland"))
     needs = "Vi vil gerne eksportere til Tyskland og har brug for sparring."
     source = Case.Source.WEB
-    first_response_due = factory.LazyFunction(
-        lambda: timezone.localdate() + timezone.timedelta(days=2)
-    )
+    first_response_due = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=2))

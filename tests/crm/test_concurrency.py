@@ -14,7 +14,7 @@ from tests.crm.factories import CompanyFactory, ContactFactory
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_never_get_the_same_reference():
     hub = Organisation.objects.get(slug="vaeksthus-syddanmark")
-    contacts = [ContactFactory(company=CompanyFactory()) for _ in range(8)]
+    contacts = [ContactFactory.create(company=CompanyFactory.create()) for _ in range(8)]
     barrier = threading.Barrier(len(contacts))
     errors: list[BaseException] = []
 

@@ -33,7 +33,7 @@ def test_the_demo_fills_every_hub_with_cases_in_every_status_once(hub_advisers, 
     assert counts[0] == 80
     assert set(Case.objects.values_list("status", flat=True)) == set(Case.Status.values)
     assert Case.objects.values("hub").distinct().count() == 5
-    numbers = Company.objects.exclude(cvr=None).values_list("cvr", flat=True)
+    numbers = [number for number in Company.objects.values_list("cvr", flat=True) if number]
     assert all(cvr.is_valid(number) for number in numbers)
     assert Company.objects.filter(cvr=None).exists()
     assert Feedback.objects.exists()

@@ -59,15 +59,15 @@ def test_the_retention_job_keeps_a_contact_who_still_has_an_open_case(make_case,
 
 
 def test_privacy_export_prints_everything_about_the_person_as_json(make_case, adviser):
-    company = CompanyFactory(name="Bageriet ApS")
-    contact = ContactFactory(company=company, email="Anne@Bageriet.dk", name="Anne Bager")
+    company = CompanyFactory.create(name="Bageriet ApS")
+    contact = ContactFactory.create(company=company, email="Anne@Bageriet.dk", name="Anne Bager")
     case = services.case_assign(
         case=make_case(company=company, contact=contact), adviser=adviser, actor=adviser
     )
     services.case_note_add(case=case, kind="call", text="Talte med Anne om eksport", actor=adviser)
     services.case_close(case=case, outcome="guided", actor=adviser)
     services.feedback_submit(case=case, rating=5, comment="Tak for hjælpen")
-    other = ContactFactory(email="someone@else.dk")
+    other = ContactFactory.create(email="someone@else.dk")
 
     out = StringIO()
     call_command("privacy_export", "--email", "anne@bageriet.dk", stdout=out)
@@ -90,8 +90,8 @@ def test_privacy_export_prints_everything_about_the_person_as_json(make_case, ad
 def test_privacy_erase_anonymises_the_person_everywhere_and_records_it_without_the_address(
     make_case, adviser
 ):
-    ole = ContactFactory(email="ole@firma.dk")
-    ole_elsewhere = ContactFactory(email="OLE@firma.dk")
+    ole = ContactFactory.create(email="ole@firma.dk")
+    ole_elsewhere = ContactFactory.create(email="OLE@firma.dk")
     first = make_case(company=ole.company, contact=ole)
     second = make_case(company=ole_elsewhere.company, contact=ole_elsewhere)
     services.case_assign(case=first, adviser=adviser, actor=adviser)
@@ -109,7 +109,7 @@ def test_privacy_erase_anonymises_the_person_everywhere_and_records_it_without_t
     assert not Notification.objects.filter(recipient__iexact="ole@firma.dk").exists()
     record = ErasureRecord.objects.get()
     assert record.email_hash == email_hash("Ole@Firma.dk")
-    assert "ole" not in record.email_hash
+    assert len(record.email_hash) == 64
     assert (record.contacts, record.cases, record.notifications) == (2, 2, 1)
     bystander.contact.refresh_from_db()
     assert not bystander.contact.is_anonymised

@@ -41,9 +41,9 @@ def test_it_refuses_a_cvr_that_fails_the_modulus_11_check_on_the_cvr_field():
 
 
 def test_it_reuses_a_company_by_cvr_and_fills_only_its_blank_facts():
-    existing = CompanyFactory(cvr="25981014", name="Smedie Nord ApS", industry="", employees=40)
-    existing.municipality = None
-    existing.save()
+    existing = CompanyFactory.create(
+        cvr="25981014", name="Smedie Nord ApS", industry="", employees=40, municipality=None
+    )
 
     company = services.company_find_or_create(
         cvr="25981014",
@@ -73,7 +73,7 @@ def test_it_creates_a_new_company_each_time_without_a_cvr():
 
 
 def test_it_finds_a_contact_by_email_ignoring_case_and_records_the_consent():
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     first = services.contact_find_or_create(
         company=company, name="Anne Holm", email="Anne@Smedie.dk", phone="", consent_version="v1"
     )
@@ -91,7 +91,7 @@ def test_it_finds_a_contact_by_email_ignoring_case_and_records_the_consent():
 
 
 def test_it_gives_a_new_case_a_reference_a_deadline_a_timeline_and_its_matches(hub, offer):
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     contact = services.contact_find_or_create(
         company=company, name="Anne", email="anne@example.dk", phone="", consent_version="v1"
     )

@@ -29,10 +29,10 @@ def test_an_adviser_takes_a_case_records_a_meeting_refers_and_closes_it(page, li
         status="published",
     )
     offer.themes.set([Theme.objects.get(slug="export")])
-    company = CompanyFactory(name="Skive Plast ApS")
+    company = CompanyFactory.create(name="Skive Plast ApS")
     case = services.case_create(
         company=company,
-        contact=ContactFactory(company=company, name="Anne Holm"),
+        contact=ContactFactory.create(company=company, name="Anne Holm"),
         hub=Organisation.objects.get(slug="vaeksthus-midtjylland"),
         needs="Vi vil gerne eksportere til Tyskland.",
         themes=Theme.objects.filter(slug="export"),

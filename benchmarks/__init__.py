@@ -1,0 +1,1 @@
+"""Scripts that build a national-scale data set and print measured figures (not tests)."""
