@@ -364,6 +364,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "portal.tasks.heartbeat",
         "schedule": crontab(minute="*/5"),
     },
+    # Effects recomputed weekly, at night when the panel is not being imported.
+    "evaluation-weekly-effects": {
+        "task": "evaluation.tasks.effects_compute_all",
+        "schedule": crontab(day_of_week="sunday", hour=2, minute=30),
+    },
     # The e-mail outbox: sends what could not be enqueued when it was written (Redis down).
     "crm-notifications-sweep": {
         "task": "crm.tasks.notifications_sweep",

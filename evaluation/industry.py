@@ -1,0 +1,102 @@
+"""Industry sections of the Danish industry codes DB07 and DB25, from a code's first two digits.
+
+The CVR register switched from DB07 (NACE rev. 2) to DB25 (NACE rev. 2.1) in 2025. The two share
+the six-digit shape but not the sections: from division 58 on, DB25 shifts the letters (J is split
+into J and K, so real estate is M instead of L, and V is new). A section letter is therefore only
+comparable within one classification, and matching compares (classification, section) pairs.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+DB07: Final = "db07"
+DB25: Final = "db25"
+# The first register year coded in DB25.
+DB25_FROM_YEAR: Final = 2025
+
+# Section letter: inclusive ranges of two-digit divisions.
+_DB07_DIVISIONS: Final = {
+    "A": (1, 3),
+    "B": (5, 9),
+    "C": (10, 33),
+    "D": (35, 35),
+    "E": (36, 39),
+    "F": (41, 43),
+    "G": (45, 47),
+    "H": (49, 53),
+    "I": (55, 56),
+    "J": (58, 63),
+    "K": (64, 66),
+    "L": (68, 68),
+    "M": (69, 75),
+    "N": (77, 82),
+    "O": (84, 84),
+    "P": (85, 85),
+    "Q": (86, 88),
+    "R": (90, 93),
+    "S": (94, 96),
+    "T": (97, 98),
+    "U": (99, 99),
+}
+_DB25_DIVISIONS: Final = {
+    "A": (1, 3),
+    "B": (5, 9),
+    "C": (10, 33),
+    "D": (35, 35),
+    "E": (36, 39),
+    "F": (41, 43),
+    "G": (46, 47),
+    "H": (49, 53),
+    "I": (55, 56),
+    "J": (58, 60),
+    "K": (61, 63),
+    "L": (64, 66),
+    "M": (68, 68),
+    "N": (69, 75),
+    "O": (77, 82),
+    "P": (84, 84),
+    "Q": (85, 85),
+    "R": (86, 88),
+    "S": (90, 93),
+    "T": (94, 96),
+    "U": (97, 98),
+    "V": (99, 99),
+}
+SECTIONS: Final = {DB07: "ABCDEFGHIJKLMNOPQRSTU", DB25: "ABCDEFGHIJKLMNOPQRSTUV"}
+
+
+def _division_table(divisions: dict[str, tuple[int, int]]) -> npt.NDArray[np.str_]:
+    table = np.full(100, "", dtype="<U1")
+    for letter, (first, last) in divisions.items():
+        table[first : last + 1] = letter
+    return table
+
+
+# Index by the two-digit division; "" where the division does not exist.
+DIVISION_TO_SECTION: Final = {
+    DB07: _division_table(_DB07_DIVISIONS),
+    DB25: _division_table(_DB25_DIVISIONS),
+}
+
+
+def classification_for_year(year: int) -> str:
+    return DB25 if year >= DB25_FROM_YEAR else DB07
+
+
+def section_for(code: str, classification: str) -> str | None:
+    """The section of one code (a section letter or 2-6 digits), or None if there is none."""
+    code = code.strip().upper()
+    if len(code) == 1 and code.isalpha():
+        return code if code in SECTIONS[classification] else None
+    if 2 <= len(code) <= 6 and code.isdigit():
+        return str(DIVISION_TO_SECTION[classification][int(code[:2])]) or None
+    return None
+
+
+def section_index(section: str, classification: str) -> int:
+    """A small integer per (classification, section) for exact matching: 0-20 DB07, 32-53 DB25."""
+    return SECTIONS[classification].index(section) + (32 if classification == DB25 else 0)
