@@ -9,7 +9,11 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.querysets import GrowthAgreementQuerySet, SavedSearchQuerySet
+from governance.querysets import (
+    GrowthAgreementQuerySet,
+    RegionScopedQuerySet,
+    SavedSearchQuerySet,
+)
 from offers.models import Level
 
 # The form accepts 1,000 characters; masking may lengthen a comment a little ("a@b.dk" becomes
@@ -122,6 +126,8 @@ class GrowthStrategy(models.Model):
     url = models.URLField(_("link"), max_length=500, blank=True)
     period_start = models.PositiveSmallIntegerField(_("periode fra (år)"))
     period_end = models.PositiveSmallIntegerField(_("periode til (år)"))
+
+    objects = RegionScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("vækststrategi")

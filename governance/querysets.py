@@ -15,39 +15,50 @@ def _works_on_agreements(user: User | Any) -> bool:
     return bool(user.is_authenticated and user.is_active and (user.is_editor or user.is_analyst))
 
 
-class GrowthAgreementQuerySet(models.QuerySet):
+def editable_region_ids(user: User | Any) -> frozenset[int] | None:
+    """Regions whose agreements ``user`` keeps: their own region's (None means every region).
+
+    A region's editors and analysts keep that region's strategy and agreements.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return None
+    organisation = user.organisation
+    if not _works_on_agreements(user) or organisation is None or organisation.kind != "region":
+        return frozenset()
+    return frozenset({organisation.region_id}) if organisation.region_id else frozenset()
+
+
+def visible_region_ids(user: User | Any) -> frozenset[int] | None:
+    """Regions whose agreements ``user`` may read in the admin (None means every region)."""
+    organisation = getattr(user, "organisation", None)
+    if (
+        user.is_authenticated
+        and _works_on_agreements(user)
+        and organisation is not None
+        and organisation.level == "state"
+    ):
+        # The state is the other party to every agreement.
+        return None
+    return editable_region_ids(user)
+
+
+class RegionScopedQuerySet(models.QuerySet):
+    def in_regions(self, region_ids: frozenset[int] | None) -> Any:
+        return self if region_ids is None else self.filter(region_id__in=region_ids)
+
+    def editable_by(self, user: User | Any) -> Any:
+        return self.in_regions(editable_region_ids(user))
+
+    def visible_to(self, user: User | Any) -> Any:
+        return self.in_regions(visible_region_ids(user))
+
+
+class GrowthAgreementQuerySet(RegionScopedQuerySet):
     def public(self) -> GrowthAgreementQuerySet:
         """Agreements shown on the public pages: signed or concluded, never drafts."""
         return self.filter(status__in=["signed", "concluded"])
-
-    def editable_by(self, user: User | Any) -> GrowthAgreementQuerySet:
-        """A region's editors and analysts keep their own region's agreements."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self
-        organisation = user.organisation
-        if (
-            not _works_on_agreements(user)
-            or organisation is None
-            or organisation.kind != "region"
-            or organisation.region_id is None
-        ):
-            return self.none()
-        return self.filter(region_id=organisation.region_id)
-
-    def visible_to(self, user: User | Any) -> GrowthAgreementQuerySet:
-        """What a user may read in the admin: their region's, or every region's for the state."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self
-        organisation = user.organisation
-        is_state = organisation is not None and organisation.level == "state"
-        if _works_on_agreements(user) and is_state:
-            # The state is the other party to every agreement.
-            return self
-        return self.editable_by(user)
 
 
 class SavedSearchQuerySet(models.QuerySet):

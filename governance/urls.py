@@ -7,6 +7,13 @@ from governance import views
 app_name = "governance"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("feedback/", views.feedback, name="feedback"),
+    path("erhvervssamarbejder/", views.business_regions, name="business_regions"),
+    path("vaekstaftaler/", views.growth_agreements_index, name="growth_index"),
+    path(
+        "vaekstaftaler/<slug:region_slug>/",
+        views.growth_agreements_region,
+        name="growth_region",
+    ),
     path("analyse/feedback/", views.feedback_report, name="feedback_report"),
     path("analyse/feedback/eksport.csv", views.feedback_export, name="feedback_export"),
     path("analyse/brug/", views.usage_report, name="usage_report"),

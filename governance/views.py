@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -17,17 +17,26 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from governance import services
+from governance import effects, services
 from governance.access import analyst_required
 from governance.forms import PageFeedbackForm, PeriodForm
-from governance.models import PageFeedback, PageView, ZeroResultSearch
+from governance.models import (
+    Commitment,
+    GrowthAgreement,
+    GrowthStrategy,
+    PageFeedback,
+    PageView,
+    ZeroResultSearch,
+)
+from offers.models import Municipality, Offer, Organisation, Region, Theme
 
 FEEDBACK_RATE = "10/h"
 THANKS_PARAMETER = "tilbagemelding"
@@ -221,3 +230,95 @@ def usage_report(request: HttpRequest) -> HttpResponse:
         "limit": TABLE_LIMIT,
     }
     return render(request, "governance/analyse/usage.html", context)
+
+
+def _open_offers(today: dt.date) -> QuerySet[Offer]:
+    return (
+        Offer.objects.published()
+        .open_on(today)
+        .only("id", "external_id", "title", "summary", "owner_id", "operator_id")
+        .order_by("title", "pk")
+    )
+
+
+@require_GET
+def business_regions(request: HttpRequest) -> HttpResponse:
+    """/erhvervssamarbejder/: municipal collaborations with their members and open offers."""
+    today = timezone.localdate()
+    collaborations = list(
+        Organisation.objects.filter(kind=Organisation.Kind.BUSINESS_REGION)
+        .select_related("region")
+        .prefetch_related(
+            Prefetch("member_municipalities", queryset=Municipality.objects.order_by("name")),
+            Prefetch("owned_offers", queryset=_open_offers(today), to_attr="open_owned"),
+            Prefetch("operated_offers", queryset=_open_offers(today), to_attr="open_operated"),
+        )
+        .order_by("name")
+    )
+    for collaboration in collaborations:
+        offers = {offer.pk: offer for offer in collaboration.open_owned}
+        offers.update({offer.pk: offer for offer in collaboration.open_operated})
+        collaboration.open_offers = sorted(  # type: ignore[attr-defined]
+            offers.values(), key=lambda offer: (offer.title, offer.pk)
+        )
+    return render(request, "governance/business_regions.html", {"collaborations": collaborations})
+
+
+@require_GET
+def growth_agreements_index(request: HttpRequest) -> HttpResponse:
+    """/vaekstaftaler/: every region with its current strategy and agreements."""
+    regions = list(
+        Region.objects.order_by("code").prefetch_related(
+            Prefetch(
+                "growth_agreements",
+                queryset=GrowthAgreement.objects.public()
+                .annotate(commitment_count=Count("commitments"))
+                .order_by("-year"),
+                to_attr="public_agreements",
+            ),
+            Prefetch(
+                "growth_strategies",
+                queryset=GrowthStrategy.objects.order_by("-period_start"),
+                to_attr="strategies",
+            ),
+        )
+    )
+    return render(request, "governance/growth_index.html", {"regions": regions})
+
+
+@require_GET
+def growth_agreements_region(request: HttpRequest, region_slug: str) -> HttpResponse:
+    """/vaekstaftaler/<region>/: the region's agreements, commitments and the offers behind them."""
+    region = get_object_or_404(Region, slug=region_slug)
+    today = timezone.localdate()
+    agreements = list(
+        GrowthAgreement.objects.public()
+        .filter(region=region)
+        .select_related("strategy")
+        .prefetch_related(
+            Prefetch(
+                "commitments",
+                queryset=Commitment.objects.order_by("position", "id").prefetch_related(
+                    Prefetch("themes", queryset=Theme.objects.order_by("position", "name")),
+                    Prefetch(
+                        "responsible_organisations",
+                        queryset=Organisation.objects.only("id", "name", "slug").order_by("name"),
+                    ),
+                    Prefetch("offers", queryset=_open_offers(today), to_attr="open_offers"),
+                ),
+            )
+        )
+        .order_by("-year")
+    )
+    # Effects count every offer that carried out a commitment, closed ones too: an effect is
+    # measured years after the participation, when many offers have already ended.
+    offer_ids = Commitment.offers.through.objects.filter(
+        commitment__agreement__in=[agreement.pk for agreement in agreements]
+    ).values_list("offer_id", flat=True)
+    context = {
+        "region": region,
+        "strategies": GrowthStrategy.objects.filter(region=region).order_by("-period_start"),
+        "agreements": agreements,
+        "effects": effects.offer_effects_summary(offer_ids=sorted(set(offer_ids))),
+    }
+    return render(request, "governance/growth_region.html", context)
