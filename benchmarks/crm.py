@@ -248,11 +248,10 @@ def build(scale: float) -> None:
             """,
         ),
         (
-            "sequence and statistics",
+            "reference sequence",
             """
             SELECT setval('crm_case_reference_seq', (SELECT count(*) FROM crm_case) + 1);
             DROP TABLE bench_adviser;
-            ANALYZE;
             """,
         ),
     ]
@@ -267,6 +266,11 @@ def build(scale: float) -> None:
                 cursor.execute(sql)
             print(f"  {label}: {time.perf_counter() - step_started:.1f} s", flush=True)
         cursor.execute("SET session_replication_role = DEFAULT")
+        # What autovacuum does soon after a bulk load in production: statistics for the planner
+        # and the visibility map that lets the list counts be index-only scans.
+        step_started = time.perf_counter()
+        cursor.execute("VACUUM ANALYZE")
+        print(f"  vacuum and statistics: {time.perf_counter() - step_started:.1f} s", flush=True)
     print(f"built in {time.perf_counter() - started:.0f} s")
 
 

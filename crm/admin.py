@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -262,14 +262,21 @@ class CaseAdmin(admin.ModelAdmin):
         cvr = CVR_TERM.match(term)
         if cvr:
             return queryset.filter(company__cvr=re.sub(r"\s", "", cvr.group(1))), False
-        by_name = Q(company__in=Company.objects.filter(name__icontains=term))
+        # A union of two index lookups (trigram name → company or contact → its cases): an OR of
+        # the two would make PostgreSQL test every open case of the hub against both.
+        matches = Case.objects.filter(
+            company__in=Company.objects.filter(name__icontains=term)
+        ).values("pk")
         hub_id = adviser_hub_id(request.user)
+        by_contact = Case.objects.filter(
+            contact__in=Contact.objects.filter(name__icontains=term)
+        ).values("pk")
         if request.user.is_superuser:
-            by_name |= Q(contact__in=Contact.objects.filter(name__icontains=term))
+            matches = matches.union(by_contact)
         elif hub_id is not None:
             # Contact names only within the adviser's own hub: other hubs' contacts are private.
-            by_name |= Q(contact__in=Contact.objects.filter(name__icontains=term), hub_id=hub_id)
-        return queryset.filter(by_name), False
+            matches = matches.union(by_contact.filter(hub_id=hub_id))
+        return queryset.filter(pk__in=matches), False
 
     @admin.display(description=_("virksomhed"))
     def company_name(self, case: Case) -> str:

@@ -15,7 +15,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -99,8 +99,10 @@ class CaseQuerySet(models.QuerySet):
             return self.none()
         from crm.models import Case
 
+        # Every company with a case at the hub: its own cases are among them, so no "OR hub_id"
+        # is needed, and without the OR PostgreSQL probes (company_id, hub_id) per row.
         shared_history = Case.objects.filter(hub_id=hub_id).values("company_id")
-        return self.filter(Q(hub_id=hub_id) | Q(company_id__in=shared_history))
+        return self.filter(company_id__in=shared_history)
 
     def editable_by(self, user: User | Any) -> CaseQuerySet:
         if user.is_authenticated and user.is_active and user.is_superuser:
