@@ -507,3 +507,42 @@ def test_the_contact_admin_shows_only_my_hubs_contacts(logged_in, adviser, make_
 
     assert mine.contact.name in html and theirs.contact.name not in html
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("list_name", ["crm_company_changelist", "crm_contact_changelist"])
+def test_the_company_and_contact_lists_run_a_fixed_number_of_queries(
+    logged_in, adviser, make_case, django_assert_max_num_queries, list_name
+):
+    client = logged_in(adviser)
+    make_case()
+    url = reverse(f"admin:{list_name}")
+    with django_assert_max_num_queries(12) as few:
+        client.get(url)
+    cases = [make_case() for _ in range(10)]
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(url).content.decode()
+    assert cases[-1].company.name in html
+
+
+def test_a_company_change_in_the_admin_is_in_the_audit_log(logged_in, adviser, make_case):
+    case = make_case()
+    company = case.company
+
+    response = logged_in(adviser).post(
+        reverse("admin:crm_company_change", args=[company.pk]),
+        {
+            "cvr": f"DK {company.cvr}",
+            "p_number": "",
+            "name": "Nyt Navn ApS",
+            "municipality": company.municipality_id,
+            "industry": "C",
+            "industry_classification": "DB25",
+            "employees": "60",
+        },
+    )
+
+    assert response.status_code == 302
+    company.refresh_from_db()
+    assert (company.name, company.size_class) == ("Nyt Navn ApS", "medium")
+    entry = LogEntry.objects.get(object_id=str(company.pk))
+    assert entry.user == adviser and "Navn" in entry.get_change_message()
