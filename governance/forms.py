@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import COMMENT_MAX_LENGTH, PageFeedback
+from governance.service_standards import add_months
+from offers.models import Organisation
 
 # The longest period an analyst page summarises at once.
 MAX_PERIOD_DAYS = 3 * 366
@@ -71,3 +73,50 @@ class PeriodForm(forms.Form):
             return self.cleaned_data["fra"], self.cleaned_data["til"]
         end = timezone.localdate()
         return end - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1), end
+
+
+class MonthField(forms.DateField):
+    """A month as ``2026-03`` (the browser's month picker), cleaned to its first day."""
+
+    input_formats = ["%Y-%m"]
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+
+
+# The service standards page shows this many months by default, the current one included.
+DEFAULT_MONTHS = 6
+MAX_MONTHS = 36
+
+
+class ServiceStandardsForm(forms.Form):
+    fra = MonthField(label=_("Fra og med måned"), required=False)
+    til = MonthField(label=_("Til og med måned"), required=False)
+    vaeksthus = forms.ModelChoiceField(
+        label=_("Væksthus"),
+        queryset=Organisation.objects.hubs().order_by("name"),
+        required=False,
+        empty_label=_("Alle Væksthuse"),
+        to_field_name="slug",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        this_month = timezone.localdate().replace(day=1)
+        last: dt.date = cleaned.get("til") or this_month
+        first: dt.date = cleaned.get("fra") or add_months(last, -(DEFAULT_MONTHS - 1))
+        if first > last:
+            raise forms.ValidationError(_("Startmåneden skal ligge før eller være slutmåneden."))
+        if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
+            raise forms.ValidationError(_("Vælg en periode på højst tre år."))
+        cleaned["fra"], cleaned["til"] = first, last
+        return cleaned
+
+    def choices(self) -> tuple[dt.date, dt.date, Organisation | None]:
+        """The chosen months and hub, or the defaults when the form did not validate."""
+        if self.is_valid():
+            return (
+                self.cleaned_data["fra"],
+                self.cleaned_data["til"],
+                self.cleaned_data["vaeksthus"],
+            )
+        last = timezone.localdate().replace(day=1)
+        return add_months(last, -(DEFAULT_MONTHS - 1)), last, None

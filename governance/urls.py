@@ -17,4 +17,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("analyse/feedback/", views.feedback_report, name="feedback_report"),
     path("analyse/feedback/eksport.csv", views.feedback_export, name="feedback_export"),
     path("analyse/brug/", views.usage_report, name="usage_report"),
+    path(
+        "analyse/servicestandarder/",
+        views.service_standards_report,
+        name="service_standards_report",
+    ),
+    path("servicestandarder/", views.service_standards_public, name="service_standards"),
 ]

@@ -27,7 +27,7 @@ from django_ratelimit.core import is_ratelimited
 
 from governance import effects, services
 from governance.access import analyst_required
-from governance.forms import PageFeedbackForm, PeriodForm
+from governance.forms import PageFeedbackForm, PeriodForm, ServiceStandardsForm
 from governance.models import (
     Commitment,
     GrowthAgreement,
@@ -35,6 +35,12 @@ from governance.models import (
     PageFeedback,
     PageView,
     ZeroResultSearch,
+)
+from governance.service_standards import (
+    ServiceStandard,
+    add_months,
+    month_start,
+    service_standards,
 )
 from offers.models import Municipality, Offer, Organisation, Region, Theme
 
@@ -322,3 +328,49 @@ def growth_agreements_region(request: HttpRequest, region_slug: str) -> HttpResp
         "effects": effects.offer_effects_summary(offer_ids=sorted(set(offer_ids))),
     }
     return render(request, "governance/growth_region.html", context)
+
+
+# The public summary covers this many complete months.
+PUBLIC_SUMMARY_MONTHS = 3
+# Fewer ratings than this are not shown publicly as a mean: too few to compare hubs on.
+PUBLIC_MIN_RATINGS = 5
+
+
+@require_GET
+@analyst_required()
+def service_standards_report(request: HttpRequest) -> HttpResponse:
+    form = ServiceStandardsForm(request.GET or None)
+    first, last, hub = form.choices()
+    today = timezone.localdate()
+    hub_id = hub.pk if hub is not None else None
+    monthly = service_standards(first_month=first, last_month=last, today=today, hub_id=hub_id)
+    months: dict[dt.date, list[ServiceStandard]] = {}
+    for row in monthly:
+        months.setdefault(row.month, []).append(row)
+    context = {
+        "form": form,
+        "first": first,
+        "last": last,
+        "totals": service_standards(
+            first_month=first, last_month=last, today=today, hub_id=hub_id, by_month=False
+        ),
+        "months": months,
+        "promise_days": settings.FIRST_RESPONSE_WORKING_DAYS,
+    }
+    return render(request, "governance/analyse/service_standards.html", context)
+
+
+@require_GET
+def service_standards_public(request: HttpRequest) -> HttpResponse:
+    """/servicestandarder/: the last three complete months per Væksthus, for everyone."""
+    today = timezone.localdate()
+    last = add_months(month_start(today), -1)
+    first = add_months(last, -(PUBLIC_SUMMARY_MONTHS - 1))
+    context = {
+        "first": first,
+        "last": last,
+        "hubs": service_standards(first_month=first, last_month=last, today=today, by_month=False),
+        "promise_days": settings.FIRST_RESPONSE_WORKING_DAYS,
+        "min_ratings": PUBLIC_MIN_RATINGS,
+    }
+    return render(request, "governance/service_standards.html", context)

@@ -51,7 +51,12 @@ def test_feedback_works_without_javascript(browser, live_url):
 
 @pytest.mark.parametrize(
     "path",
-    ["/erhvervssamarbejder/", "/vaekstaftaler/", "/vaekstaftaler/midtjylland/"],
+    [
+        "/erhvervssamarbejder/",
+        "/vaekstaftaler/",
+        "/vaekstaftaler/midtjylland/",
+        "/servicestandarder/",
+    ],
 )
 def test_the_new_public_pages_pass_the_wcag_checks(
     page, live_url, demo_data, assert_accessible, path

@@ -1,0 +1,171 @@
+"""Service standards per Væksthus and month, computed in one SQL statement from the CRM.
+
+What each figure means (also shown on the pages):
+
+- **Cases received**: cases created in the month (Danish time).
+- **Median time to first response**: over the month's cases that have had a first response, the
+  median of the hours from the case's creation to its first response. Calendar hours, not working
+  hours: it is what the company experiences, and it needs no holiday calendar in SQL. The promise
+  itself is in working days, so it is measured separately:
+- **Answered within the promise**: of the month's cases that have been answered or whose deadline
+  has passed, the share answered no later than the first-response deadline (``first_response_due``,
+  counted in working days when the case was created). Cases still inside their deadline without
+  an answer are not counted yet, so the share does not drop just because the month is recent.
+- **Referrals completed**: referrals of the hub's cases marked completed in the month.
+- **Satisfaction**: the mean rating (1–5) and the number of ratings companies gave in the month
+  after their case was closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+
+from crm.models import Case, Feedback, Referral
+from offers.models import Organisation
+
+
+@dataclass(frozen=True)
+class ServiceStandard:
+    hub_id: int
+    hub_name: str
+    month: dt.date  # first day; the first month of the period for period totals
+    received: int
+    responded: int
+    median_hours: float | None
+    within_promise: int
+    decided: int
+    referrals_completed: int
+    rating_mean: float | None
+    ratings: int
+
+    @property
+    def within_promise_share(self) -> float | None:
+        """Share (0–1) answered within the promise, of the cases decided so far."""
+        return self.within_promise / self.decided if self.decided else None
+
+    @property
+    def within_promise_percent(self) -> float | None:
+        share = self.within_promise_share
+        return None if share is None else 100 * share
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(month: dt.date, months: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+_SQL = """
+WITH cases AS (
+    SELECT c.hub_id,
+           {bucket_case} AS month,
+           count(*) AS received,
+           count(c.first_responded_at) AS responded,
+           percentile_cont(0.5) WITHIN GROUP (
+               ORDER BY extract(epoch FROM c.first_responded_at - c.created_at) / 3600.0
+           ) AS median_hours,
+           count(*) FILTER (
+               WHERE (c.first_responded_at AT TIME ZONE %(tz)s)::date <= c.first_response_due
+           ) AS within_promise,
+           count(*) FILTER (
+               WHERE c.first_responded_at IS NOT NULL OR c.first_response_due < %(today)s
+           ) AS decided
+    FROM {case} c
+    WHERE c.created_at >= %(start)s AND c.created_at < %(end)s
+    GROUP BY 1, 2
+), referrals AS (
+    SELECT c.hub_id, {bucket_referral} AS month, count(*) AS completed
+    FROM {referral} r JOIN {case} c ON c.id = r.case_id
+    WHERE r.status = 'completed' AND r.completed_at >= %(start)s AND r.completed_at < %(end)s
+    GROUP BY 1, 2
+), ratings AS (
+    SELECT c.hub_id, {bucket_feedback} AS month, avg(f.rating) AS mean, count(*) AS n
+    FROM {feedback} f JOIN {case} c ON c.id = f.case_id
+    WHERE f.created_at >= %(start)s AND f.created_at < %(end)s
+    GROUP BY 1, 2
+), keys AS (
+    SELECT hub_id, month FROM cases
+    UNION SELECT hub_id, month FROM referrals
+    UNION SELECT hub_id, month FROM ratings
+)
+SELECT k.hub_id, o.name, k.month,
+       coalesce(cases.received, 0), coalesce(cases.responded, 0), cases.median_hours,
+       coalesce(cases.within_promise, 0), coalesce(cases.decided, 0),
+       coalesce(referrals.completed, 0), ratings.mean, coalesce(ratings.n, 0)
+FROM keys k
+JOIN {organisation} o ON o.id = k.hub_id
+LEFT JOIN cases USING (hub_id, month)
+LEFT JOIN referrals USING (hub_id, month)
+LEFT JOIN ratings USING (hub_id, month)
+WHERE (%(hub)s::bigint IS NULL OR k.hub_id = %(hub)s::bigint)
+ORDER BY k.month DESC, o.name
+"""
+
+
+def service_standards(
+    *,
+    first_month: dt.date,
+    last_month: dt.date,
+    today: dt.date,
+    hub_id: int | None = None,
+    by_month: bool = True,
+) -> list[ServiceStandard]:
+    """The figures per hub and month from ``first_month`` to ``last_month`` (both included).
+
+    With ``by_month=False``, one row per hub for the whole period (``month`` is ``first_month``):
+    the median is then the median over all the period's cases, not a mean of monthly medians.
+    """
+    tz = ZoneInfo(settings.TIME_ZONE)
+    first_month, last_month = month_start(first_month), month_start(last_month)
+    start = dt.datetime.combine(first_month, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(add_months(last_month, 1), dt.time.min, tzinfo=tz)
+
+    def bucket(column: str) -> str:
+        if by_month:
+            return f"date_trunc('month', {column} AT TIME ZONE %(tz)s)::date"
+        return "%(first_month)s::date"
+
+    sql = _SQL.format(
+        bucket_case=bucket("c.created_at"),
+        bucket_referral=bucket("r.completed_at"),
+        bucket_feedback=bucket("f.created_at"),
+        case=Case._meta.db_table,
+        referral=Referral._meta.db_table,
+        feedback=Feedback._meta.db_table,
+        organisation=Organisation._meta.db_table,
+    )
+    params: dict[str, str | int | dt.date | dt.datetime | None] = {
+        "tz": settings.TIME_ZONE,
+        "today": today,
+        "start": start,
+        "end": end,
+        "first_month": first_month,
+        "hub": hub_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        ServiceStandard(
+            hub_id=row[0],
+            hub_name=row[1],
+            month=row[2],
+            received=row[3],
+            responded=row[4],
+            median_hours=float(row[5]) if row[5] is not None else None,
+            within_promise=row[6],
+            decided=row[7],
+            referrals_completed=row[8],
+            rating_mean=float(row[9]) if row[9] is not None else None,
+            ratings=row[10],
+        )
+        for row in rows
+    ]
