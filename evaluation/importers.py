@@ -89,6 +89,8 @@ def panel_import(*, source: Path | str | IO[bytes]) -> ImportReport:
         _check_header(data, PANEL_COLUMNS)
         stack.enter_context(transaction.atomic())
         cursor = stack.enter_context(connection.cursor())
+        # ON COMMIT DROP removes it, unless this runs inside a caller's longer transaction.
+        cursor.execute("DROP TABLE IF EXISTS evaluation_panel_staging")
         cursor.execute(
             "CREATE TEMPORARY TABLE evaluation_panel_staging ("
             " cvr integer, year smallint, employees_fte double precision, revenue_dkk bigint,"
@@ -157,6 +159,7 @@ def participations_import(*, source: Path | str | IO[bytes]) -> ImportReport:
             raise ImportRejected([], 0, message=_("Filen har ingen rækker; intet er indlæst."))
         stack.enter_context(transaction.atomic())
         cursor = stack.enter_context(connection.cursor())
+        cursor.execute("DROP TABLE IF EXISTS evaluation_participation_staging")
         cursor.execute(
             "CREATE TEMPORARY TABLE evaluation_participation_staging ("
             " cvr integer, offer_id bigint, year smallint) ON COMMIT DROP"
@@ -286,21 +289,25 @@ def _chunks(
     quotes, blank lines or rows of the wrong width goes through the csv module row by row.
     """
     line = 2
-    rest = b""
+    pending = b""
+    finished = False
     while True:
-        block = data.read(CHUNK_BYTES)
-        if not block and not rest:
+        if not finished:
+            read = data.read(CHUNK_BYTES)
+            finished = not read
+            pending += read
+        if not pending:
             return
-        block = rest + block
-        if block and not block.endswith(b"\n"):
-            cut = block.rfind(b"\n") + 1
-            if cut > 0 and len(block) >= CHUNK_BYTES:
-                block, rest = block[:cut], block[cut:]
-            else:
-                rest = b""
+        if finished:
+            block, pending = pending, b""
+            if not block.endswith(b"\n"):
                 block += b"\n"
         else:
-            rest = b""
+            cut = pending.rfind(b"\n") + 1
+            # Read on until the block ends with a whole line outside any quoted field.
+            if cut == 0 or pending.count(b'"', 0, cut) % 2:
+                continue
+            block, pending = pending[:cut], pending[cut:]
         try:
             block.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -315,7 +322,8 @@ def _chunks(
             found = _split_csv(block, line, width, errors)
             if found is None:
                 return
-            yield found
+            if len(found[0]):
+                yield found
         line += count
 
 

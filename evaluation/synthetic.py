@@ -84,12 +84,16 @@ class SyntheticPanel:
         """``count`` companies present in ``year``, drawn with a lean towards size and growth.
 
         ``selection`` 0 draws uniformly; 1 makes a company with 50 employees about four times
-        and one growing 10 percentage points a year faster about three times as likely to
-        take part as an otherwise equal company.
+        and one that grew by a fifth in the year before about twice as likely to take part as
+        an otherwise equal company. The lean is on what the register shows (size and growth up
+        to the year before), so matching on those can remove it; the growth it leans on
+        persists, so the naive comparison cannot.
         """
         t = self.column(year)
         base = self.employees[:, max(t - 1, 0)]
-        weight = np.exp(selection * (0.35 * np.log1p(base) + 11.0 * self.trend))
+        before = self.employees[:, max(t - 2, 0)]
+        growth = np.clip((base - before) / np.maximum(before, 1.0), -0.5, 0.5)
+        weight = np.exp(selection * (0.35 * np.log1p(base) + 3.5 * growth))
         allowed = self.present[:, t].copy()
         if eligible is not None:
             allowed &= eligible
