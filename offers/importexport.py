@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -38,9 +39,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -170,9 +172,16 @@ _STAMP_FIELDS = ("published_at", "published_by_id", "archived_at", "archived_by_
 _UPSERT_FIELDS = [name.removesuffix("_id") for name in (*_MODEL_FIELDS, *_STAMP_FIELDS)] + [
     "updated_at"
 ]
-_BATCH = 1000
 
 _url_validator = URLValidator()
+# New rows after which the import refreshes the planner statistics of the offer tables.
+_ANALYZE_AFTER = 1000
+
+
+@functools.cache
+def _choice_values(choices: type[models.TextChoices]) -> tuple[str, ...]:
+    # Django computes ``Choices.values`` anew on every access; 10,000 rows ask often.
+    return tuple(choices.values)
 
 
 @dataclass(frozen=True, order=True)
@@ -404,7 +413,7 @@ def _validate_row(line: int, data: Any, reference: Reference) -> tuple[_Row | No
         if name not in data:
             continue
         value = data[name]
-        if value not in choices.values:
+        if value not in _choice_values(choices):
             error(name, _invalid_choice(value, choices))
         else:
             values[name] = value
@@ -437,14 +446,15 @@ def _validate_row(line: int, data: Any, reference: Reference) -> tuple[_Row | No
         items = _string_list(data[name], name, error)
         if items is None:
             continue
-        bad = [item for item in items if item not in choices.values]
+        allowed = _choice_values(choices)
+        bad = [item for item in items if item not in allowed]
         for item in bad:
             error(name, _invalid_choice(item, choices))
         if not items and not may_be_empty:
             error(name, _("angiv mindst én værdi"))
         elif not bad:
             # Stored in the vocabulary's own order, so equal sets compare equal.
-            values[name] = [value for value in choices.values if value in items]
+            values[name] = [value for value in allowed if value in items]
 
     if "nationwide" in data:
         if isinstance(data["nationwide"], bool):
@@ -452,9 +462,9 @@ def _validate_row(line: int, data: Any, reference: Reference) -> tuple[_Row | No
         else:
             error("nationwide", _("skal være true eller false"))
 
-    for name, known, label in (
-        ("regions", reference.regions, _("regionskode")),
-        ("municipalities", reference.municipalities, _("kommunekode")),
+    for name, known in (
+        ("regions", reference.regions),
+        ("municipalities", reference.municipalities),
     ):
         if name not in data:
             continue
@@ -463,7 +473,12 @@ def _validate_row(line: int, data: Any, reference: Reference) -> tuple[_Row | No
             continue
         unknown_codes = [code for code in codes if code not in known]
         for code in unknown_codes:
-            error(name, _("ukendt %(label)s %(code)s") % {"label": label, "code": code})
+            message = (
+                _("ukendt regionskode %(code)s")
+                if name == "regions"
+                else _("ukendt kommunekode %(code)s")
+            )
+            error(name, message % {"code": code})
         if not unknown_codes:
             values[name] = sorted(set(codes))
 
@@ -519,7 +534,7 @@ def _validate_row(line: int, data: Any, reference: Reference) -> tuple[_Row | No
 def _invalid_choice(value: Any, choices: type[models.TextChoices]) -> str:
     return _("ugyldig værdi %(value)s (tilladt: %(allowed)s)") % {
         "value": json.dumps(value, ensure_ascii=False)[:60],
-        "allowed": ", ".join(choices.values),
+        "allowed": ", ".join(_choice_values(choices)),
     }
 
 
@@ -839,25 +854,13 @@ def _write(
     now: dt.datetime,
     result: ImportResult,
 ) -> None:
-    if creates:
-        Offer.objects.bulk_create(creates, batch_size=_BATCH)
-        Offer.history.bulk_history_create(
-            creates, batch_size=_BATCH, default_user=actor, default_date=now
-        )
-    if updates:
-        Offer.objects.bulk_create(
-            updates,
-            batch_size=_BATCH,
-            update_conflicts=True,
-            unique_fields=["external_id"],
-            update_fields=_UPSERT_FIELDS,
-        )
-        for offer in updates:
-            # bulk_create stamped auto_now_add on the in-memory copy; the row kept its own.
-            offer.created_at = existing[offer.external_id].values["created_at"]
-        Offer.history.bulk_history_create(
-            updates, batch_size=_BATCH, update=True, default_user=actor, default_date=now
-        )
+    with connection.cursor() as cursor:
+        written = _upsert_offers(cursor, creates + updates, now=now)
+        for offer in creates + updates:
+            offer.pk = written[offer.external_id]
+        if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+            _copy_history(cursor, creates, "+", actor=actor, now=now)
+            _copy_history(cursor, updates, "~", actor=actor, now=now)
 
     ids = {offer.external_id: offer.pk for offer in creates}
     ids.update({key: item.values["id"] for key, item in existing.items()})
@@ -867,14 +870,17 @@ def _write(
         through = Offer.themes.through
         changed_ids = [ids[key] for key in theme_changes]
         through.objects.filter(offer_id__in=changed_ids).delete()
-        through.objects.bulk_create(
-            [
-                through(offer_id=ids[key], theme_id=theme_id)
-                for key, theme_ids in theme_changes.items()
-                for theme_id in theme_ids
-            ],
-            batch_size=_BATCH * 5,
-        )
+        with connection.cursor() as cursor:
+            _copy(
+                cursor,
+                through._meta.db_table,
+                ["offer_id", "theme_id"],
+                (
+                    (ids[key], theme_id)
+                    for key, theme_ids in theme_changes.items()
+                    for theme_id in theme_ids
+                ),
+            )
 
     if combine_rows:
         pairs_through = Offer.cannot_combine_with.through
@@ -893,13 +899,97 @@ def _write(
         ).delete()
         edges = {(ids[key], ids[other]) for key in combine_rows for other in pairs.get(key, ())}
         edges |= {(b, a) for a, b in edges}
-        pairs_through.objects.bulk_create(
-            [pairs_through(from_offer_id=a, to_offer_id=b) for a, b in sorted(edges)],
-            batch_size=_BATCH * 5,
-        )
+        with connection.cursor() as cursor:
+            _copy(
+                cursor,
+                pairs_through._meta.db_table,
+                ["from_offer_id", "to_offer_id"],
+                sorted(edges),
+            )
 
-    if touched:
+    if touched and not result.dry_run:
         refresh_search_vectors(offer_ids=sorted(ids[key] for key in touched))
+    if len(creates) >= _ANALYZE_AFTER and not result.dry_run:
+        # Planner statistics that still describe a small catalogue pick nested loops over
+        # thousands of rows (seen: 3.6 s instead of 0.1 s for the open catalogue).
+        with connection.cursor() as cursor:
+            for model in (Offer, Offer.themes.through):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+# COPY instead of bulk_create: for 10,000 rows Django's INSERT compilation and psycopg's
+# parameter splitting cost more than the database's own work.
+
+
+def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    with cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _column(field: Any) -> str:
+    return str(field.column)
+
+
+def _upsert_offers(cursor: Any, offers: list[Offer], *, now: dt.datetime) -> dict[str, int]:
+    """Insert or update ``offers`` by external_id; return their ids by external_id."""
+    if not offers:
+        return {}
+    quote = connection.ops.quote_name
+    fields = [f for f in Offer._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(_column(f)) for f in fields)
+    updates = ", ".join(
+        f"{quote(column)} = EXCLUDED.{quote(column)}"
+        for column in (_column(Offer._meta.get_field(name)) for name in _UPSERT_FIELDS)
+    )
+    table = quote(Offer._meta.db_table)
+    staging = "offers_offer_import"
+    for offer in offers:
+        offer.created_at = offer.created_at or now
+        offer.updated_at = now
+    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{staging}")
+    # Identifiers come from the model's metadata; every value travels through COPY.
+    cursor.execute(f"CREATE TEMP TABLE {staging} AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
+    _copy(
+        cursor,
+        staging,
+        [_column(f) for f in fields],
+        ([getattr(o, f.attname) for f in fields] for o in offers),
+    )
+    cursor.execute(
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "  # noqa: S608
+        f"ON CONFLICT ({quote('external_id')}) DO UPDATE SET {updates} "
+        f"RETURNING {quote('external_id')}, {quote('id')}"
+    )
+    written = dict(cursor.fetchall())
+    cursor.execute(f"DROP TABLE pg_temp.{staging}")
+    return written
+
+
+def _copy_history(
+    cursor: Any, offers: list[Offer], history_type: str, *, actor: Any, now: dt.datetime
+) -> None:
+    if not offers:
+        return
+    history = Offer.history.model
+    special = {
+        "history_date": now,
+        "history_change_reason": None,
+        "history_type": history_type,
+        "history_user_id": actor.pk if actor is not None else None,
+    }
+    fields = [f for f in history._meta.concrete_fields if not f.primary_key]
+    _copy(
+        cursor,
+        history._meta.db_table,
+        [_column(f) for f in fields],
+        (
+            [special[f.attname] if f.attname in special else getattr(o, f.attname) for f in fields]
+            for o in offers
+        ),
+    )
 
 
 # --- Export ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from offers.services import (
     offer_revive,
     offer_save,
 )
+from tests.offers.catalogue_factories import found_by_search
 from tests.offers.factories import make_offer
 
 
@@ -143,7 +144,7 @@ def test_it_creates_an_offer_with_its_themes_and_indexes_it_for_search(db, edito
     assert offer.status == Offer.Status.DRAFT
     assert list(offer.themes.values_list("slug", flat=True)) == ["digitalisation"]
     assert offer.nationwide is True
-    assert "digitaliseringspulje" in offer.search_text.lower()
+    assert found_by_search(offer, "digitaliseringspulje")
 
 
 def test_it_creates_an_offer_published_at_once_with_who_and_when(db, editor):
