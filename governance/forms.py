@@ -120,3 +120,22 @@ class ServiceStandardsForm(forms.Form):
             )
         last = timezone.localdate().replace(day=1)
         return add_months(last, -(DEFAULT_MONTHS - 1)), last, None
+
+
+class SaveSearchForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Din e-mail"),
+        help_text=_("Vi bruger kun din e-mail til oversigten og sletter den, når du afmelder dig."),
+        max_length=254,
+        error_messages={
+            "required": _("Skriv din e-mailadresse."),
+            "invalid": _("Skriv en gyldig e-mailadresse, fx navn@firma.dk."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+    # Hidden from people, filled in by form-filling robots.
+    website = forms.CharField(label=_("Lad dette felt være tomt"), required=False)
+
+    def is_spam(self) -> bool:
+        return bool(self.data.get("website"))

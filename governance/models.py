@@ -325,6 +325,8 @@ class DigestDelivery(models.Model):
     window_start = models.DateTimeField(_("ændringer fra"))
     window_end = models.DateTimeField(_("ændringer til"))
     offer_ids = models.JSONField(_("tilbud"), default=list, blank=True)
+    # Taken by the worker sending it, so a task delivered twice does not send twice.
+    claimed_at = models.DateTimeField(_("påbegyndt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sendt"), null=True, blank=True)
 
     class Meta:

@@ -6,13 +6,25 @@ import datetime as dt
 import logging
 import re
 import unicodedata
+from functools import partial
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from governance import alerts, tokens
 from governance.masking import mask_personal_data
-from governance.models import COMMENT_MAX_LENGTH, PageFeedback, PageView, ZeroResultSearch
+from governance.models import (
+    COMMENT_MAX_LENGTH,
+    DigestDelivery,
+    PageFeedback,
+    PageView,
+    SavedSearch,
+    ZeroResultSearch,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -116,3 +128,164 @@ def search_record(query: str, result_count: int, *, day: dt.date | None = None) 
     return _upsert_count(
         ZeroResultSearch._meta.db_table, "query", "searches", text, day or timezone.localdate()
     )
+
+
+# --- Saved searches ----------------------------------------------------------------------------
+
+# A confirmation e-mail is not sent again to the same address and search sooner than this, so
+# the form cannot be used to flood someone's inbox.
+CONFIRMATION_RESEND_AFTER = dt.timedelta(minutes=10)
+
+
+def saved_search_create(
+    *, email: str, query_string: str, today: dt.date | None = None
+) -> SavedSearch:
+    """Save a search for ``email``, pending confirmation; the same search is never stored twice.
+
+    A confirmation e-mail goes out after commit, unless one went out in the last ten minutes or
+    the search is already confirmed (then nothing changes and nothing is sent).
+    """
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise GovernanceError(_("Skriv en gyldig e-mailadresse, fx navn@firma.dk.")) from None
+    canonical = alerts.canonical_query(query_string, today=today or timezone.localdate())
+    now = timezone.now()
+    with transaction.atomic():
+        saved, created = SavedSearch.objects.select_for_update().get_or_create(
+            email__iexact=email,
+            query_string=canonical,
+            defaults={"email": email, "query_string": canonical},
+        )
+        if saved.status == SavedSearch.Status.ACTIVE:
+            return saved
+        recently = (
+            saved.confirmation_sent_at
+            and now - saved.confirmation_sent_at < CONFIRMATION_RESEND_AFTER
+        )
+        if not created and recently:
+            return saved
+        if not created:
+            # A new request restarts the unconfirmed search's life (and its clean-up clock).
+            saved.created_at = now
+            saved.confirmation_sent_at = None
+            saved.save(update_fields=["created_at", "confirmation_sent_at"])
+        transaction.on_commit(partial(_enqueue_confirmation, saved.pk))
+    return saved
+
+
+def _enqueue_confirmation(saved_search_id: int) -> None:
+    """Hand the e-mail to the broker; when it is unreachable, log it and let the page succeed."""
+    from governance.tasks import send_saved_search_confirmation
+
+    try:
+        send_saved_search_confirmation.delay(saved_search_id)
+    except Exception as error:
+        # The row is saved and asking again re-sends. The error class only, no address.
+        logger.warning("Could not enqueue a confirmation e-mail: %s", type(error).__name__)
+
+
+def saved_search_confirm(*, token: str) -> tuple[SavedSearch, bool]:
+    """Confirm from the e-mail's link; returns the search and whether it was confirmed before."""
+    try:
+        saved_search_id = tokens.confirmation_id(token)
+    except tokens.ExpiredLink:
+        raise GovernanceError(
+            _("Linket er udløbet. Gem søgningen igen på siden med tilbud, så får du et nyt link.")
+        ) from None
+    except tokens.BadLink:
+        raise GovernanceError(
+            _("Linket er ikke gyldigt. Kopiér hele linket fra e-mailen.")
+        ) from None
+    with transaction.atomic():
+        saved = SavedSearch.objects.select_for_update().filter(pk=saved_search_id).first()
+        if saved is None:
+            raise GovernanceError(
+                _("Søgningen findes ikke længere. Gem den igen på siden med tilbud.")
+            )
+        if saved.status == SavedSearch.Status.ACTIVE:
+            return saved, True
+        saved.status = SavedSearch.Status.ACTIVE
+        saved.confirmed_at = timezone.now()
+        saved.save(update_fields=["status", "confirmed_at"])
+    return saved, False
+
+
+def saved_search_unsubscribe(*, token: str) -> bool:
+    """Delete the saved search (and with it the e-mail address); False if it was already gone."""
+    try:
+        saved_search_id = tokens.unsubscribe_id(token)
+    except tokens.BadLink:
+        raise GovernanceError(
+            _("Linket er ikke gyldigt. Kopiér hele linket fra e-mailen.")
+        ) from None
+    with transaction.atomic():
+        deleted, _counts = SavedSearch.objects.filter(pk=saved_search_id).delete()
+    return deleted > 0
+
+
+def saved_searches_expire(*, now: dt.datetime | None = None) -> int:
+    """Delete unconfirmed searches whose confirmation link has expired; returns how many."""
+    cutoff = (now or timezone.now()) - tokens.CONFIRMATION_MAX_AGE
+    with transaction.atomic():
+        deleted, _counts = SavedSearch.objects.pending_since_before(cutoff).delete()
+    return deleted
+
+
+def iso_week(day: dt.date) -> str:
+    year, week, _weekday = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def saved_search_digest_prepare(
+    *, saved_search_id: int, week: str, now: dt.datetime | None = None
+) -> DigestDelivery | None:
+    """The week's digest of one saved search: found if it exists, else worked out and stored.
+
+    The window runs from the end of the previous digest (or the confirmation) to now, so every
+    change to an offer falls in exactly one week's digest.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        saved = (
+            SavedSearch.objects.select_for_update()
+            .filter(pk=saved_search_id, status=SavedSearch.Status.ACTIVE)
+            .first()
+        )
+        if saved is None:
+            return None
+        existing = DigestDelivery.objects.filter(saved_search=saved, week=week).first()
+        if existing is not None:
+            return existing
+        previous = saved.deliveries.order_by("-window_end").first()
+        assert saved.confirmed_at is not None  # an active search is confirmed (a constraint)
+        since = previous.window_end if previous else saved.confirmed_at
+        offers = alerts.changed_offers(
+            saved.query_string, since=since, until=now, today=timezone.localdate(now)
+        )
+        return DigestDelivery.objects.create(
+            saved_search=saved,
+            week=week,
+            window_start=since,
+            window_end=now,
+            offer_ids=[offer.pk for offer in offers],
+        )
+
+
+def digest_claim(*, delivery_id: int, stale_after: dt.timedelta) -> bool:
+    """Take an unsent digest for this worker; False if it is sent or another worker has it."""
+    now = timezone.now()
+    claimed = (
+        DigestDelivery.objects.filter(pk=delivery_id, sent_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - stale_after))
+        .update(claimed_at=now)
+    )
+    return claimed == 1
+
+
+def digest_release(*, delivery_id: int) -> None:
+    DigestDelivery.objects.filter(pk=delivery_id, sent_at__isnull=True).update(claimed_at=None)
+
+
+def digest_mark_sent(*, delivery_id: int) -> None:
+    DigestDelivery.objects.filter(pk=delivery_id).update(sent_at=timezone.now())

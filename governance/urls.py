@@ -23,4 +23,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="service_standards_report",
     ),
     path("servicestandarder/", views.service_standards_public, name="service_standards"),
+    path("gemte-soegninger/", views.saved_search_create, name="saved_search_create"),
+    path("gemte-soegninger/sendt/", views.saved_search_sent, name="saved_search_sent"),
+    path(
+        "gemte-soegninger/bekraeft/<str:token>/",
+        views.saved_search_confirm,
+        name="saved_search_confirm",
+    ),
+    path(
+        "gemte-soegninger/afmeld/<str:token>/",
+        views.saved_search_unsubscribe,
+        name="saved_search_unsubscribe",
+    ),
 ]

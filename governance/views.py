@@ -18,16 +18,23 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from governance import effects, services
+from governance import alerts, effects, services
 from governance.access import analyst_required
-from governance.forms import PageFeedbackForm, PeriodForm, ServiceStandardsForm
+from governance.forms import (
+    PageFeedbackForm,
+    PeriodForm,
+    SaveSearchForm,
+    ServiceStandardsForm,
+)
 from governance.models import (
     Commitment,
     GrowthAgreement,
@@ -374,3 +381,148 @@ def service_standards_public(request: HttpRequest) -> HttpResponse:
         "min_ratings": PUBLIC_MIN_RATINGS,
     }
     return render(request, "governance/service_standards.html", context)
+
+
+# --- Saved searches ----------------------------------------------------------------------------
+
+SAVE_SEARCH_RATE = "10/h"
+
+
+def _message_page(
+    request: HttpRequest,
+    *,
+    title: str,
+    text: str,
+    variant: str = "info",
+    status: int = 200,
+    action: str | None = None,
+    button: str | None = None,
+) -> HttpResponse:
+    context = {
+        "title": title,
+        "text": text,
+        "variant": variant,
+        "action": action,
+        "button": button,
+    }
+    return render(request, "governance/saved_search_message.html", context, status=status)
+
+
+@require_POST
+def saved_search_create(request: HttpRequest) -> HttpResponse:
+    """ "Gem søgning" on /tilbud/: e-mail and the search's query string, then double opt-in."""
+    limited = is_ratelimited(
+        request,
+        group="governance.saved_search",
+        key="ip",
+        rate=SAVE_SEARCH_RATE,
+        method="POST",
+        increment=True,
+    )
+    if limited:
+        ratelimited_view = import_string(settings.RATELIMIT_VIEW)
+        return ratelimited_view(request)
+    form = SaveSearchForm(request.POST)
+    if form.is_valid() and not form.is_spam():
+        try:
+            services.saved_search_create(
+                email=form.cleaned_data["email"], query_string=form.cleaned_data["query"]
+            )
+        except services.GovernanceError as error:
+            form.add_error("email", str(error))
+    if not form.is_valid():
+        summary = alerts.describe(request.POST.get("query", ""), today=timezone.localdate())
+        return render(
+            request,
+            "governance/save_search_form.html",
+            {"form": form, "summary": summary},
+            status=400,
+        )
+    return HttpResponseRedirect(reverse("governance:saved_search_sent"), status=303)
+
+
+@require_GET
+def saved_search_sent(request: HttpRequest) -> HttpResponse:
+    return _message_page(
+        request,
+        title=_("Tjek din e-mail"),
+        text=_(
+            "Vi har sendt en e-mail med et link. Åbn linket for at bekræfte, at du vil have en "
+            "ugentlig oversigt over nye og ændrede tilbud i søgningen. Linket virker i tre dage. "
+            "Har du allerede bekræftet søgningen, sender vi ikke en ny e-mail."
+        ),
+    )
+
+
+def saved_search_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button, POST confirms: mail scanners that open links confirm nothing."""
+    if request.method == "POST":
+        try:
+            _saved, already = services.saved_search_confirm(token=token)
+        except services.GovernanceError as error:
+            return _message_page(
+                request,
+                title=_("Søgningen kunne ikke bekræftes"),
+                text=str(error),
+                variant="error",
+                status=400,
+            )
+        return _message_page(
+            request,
+            title=_("Søgningen er gemt"),
+            text=_("Søgningen var allerede bekræftet. Du får en oversigt hver mandag.")
+            if already
+            else _(
+                "Tak. Du får en e-mail hver mandag, når der er nye eller ændrede tilbud i "
+                "søgningen. Du kan afmelde dig med ét klik i hver e-mail."
+            ),
+            variant="success",
+        )
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return _message_page(
+        request,
+        title=_("Bekræft din gemte søgning"),
+        text=_("Tryk på knappen for at få en ugentlig oversigt over nye og ændrede tilbud."),
+        action=request.path,
+        button=_("Bekræft søgningen"),
+    )
+
+
+@csrf_exempt
+def saved_search_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button; POST unsubscribes (also straight from the mail program, RFC 8058).
+
+    Exempt from CSRF: the signed link is what authorises it, and mail programs post without a
+    form. Unsubscribing twice is harmless, so forging the request gains nothing.
+    """
+    if request.method == "POST":
+        try:
+            deleted = services.saved_search_unsubscribe(token=token)
+        except services.GovernanceError as error:
+            return _message_page(
+                request,
+                title=_("Afmeldingen mislykkedes"),
+                text=str(error),
+                variant="error",
+                status=400,
+            )
+        return _message_page(
+            request,
+            title=_("Du er afmeldt"),
+            text=_("Du får ikke flere e-mails om søgningen, og vi har slettet din e-mailadresse.")
+            if deleted
+            else _("Du er allerede afmeldt. Vi har ikke din e-mailadresse for denne søgning."),
+            variant="success",
+        )
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return _message_page(
+        request,
+        title=_("Afmeld gemt søgning"),
+        text=_(
+            "Tryk på knappen, så stopper de ugentlige e-mails, og vi sletter din e-mailadresse."
+        ),
+        action=request.path,
+        button=_("Afmeld"),
+    )

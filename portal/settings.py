@@ -382,6 +382,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "crm.tasks.contacts_retention",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Saved-search alerts: the weekly digest on Monday morning, and unconfirmed addresses deleted.
+    "governance-weekly-digests": {
+        "task": "governance.tasks.send_weekly_digests",
+        "schedule": crontab(day_of_week="monday", hour=7, minute=0),
+    },
+    "governance-expire-saved-searches": {
+        "task": "governance.tasks.expire_unconfirmed_saved_searches",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # --- Domain settings --------------------------------------------------------------------------

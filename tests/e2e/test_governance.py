@@ -70,3 +70,60 @@ def test_the_feedback_thanks_pass_the_wcag_checks(page, live_url, assert_accessi
     page.goto(live_url + "/om/?tilbagemelding=tak")
     expect(page.get_by_text("Tak for din tilbagemelding")).to_be_visible()
     assert_accessible(page)
+
+
+@pytest.fixture
+def eager_tasks():
+    from portal.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+def _link(body: object, part: str) -> str:
+    return next(word for word in str(body).split() if part in word)
+
+
+def test_a_company_saves_a_search_confirms_it_from_the_email_and_receives_a_digest(
+    page, live_url, demo_data, eager_tasks, assert_accessible
+):
+    from django.core import mail
+    from django.utils import timezone
+
+    from governance import alerts, tasks
+    from offers.models import Offer
+
+    page.goto(live_url + "/tilbud/?q=eksport")
+    saving = page.get_by_role("region", name="Få besked om nye tilbud")
+    saving.get_by_label("Din e-mail").fill("anne@skiveplast.dk")
+    assert_accessible(page)
+    saving.get_by_role("button", name="Gem søgning").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tjek din e-mail")
+    assert_accessible(page)
+
+    confirmation = mail.outbox[-1]
+    assert confirmation.to == ["anne@skiveplast.dk"]
+    confirm_link = _link(confirmation.body, "/gemte-soegninger/bekraeft/")
+    page.goto(live_url + confirm_link.split("127.0.0.1:8000", 1)[1])
+    assert_accessible(page)
+    page.get_by_role("button", name="Bekræft søgningen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Søgningen er gemt")
+    assert_accessible(page)
+
+    # An export offer changes after the search was confirmed; the Monday job runs.
+    shown_first = alerts.matching_offer_ids("q=eksport", today=timezone.localdate())[0]
+    offer = Offer.objects.get(pk=shown_first)
+    offer.summary += " Nu også for virksomheder med under 10 ansatte."
+    offer.save()
+    tasks.send_weekly_digests.apply()
+
+    digest = mail.outbox[-1]
+    assert digest.subject.startswith("Nye og ændrede tilbud i din gemte søgning")
+    assert offer.title in digest.body
+    unsubscribe_link = _link(digest.body, "/gemte-soegninger/afmeld/")
+    page.goto(live_url + unsubscribe_link.split("127.0.0.1:8000", 1)[1])
+    assert_accessible(page)
+    page.get_by_role("button", name="Afmeld").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Du er afmeldt")

@@ -44,4 +44,4 @@ class CommitmentFactory(factory.django.DjangoModelFactory[Commitment]):
     @factory.post_generation
     def offers(self, create, extracted, **kwargs):
         if create and extracted:
-            self.offers.set(extracted)  # type: ignore[attr-defined]
+            self.offers.set(extracted)

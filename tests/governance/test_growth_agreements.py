@@ -23,25 +23,27 @@ def midtjylland(db):
 def test_it_shows_a_regions_agreements_with_commitments_and_the_open_offers_behind_them(
     client, midtjylland
 ):
-    strategy = GrowthStrategyFactory(region=midtjylland, title="Midtjysk strategi 2024–2027")
-    agreement = GrowthAgreementFactory(region=midtjylland, year=2026, strategy=strategy)
+    strategy = GrowthStrategyFactory.create(region=midtjylland, title="Midtjysk strategi 2024–2027")
+    agreement = GrowthAgreementFactory.create(region=midtjylland, year=2026, strategy=strategy)
     open_offer = make_offer(title="Automatiseringstjek")
     closed_offer = make_offer(
         title="Udløbet program",
         valid_from=timezone.localdate() - dt.timedelta(days=200),
         valid_to=timezone.localdate() - dt.timedelta(days=1),
     )
-    commitment = CommitmentFactory(
+    commitment = CommitmentFactory.create(
         agreement=agreement,
         text="Flere virksomheder skal automatisere",
         offers=[open_offer, closed_offer],
     )
     commitment.themes.set(Theme.objects.filter(slug="digitalisation"))
     commitment.responsible_organisations.set(Organisation.objects.filter(slug="region-midtjylland"))
-    GrowthAgreementFactory(
+    GrowthAgreementFactory.create(
         region=midtjylland, year=2027, title="Udkast til aftale 2027", status="draft"
     )
-    GrowthAgreementFactory(region=Region.objects.get(slug="nordjylland"), title="Nordjysk aftale")
+    GrowthAgreementFactory.create(
+        region=Region.objects.get(slug="nordjylland"), title="Nordjysk aftale"
+    )
 
     response = client.get("/vaekstaftaler/midtjylland/")
 
@@ -67,9 +69,11 @@ def test_it_shows_a_region_page_in_a_fixed_number_of_queries(
     client, midtjylland, django_assert_max_num_queries
 ):
     for year in (2024, 2025, 2026):
-        agreement = GrowthAgreementFactory(region=midtjylland, year=year)
+        agreement = GrowthAgreementFactory.create(region=midtjylland, year=year)
         for _ in range(4):
-            commitment = CommitmentFactory(agreement=agreement, offers=[make_offer(), make_offer()])
+            commitment = CommitmentFactory.create(
+                agreement=agreement, offers=[make_offer(), make_offer()]
+            )
             commitment.themes.set(Theme.objects.filter(slug__in=["export", "capital"]))
     # Agreements, commitments, their themes, organisations and open offers, the strategy, the
     # linked offer ids and their effects; and the page-view count (savepoint, upsert, release).
@@ -79,9 +83,9 @@ def test_it_shows_a_region_page_in_a_fixed_number_of_queries(
 
 
 def test_the_index_counts_only_public_agreements_per_region(client, midtjylland):
-    signed = GrowthAgreementFactory(region=midtjylland, year=2026)
+    signed = GrowthAgreementFactory.create(region=midtjylland, year=2026)
     CommitmentFactory.create_batch(3, agreement=signed)
-    GrowthAgreementFactory(region=midtjylland, year=2027, status="draft")
+    GrowthAgreementFactory.create(region=midtjylland, year=2027, status="draft")
 
     response = client.get("/vaekstaftaler/")
 
@@ -95,9 +99,9 @@ def test_the_index_counts_only_public_agreements_per_region(client, midtjylland)
 def test_the_database_allows_one_agreement_per_region_and_year(midtjylland):
     from django.db import IntegrityError
 
-    GrowthAgreementFactory(region=midtjylland, year=2026)
+    GrowthAgreementFactory.create(region=midtjylland, year=2026)
     with pytest.raises(IntegrityError):
-        GrowthAgreementFactory(region=midtjylland, year=2026)
+        GrowthAgreementFactory.create(region=midtjylland, year=2026)
 
 
 def test_the_demo_gives_every_region_two_agreements_with_linked_offers(db):
@@ -121,8 +125,8 @@ def test_the_demo_gives_every_region_two_agreements_with_linked_offers(db):
 
 @pytest.fixture
 def agreements(midtjylland):
-    own = GrowthAgreementFactory(region=midtjylland, year=2026, title="Midtjysk aftale")
-    other = GrowthAgreementFactory(
+    own = GrowthAgreementFactory.create(region=midtjylland, year=2026, title="Midtjysk aftale")
+    other = GrowthAgreementFactory.create(
         region=Region.objects.get(slug="nordjylland"), year=2026, title="Nordjysk aftale"
     )
     return own, other
@@ -193,7 +197,7 @@ def test_the_agreements_admin_lists_in_a_fixed_number_of_queries(
 ):
     for year in range(2010, 2030):
         CommitmentFactory.create_batch(
-            2, agreement=GrowthAgreementFactory(region=midtjylland, year=year)
+            2, agreement=GrowthAgreementFactory.create(region=midtjylland, year=year)
         )
     client.force_login(make_user("red", organisation="region-midtjylland", role="Redaktør"))
     with django_assert_max_num_queries(12):
@@ -210,9 +214,9 @@ def test_the_agreement_change_page_costs_the_same_with_one_or_eight_initiatives(
     client.force_login(make_user("red", organisation="region-midtjylland", role="Redaktør"))
 
     def queries_for(initiatives: int) -> int:
-        agreement = GrowthAgreementFactory(region=midtjylland, year=2000 + initiatives)
+        agreement = GrowthAgreementFactory.create(region=midtjylland, year=2000 + initiatives)
         for _ in range(initiatives):
-            commitment = CommitmentFactory(agreement=agreement, offers=[make_offer()])
+            commitment = CommitmentFactory.create(agreement=agreement, offers=[make_offer()])
             commitment.themes.set(Theme.objects.filter(slug="export"))
         with CaptureQueriesContext(connection) as context:
             response = client.get(f"/admin/governance/growthagreement/{agreement.pk}/change/")
@@ -226,8 +230,8 @@ def test_a_region_editor_links_offers_of_any_owner_to_their_own_initiative_only(
     client, make_user, midtjylland, agreements
 ):
     own, other = agreements
-    mine = CommitmentFactory(agreement=own, text="Midtjysk initiativ")
-    theirs = CommitmentFactory(agreement=other, text="Nordjysk initiativ")
+    mine = CommitmentFactory.create(agreement=own, text="Midtjysk initiativ")
+    theirs = CommitmentFactory.create(agreement=other, text="Nordjysk initiativ")
     state_offer = make_offer(title="Statens eksporttilbud", owner="eksportraadet")
     client.force_login(make_user("red", organisation="region-midtjylland", role="Redaktør"))
 
@@ -256,17 +260,17 @@ def test_it_rolls_up_the_measured_effects_of_the_offers_behind_the_commitments(c
     from evaluation.models import EffectRun
     from tests.evaluation.factories import EffectEstimateFactory, EffectRunFactory
 
-    agreement = GrowthAgreementFactory(region=midtjylland, year=2025, status="concluded")
+    agreement = GrowthAgreementFactory.create(region=midtjylland, year=2025, status="concluded")
     small, large, unlinked = make_offer(), make_offer(), make_offer()
     ended = make_offer(
         title="Afsluttet program",
         valid_from=timezone.localdate() - dt.timedelta(days=900),
         valid_to=timezone.localdate() - dt.timedelta(days=400),
     )
-    CommitmentFactory(agreement=agreement, offers=[small, large])
-    CommitmentFactory(agreement=agreement, offers=[ended])
-    other_region = GrowthAgreementFactory(region=Region.objects.get(slug="nordjylland"))
-    CommitmentFactory(agreement=other_region, offers=[unlinked])
+    CommitmentFactory.create(agreement=agreement, offers=[small, large])
+    CommitmentFactory.create(agreement=agreement, offers=[ended])
+    other_region = GrowthAgreementFactory.create(region=Region.objects.get(slug="nordjylland"))
+    CommitmentFactory.create(agreement=other_region, offers=[unlinked])
 
     run = EffectRunFactory()
     # Employment: 30 treated at +2.0 (SE 0.4) and 10 at +5.0 (SE 1.0); weights 3/4 and 1/4.
@@ -311,7 +315,9 @@ def test_it_rolls_up_the_measured_effects_of_the_offers_behind_the_commitments(c
 
 
 def test_it_shows_no_effects_section_before_anything_is_measured(client, midtjylland):
-    CommitmentFactory(agreement=GrowthAgreementFactory(region=midtjylland), offers=[make_offer()])
+    CommitmentFactory.create(
+        agreement=GrowthAgreementFactory.create(region=midtjylland), offers=[make_offer()]
+    )
     response = client.get("/vaekstaftaler/midtjylland/")
     assert response.context["effects"] == []
     assert "Målte effekter" not in response.content.decode()
