@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from offers.models import Offer
 
 
-def _may_analyse(user: User | Any) -> bool:
+def may_analyse(user: User | Any) -> bool:
     return bool(
         user.is_authenticated
         and user.is_active
@@ -33,7 +33,7 @@ class EffectRunQuerySet(models.QuerySet):
 
     def visible_to(self, user: User | Any) -> EffectRunQuerySet:
         """Runs with their diagnostics: for analysts (and superusers) only."""
-        return self if _may_analyse(user) else self.none()
+        return self if may_analyse(user) else self.none()
 
 
 class EffectEstimateQuerySet(models.QuerySet):
@@ -54,7 +54,7 @@ class EffectEstimateQuerySet(models.QuerySet):
 
     def visible_to(self, user: User | Any) -> EffectEstimateQuerySet:
         """Every run's results, with diagnostics, for analysts; published results otherwise."""
-        return self if _may_analyse(user) else self.published()
+        return self if may_analyse(user) else self.published()
 
 
 class EffectRollupQuerySet(models.QuerySet):

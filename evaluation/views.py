@@ -1,0 +1,310 @@
+"""Public effects pages and the analyst's view of runs and diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from evaluation.charts import ForestPlot, PlotInput, forest_plot
+from evaluation.estimators import COVARIATES, INDICATORS
+from evaluation.models import EffectEstimate, EffectRollup, EffectRun, EffectRunOffer
+from evaluation.presentation import (
+    COVARIATE_LABELS,
+    EXTRA_LABELS,
+    INDICATOR_LABELS,
+    INDICATOR_UNITS,
+    NO_DATA,
+    TOO_FEW,
+    format_effect,
+    format_extra,
+    format_interval,
+    format_smd,
+)
+from evaluation.querysets import may_analyse
+from offers.models import Level, Offer
+
+OFFERS_PER_PAGE = 25
+PUBLIC_OFFER_STATUSES = (Offer.Status.PUBLISHED, Offer.Status.ARCHIVED)
+
+
+@dataclass(frozen=True, slots=True)
+class EffectLine:
+    """One row of an effects table, formatted, with where its name links to."""
+
+    label: str
+    url: str
+    unit: str
+    status: str
+    effect: str
+    interval: str
+    participants: int
+    controls: int
+    extra: str
+    naive: str
+    note: str
+
+    @property
+    def measured(self) -> bool:
+        return self.status == "ok"
+
+
+def _line(item: EffectEstimate | EffectRollup, label: str, url: str = "") -> EffectLine:
+    indicator = item.indicator
+    if item.status == "ok":
+        note = ""
+    elif item.status == "too_few":
+        note = str(TOO_FEW)
+    else:
+        note = str(NO_DATA)
+    return EffectLine(
+        label=label,
+        url=url,
+        unit=str(INDICATOR_UNITS[indicator]),
+        status=item.status,
+        effect=format_effect(item.estimate, indicator),
+        interval=format_interval(item.ci_low, item.ci_high, indicator),
+        participants=item.n_treated,
+        controls=item.n_control,
+        extra=format_extra(item.extra, indicator) if indicator in EXTRA_LABELS else "",
+        naive=format_effect(item.naive_estimate, indicator),
+        note=note,
+    )
+
+
+def _plot(
+    chart_id: str,
+    title: str,
+    indicator: str,
+    items: Sequence[tuple[str, EffectEstimate | EffectRollup]],
+) -> ForestPlot:
+    return forest_plot(
+        chart_id=chart_id,
+        title=title,
+        indicator=indicator,
+        rows=[
+            PlotInput(
+                label=label,
+                status=item.status,
+                estimate=item.estimate,
+                ci_low=item.ci_low,
+                ci_high=item.ci_high,
+                note=str(TOO_FEW).lower() if item.status == "too_few" else str(NO_DATA).lower(),
+            )
+            for label, item in items
+        ],
+    )
+
+
+def _indicator(request: HttpRequest) -> str:
+    value = request.GET.get("indikator", "employment")
+    return value if value in INDICATORS else "employment"
+
+
+def _indicator_order() -> Case:
+    return Case(
+        *[When(indicator=name, then=Value(i)) for i, name in enumerate(INDICATORS)],
+        output_field=IntegerField(),
+    )
+
+
+def _common(indicator: str) -> dict[str, Any]:
+    return {
+        "indicator": indicator,
+        "indicator_label": INDICATOR_LABELS[indicator],
+        "indicator_unit": INDICATOR_UNITS[indicator],
+        "extra_label": EXTRA_LABELS.get(indicator),
+        "indicator_choices": [(name, INDICATOR_LABELS[name]) for name in INDICATORS],
+        "min_treated": settings.EFFECT_MIN_TREATED,
+    }
+
+
+@require_GET
+def effects(request: HttpRequest) -> HttpResponse:
+    """/effekter/: effects per level, theme and offer for one indicator, with the method."""
+    indicator = _indicator(request)
+    rollups = list(
+        EffectRollup.objects.published()
+        .filter(indicator=indicator, dimension__in=["level", "theme"])
+        .select_related("run")
+        .order_by("dimension", "label")
+    )
+    level_order = {value: i for i, value in enumerate(Level.values)}
+    levels = sorted(
+        (r for r in rollups if r.dimension == "level"), key=lambda r: level_order.get(r.key, 9)
+    )
+    level_labels = dict(Level.choices)
+    themes = [r for r in rollups if r.dimension == "theme"]
+    offers_page = Paginator(
+        EffectEstimate.objects.published()
+        .pooled()
+        .filter(indicator=indicator, offer__status__in=PUBLIC_OFFER_STATUSES)
+        .select_related("offer", "run")
+        .order_by("offer__title", "offer__pk"),
+        OFFERS_PER_PAGE,
+    ).get_page(request.GET.get("side"))
+    offer_items = [(item.offer.title, item) for item in offers_page]
+    level_items = [(str(level_labels.get(r.key, r.label)), r) for r in levels]
+    theme_items = [(r.label, r) for r in themes]
+    latest = max((r.run.finished_at for r in rollups if r.run.finished_at), default=None)
+    label = INDICATOR_LABELS[indicator]
+    context = {
+        **_common(indicator),
+        "latest": latest,
+        "has_results": bool(rollups or offer_items),
+        "levels": [_line(r, name) for name, r in level_items],
+        "levels_chart": _plot(
+            "chart-levels",
+            _("%(indicator)s efter niveau") % {"indicator": label},
+            indicator,
+            level_items,
+        ),
+        "themes": [_line(r, name) for name, r in theme_items],
+        "themes_chart": _plot(
+            "chart-themes",
+            _("%(indicator)s efter tema") % {"indicator": label},
+            indicator,
+            theme_items,
+        ),
+        "offers": [
+            _line(item, title, f"/effekter/{item.offer.external_id}/")
+            for title, item in offer_items
+        ],
+        "offers_chart": _plot(
+            "chart-offers",
+            _("%(indicator)s efter tilbud") % {"indicator": label},
+            indicator,
+            offer_items,
+        ),
+        "offers_page": offers_page,
+    }
+    return render(request, "evaluation/effects.html", context)
+
+
+@require_GET
+def offer_effects(request: HttpRequest, external_id: str) -> HttpResponse:
+    """/effekter/<external_id>/: one offer's effect on every indicator, and per year."""
+    offer = (
+        Offer.objects.filter(external_id=external_id, status__in=PUBLIC_OFFER_STATUSES)
+        .select_related("operator")
+        .first()
+    )
+    if offer is None:
+        raise Http404(_("Tilbuddet findes ikke."))
+    indicator = _indicator(request)
+    estimates = list(
+        EffectEstimate.objects.published()
+        .for_offer(offer)
+        .select_related("run")
+        .order_by("cohort_year", _indicator_order())
+    )
+    pooled = [e for e in estimates if e.cohort_year is None]
+    cohorts = [e for e in estimates if e.cohort_year is not None and e.indicator == indicator]
+    chosen = next((e for e in pooled if e.indicator == indicator), None)
+    rows: list[tuple[str, EffectEstimate]] = [
+        (_("Deltog i %(year)s") % {"year": e.cohort_year}, e) for e in cohorts
+    ]
+    if chosen is not None:
+        rows.append((_("Alle år samlet"), chosen))
+    context = {
+        **_common(indicator),
+        "offer": offer,
+        "measured": bool(pooled),
+        "reason": pooled[0].reason if pooled and all(p.status != "ok" for p in pooled) else "",
+        "summary": [_line(e, str(INDICATOR_LABELS[e.indicator])) for e in pooled],
+        "cohorts": [_line(e, label) for label, e in rows],
+        "cohorts_chart": _plot(
+            "chart-cohorts",
+            _("%(indicator)s efter deltagelsesår") % {"indicator": INDICATOR_LABELS[indicator]},
+            indicator,
+            rows,
+        ),
+        "run": pooled[0].run if pooled else None,
+    }
+    return render(request, "evaluation/offer_detail.html", context)
+
+
+# --- analysts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostics:
+    item: EffectRunOffer
+    employment: EffectEstimate | None
+    balance: list[tuple[str, str, str, bool]]
+
+
+def _diagnostics(
+    items: Page[EffectRunOffer], estimates: dict[int, EffectEstimate]
+) -> list[Diagnostics]:
+    result = []
+    for item in items:
+        estimate = estimates.get(item.offer_id)
+        balance = []
+        for covariate in COVARIATES:
+            smd = (estimate.balance or {}).get(covariate, {}) if estimate else {}
+            after = smd.get("after")
+            balance.append(
+                (
+                    str(COVARIATE_LABELS[covariate]),
+                    format_smd(smd.get("before")),
+                    format_smd(after),
+                    after is not None and abs(after) > 0.1,
+                )
+            )
+        result.append(Diagnostics(item=item, employment=estimate, balance=balance))
+    return result
+
+
+@login_required
+@require_GET
+def analysis(request: HttpRequest) -> HttpResponse:
+    """/analyse/effekter/: runs with parameters, progress and timings; diagnostics per offer."""
+    if not may_analyse(request.user):
+        raise PermissionDenied
+    visible = EffectRun.objects.visible_to(request.user)
+    runs = list(visible[:20])
+    selected = runs[0] if runs else None
+    run_id = request.GET.get("run", "")
+    if run_id.isdigit():
+        wanted = int(run_id)
+        selected = (
+            next((r for r in runs if r.pk == wanted), None) or visible.filter(pk=wanted).first()
+        )
+    page = None
+    rows: list[Diagnostics] = []
+    if selected is not None:
+        items: QuerySet[EffectRunOffer] = (
+            EffectRunOffer.objects.filter(run=selected)
+            .select_related("offer")
+            .order_by("offer__title", "offer_id")
+        )
+        page = Paginator(items, OFFERS_PER_PAGE).get_page(request.GET.get("side"))
+        estimates = {
+            e.offer_id: e
+            for e in EffectEstimate.objects.filter(
+                run=selected,
+                cohort_year__isnull=True,
+                indicator="employment",
+                offer_id__in=[item.offer_id for item in page],
+            )
+        }
+        rows = _diagnostics(page, estimates)
+    context = {
+        "runs": runs,
+        "selected": selected,
+        "page": page,
+        "rows": rows,
+        "covariates": [COVARIATE_LABELS[c] for c in COVARIATES],
+    }
+    return render(request, "evaluation/analysis.html", context)

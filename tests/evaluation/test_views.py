@@ -1,0 +1,220 @@
+"""/effekter/, /effekter/<id>/, the offer page's effect box and /analyse/effekter/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.template import Context, Template
+
+from evaluation.models import EffectRunOffer
+from tests.evaluation.factories import make_estimate, make_rollup, make_run
+from tests.offers.factories import make_offer
+
+TOO_FEW = {
+    "status": "too_few",
+    "estimate": None,
+    "std_error": None,
+    "ci_low": None,
+    "ci_high": None,
+    "extra": None,
+    "extra_ci_low": None,
+    "extra_ci_high": None,
+    "naive_estimate": None,
+    "n_treated": 7,
+}
+
+
+@pytest.fixture
+def published(db):
+    run = make_run()
+    growth = make_offer(external_id="vaekst-forloeb", title="Vækstforløb for små virksomheder")
+    small = make_offer(external_id="lille-tilbud", title="Et lille tilbud")
+    make_estimate(run=run, offer=growth, estimate=1.84, std_error=0.41, n_treated=212)
+    make_estimate(
+        run=run, offer=growth, indicator="revenue", estimate=1_540_000.0, std_error=300_000.0
+    )
+    make_estimate(run=run, offer=growth, cohort_year=2020, estimate=2.0)
+    make_estimate(run=run, offer=small, **TOO_FEW)
+    make_rollup(run=run, dimension="level", key="state", label="Stat", estimate=1.2)
+    make_rollup(run=run, dimension="theme", key="export", label="Eksport", estimate=0.8)
+    make_rollup(
+        run=run, dimension="theme", key="growth", label="Vækst", **{**TOO_FEW, "n_treated": 12}
+    )
+    return {"run": run, "growth": growth, "small": small}
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+@pytest.mark.django_db
+class TestEffectsPage:
+    def test_it_shows_charts_with_tables_and_says_where_there_are_too_few(self, client, published):
+        response = client.get("/effekter/")
+
+        assert response.status_code == 200
+        page = text(response)
+        # Three charts, each an SVG image with a title, and three tables with captions.
+        assert page.count('<svg class="effect-chart"') == 3
+        assert page.count('role="img"') >= 3
+        assert '<title id="chart-themes-title">Beskæftigelse efter tema</title>' in page
+        assert page.count("<caption") == 3
+        assert (
+            '<th scope="row"><a href="/effekter/vaekst-forloeb/">'
+            "Vækstforløb for små virksomheder</a></th>" in page
+        )
+        assert "+1,8" in page and "+1,0 til +2,6" in page
+        assert "For få deltagere til at måle" in page
+        assert "for få deltagere til at måle" in page  # in the chart as well
+        # The method section says what the numbers can and cannot claim.
+        assert "Det er ikke et lodtrækningsforsøg" in page
+        assert "Ekstra job i alt er effekten pr. deltager gange antallet af deltagere" in page
+        assert "95 %-konfidensintervallet" in page
+
+    def test_svg_numbers_are_not_localised_and_there_are_no_inline_styles(self, client, published):
+        page = client.get("/effekter/").content.decode()
+
+        svg = page[page.index('<svg class="effect-chart"') :]
+        assert re.search(r'cx="\d+(\.\d+)?"', svg)
+        assert not re.search(r'(cx|x1|x2|y)="\d+,\d+"', svg)
+        assert not re.search(r"\sstyle=", page)
+        assert "<script>" not in page
+
+    def test_another_indicator_is_chosen_with_a_plain_form(self, client, published):
+        page = text(client.get("/effekter/", {"indikator": "revenue"}))
+
+        assert "Omsætning efter tilbud" in page
+        assert "+1.540.000 kr." in page
+        assert '<option value="revenue" selected>' in page
+
+    def test_without_results_it_says_so(self, client, db):
+        page = text(client.get("/effekter/"))
+
+        assert "Der er endnu ingen målte effekter." in page
+        assert '<svg class="effect-chart"' not in page
+
+    def test_it_costs_a_fixed_number_of_queries(
+        self, client, published, django_assert_max_num_queries
+    ):
+        run = published["run"]
+        for number in range(20):
+            make_estimate(run=run, offer=make_offer(external_id=f"tilbud-{number}"))
+
+        # Roll-ups, the offers' count and their page; three more are the site's page-view
+        # counter (a savepoint around one upsert).
+        with django_assert_max_num_queries(6):
+            response = client.get("/effekter/")
+
+        assert response.status_code == 200
+        assert text(response).count('<th scope="row"><a href="/effekter/') == 22
+
+    def test_a_draft_offer_is_not_shown(self, client, published):
+        draft = make_offer(external_id="kladde", title="Hemmelig kladde", status="draft")
+        make_estimate(run=published["run"], offer=draft)
+
+        assert "Hemmelig kladde" not in text(client.get("/effekter/"))
+        assert client.get("/effekter/kladde/").status_code == 404
+
+
+@pytest.mark.django_db
+class TestOfferEffectsPage:
+    def test_it_shows_every_indicator_and_each_cohort(self, client, published):
+        page = text(client.get("/effekter/vaekst-forloeb/"))
+
+        assert "Effekt af Vækstforløb for små virksomheder" in page
+        assert "Deltog i 2020" in page and "Alle år samlet" in page
+        assert page.count('<svg class="effect-chart"') == 1
+        assert "+1.540.000 kr." in page
+
+    def test_an_offer_that_was_not_measured_says_so(self, client, published):
+        make_offer(external_id="ikke-maalt")
+
+        assert "Tilbuddets effekt er ikke målt endnu." in text(client.get("/effekter/ikke-maalt/"))
+
+    def test_an_unknown_offer_is_404(self, client, db):
+        assert client.get("/effekter/findes-ikke/").status_code == 404
+
+
+def render_offer_box(offer) -> str:
+    return re.sub(
+        r"\s+",
+        " ",
+        Template("{% load effects %}{% offer_effects offer %}").render(Context({"offer": offer})),
+    )
+
+
+@pytest.mark.django_db
+class TestOfferBox:
+    def test_it_shows_the_measured_effect_in_one_query(self, published, django_assert_num_queries):
+        with django_assert_num_queries(1):
+            html = render_offer_box(published["growth"])
+
+        assert "Målt effekt" in html
+        assert "To år efter var effekten i gennemsnit +1,8 fuldtidsansatte pr. deltager" in html
+        assert "Målt på 212 deltagere." in html
+        assert 'href="/effekter/vaekst-forloeb/"' in html
+
+    def test_too_few_participants_are_said_plainly(self, published):
+        assert "For få deltagere til at måle effekten endnu." in render_offer_box(
+            published["small"]
+        )
+
+    def test_an_unmeasured_offer_shows_nothing(self, published):
+        assert render_offer_box(make_offer(external_id="ny")).strip() == ""
+
+
+@pytest.mark.django_db
+class TestAnalysis:
+    def test_anonymous_visitors_are_sent_to_the_login(self, client):
+        response = client.get("/analyse/effekter/")
+
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+    @pytest.mark.parametrize("role", ["Rådgiver", "Redaktør"])
+    def test_other_roles_are_refused(self, client, make_user, published, role):
+        client.force_login(make_user("anden", organisation="vaeksthus-midtjylland", role=role))
+
+        response = client.get("/analyse/effekter/")
+
+        assert response.status_code == 403
+        assert "Vækstforløb" not in response.content.decode()
+
+    def test_an_analyst_sees_runs_and_balance_diagnostics(
+        self, client, make_user, published, django_assert_max_num_queries
+    ):
+        run = published["run"]
+        EffectRunOffer.objects.create(
+            run=run,
+            offer=published["growth"],
+            status="done",
+            participants=230,
+            participants_with_panel=215,
+        )
+        EffectRunOffer.objects.create(
+            run=run,
+            offer=published["small"],
+            status="done",
+            participants=9,
+            participants_with_panel=7,
+        )
+        client.force_login(make_user("karen", organisation="erhvervsstyrelsen", role="Analytiker"))
+
+        with django_assert_max_num_queries(10):
+            response = client.get("/analyse/effekter/")
+
+        assert response.status_code == 200
+        page = text(response)
+        assert f"Diagnostik for kørsel {run.pk}" in page
+        assert "230 / 215 / 212" in page
+        assert "Fuldtidsansatte året før" in page
+        # SMD before and after matching, from the estimate's balance.
+        assert "0,42" in page and "0,03" in page
+        assert "Gennemført" in page
+
+    def test_a_superuser_may_look(self, client, published, django_user_model):
+        admin = django_user_model.objects.create_superuser("root", password="a-long-test-password")
+        client.force_login(admin)
+
+        assert client.get("/analyse/effekter/").status_code == 200
