@@ -361,6 +361,8 @@ class Offer(models.Model):
     # Derived search data, maintained only by offers.search.refresh_search_vectors (every write
     # path calls it after saving an offer, its themes, or a theme's or organisation's name).
     search_vector = SearchVectorField(null=True, editable=False)
+    # What the search indexes beyond the offer's own texts: theme and organisation names and
+    # the parts of compound words.
     search_text = models.TextField(editable=False, blank=True, default="")
     # Denormalised for the search facets, so counting them needs no join per offer.
     theme_ids = ArrayField(models.BigIntegerField(), default=list, blank=True, editable=False)
@@ -369,6 +371,8 @@ class Offer(models.Model):
     reach_regions = ArrayField(
         models.PositiveSmallIntegerField(), default=list, blank=True, editable=False
     )
+    # One bit per value of the fixed-vocabulary facets (see offers.search.FACET_BITS).
+    facet_bits = models.BigIntegerField(default=0, editable=False)
 
     history = HistoricalRecords(
         excluded_fields=[
@@ -376,6 +380,7 @@ class Offer(models.Model):
             "search_text",
             "theme_ids",
             "reach_regions",
+            "facet_bits",
             "updated_at",
         ]
     )
@@ -427,8 +432,28 @@ class Offer(models.Model):
             # Geography filters and routing eligibility: regions/municipalities && ARRAY[...].
             GinIndex(fields=["regions"], name="offers_offer_regions_gin"),
             GinIndex(fields=["municipalities"], name="offers_offer_municip_gin"),
-            # The public catalogue always filters on status first.
-            models.Index(fields=["status", "application_deadline"], name="offers_offer_status_dl"),
+            # The catalogue search (offers.search, query 2) reads every published offer's
+            # filters, facet values and sort keys from this index alone (an index-only scan),
+            # never from the wide rows with texts and vectors.
+            models.Index(
+                fields=["status"],
+                include=[
+                    "id",
+                    "valid_from",
+                    "valid_to",
+                    "application_deadline",
+                    "nationwide",
+                    "regions",
+                    "municipalities",
+                    "facet_bits",
+                    "theme_ids",
+                    "operator",
+                    "title",
+                    "published_at",
+                    "created_at",
+                ],
+                name="offers_offer_search_cover",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -44,7 +44,7 @@ import datetime as dt
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -63,6 +63,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
@@ -91,6 +92,58 @@ Sort = Literal["relevance", "deadline", "newest"]
 SORTS: tuple[Sort, ...] = ("relevance", "deadline", "newest")
 FACETS = ("theme", "level", "phase", "size", "industry", "region", "price", "operator")
 FILTERS = (*FACETS, "municipality")
+
+# Facet bits: the fixed-vocabulary facets of an offer in one bigint (``Offer.facet_bits``), one
+# bit per value, so counting them is a handful of integer tests per offer (no unnest) and each
+# filter is one bitwise AND. "*" marks an offer for every industry / the whole country, which
+# counts for (and matches) each industry / region. Themes and operators are data, not a fixed
+# vocabulary, and use ``theme_ids`` and ``operator_id``.
+REGION_CODES = (1081, 1082, 1083, 1084, 1085)
+FACET_BITS: tuple[tuple[str, str], ...] = (
+    *(("level", value) for value in Level.values),
+    *(("price", value) for value in Price.values),
+    *(("phase", value) for value in Phase.values),
+    *(("size", value) for value in CompanySize.values),
+    ("industry", "*"),
+    *(("industry", value) for value in Industry.values),
+    ("region", "*"),
+    *(("region", str(code)) for code in REGION_CODES),
+)
+_BIT = {pair: index for index, pair in enumerate(FACET_BITS)}
+# Which facet a row that fails exactly one filter failed (0: none), as stored in ``scored.fail``.
+_FACET_NUMBERS = {name: number for number, name in enumerate(FILTERS, start=1)}
+
+
+def facet_mask(facet: str, values: Iterable[str]) -> int:
+    """The bits of ``values`` of one facet (unknown values have none)."""
+    mask = 0
+    for value in values:
+        bit = _BIT.get((facet, value))
+        if bit is not None:
+            mask |= 1 << bit
+    return mask
+
+
+def facet_bits(
+    *,
+    level: str,
+    price: str,
+    phases: Iterable[str],
+    company_sizes: Iterable[str],
+    industries: Sequence[str],
+    nationwide: bool,
+    reach: Iterable[int],
+) -> int:
+    """An offer's facet bits; ``reach`` = the regions of a non-nationwide offer."""
+    return (
+        facet_mask("level", [level])
+        | facet_mask("price", [price])
+        | facet_mask("phase", phases)
+        | facet_mask("size", company_sizes)
+        | facet_mask("industry", industries or ["*"])
+        | facet_mask("region", ["*"] if nationwide else [str(code) for code in reach])
+    )
+
 
 CHOICE_LABELS: dict[str, dict[str, StrOrPromise]] = {
     "level": dict(Level.choices),
@@ -150,7 +203,14 @@ SELECT o.id, o.title, o.summary, o.description, o.expected_result,
        owner.name, operator.name,
        coalesce((SELECT string_agg(t.name, ' ' ORDER BY t.id)
                  FROM offers_offer_themes ot JOIN offers_theme t ON t.id = ot.theme_id
-                 WHERE ot.offer_id = o.id), '')
+                 WHERE ot.offer_id = o.id), ''),
+       ARRAY(SELECT ot.theme_id FROM offers_offer_themes ot
+             WHERE ot.offer_id = o.id ORDER BY ot.theme_id),
+       ARRAY(SELECT r FROM unnest(o.regions) AS r
+             UNION
+             SELECT m.region_id FROM offers_municipality m WHERE m.code = ANY(o.municipalities)
+             ORDER BY 1),
+       o.level, o.price, o.phases, o.company_sizes, o.industries, o.nationwide
 FROM offers_offer o
 JOIN offers_organisation owner ON owner.id = o.owner_id
 JOIN offers_organisation operator ON operator.id = o.operator_id
@@ -165,20 +225,19 @@ UPDATE offers_offer AS o SET
         || setweight(to_tsvector('danish', v.b), 'B')
         || setweight(to_tsvector('danish', v.c), 'C')
         || setweight(to_tsvector('danish', v.d), 'D'),
-    theme_ids = ARRAY(
-        SELECT ot.theme_id FROM offers_offer_themes ot
-        WHERE ot.offer_id = o.id ORDER BY ot.theme_id
-    ),
-    reach_regions = CASE WHEN o.nationwide THEN '{}'::smallint[] ELSE ARRAY(
-        SELECT r FROM unnest(o.regions) AS r
-        UNION
-        SELECT m.region_id FROM offers_municipality m WHERE m.code = ANY(o.municipalities)
-        ORDER BY 1
-    )::smallint[] END
-FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
-    AS v(id, search_text, a, b, c, d)
+    theme_ids = v.theme_ids::bigint[],
+    reach_regions = v.reach_regions::smallint[],
+    facet_bits = v.facet_bits
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+            %s::text[], %s::text[], %s::bigint[])
+    AS v(id, search_text, a, b, c, d, theme_ids, reach_regions, facet_bits)
 WHERE o.id = v.id
 """
+
+
+def _array_literal(values: Iterable[int]) -> str:
+    # Arrays travel as text: unnest() of a two-dimensional parameter would flatten it.
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
 def _refresh_batch(ids: list[int], known_words: list[str]) -> None:
@@ -188,30 +247,43 @@ def _refresh_batch(ids: list[int], known_words: list[str]) -> None:
     # Words of these offers count as catalogue words at once, so a new offer's own compounds
     # split by its own vocabulary ("Eksportrådgivning" in the title, "rådgivning" in the text).
     batch_words = {
-        word for row in rows for text in row[1:] for word in words_in(text or "") if len(word) > 3
+        word for row in rows for text in row[1:8] for word in words_in(text or "") if len(word) > 3
     }
     splitter = CompoundSplitter([*known_words, *batch_words])
-    columns: list[list[Any]] = [[], [], [], [], [], []]
-    for (
-        offer_id,
-        title,
-        summary,
-        description,
-        expected_result,
-        owner,
-        operator,
-        themes,
-    ) in rows:
+    columns: list[list[Any]] = [[] for _ in range(9)]
+    for row in rows:
+        (offer_id, title, summary, description, expected_result, owner, operator, themes) = row[:8]
+        theme_ids, reach, level, price, phases, sizes, industries, nationwide = row[8:]
         body = f"{description}\n{expected_result}"
         organisations = owner if owner == operator else f"{owner}\n{operator}"
-        weighted = {
-            "a": [title, *splitter.parts_of_text(title)],
-            "b": [summary, themes, *splitter.parts_of_text(f"{summary} {themes}")],
-            "c": [body, *splitter.parts_of_text(body)],
-            "d": [organisations, *splitter.parts_of_text(organisations)],
+        parts = {
+            "a": splitter.parts_of_text(title),
+            "b": splitter.parts_of_text(f"{summary} {themes}"),
+            "c": splitter.parts_of_text(body),
+            "d": splitter.parts_of_text(organisations),
         }
-        texts = {key: " ".join(part for part in parts if part) for key, parts in weighted.items()}
-        values = (offer_id, "\n".join(texts.values()), *texts.values())
+        own = {"a": [title], "b": [summary, themes], "c": [body], "d": [organisations]}
+        texts = [" ".join(t for t in [*own[key], *parts[key]] if t) for key in "abcd"]
+        # search_text keeps only what the offer's own columns lack (names and compound parts),
+        # so the rows the search reads stay narrow.
+        extra = " ".join([themes, organisations, *(p for key in "abcd" for p in parts[key])])
+        bits = facet_bits(
+            level=level,
+            price=price,
+            phases=phases,
+            company_sizes=sizes,
+            industries=industries,
+            nationwide=nationwide,
+            reach=reach,
+        )
+        values = (
+            offer_id,
+            extra,
+            *texts,
+            _array_literal(theme_ids),
+            _array_literal([] if nationwide else reach),
+            bits,
+        )
         for column, value in zip(columns, values, strict=True):
             column.append(value)
     with connection.cursor() as cursor:
@@ -222,7 +294,8 @@ _TERMS_SQL = """
 INSERT INTO offers_offersearchterm (word, lexeme, documents)
 SELECT w.word, w.lexeme, count(*)
 FROM offers_offer o
-CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector('simple', o.search_text))) AS t(word)
+CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector('simple', concat_ws(' ',
+    o.title, o.summary, o.description, o.expected_result, o.search_text)))) AS t(word)
 CROSS JOIN LATERAL (
     SELECT t.word, (tsvector_to_array(to_tsvector('danish', t.word)))[1] AS lexeme
 ) AS w
@@ -453,8 +526,11 @@ def _prepare(search: OfferSearch, words: Sequence[str]) -> _Prepared:
         params.extend([MIN_SIMILARITY, list(words)])
         candidates = sorted({s for word in words for s in _substrings(word)})
         if candidates:
+            # A join, not word = ANY(...): with a long array the planner would pick the
+            # trigram index for the equality and take hundreds of milliseconds.
             parts.append(
-                "SELECT 'part', word, '', '', '' FROM offers_offersearchterm WHERE word = ANY(%s)"
+                "SELECT 'part', t.word, '', '', '' FROM unnest(%s::text[]) AS c(word)"
+                " JOIN offers_offersearchterm t ON t.word = c.word"
             )
             params.append(candidates)
     prepared = _Prepared()
@@ -500,99 +576,132 @@ def _query_words(q: str) -> list[str]:
     return list(seen)[:MAX_EXPANDED_WORDS]
 
 
-def _plain(text: str) -> SearchQuery:
-    return SearchQuery(text, config=SEARCH_CONFIG, search_type="plain")
+@dataclass(frozen=True)
+class _TextQuery:
+    query: SearchQuery
+    # The same query restricted to the title (weight A), for the title bonus in the rank.
+    title_query: SearchQuery | None
+    corrections: dict[str, str]
 
 
-def _text_query(
-    q: str, words: Sequence[str], prepared: _Prepared
-) -> tuple[SearchQuery | None, dict[str, str]]:
-    """The tsquery for ``q`` and the corrections it made.
+def _raw(expression: str) -> SearchQuery:
+    return SearchQuery(expression, config=SEARCH_CONFIG, search_type="raw")
+
+
+def _text_query(q: str, words: Sequence[str], prepared: _Prepared) -> _TextQuery | None:
+    """The tsquery for ``q``, or None when there is nothing to search for.
 
     Each word matches itself, or all parts of its compound, or (when the catalogue does not know
     it) the closest catalogue word; words are ANDed. Text with websearch syntax (quotes, -word,
     or) goes to websearch_to_tsquery unchanged.
+
+    The plain case is written for to_tsquery directly: every term is letters only (see
+    ``words_in`` and the word list), so no user text can be read as tsquery syntax.
     """
     if not words_in(q):
-        return None, {}  # empty, or only punctuation: nothing to search for
+        return None  # empty, or only punctuation
     if not words:
         if _WEBSEARCH_SYNTAX.search(q):
-            return SearchQuery(q, config=SEARCH_CONFIG, search_type="websearch"), {}
-        return None, {}
+            query = SearchQuery(q, config=SEARCH_CONFIG, search_type="websearch")
+            return _TextQuery(query, None, {})
+        return None
     splitter = CompoundSplitter(prepared.catalogue_parts)
     corrections: dict[str, str] = {}
-    query: SearchQuery | None = None
+    groups: list[list[list[str]]] = []
     for word in words:
         stem, known, closest = prepared.words.get(word, (word, True, None))
         if stem is None:
             continue  # a stop word, which the index does not hold
-        alternatives = _plain(word)
-        parts = splitter.split(word)
+        alternatives = [[word]]
+        parts = [part for part in splitter.split(word) if part.isalpha()]
         if parts:
-            alternatives = alternatives | _plain(" ".join(parts))
-        elif not known and closest and closest != word:
+            alternatives.append(parts)
+        elif not known and closest and closest != word and closest.isalpha():
             corrections[word] = closest
-            alternatives = alternatives | _plain(closest)
-        query = alternatives if query is None else query & alternatives
-    return query, corrections
+            alternatives.append([closest])
+        groups.append(alternatives)
+    if not groups:
+        return None
+
+    def expression(suffix: str) -> str:
+        return " & ".join(
+            "("
+            + " | ".join("(" + " & ".join(t + suffix for t in terms) + ")" for terms in group)
+            + ")"
+            for group in groups
+        )
+
+    return _TextQuery(_raw(expression("")), _raw(expression(":A")), corrections)
 
 
-def _title_match(query: SearchQuery) -> Func:
-    """1 when the query matches the title (weight A) of the stored vector, else 0."""
-    title_vector = Func(
-        F("search_vector"),
-        template="ts_filter(%(expressions)s, '{a}')",
-        output_field=SearchVectorField(),
-    )
-    return Func(
-        title_vector,
-        query,
-        template="(%(expressions)s)::int",
-        arg_joiner=" @@ ",
-        output_field=IntegerField(),
-    )
-
-
-def _rank(query: SearchQuery) -> Expression:
-    # Cover density, scaled to [0, 1) by normalisation 32, plus 1 for a title match: an offer
-    # whose title matches always ranks above one that only mentions the words in its text.
-    density = SearchRank(F("search_vector"), query, cover_density=True, normalization=32)
-    return ExpressionWrapper(density + _title_match(query), output_field=FloatField())
+def _rank(text: _TextQuery) -> Expression:
+    # ts_rank with the A > B > C > D weights, scaled to [0, 1) by normalisation 32, plus 1 for a
+    # title match: an offer whose title matches always ranks above one that only mentions the
+    # words in its text.
+    density = SearchRank(F("search_vector"), text.query, normalization=32)
+    if text.title_query is not None:
+        title_match: Expression = Func(
+            F("search_vector"),
+            text.title_query,
+            template="(%(expressions)s)::int",
+            arg_joiner=" @@ ",
+            output_field=IntegerField(),
+        )
+    else:
+        title_vector = Func(
+            F("search_vector"),
+            template="ts_filter(%(expressions)s, '{a}')",
+            output_field=SearchVectorField(),
+        )
+        title_match = Func(
+            title_vector,
+            text.query,
+            template="(%(expressions)s)::int",
+            arg_joiner=" @@ ",
+            output_field=IntegerField(),
+        )
+    return ExpressionWrapper(density + title_match, output_field=FloatField())
 
 
 # --- Filters ------------------------------------------------------------------------------------
 
 
+def _has_bits(mask: int) -> Q:
+    return Q(GreaterThan(F("facet_bits").bitand(mask), 0))
+
+
 def _conditions(search: OfferSearch, prepared: _Prepared) -> dict[str, Q]:
-    """One condition per active filter (values that matched nothing are left out)."""
+    """One condition per active filter (values that matched nothing are left out).
+
+    The fixed-vocabulary filters test the same facet bits the counts are made from, so a filter
+    means exactly what its count says: an offer without industries counts (and matches) for
+    every industry, and a nationwide offer for every region.
+    """
     conditions: dict[str, Q] = {}
-    theme_ids = [prepared.theme_ids[s] for s in search.theme if s in prepared.theme_ids]
     if search.theme:
-        conditions["theme"] = Q(theme_ids__overlap=theme_ids)
-    if search.level:
-        conditions["level"] = Q(level__in=search.level)
-    if search.phase:
-        conditions["phase"] = Q(phases__overlap=list(search.phase))
-    if search.size:
-        conditions["size"] = Q(company_sizes__overlap=list(search.size))
+        themes = [prepared.theme_ids[s] for s in search.theme if s in prepared.theme_ids]
+        conditions["theme"] = Q(theme_ids__overlap=themes)
+    for name in ("level", "phase", "size", "price"):
+        values = search.values(name)
+        if values:
+            conditions[name] = _has_bits(facet_mask(name, values))
     if search.industry:
-        # No industries listed means every industry.
-        conditions["industry"] = Q(industries__len=0) | Q(industries__overlap=list(search.industry))
+        conditions["industry"] = _has_bits(facet_mask("industry", ["*", *search.industry]))
     if search.region:
-        regions = [code for code in search.region if code in prepared.region_labels]
-        conditions["region"] = Q(nationwide=True) | Q(reach_regions__overlap=regions)
-    if search.price:
-        conditions["price"] = Q(price__in=search.price)
+        regions = [str(c) for c in search.region if c in prepared.region_labels]
+        conditions["region"] = _has_bits(facet_mask("region", ["*", *regions]))
     if search.operator:
-        operator_ids = [
+        operators = [
             prepared.operator_ids[s] for s in search.operator if s in prepared.operator_ids
         ]
-        conditions["operator"] = Q(operator_id__in=operator_ids)
+        conditions["operator"] = Q(operator_id__in=operators)
     if search.municipality:
-        codes = [code for code in search.municipality if code in prepared.municipality_regions]
-        regions = sorted({prepared.municipality_regions[code] for code in codes})
+        municipalities = [c for c in search.municipality if c in prepared.municipality_regions]
+        regions_of = sorted({prepared.municipality_regions[c] for c in municipalities})
         conditions["municipality"] = (
-            Q(nationwide=True) | Q(municipalities__overlap=codes) | Q(regions__overlap=regions)
+            Q(nationwide=True)
+            | Q(municipalities__overlap=municipalities)
+            | Q(regions__overlap=regions_of)
         )
     return conditions
 
@@ -618,140 +727,219 @@ def _drop_unknown(search: OfferSearch, unknown: dict[str, list[str]]) -> OfferSe
 
 # --- Facet counts (query 2) ---------------------------------------------------------------------
 
-_FACET_COLUMNS = (
-    "id",
-    "level",
-    "price",
-    "operator_id",
-    "nationwide",
-    "phases",
-    "company_sizes",
-    "industries",
-    "reach_regions",
-    "theme_ids",
-)
+# How each sort order reads the columns of ``scored`` (our own SQL, never user text).
+_ORDER_SQL = {
+    "rank": "s.sort_rank DESC, s.title, s.id",
+    "title": "s.title, s.id",
+    "deadline": "s.application_deadline ASC NULLS LAST, s.title, s.id",
+    "newest": "s.sort_newest DESC, s.id DESC",
+}
 
 
-def _facet_sql(base: QuerySet[Offer], conditions: dict[str, Q]) -> tuple[str, list[Any]]:
+def _order_key(sort: Sort, text: _TextQuery | None) -> str:
+    if sort in ("deadline", "newest"):
+        return sort
+    return "rank" if text is not None else "title"
+
+
+def _facet_sql(
+    base: QuerySet[Offer],
+    conditions: dict[str, Q],
+    *,
+    order: str,
+    text: _TextQuery | None,
+    offset: int,
+    clamp: bool,
+) -> tuple[str, list[Any]]:
+    """One statement: facet counts, the total, the page's ids, theme and region names.
+
+    Disjunctive faceting in one pass over the matching offers: a row that passes every filter
+    counts for all its facet values; a row that fails exactly one facet's filter counts for that
+    facet's values only (ticking a second theme widens the search, so each theme's count ignores
+    the theme filter); a row failing two or more counts nowhere. Rows are grouped by the facet
+    they failed (``fail``, 0 for none) and the caller adds group 0 and the facet's own group.
+    """
     flags = {
         f"f_{name}": ExpressionWrapper(condition, output_field=BooleanField())
         for name, condition in conditions.items()
         if name in FACETS
     }
-    inner = base.annotate(**flags).order_by().values(*_FACET_COLUMNS, *flags)
+    sort_keys: dict[str, Any] = {}
+    if order == "rank" and text is not None:
+        sort_keys["sort_rank"] = _rank(text)
+    if order == "newest":
+        sort_keys["sort_newest"] = Coalesce("published_at", "created_at")
+    columns = [
+        "id",
+        "facet_bits",
+        "theme_ids",
+        "operator_id",
+        "title",
+        "application_deadline",
+        *flags,
+        *sort_keys,
+    ]
+    inner = base.annotate(**flags, **sort_keys).order_by().values(*columns)
     inner_sql, inner_params = inner.query.sql_with_params()
     misses = " + ".join(f"(NOT {flag})::int" for flag in flags) or "0"
+    fail = (
+        "CASE "
+        + " ".join(f"WHEN NOT {flag} THEN {_FACET_NUMBERS[flag[2:]]}" for flag in flags)
+        + " ELSE 0 END"
+        if flags
+        else "0"
+    )
+    bit_counts = ", ".join(
+        f"count(*) FILTER (WHERE s.facet_bits & {1 << bit} <> 0)" for bit in range(len(FACET_BITS))
+    )
+    offset_sql = "%s"
+    offset_params: list[int] = [offset]
+    if clamp:
+        # A page past the end shows the last page.
+        offset_sql = (
+            "LEAST(%s, (SELECT greatest(count(*) - 1, 0) / %s * %s"
+            " FROM scored s WHERE s.misses = 0))"
+        )
+        offset_params = [offset, PAGE_SIZE, PAGE_SIZE]
+    theme, operator = _FACET_NUMBERS["theme"], _FACET_NUMBERS["operator"]
 
-    def where(name: str) -> str:
-        # Rows passing every filter, plus rows failing only this facet's own filter.
-        flag = f"f_{name}"
-        if flag in flags:
-            return f"(s.misses = 0 OR (s.misses = 1 AND NOT s.{flag}))"
-        return "s.misses = 0"
-
-    # Each branch: facet, value, label, English label, order, count. Only our own SQL is
-    # interpolated; every user value travels in inner_params.
+    # Rows: kind, group (fail), key, slug, name, English name, count, bit counts. Only our own
+    # SQL is interpolated; every user value travels in the parameters.
     sql = f"""
 WITH base AS ({inner_sql}),
-scored AS (SELECT b.*, {misses} AS misses FROM base b)
-SELECT 'total', '', '', '', 0, count(*) FROM scored s WHERE s.misses = 0
+scored AS (
+    SELECT * FROM (
+        SELECT b.*, {misses} AS misses, {fail} AS fail FROM base b
+    ) AS b WHERE b.misses <= 1
+)
+SELECT 'bits', s.fail, 0, '', '', '', count(*), ARRAY[{bit_counts}]
+FROM scored s GROUP BY s.fail
 UNION ALL
-SELECT 'theme', t.slug, t.name, t.name_en, t.position * 100000 + t.id, count(x.id)
-FROM offers_theme t
-LEFT JOIN (SELECT s.id, unnest(s.theme_ids) AS theme_id FROM scored s WHERE {where("theme")}) x
-    ON x.theme_id = t.id
-GROUP BY t.id
+SELECT 'theme', s.fail, t.theme_id, '', '', '', count(*), NULL
+FROM scored s CROSS JOIN LATERAL unnest(s.theme_ids) AS t(theme_id)
+WHERE s.fail IN (0, {theme}) GROUP BY s.fail, t.theme_id
 UNION ALL
-SELECT 'theme_id', t.slug, t.name, t.name_en, t.id, 0 FROM offers_theme t
-UNION ALL
-SELECT 'level', s.level, '', '', 0, count(*) FROM scored s WHERE {where("level")} GROUP BY 2
-UNION ALL
-SELECT 'price', s.price, '', '', 0, count(*) FROM scored s WHERE {where("price")} GROUP BY 2
-UNION ALL
-SELECT 'phase', p, '', '', 0, count(*)
-FROM scored s CROSS JOIN LATERAL unnest(s.phases) AS p WHERE {where("phase")} GROUP BY 2
-UNION ALL
-SELECT 'size', z, '', '', 0, count(*)
-FROM scored s CROSS JOIN LATERAL unnest(s.company_sizes) AS z WHERE {where("size")} GROUP BY 2
-UNION ALL
-SELECT 'industry', coalesce(i, '*'), '', '', 0, count(*)
-FROM scored s LEFT JOIN LATERAL unnest(s.industries) AS i ON true
-WHERE {where("industry")} GROUP BY 2
-UNION ALL
-SELECT 'region', r.code::text, r.name, '', r.code, count(x.id)
-FROM offers_region r
-LEFT JOIN (
-    SELECT s.id, unnest(s.reach_regions) AS code FROM scored s
-    WHERE NOT s.nationwide AND {where("region")}
-) x ON x.code = r.code
-GROUP BY r.code
-UNION ALL
-SELECT 'region', '*', '', '', 0, count(*) FROM scored s WHERE s.nationwide AND {where("region")}
-UNION ALL
-SELECT 'operator', o.slug, o.name, '', 0, count(*)
+SELECT 'operator', s.fail, o.id, o.slug, o.name, '', count(*), NULL
 FROM scored s JOIN offers_organisation o ON o.id = s.operator_id
-WHERE {where("operator")} GROUP BY o.id
+WHERE s.fail IN (0, {operator}) GROUP BY s.fail, o.id
+UNION ALL
+SELECT 'page', row_number() OVER (), p.id, '', '', '', 0, NULL
+FROM (
+    SELECT s.id FROM scored s WHERE s.misses = 0
+    ORDER BY {_ORDER_SQL[order]} LIMIT {PAGE_SIZE} OFFSET {offset_sql}
+) AS p
+UNION ALL
+SELECT 'theme_name', t.position, t.id, t.slug, t.name, t.name_en, 0, NULL FROM offers_theme t
+UNION ALL
+SELECT 'region_name', 0, r.code, '', r.name, '', 0, NULL FROM offers_region r
 """  # noqa: S608
-    return sql, list(inner_params)
+    return sql, [*inner_params, *offset_params]
 
 
-def _facets(
+@dataclass
+class _Counted:
+    total: int
+    facets: dict[str, list[FacetValue]]
+    page_ids: list[int]
+    theme_labels: dict[int, tuple[str, str]]
+    region_labels: dict[int, str]
+
+
+def _count(
     base: QuerySet[Offer],
     conditions: dict[str, Q],
     search: OfferSearch,
     prepared: _Prepared,
-) -> tuple[int, dict[str, list[FacetValue]], dict[int, tuple[str, str]], dict[int, str]]:
-    sql, params = _facet_sql(base, conditions)
+    *,
+    text: _TextQuery | None,
+    clamp: bool,
+) -> _Counted:
+    """The total, the facet counts and the ids of the page asked for (query 2)."""
+    sql, params = _facet_sql(
+        base,
+        conditions,
+        order=_order_key(search.sort, text),
+        text=text,
+        offset=(search.page - 1) * PAGE_SIZE,
+        clamp=clamp,
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
 
     english = get_language() == "en"
     total = 0
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    labels: dict[str, dict[str, str]] = defaultdict(dict)
-    order: dict[str, dict[str, int]] = defaultdict(dict)
-    theme_labels: dict[int, tuple[str, str]] = {}
+    bits: dict[int, list[int]] = {}
+    theme_counts: dict[int, dict[int, int]] = defaultdict(dict)
+    operator_counts: dict[int, dict[str, int]] = defaultdict(dict)
+    operator_names: dict[str, str] = dict(prepared.operator_labels)
+    page: list[tuple[int, int]] = []
+    themes: list[tuple[int, int, str, str]] = []
     region_labels: dict[int, str] = {}
-    for facet, value, label, label_en, position, count in rows:
-        if facet == "total":
-            total = count
-            continue
-        if facet == "theme_id":
-            theme_labels[position] = (value, label_en if english and label_en else label)
-            continue
-        counts[facet][value] = count
-        if label:
-            labels[facet][value] = label_en if english and label_en else label
-        order[facet][value] = position
-        if facet == "region" and value != "*":
-            region_labels[int(value)] = label
+    for kind, group, key, slug, name, name_en, count, bit_counts in rows:
+        if kind == "bits":
+            bits[group] = bit_counts
+            if group == 0:
+                total = count
+        elif kind == "theme":
+            theme_counts[group][key] = count
+        elif kind == "operator":
+            operator_counts[group][slug] = count
+            operator_names[slug] = name
+        elif kind == "page":
+            page.append((group, key))
+        elif kind == "theme_name":
+            themes.append((group, key, slug, name_en if english and name_en else name))
+        elif kind == "region_name":
+            region_labels[key] = name
+    themes.sort()
+    theme_labels = {theme_id: (slug, label) for _p, theme_id, slug, label in themes}
 
+    def merged(name: str, groups: Mapping[int, Mapping[Any, int]]) -> dict[Any, int]:
+        # Offers passing every filter, plus those failing only this facet's filter.
+        totals: dict[Any, int] = defaultdict(int)
+        for group in (0, _FACET_NUMBERS[name]):
+            for value, count in groups.get(group, {}).items():
+                totals[value] += count
+        return totals
+
+    bit_groups = {
+        group: {FACET_BITS[bit]: count for bit, count in enumerate(counts)}
+        for group, counts in bits.items()
+    }
     facets: dict[str, list[FacetValue]] = {}
     for name in FACETS:
-        facet_counts = counts.get(name, {})
         selected = set(search.values(name))
+        if name == "theme":
+            counts = merged(name, theme_counts)
+            choices = [(theme_id, slug, label) for theme_id, (slug, label) in theme_labels.items()]
+            facets[name] = [
+                FacetValue(slug, label, counts.get(theme_id, 0), slug in selected)
+                for theme_id, slug, label in choices
+            ]
+            continue
+        if name == "operator":
+            counts = merged(name, operator_counts)
+            values = [
+                FacetValue(slug, operator_names[slug], counts.get(slug, 0), slug in selected)
+                for slug in {*counts, *selected}
+                if slug in operator_names
+            ]
+            facets[name] = sorted(values, key=lambda v: (-v.count, v.label))
+            continue
+        counts = merged(name, bit_groups)
         # Offers for the whole country (or every industry) count for each region (industry).
-        everywhere = facet_counts.pop("*", 0)
-        values: list[FacetValue] = []
-        if name in CHOICE_LABELS:
-            for value, label in CHOICE_LABELS[name].items():
-                count = facet_counts.get(value, 0) + everywhere
-                values.append(FacetValue(value, str(label), count, value in selected))
-        elif name == "operator":
-            names = {**prepared.operator_labels, **labels[name]}
-            for value in {*facet_counts, *selected}:
-                if value in names:
-                    count = facet_counts.get(value, 0)
-                    values.append(FacetValue(value, names[value], count, value in selected))
-            values.sort(key=lambda v: (-v.count, v.label))
+        everywhere = counts.get((name, "*"), 0)
+        if name == "region":
+            labels = {str(code): label for code, label in sorted(region_labels.items())}
         else:
-            for value in sorted(facet_counts, key=lambda v: order[name][v]):
-                count = facet_counts[value] + everywhere
-                label = labels[name].get(value, value)
-                values.append(FacetValue(value, label, count, value in selected))
-        facets[name] = values
-    return total, facets, theme_labels, region_labels
+            labels = {value: str(label) for value, label in CHOICE_LABELS[name].items()}
+        facets[name] = [
+            FacetValue(value, label, counts.get((name, value), 0) + everywhere, value in selected)
+            for value, label in labels.items()
+        ]
+    page_ids = [offer_id for _position, offer_id in sorted(page)]
+    return _Counted(total, facets, page_ids, theme_labels, region_labels)
 
 
 # --- Running a search ---------------------------------------------------------------------------
@@ -784,33 +972,27 @@ def run_search(
     """
     search, resolved, unknown = prepared or prepare_search(search)
     search = _drop_unknown(search, unknown)
-    words = _query_words(search.q)
-    text_query, corrections = _text_query(search.q, words, resolved)
+    text = _text_query(search.q, _query_words(search.q), resolved)
 
     base = Offer.objects.published()
     if not search.include_closed:
         base = base.open_on(today)
-    if text_query is not None:
-        base = base.filter(search_vector=text_query)
+    if text is not None:
+        base = base.filter(search_vector=text.query)
     conditions = _conditions(search, resolved)
     if "municipality" in conditions:
         base = base.filter(conditions["municipality"])
 
-    total, facets, theme_labels, region_labels = _facets(base, conditions, search, resolved)
-    num_pages = max(1, math.ceil(total / PAGE_SIZE))
+    counted = _count(base, conditions, search, resolved, text=text, clamp=clamp_page)
+    num_pages = max(1, math.ceil(counted.total / PAGE_SIZE))
     if clamp_page and search.page > num_pages:
         search = search.on_page(num_pages)
 
     offers: list[Offer] = []
-    if total and search.page <= num_pages:
-        matching = base
-        for name, condition in conditions.items():
-            if name != "municipality":
-                matching = matching.filter(condition)
-        offset = (search.page - 1) * PAGE_SIZE
-        offers = list(
-            _ordered(matching, search.sort, text_query)
-            .select_related("owner", "operator")
+    if counted.page_ids:
+        # Query 3: the page's offers by primary key; the ranking happened in query 2.
+        by_id = (
+            Offer.objects.select_related("owner", "operator")
             .defer(
                 "description",
                 "expected_result",
@@ -819,33 +1001,23 @@ def run_search(
                 "search_vector",
                 "owner__address",
                 "operator__address",
-            )[offset : offset + PAGE_SIZE]
+            )
+            .in_bulk(counted.page_ids)
         )
+        offers = [by_id[pk] for pk in counted.page_ids if pk in by_id]
 
     return SearchResult(
         search=search,
         offers=offers,
-        total=total,
+        total=counted.total,
         num_pages=num_pages,
-        facets=facets,
+        facets=counted.facets,
         active_filters=_active_filters(search, resolved),
-        corrections=corrections,
+        corrections=text.corrections if text else {},
         unknown=unknown,
-        theme_labels=theme_labels,
-        region_labels=region_labels,
+        theme_labels=counted.theme_labels,
+        region_labels=counted.region_labels,
     )
-
-
-def _ordered(
-    offers: QuerySet[Offer], sort: Sort, text_query: SearchQuery | None
-) -> QuerySet[Offer]:
-    if sort == "deadline":
-        return offers.order_by(F("application_deadline").asc(nulls_last=True), "title", "pk")
-    if sort == "newest":
-        return offers.order_by(Coalesce("published_at", "created_at").desc(), "-pk")
-    if text_query is None:
-        return offers.order_by("title", "pk")
-    return offers.annotate(rank=_rank(text_query)).order_by("-rank", "title", "pk")
 
 
 def _active_filters(search: OfferSearch, prepared: _Prepared) -> list[ActiveFilter]:

@@ -10,7 +10,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from offers.models import Offer, OfferSearchTerm, Organisation, Theme
-from offers.search import OfferSearch, SearchResult, refresh_search_vectors, run_search
+from offers.search import (
+    FACET_BITS,
+    OfferSearch,
+    SearchResult,
+    facet_bits,
+    facet_mask,
+    refresh_search_vectors,
+    run_search,
+)
 from tests.offers.factories import OfferFactory, make_offer
 
 pytestmark = pytest.mark.django_db
@@ -401,3 +409,22 @@ def test_it_keeps_every_state_of_the_search_in_the_query_string():
     assert offer_search.without("theme", "export").querystring() == (
         "q=eksport&region=1084&include_closed=1&sort=newest"
     )
+
+
+def test_every_fixed_facet_value_has_its_own_bit_in_a_bigint():
+    assert len(FACET_BITS) == len(set(FACET_BITS)) <= 63
+    bits = facet_bits(
+        level="region",
+        price="free",
+        phases=["idea", "growth"],
+        company_sizes=["micro"],
+        industries=[],
+        nationwide=False,
+        reach=[1084],
+    )
+
+    assert bits & facet_mask("phase", ["growth"])
+    assert not bits & facet_mask("phase", ["startup"])
+    assert bits & facet_mask("industry", ["*"])
+    assert bits & facet_mask("region", ["1084"])
+    assert not bits & facet_mask("region", ["*", "1081"])
