@@ -1,8 +1,12 @@
-"""Demo governance data: business regions with their offers, growth strategies and agreements.
+"""Demo governance data: business regions with their offers, growth agreements and a trend.
 
 Idempotent: a second run finds everything in place and writes nothing. The offers of the business
 regions go through the catalogue import, like the rest of the demo catalogue; the agreements'
 initiatives link to demo offers chosen by theme and region, so they follow the demo catalogue.
+
+The trend page needs months of snapshots. The current month's is the real one, taken from the
+demo catalogue; the eleven months before it are made up for the demo (a little more of
+everything the further back), since a fresh demo catalogue has no history to count.
 """
 
 from __future__ import annotations
@@ -13,8 +17,17 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, Q, Value, When
+from django.utils import timezone
 
-from governance.models import Commitment, GrowthAgreement, GrowthStrategy
+from governance import services
+from governance.models import (
+    CatalogueSnapshot,
+    Commitment,
+    GrowthAgreement,
+    GrowthStrategy,
+    ThemeSnapshot,
+)
+from governance.service_standards import add_months
 from offers.importexport import import_offers
 from offers.models import Municipality, Offer, Organisation, Region, Theme
 
@@ -114,32 +127,32 @@ BUSINESS_REGION_OFFERS: list[tuple[str, str, str, str, list[str], list[str], lis
 
 STRATEGIES: dict[str, tuple[str, str, str]] = {
     "nordjylland": (
-        "Nordjysk strategi for erhvervsudvikling 2024–2027",
+        "Nordjysk strategi for erhvervsudvikling",
         "Nordjylland skal have flere vækstvirksomheder, en stærkere grøn og digital omstilling "
         "og flere virksomheder, der eksporterer. Strategien samler region, kommuner, "
         "erhvervshus og Aalborg Universitet om fem indsatser.",
         "https://rn.dk/regional-udvikling/strategi",
     ),
     "midtjylland": (
-        "Midtjysk strategi for erhvervsudvikling 2024–2027",
+        "Midtjysk strategi for erhvervsudvikling",
         "Midtjylland satser på grøn omstilling, digitalisering og automatisering i "
         "produktionsvirksomheder og et tæt samspil mellem virksomheder og videninstitutioner.",
         "https://www.rm.dk/regional-udvikling/strategi",
     ),
     "syddanmark": (
-        "Syddansk strategi for erhvervsudvikling 2024–2027",
+        "Syddansk strategi for erhvervsudvikling",
         "Syddanmark vil styrke robotter og automatisering, energiteknologi og velfærdsteknologi "
         "og hjælpe flere små virksomheder med at vokse og eksportere.",
         "https://regionsyddanmark.dk/regional-udvikling/strategi",
     ),
     "hovedstaden": (
-        "Hovedstadens strategi for erhvervsudvikling 2024–2027",
+        "Hovedstadens strategi for erhvervsudvikling",
         "Hovedstaden vil udnytte sine stærke forsknings- og life science-miljøer og sikre, at "
         "flere nye virksomheder får kapital og kompetencer til at vokse.",
         "https://www.regionh.dk/regional-udvikling/strategi",
     ),
     "sjaelland": (
-        "Sjællandsk strategi for erhvervsudvikling 2024–2027",
+        "Sjællandsk strategi for erhvervsudvikling",
         "Sjælland vil skabe flere arbejdspladser uden for de store byer, styrke digitaliseringen "
         "i små virksomheder og udnytte Femern-forbindelsen til eksport og investeringer.",
         "https://www.regionsjaelland.dk/regional-udvikling/strategi",
@@ -189,9 +202,10 @@ def load(*, stdout: Any) -> None:
     created_regions = _business_regions()
     offers = _business_region_offers()
     agreements = _growth_agreements()
+    snapshots = _snapshots()
     stdout.write(
         f"demo business regions: {created_regions} new; their offers: {offers}; "
-        f"growth agreements: {agreements} new"
+        f"growth agreements: {agreements} new; monthly snapshots: {snapshots} new"
     )
 
 
@@ -325,3 +339,38 @@ def _growth_agreements() -> int:
                 )
                 commitment.offers.set(_offers_for(theme_slugs, region))
     return created
+
+
+DEMO_HISTORY_MONTHS = 11
+
+
+@transaction.atomic
+def _snapshots() -> int:
+    this_month = timezone.localdate().replace(day=1)
+    if CatalogueSnapshot.objects.filter(month=add_months(this_month, -1)).exists():
+        return 0
+    before = CatalogueSnapshot.objects.count()
+    current = services.catalogue_snapshot_take(month=this_month)
+    rows = list(ThemeSnapshot.objects.filter(snapshot=current))
+    for back in range(1, DEMO_HISTORY_MONTHS + 1):
+        month = add_months(this_month, -back)
+        if CatalogueSnapshot.objects.filter(month=month).exists():
+            continue
+        snapshot = CatalogueSnapshot.objects.create(
+            month=month,
+            offers=round(current.offers * (1 + 0.02 * back)),
+            operators=round(current.operators * (1 + 0.03 * back)),
+            overlaps=(current.overlaps or 0) + back // 2,
+            offers_in_overlaps=(current.offers_in_overlaps or 0) + back,
+        )
+        ThemeSnapshot.objects.bulk_create(
+            ThemeSnapshot(
+                snapshot=snapshot,
+                theme_id=row.theme_id,
+                level=row.level,
+                offers=round(row.offers * (1 + 0.02 * back)),
+                operators=round(row.operators * (1 + 0.03 * back)),
+            )
+            for row in rows
+        )
+    return CatalogueSnapshot.objects.count() - before

@@ -355,11 +355,12 @@ class CatalogueSnapshot(models.Model):
     offers = models.PositiveIntegerField(_("tilbud"))
     operators = models.PositiveIntegerField(_("operatører"))
     overlaps = models.PositiveIntegerField(
-        _("overlap"),
+        _("grupper af overlappende tilbud"),
         null=True,
         blank=True,
         help_text=_("Overlap i arbejdsdelingsrapporten; tom, hvis rapporten ikke kunne beregnes."),
     )
+    offers_in_overlaps = models.PositiveIntegerField(_("tilbud med overlap"), null=True, blank=True)
     taken_at = models.DateTimeField(_("optaget"), default=timezone.now)
 
     class Meta:

@@ -11,7 +11,7 @@ from functools import partial
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,10 +19,12 @@ from governance import alerts, tokens
 from governance.masking import mask_personal_data
 from governance.models import (
     COMMENT_MAX_LENGTH,
+    CatalogueSnapshot,
     DigestDelivery,
     PageFeedback,
     PageView,
     SavedSearch,
+    ThemeSnapshot,
     ZeroResultSearch,
 )
 
@@ -289,3 +291,52 @@ def digest_release(*, delivery_id: int) -> None:
 
 def digest_mark_sent(*, delivery_id: int) -> None:
     DigestDelivery.objects.filter(pk=delivery_id).update(sent_at=timezone.now())
+
+
+# --- Fewer but stronger: monthly snapshots -----------------------------------------------------
+
+
+def catalogue_snapshot_take(*, month: dt.date, today: dt.date | None = None) -> CatalogueSnapshot:
+    """Record the catalogue as it is today under ``month``; a month is recorded only once.
+
+    Counts come from the division-of-labour report, so the trend and the report agree: offers
+    and distinct operators per theme and level ("consolidation") and the overlap groups.
+    """
+    from offers.models import Offer, Theme
+    from offers.reports import division_of_labour
+
+    month = month.replace(day=1)
+    existing = CatalogueSnapshot.objects.filter(month=month).first()
+    if existing is not None:
+        return existing
+    today = today or timezone.localdate()
+    report = division_of_labour(today=today)
+    open_offers = Offer.objects.published().open_on(today)
+    totals = open_offers.aggregate(
+        offers=Count("pk"), operators=Count("operator_id", distinct=True)
+    )
+    overlapping = {external_id for group in report["overlaps"] for external_id in group["offers"]}
+    themes = dict(Theme.objects.values_list("slug", "pk"))
+    with transaction.atomic():
+        snapshot, created = CatalogueSnapshot.objects.get_or_create(
+            month=month,
+            defaults={
+                "offers": totals["offers"],
+                "operators": totals["operators"],
+                "overlaps": len(report["overlaps"]),
+                "offers_in_overlaps": len(overlapping),
+            },
+        )
+        if created:
+            ThemeSnapshot.objects.bulk_create(
+                ThemeSnapshot(
+                    snapshot=snapshot,
+                    theme_id=themes[row["theme"]],
+                    level=row["level"],
+                    offers=row["offers"],
+                    operators=row["operators"],
+                )
+                for row in report["consolidation"]
+                if row["theme"] in themes
+            )
+    return snapshot

@@ -103,3 +103,10 @@ def expire_unconfirmed_saved_searches() -> int:
     if deleted:
         logger.info("Deleted %d unconfirmed saved searches", deleted)
     return deleted
+
+
+@shared_task(acks_late=True, soft_time_limit=10 * 60, time_limit=11 * 60)
+def snapshot_catalogue() -> int:
+    """Monthly: record offers, operators and overlaps for the trend page (once per month)."""
+    snapshot = services.catalogue_snapshot_take(month=timezone.localdate())
+    return snapshot.pk

@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.service_standards_report,
         name="service_standards_report",
     ),
+    path("analyse/udvikling/", views.development_report, name="development_report"),
     path("servicestandarder/", views.service_standards_public, name="service_standards"),
     path("gemte-soegninger/", views.saved_search_create, name="saved_search_create"),
     path("gemte-soegninger/sendt/", views.saved_search_sent, name="saved_search_sent"),

@@ -20,6 +20,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from django_ratelimit.core import is_ratelimited
 
 from governance import alerts, effects, services
 from governance.access import analyst_required
+from governance.charts import line_chart
 from governance.forms import (
     PageFeedbackForm,
     PeriodForm,
@@ -36,11 +38,13 @@ from governance.forms import (
     ServiceStandardsForm,
 )
 from governance.models import (
+    CatalogueSnapshot,
     Commitment,
     GrowthAgreement,
     GrowthStrategy,
     PageFeedback,
     PageView,
+    ThemeSnapshot,
     ZeroResultSearch,
 )
 from governance.service_standards import (
@@ -526,3 +530,53 @@ def saved_search_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         action=request.path,
         button=_("Afmeld"),
     )
+
+
+# --- Fewer but stronger ------------------------------------------------------------------------
+
+TREND_MONTHS = 24
+
+
+@require_GET
+@analyst_required(editors=True)
+def development_report(request: HttpRequest) -> HttpResponse:
+    """/analyse/udvikling/: offers, operators and overlap per month, as a chart and a table."""
+    snapshots = list(CatalogueSnapshot.objects.order_by("-month")[:TREND_MONTHS])[::-1]
+    labels = [date_format(snapshot.month, "M Y") for snapshot in snapshots]
+    chart = line_chart(
+        labels=labels,
+        series=[
+            (_("Tilbud"), [snapshot.offers for snapshot in snapshots]),
+            (_("Operatører"), [snapshot.operators for snapshot in snapshots]),
+            (_("Tilbud med overlap"), [snapshot.offers_in_overlaps for snapshot in snapshots]),
+            (_("Grupper af overlappende tilbud"), [snapshot.overlaps for snapshot in snapshots]),
+        ],
+    )
+    latest = snapshots[-1] if snapshots else None
+    first = snapshots[0] if snapshots else None
+    themes: list[dict[str, Any]] = []
+    if latest is not None and first is not None:
+        before = {
+            (row.theme_id, row.level): row for row in ThemeSnapshot.objects.filter(snapshot=first)
+        }
+        for row in (
+            ThemeSnapshot.objects.filter(snapshot=latest)
+            .select_related("theme")
+            .order_by("theme__position", "theme__name", "level")
+        ):
+            earlier = before.get((row.theme_id, row.level)) if first != latest else None
+            themes.append(
+                {
+                    "row": row,
+                    "offers_change": row.offers - earlier.offers if earlier else None,
+                    "operators_change": row.operators - earlier.operators if earlier else None,
+                }
+            )
+    context = {
+        "chart": chart,
+        "snapshots": snapshots,
+        "latest": latest,
+        "first": first,
+        "themes": themes,
+    }
+    return render(request, "governance/analyse/development.html", context)

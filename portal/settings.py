@@ -391,6 +391,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "governance.tasks.expire_unconfirmed_saved_searches",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Fewer but stronger: the catalogue counted on the first of every month.
+    "governance-monthly-snapshot": {
+        "task": "governance.tasks.snapshot_catalogue",
+        "schedule": crontab(day_of_month=1, hour=4, minute=0),
+    },
 }
 
 # --- Domain settings --------------------------------------------------------------------------

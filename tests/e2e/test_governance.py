@@ -127,3 +127,27 @@ def test_a_company_saves_a_search_confirms_it_from_the_email_and_receives_a_dige
     assert_accessible(page)
     page.get_by_role("button", name="Afmeld").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Du er afmeldt")
+
+
+def test_an_analyst_reads_the_governance_pages_and_they_pass_the_wcag_checks(
+    page, live_url, demo_data, make_user, assert_accessible
+):
+    make_user("karen", organisation="erhvervsstyrelsen", role="Analytiker")
+    PageFeedback.objects.create(path="/tilbud/", answer="no", comment="Manglede eksporthjælp")
+
+    page.goto(live_url + "/admin/login/?next=/analyse/udvikling/")
+    page.get_by_label("Brugernavn").fill("karen")
+    page.get_by_label("Adgangskode").fill("a-long-test-password")
+    page.get_by_role("button", name="Log ind").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Færre, men stærkere aktører")
+    expect(page.get_by_role("img", name="Tilbud, operatører og overlap pr. måned")).to_be_visible()
+    assert_accessible(page)
+    for path, heading in [
+        ("/analyse/feedback/", "Tilbagemeldinger på sider"),
+        ("/analyse/brug/", "Brug af portalen"),
+        ("/analyse/servicestandarder/", "Servicestandarder pr. Væksthus"),
+    ]:
+        page.goto(live_url + path)
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        assert_accessible(page)
