@@ -3,6 +3,65 @@
 from django.conf import settings
 from django.db import migrations, models
 
+# Written idempotently: development databases briefly ran earlier drafts of this migration
+# (0004_search_covering_index, 0004_search_facet_keys) that left an index or a facet_keys column
+# behind; this brings any of them, and a fresh database, to the same schema.
+FORWARD = """
+DROP INDEX IF EXISTS offers_offer_status_dl;
+DROP INDEX IF EXISTS offers_offer_search_cover;
+ALTER TABLE offers_offer DROP COLUMN IF EXISTS facet_keys;
+ALTER TABLE offers_offer ADD COLUMN IF NOT EXISTS facet_bits bigint NOT NULL DEFAULT 0;
+ALTER TABLE offers_offer ALTER COLUMN facet_bits DROP DEFAULT;
+CREATE INDEX offers_offer_search_cover ON offers_offer (status) INCLUDE (
+    id, valid_from, valid_to, application_deadline, nationwide, regions, municipalities,
+    facet_bits, theme_ids, operator_id, title, published_at, created_at
+);
+"""
+
+# The derived search columns of offers that already exist, as offers.search.facet_bits and
+# refresh_search_vectors compute them at this migration (bits: level 0-2, price 3-5, phase 6-9,
+# size 10-13, every industry 14, A-U 15-35, nationwide 36, regions 1081-1085 37-41).
+# Search vectors are left as they are.
+FILL = """
+UPDATE offers_offer AS o SET
+    theme_ids = ARRAY(
+        SELECT ot.theme_id FROM offers_offer_themes ot WHERE ot.offer_id = o.id ORDER BY 1
+    ),
+    reach_regions = CASE WHEN o.nationwide THEN '{}'::smallint[] ELSE ARRAY(
+        SELECT r FROM unnest(o.regions) AS r
+        UNION
+        SELECT m.region_id FROM offers_municipality m WHERE m.code = ANY(o.municipalities)
+        ORDER BY 1
+    )::smallint[] END,
+    facet_bits =
+        coalesce(1::bigint << (array_position(
+            ARRAY['state', 'region', 'municipality'], o.level::text) - 1), 0)
+        | coalesce(1::bigint << (2 + array_position(
+            ARRAY['free', 'subsidised', 'paid'], o.price::text)), 0)
+        | coalesce((SELECT bit_or(1::bigint << (5 + array_position(
+            ARRAY['idea', 'startup', 'growth', 'established'], p::text)))
+            FROM unnest(o.phases) AS p), 0)
+        | coalesce((SELECT bit_or(1::bigint << (9 + array_position(
+            ARRAY['micro', 'small', 'medium', 'large'], z::text)))
+            FROM unnest(o.company_sizes) AS z), 0)
+        | CASE WHEN cardinality(o.industries) = 0 THEN 1::bigint << 14 ELSE coalesce((
+            SELECT bit_or(1::bigint << (15 + ascii(i) - 65)) FROM unnest(o.industries) AS i
+            WHERE i BETWEEN 'A' AND 'U'), 0) END
+        | CASE WHEN o.nationwide THEN 1::bigint << 36 ELSE coalesce((
+            SELECT bit_or(1::bigint << (37 + r - 1081)) FROM (
+                SELECT unnest(o.regions) AS r
+                UNION
+                SELECT m.region_id FROM offers_municipality m WHERE m.code = ANY(o.municipalities)
+            ) AS reach WHERE r BETWEEN 1081 AND 1085), 0) END;
+"""
+
+BACKWARD = """
+DROP INDEX IF EXISTS offers_offer_search_cover;
+ALTER TABLE offers_offer DROP COLUMN IF EXISTS facet_bits;
+CREATE INDEX IF NOT EXISTS offers_offer_status_dl
+    ON offers_offer (status, application_deadline);
+"""
+
 
 class Migration(migrations.Migration):
 
@@ -12,17 +71,25 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name='offer',
-            name='offers_offer_status_dl',
-        ),
-        migrations.AddField(
-            model_name='offer',
-            name='facet_bits',
-            field=models.BigIntegerField(default=0, editable=False),
-        ),
-        migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['status'], include=('id', 'valid_from', 'valid_to', 'application_deadline', 'nationwide', 'regions', 'municipalities', 'facet_bits', 'theme_ids', 'operator', 'title', 'published_at', 'created_at'), name='offers_offer_search_cover'),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.RunSQL(FORWARD, BACKWARD),
+                migrations.RunSQL(FILL, migrations.RunSQL.noop),
+            ],
+            state_operations=[
+                migrations.RemoveIndex(
+                    model_name='offer',
+                    name='offers_offer_status_dl',
+                ),
+                migrations.AddField(
+                    model_name='offer',
+                    name='facet_bits',
+                    field=models.BigIntegerField(default=0, editable=False),
+                ),
+                migrations.AddIndex(
+                    model_name='offer',
+                    index=models.Index(fields=['status'], include=('id', 'valid_from', 'valid_to', 'application_deadline', 'nationwide', 'regions', 'municipalities', 'facet_bits', 'theme_ids', 'operator', 'title', 'published_at', 'created_at'), name='offers_offer_search_cover'),
+                ),
+            ],
         ),
     ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from importlib import import_module
 from typing import Any
 
 import pytest
@@ -428,3 +429,25 @@ def test_every_fixed_facet_value_has_its_own_bit_in_a_bigint():
     assert bits & facet_mask("industry", ["*"])
     assert bits & facet_mask("region", ["1084"])
     assert not bits & facet_mask("region", ["*", "1081"])
+
+
+def test_the_migration_fills_the_same_facet_bits_as_the_search_module():
+    fill = import_module("offers.migrations.0004_search_facet_bits").FILL
+    make_offer(themes=["export"], level="state", price="paid", industries=["C", "U"])
+    make_offer(
+        level="municipality",
+        price="free",
+        phases=["idea", "established"],
+        company_sizes=["micro", "large"],
+        nationwide=False,
+        regions=[1081],
+        municipalities=[101],
+    )
+    columns = ("pk", "facet_bits", "theme_ids", "reach_regions")
+    computed = list(Offer.objects.order_by("pk").values_list(*columns))
+    Offer.objects.update(facet_bits=0, theme_ids=[], reach_regions=[])
+
+    with connection.cursor() as cursor:
+        cursor.execute(fill)
+
+    assert list(Offer.objects.order_by("pk").values_list(*columns)) == computed
