@@ -433,6 +433,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Stable enum names where several fields share, or reuse the name of, a choice set.
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "offers.models.Level",
+        "OfferStatusEnum": "offers.models.Offer.Status",
+        "EffectStatusEnum": ["ok", "too_few", "no_data"],
+    },
 }
 
 # --- Logging: no personal data ----------------------------------------------------------------

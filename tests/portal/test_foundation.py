@@ -165,3 +165,18 @@ def test_settings_report_the_embedded_or_configured_services():
     assert portal_settings.DATABASE_URL.startswith("postgres")
     assert portal_settings.CELERY_BROKER_URL.startswith(("redis://", "redis+socket://"))
     assert json.dumps(portal_settings.CELERY_BEAT_SCHEDULE, default=str)
+
+
+def test_the_openapi_schema_validates_without_warnings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn"],
+        cwd=BASE_DIR,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "openapi: 3" in result.stdout
+    for path in ("/api/offers/", "/api/guidance-requests/", "/api/effects/"):
+        assert f"  {path}:" in result.stdout
