@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.offers.factories import make_offer
+
+
+@pytest.fixture
+def catalogue(live_url):
+    make_offer(
+        external_id="eksportstart",
+        title="Eksportrådgivning til små virksomheder",
+        summary="Gratis sparring om jeres første eksportmarked.",
+        description="En rådgiver fra Eksportrådet hjælper jer med at vælge marked.",
+        themes=["export"],
+        owner="eksportraadet",
+        price="free",
+        contact_email="eksport@example.dk",
+    )
+    make_offer(
+        external_id="eksportkredit",
+        title="Eksportkredit til større ordrer",
+        summary="Finansiering, så I kan sige ja til en stor eksportordre.",
+        themes=["export", "capital"],
+        owner="eifo",
+        price="paid",
+    )
+    make_offer(
+        external_id="byggetilladelse",
+        title="Byggetilladelse i Aarhus",
+        summary="Vejledning før I søger om at bygge.",
+        themes=["authority"],
+        level="municipality",
+        owner="kommune-751",
+        nationwide=False,
+        municipalities=[751],
+    )
+
+
+def result_titles(page) -> list[str]:
+    return page.locator(".search-result-title a").all_inner_texts()
+
+
+def test_it_searches_filters_in_place_and_opens_an_offer(page, live_url, catalogue):
+    page.goto(live_url + "/tilbud/")
+    page.get_by_role("searchbox", name="Søg i tilbud").fill("eksportere")
+    page.get_by_role("button", name="Søg", exact=True).click()
+
+    expect(page.locator("#search-results-heading")).to_have_text("2 tilbud")
+    assert sorted(result_titles(page)) == [
+        "Eksportkredit til større ordrer",
+        "Eksportrådgivning til små virksomheder",
+    ]
+    # Marks this page load: a full reload would lose it.
+    page.evaluate("window.stillTheSamePage = true")
+
+    page.get_by_role("checkbox", name=re.compile(r"^Gratis")).check()
+
+    expect(page.locator("#search-results-heading")).to_have_text("1 tilbud")
+    expect(page.locator("#search-status")).to_have_text("1 tilbud fundet")
+    assert result_titles(page) == ["Eksportrådgivning til små virksomheder"]
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert re.search(r"/tilbud/\?q=eksportere&price=free$", page.url)
+    expect(page.get_by_role("checkbox", name=re.compile(r"^Gratis"))).to_be_checked()
+
+    page.get_by_role("link", name="Eksportrådgivning til små virksomheder").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Eksportrådgivning til små virksomheder"
+    )
+    guidance = page.locator("main").get_by_role("link", name="Få vejledning", exact=True)
+    expect(guidance.first).to_have_attribute("href", "/vejledning/?offer=eksportstart")
+
+    page.go_back()
+    expect(page.locator("#search-results-heading")).to_have_text("1 tilbud")
+
+
+def test_removing_a_filter_and_going_back_keep_the_address_and_results_in_step(
+    page, live_url, catalogue
+):
+    page.goto(live_url + "/tilbud/?theme=export&price=paid")
+    assert result_titles(page) == ["Eksportkredit til større ordrer"]
+
+    page.get_by_role("link", name=re.compile(r"^Betalt")).click()
+
+    expect(page.locator("#search-results-heading")).to_have_text("2 tilbud")
+    assert page.url.endswith("/tilbud/?theme=export")
+
+    page.go_back()
+
+    expect(page.locator("#search-results-heading")).to_have_text("1 tilbud")
+    assert page.url.endswith("/tilbud/?theme=export&price=paid")
+
+
+def test_it_helps_when_nothing_is_found(page, live_url, catalogue):
+    page.goto(live_url + "/tilbud/?q=byggetilladelse&price=paid")
+
+    expect(page.get_by_text("Ingen tilbud passer til din søgning.")).to_be_visible()
+    page.get_by_role("link", name="Fjern Betalt").click()
+
+    expect(page.locator("#search-results-heading")).to_have_text("1 tilbud")
+    assert result_titles(page) == ["Byggetilladelse i Aarhus"]
+    assert page.url.endswith("/tilbud/?q=byggetilladelse")
+
+
+def test_the_search_page_passes_the_wcag_checks(page, live_url, catalogue, assert_accessible):
+    page.goto(live_url + "/tilbud/?q=eksport&theme=export")
+    expect(page.locator("#search-results-heading")).to_be_visible()
+
+    assert_accessible(page)
+
+
+def test_the_empty_search_page_passes_the_wcag_checks(page, live_url, catalogue, assert_accessible):
+    page.goto(live_url + "/tilbud/?q=digitalsering")
+
+    assert_accessible(page)
+
+
+def test_the_offer_page_passes_the_wcag_checks(page, live_url, catalogue, assert_accessible):
+    page.goto(live_url + "/tilbud/eksportkredit/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Eksportkredit til større ordrer")
+
+    assert_accessible(page)
