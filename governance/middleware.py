@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import ResolverMatch
@@ -66,11 +67,32 @@ class PageViewMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
+        counts: list[Callable[[], object]] = []
         if is_countable_response(request, response):
             path = counted_path(request, getattr(request, "resolver_match", None))
             if path is not None:
-                services.page_view_record(path=path)
+                counts.append(partial(services.page_view_record, path=path))
         result_count = getattr(request, "search_result_count", None)
         if isinstance(result_count, int) and request.method == "GET":
-            services.search_record(request.GET.get("q", ""), result_count)
+            counts.append(partial(services.search_record, request.GET.get("q", ""), result_count))
+        if counts:
+            _count_after_sending(response, counts)
         return response
+
+
+def _count_after_sending(response: HttpResponseBase, counts: list[Callable[[], object]]) -> None:
+    """Count when the server closes the response, after the page has been sent to the browser.
+
+    The WSGI server calls ``close()`` once it has written the body, so the visitor never waits
+    for the statistics; the counts run before Django's own close, which ends the request.
+    """
+    close = response.close
+
+    def count_then_close() -> None:
+        try:
+            for count in counts:
+                count()
+        finally:
+            close()
+
+    setattr(response, "close", count_then_close)  # noqa: B010 - assigning a method needs setattr

@@ -1,7 +1,8 @@
-"""What each role may do with governance data (see accounts/roles.py).
+"""What each role may do with governance data in the admin (see accounts/roles.py).
 
-The analyst pages under /analyse/ check the role itself; these permissions are for the admin.
-A region's editors and analysts keep that region's growth agreements; the admin scopes the rows.
+A region's editors and analysts keep that region's growth strategy, agreements and initiatives;
+the admin scopes the rows (governance.admin). Feedback, usage, service standards and the trend
+have their own pages under /analyse/, which check the role themselves.
 """
 
 _AGREEMENTS = [
@@ -18,12 +19,6 @@ _AGREEMENTS = [
 ]
 
 PERMISSIONS = {
-    "Redaktør": [*_AGREEMENTS],
-    "Analytiker": [
-        *_AGREEMENTS,
-        "governance.view_pagefeedback",
-        "governance.view_pageview",
-        "governance.view_zeroresultsearch",
-        "governance.view_cataloguesnapshot",
-    ],
+    "Redaktør": list(_AGREEMENTS),
+    "Analytiker": list(_AGREEMENTS),
 }

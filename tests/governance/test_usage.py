@@ -159,3 +159,16 @@ def test_it_locks_the_query_count_of_the_usage_page(
         response = client.get("/analyse/brug/", {"fra": "2026-03-01", "til": "2026-03-31"})
     assert len(response.context["pages"]) == 42
     assert len(response.context["searches"]) == 42
+
+
+def test_it_counts_a_search_on_the_real_search_page_that_found_nothing(client, db):
+    from tests.offers.factories import make_offer
+
+    make_offer(title="Eksportrådgivning", themes=["export"])
+
+    client.get("/tilbud/", {"q": "Hampedyrkning"})
+    client.get("/tilbud/", {"q": "hampedyrkning "})
+    client.get("/tilbud/", {"q": "eksport"})
+
+    assert list(ZeroResultSearch.objects.values_list("query", "searches")) == [("hampedyrkning", 2)]
+    assert _views() == {"/tilbud/": 3}
