@@ -18,6 +18,7 @@ T = TypeVar("T")
 
 # More values than this for one filter is not a search a person makes.
 MAX_VALUES = 50
+MAX_PAGE = 1_000_000
 _SLUG = re.compile(r"^[-a-z0-9_]{1,100}$")
 _TRUE = {"1", "true", "on", "yes", "ja"}
 _FALSE = {"", "0", "false", "off", "no", "nej"}
@@ -122,7 +123,6 @@ class OfferSearchForm(forms.Form):
         label=_("Side"),
         required=False,
         min_value=1,
-        max_value=1_000_000,
         error_messages={"invalid": _("Sidetallet skal være et helt tal fra 1.")},
     )
 
@@ -146,7 +146,9 @@ class OfferSearchForm(forms.Form):
         return self.cleaned_data.get("sort") or "relevance"
 
     def clean_page(self) -> int:
-        return self.cleaned_data.get("page") or 1
+        # Any page past the end is the last page (or an empty one in the API); capped so the
+        # offset stays a sane number.
+        return min(self.cleaned_data.get("page") or 1, MAX_PAGE)
 
     def search(self) -> OfferSearch:
         """The validated search (call after ``is_valid()``)."""

@@ -637,7 +637,9 @@ def _text_query(q: str, words: Sequence[str], prepared: _Prepared) -> _TextQuery
 def _rank(text: _TextQuery) -> Expression:
     # ts_rank with the A > B > C > D weights, scaled to [0, 1) by normalisation 32, plus 1 for a
     # title match: an offer whose title matches always ranks above one that only mentions the
-    # words in its text.
+    # words in its text. Not ts_rank_cd: cover density cost about twice as much per matching
+    # offer in benchmarks/search.py, and with the title tier deciding the top of the list the
+    # word proximity it adds changed little.
     density = SearchRank(F("search_vector"), text.query, normalization=32)
     if text.title_query is not None:
         title_match: Expression = Func(

@@ -119,10 +119,11 @@ def test_it_links_the_next_and_previous_pages_with_the_same_search(client):
     assert body["previous"] == "http://testserver/api/offers/?theme=export"
 
 
-def test_a_page_past_the_end_is_empty_and_points_back(client):
+@pytest.mark.parametrize("page", ["999999", "99999999999999999999999"])
+def test_a_page_past_the_end_is_empty_and_points_back(client, page):
     make_offer()
 
-    body = client.get("/api/offers/?page=999999").json()
+    body = client.get(f"/api/offers/?page={page}").json()
 
     assert body["count"] == 1
     assert body["results"] == []
