@@ -33,12 +33,15 @@ def _dead_broker_url() -> str:
 
 @contextlib.contextmanager
 def broker_at(url: str) -> Iterator[None]:
-    """Point the Celery app at ``url``, dropping connections made to the previous broker."""
+    """Point the Celery app at ``url`` for the block.
+
+    The app caches its connection and producer pools; dropping the references makes it build
+    them again for the new address. Nothing is closed: kombu keeps pools per broker address and
+    other tests go on using the one for the real broker.
+    """
     previous = app.conf.broker_url
 
     def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
 
