@@ -51,7 +51,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "sort_choices": OfferSearchForm.base_fields["sort"].choices,  # type: ignore[attr-defined]
         "facet_legends": {
             "theme": _("Tema"),
-            "level": _("Hvem står bag"),
+            "level": _("Hvem står bag tilbuddet"),
             "phase": _("Virksomhedens fase"),
             "size": _("Antal ansatte"),
             "region": _("Region"),
@@ -182,6 +182,9 @@ def detail(request: HttpRequest, external_id: str) -> HttpResponse:
             CHOICE_LABELS["industry"][i] for i in offer.industries if i in CHOICE_LABELS["industry"]
         ],
         "language_names": [_language_name(code) for code in offer.languages],
+        "municipality_names": [
+            _("%(name)s Kommune") % {"name": name} for name in offer.municipality_names
+        ],
     }
     return render(request, "offers/detail.html", context)
 
