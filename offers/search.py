@@ -473,8 +473,8 @@ _PREPARE_WORDS_SQL = """
 SELECT 'word', w.word, s.stem, (s.stem IS NULL OR k.known)::text,
     CASE WHEN s.stem IS NOT NULL AND NOT k.known THEN (
         SELECT t.word FROM offers_offersearchterm t
-        WHERE t.word %% w.word AND similarity(t.word, w.word) >= %s
-        ORDER BY similarity(t.word, w.word) DESC, t.documents DESC, t.word
+        WHERE lower(t.word) %% w.word AND similarity(lower(t.word), w.word) >= %s
+        ORDER BY similarity(lower(t.word), w.word) DESC, t.documents DESC, t.word
         LIMIT 1
     ) END
 FROM unnest(%s::text[]) AS w(word)
@@ -526,8 +526,7 @@ def _prepare(search: OfferSearch, words: Sequence[str]) -> _Prepared:
         params.extend([MIN_SIMILARITY, list(words)])
         candidates = sorted({s for word in words for s in _substrings(word)})
         if candidates:
-            # A join, not word = ANY(...): with a long array the planner would pick the
-            # trigram index for the equality and take hundreds of milliseconds.
+            # A join with the unique index on word (see the trigram index's comment).
             parts.append(
                 "SELECT 'part', t.word, '', '', '' FROM unnest(%s::text[]) AS c(word)"
                 " JOIN offers_offersearchterm t ON t.word = c.word"
