@@ -83,10 +83,13 @@ def _upsert_count(table: str, key_column: str, count_column: str, key: str, day:
     )
     try:
         # A transaction of its own (a savepoint inside a surrounding one, so a failure cannot
-        # poison it) that does not wait for the disk: losing the last moment's counts in a
-        # database crash is acceptable, a few milliseconds' fsync on every page view is not.
+        # poison it). On its own it does not wait for the disk: losing the last moment's counts
+        # in a database crash is acceptable, a few milliseconds' fsync on every page view is not.
+        # Inside a surrounding transaction that one's commit decides, so there is nothing to set.
+        own_transaction = not connection.in_atomic_block
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            if own_transaction:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
             cursor.execute(sql, [key, day])
     except DatabaseError as error:
         # The error class only: the statement's parameters are the page or the search text.
