@@ -7,7 +7,6 @@ breaks a page (see ``governance.services._upsert_count``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import partial
 
@@ -15,6 +14,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import ResolverMatch
 
 from governance import services
+from governance.paths import public_path
 
 # Pages that are not public, or not pages.
 EXCLUDED_PREFIXES = (
@@ -29,13 +29,6 @@ EXCLUDED_PREFIXES = (
     "/robots.txt",
 )
 
-# URL parameters that name public things (an offer, a region) and may appear in a counted path.
-# Any other parameter — a private status token, a signed link — is replaced by its name, so no
-# secret and no unbounded set of paths ever reaches the statistics.
-PUBLIC_URL_PARAMETERS = frozenset({"external_id", "region_slug", "slug"})
-
-_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
-
 
 def counted_path(request: HttpRequest, match: ResolverMatch | None) -> str | None:
     """The path a view of this page is counted under, or None when it is not counted."""
@@ -44,10 +37,8 @@ def counted_path(request: HttpRequest, match: ResolverMatch | None) -> str | Non
         return None
     if match is None or match.namespace == "admin":
         return None
-    parameters = set(match.kwargs) | ({"*"} if match.args else set())
-    if parameters <= PUBLIC_URL_PARAMETERS:
-        return path
-    return "/" + _CONVERTER.sub(r"<\1>", str(match.route))
+    # Private tokens and signed links never reach the statistics (see governance.paths).
+    return public_path(path, match)
 
 
 def is_countable_response(request: HttpRequest, response: HttpResponseBase) -> bool:

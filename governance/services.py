@@ -27,6 +27,7 @@ from governance.models import (
     ThemeSnapshot,
     ZeroResultSearch,
 )
+from governance.paths import public_path_of
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ def normalise_path(path: str) -> str | None:
     path = path.split("#", 1)[0].split("?", 1)[0].strip()
     if not path.startswith("/") or path.startswith("//") or "\\" in path:
         return None
+    # A private status token or a signed link in the path is never stored (governance.paths).
+    path = public_path_of(path)
     if len(path) > _MAX_PATH_LENGTH:
         return None
     return path

@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from governance.masking import EMAIL_MASK, PHONE_MASK
-from governance.models import PageFeedback
+from governance.models import PageFeedback, PageView
 
 
 def test_it_shows_the_feedback_question_on_public_pages(client, db):
@@ -210,3 +210,25 @@ def test_it_explains_a_period_that_ends_before_it_starts(client, make_user, feed
     response = client.get("/analyse/feedback/", {"fra": "2026-03-31", "til": "2026-03-01"})
     assert response.status_code == 200
     assert "Startdatoen skal ligge før eller på slutdatoen." in response.content.decode()
+
+
+def test_it_never_stores_a_private_link_from_the_page_the_feedback_came_from(client, db):
+    from governance import tokens
+    from governance.models import SavedSearch
+
+    saved = SavedSearch.objects.create(email="anne@firma.dk", query_string="theme=export")
+    secret = tokens.unsubscribe_token(saved.pk)
+    page = client.get(f"/gemte-soegninger/afmeld/{secret}/").content.decode()
+    assert "Fandt du det, du ledte efter?" in page
+
+    response = client.post(
+        "/feedback/", {"path": f"/gemte-soegninger/afmeld/{secret}/", "answer": "yes"}
+    )
+
+    assert response.status_code == 303
+    stored = PageFeedback.objects.get()
+    assert stored.path == "/gemte-soegninger/afmeld/<token>/"
+    assert secret not in stored.path
+    assert list(PageView.objects.values_list("path", flat=True)) == [
+        "/gemte-soegninger/afmeld/<token>/"
+    ]
