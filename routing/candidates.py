@@ -30,7 +30,17 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
-from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    FloatField,
+    Func,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from offers.compounds import CompoundSplitter
@@ -99,13 +109,17 @@ def informative_terms(needs: str) -> list[str]:
     return informative or [lexeme for _documents, lexeme in known[:RAREST_KEPT]]
 
 
+def terms_tsquery(terms: Sequence[str]) -> str:
+    """``to_tsquery`` text ORing already-stemmed terms (letters and digits only, so quoting
+    each is enough)."""
+    return " | ".join(f"'{term}'" for term in terms)
+
+
 def terms_query(terms: Sequence[str]) -> SearchQuery | None:
     """An OR query of already-stemmed terms (the ``simple`` configuration does not stem again)."""
     if not terms:
         return None
-    return SearchQuery(
-        " | ".join(f"'{term}'" for term in terms), config="simple", search_type="raw"
-    )
+    return SearchQuery(terms_tsquery(terms), config="simple", search_type="raw")
 
 
 def load_candidates(
@@ -116,21 +130,18 @@ def load_candidates(
 ) -> list[OfferCandidate]:
     """The open, eligible offers that fit a chosen theme or the needs text, as plain data.
 
-    One SQL statement in two stages, because ranking is the expensive part: a free-text need
-    often shares a word with much of the catalogue, and ``ts_rank_cd`` over thousands of offers
-    costs more than the rest of the request.
+    Ranking is the expensive part: a free-text need often shares a word with much of the
+    catalogue, and ``ts_rank_cd`` over thousands of offers costs more than everything else. So:
 
-    1. The pool: eligible offers sharing a chosen theme or an informative stem of the needs,
-       ordered by how many chosen themes they cover, then by ``ts_rank`` (a fraction of the cost
-       of ``ts_rank_cd``), then ``external_id``; at most ``limit``.
-    2. Only the pool is ranked with ``ts_rank_cd`` (cover density, as ``routing.matching``
-       expects) and returned.
-
-    Which offers match the text comes from the GIN index on the search vector. PostgreSQL
-    prices ``@@`` as nearly free and would rather test every row (measured at 10,000 offers:
-    about 50 ms against 3 ms through the index, because each test unpacks the stored vector),
-    so sequential scans are switched off for this one statement (``SET LOCAL``, reset right
-    after).
+    1. The offers whose text matches come from the GIN index on the search vector, as ids.
+       PostgreSQL prices ``@@`` as nearly free and would rather test every row (measured at
+       10,000 offers: about 50 ms against 3 ms through the index, because each test unpacks the
+       stored vector), so sequential scans are switched off for this one small statement
+       (``SET LOCAL``, reset right after).
+    2. The pool: eligible offers sharing a chosen theme or among those ids, ordered by how many
+       chosen themes they cover, then by ``ts_rank`` (a fraction of the cost of
+       ``ts_rank_cd``), then ``external_id``; at most ``limit``. In the same statement only the
+       pool is ranked with ``ts_rank_cd`` (cover density, as ``routing.matching`` expects).
 
     Theme overlap reads the offer's denormalised ``theme_ids`` (kept by
     ``offers.search.refresh_search_vectors``, like the search vector itself). The company's
@@ -144,7 +155,7 @@ def load_candidates(
 
     relevant = Q(theme_ids__overlap=chosen_ids) if chosen_ids else Q(pk__in=[])
     if query is not None:
-        relevant |= Q(pk__in=Offer.objects.filter(search_vector=query).values("pk"))
+        relevant |= Q(_AnyOf(F("pk"), RawSQL("%s::bigint[]", (_text_matches(terms),))))
     if origin_offer_id:
         relevant |= Q(external_id=origin_offer_id)
     pool = (
@@ -186,10 +197,6 @@ def load_candidates(
             "text_rank",
         )
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        fetched = list(rows)
-        cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
     candidates = [
         OfferCandidate(
             external_id=external_id,
@@ -215,7 +222,7 @@ def load_candidates(
             regions,
             municipalities,
             rank,
-        ) in fetched
+        ) in rows
     ]
     chosen = set(company.themes)
     candidates.sort(
@@ -227,6 +234,34 @@ def load_candidates(
         )
     )
     return candidates
+
+
+class _AnyOf(Func):
+    """``id = ANY(%s)``: one array parameter however many ids there are."""
+
+    arg_joiner = " = ANY("
+    template = "(%(expressions)s))"
+    output_field = BooleanField()
+
+
+_TEXT_MATCHES_SQL = """
+SELECT coalesce(array_agg(id), '{}')::text FROM offers_offer
+WHERE status = 'published' AND search_vector @@ to_tsquery('simple', %s)
+"""
+
+
+def _text_matches(terms: Sequence[str]) -> str:
+    """Ids of the published offers matching any of ``terms``, read through the GIN index.
+
+    Returned as PostgreSQL array text ("{12,40,77}"): it goes straight back into the next
+    statement as one parameter, so thousands of ids cost no Python work on the way.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(_TEXT_MATCHES_SQL, [terms_tsquery(terms)])
+        (ids,) = cursor.fetchone()
+        cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
+    return str(ids)
 
 
 def _count_of(conditions: list[Q]) -> Any:

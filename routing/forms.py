@@ -275,7 +275,12 @@ class GuidanceRequestForm(forms.Form):
 
 
 class GuidancePageForm(GuidanceRequestForm):
-    """The form on /vejledning/: the API's fields plus what only a browser needs."""
+    """The form on /vejledning/: the API's fields plus what only a browser needs.
+
+    The nonce is new on every visit to the page. A nonce that was sent before returns the first
+    confirmation, even when the fields were changed in between: the same page sent again (a
+    double click, the back button) is not a new request, while reloading the page starts one.
+    """
 
     offer = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     nonce = forms.CharField(required=False, max_length=NONCE_MAX_LENGTH, widget=forms.HiddenInput)
