@@ -12,9 +12,9 @@ WORKDIR /app
 
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir -p portal accounts offers crm routing evaluation \
+RUN mkdir -p portal accounts offers crm routing evaluation governance \
     && touch portal/__init__.py accounts/__init__.py offers/__init__.py crm/__init__.py \
-       routing/__init__.py evaluation/__init__.py \
+       routing/__init__.py evaluation/__init__.py governance/__init__.py \
     && pip install --config-settings editable_mode=compat -e .
 
 COPY . .
