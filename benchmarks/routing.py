@@ -329,7 +329,9 @@ def run_in_process() -> dict[str, float]:
         submit_ms.append((time.perf_counter() - started) * 1000)
         queries.append(len(captured.captured_queries))
 
-    print(f"\nIn-process, {OFFERS:,} published offers, {REQUESTS} varied requests each:")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\nmachine: {os.cpu_count()} CPUs, load average {load} (figures scale with it)")
+    print(f"In-process, {OFFERS:,} published offers, {REQUESTS} varied requests each:")
     print(f"{'':34}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
     print(summary("matching (SQL candidates + score)", match_ms))
     print(summary("  of which candidate SQL (re-run)", sql_ms))
