@@ -259,10 +259,18 @@ class EffectListView(generics.ListAPIView):
             return selected.select_related("run").order_by(
                 "dimension", "label", "key", _indicator_order()
             )
-        estimates = EffectEstimate.objects.published().pooled().select_related("offer", "run")
+        public = [Offer.Status.PUBLISHED, Offer.Status.ARCHIVED]
+        estimates = (
+            EffectEstimate.objects.published()
+            .pooled()
+            .filter(offer__status__in=public)
+            .select_related("offer", "run")
+        )
         if offers:
             known = set(
-                Offer.objects.filter(external_id__in=offers).values_list("external_id", flat=True)
+                Offer.objects.filter(external_id__in=offers, status__in=public).values_list(
+                    "external_id", flat=True
+                )
             )
             missing = [value for value in offers if value not in known]
             if missing:

@@ -230,7 +230,7 @@ class CohortData:
             raise ValueError(
                 "industry must be coded the same way (letters or integers) in both groups"
             )
-        both = np.intersect1d(self.treated.cvr, self.control.cvr)
+        both = _common_values(self.treated.cvr, self.control.cvr)
         if len(both):
             raise ValueError(
                 f"{len(both)} companies are both treated and control, e.g. cvr {both[0]}"
@@ -416,7 +416,7 @@ def _match(
     variance_neighbours: int,
 ) -> _MatchSets:
     """Exact cells, then nearest neighbours with replacement and all ties, cell by cell."""
-    order = np.argsort(cell_c, kind="stable")
+    order = _stable_order(cell_c)
     sorted_cells = cell_c[order]
     matched: list[IntArray] = []
     query_of: list[IntArray] = []
@@ -563,12 +563,8 @@ def _standardise(raw_t: FloatArray, raw_c: FloatArray) -> tuple[FloatArray, Floa
 
 def _exact_cells(treated: UnitData, control: UnitData) -> tuple[IntArray, IntArray]:
     """One integer per (industry section, size class) combination, shared by both groups."""
-    _, industry = np.unique(
-        np.concatenate([treated.industry, control.industry]), return_inverse=True
-    )
-    _, size = np.unique(
-        np.concatenate([treated.size_class, control.size_class]), return_inverse=True
-    )
+    industry = _rank_codes(np.concatenate([treated.industry, control.industry]))
+    size = _rank_codes(np.concatenate([treated.size_class, control.size_class]))
     n_sizes = int(size.max()) + 1 if len(size) else 1
     cells = (industry.reshape(-1) * n_sizes + size.reshape(-1)).astype(np.int64)
     return cells[: len(treated)], cells[len(treated) :]
@@ -788,6 +784,48 @@ def _combine_balance(
 
 
 # --- small helpers --------------------------------------------------------------------------------
+
+# The control group of a national cohort has some 300,000 companies and is passed in for every
+# offer, so anything done to all controls on each call counts. These helpers give exactly the
+# results of intersect1d, unique(return_inverse) and a stable argsort in linear time for the
+# inputs that occur (sorted CVR numbers, small integer codes), and fall back to numpy otherwise.
+_SMALL_RANGE: Final = 1 << 20
+
+
+def _common_values(small: IntArray, large: IntArray) -> IntArray:
+    """``np.intersect1d(small, large)``; with ``large`` sorted, by binary search."""
+    if len(small) == 0 or len(large) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if not bool(np.all(large[1:] >= large[:-1])):
+        common: IntArray = np.intersect1d(small, large)
+        return common
+    at = np.minimum(np.searchsorted(large, small), len(large) - 1)
+    found: IntArray = np.unique(small[large[at] == small])
+    return found
+
+
+def _rank_codes(values: CodeArray) -> IntArray:
+    """``np.unique(values, return_inverse=True)[1]``: each value's rank among the distinct ones."""
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low < _SMALL_RANGE:
+            offsets = values.astype(np.int64) - low
+            present = np.zeros(high - low + 1, dtype=np.int64)
+            present[offsets] = 1
+            ranks: IntArray = (np.cumsum(present) - 1)[offsets]
+            return ranks
+    _, inverse = np.unique(values, return_inverse=True)
+    result: IntArray = inverse.reshape(-1).astype(np.int64)
+    return result
+
+
+def _stable_order(cells: IntArray) -> IntArray:
+    """``np.argsort(cells, kind="stable")``; numpy radix-sorts 16-bit integers in linear time."""
+    if len(cells) and int(cells.min()) >= 0 and int(cells.max()) < np.iinfo(np.int16).max:
+        order: IntArray = np.argsort(cells.astype(np.int16), kind="stable").astype(np.int64)
+        return order
+    fallback: IntArray = np.argsort(cells, kind="stable").astype(np.int64)
+    return fallback
 
 
 def _ok_result(

@@ -457,6 +457,8 @@ def _publish_rollups(run: EffectRun) -> None:
     pooled = list(
         EffectEstimate.objects.published()
         .pooled()
+        # Roll-ups are public; a draft offer's numbers must not show through a group of one.
+        .filter(offer__status__in=[Offer.Status.PUBLISHED, Offer.Status.ARCHIVED])
         .select_related("offer__operator__region", "offer__operator__municipality__region")
         .prefetch_related("offer__themes")
     )

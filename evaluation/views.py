@@ -106,6 +106,12 @@ def _plot(
     )
 
 
+def _offer_url(offer: Offer, indicator: str) -> str:
+    """The offer's effects page, keeping the indicator the reader chose."""
+    url = f"/effekter/{offer.external_id}/"
+    return url if indicator == "employment" else f"{url}?indikator={indicator}"
+
+
 def _indicator(request: HttpRequest) -> str:
     value = request.GET.get("indikator", "employment")
     return value if value in INDICATORS else "employment"
@@ -177,8 +183,7 @@ def effects(request: HttpRequest) -> HttpResponse:
             theme_items,
         ),
         "offers": [
-            _line(item, title, f"/effekter/{item.offer.external_id}/")
-            for title, item in offer_items
+            _line(item, title, _offer_url(item.offer, indicator)) for title, item in offer_items
         ],
         "offers_chart": _plot(
             "chart-offers",

@@ -20,7 +20,7 @@ from offers.models import Offer
 register = template.Library()
 
 
-@register.inclusion_tag("evaluation/includes/offer_effects.html")
+@register.inclusion_tag("evaluation/includes/offer_effects_box.html")
 def offer_effects(offer: Offer) -> dict[str, Any]:
     """The offer's published, pooled effects: one query, nothing shown when not measured."""
     estimates = list(

@@ -179,3 +179,12 @@ def test_an_offer_and_a_roll_up_together_are_refused(client, measured_offer):
 
     assert response.status_code == 400
     assert "offer" in response.json()
+
+
+@pytest.mark.django_db
+def test_a_draft_offers_effects_are_not_public(client):
+    draft = make_offer(external_id="kladde", status="draft")
+    make_estimate(offer=draft)
+
+    assert client.get("/api/effects/", {"offer": "kladde"}).status_code == 400
+    assert client.get("/api/effects/").json()["count"] == 0

@@ -96,10 +96,12 @@ class TestTheNumbers:
     def test_roll_ups_combine_offers_per_level_theme_operator_and_region(
         self, offers, build_register
     ):
+        draft = make_offer(external_id="kladde", status="draft", themes=["knowledge"])
         build_register(
             {
                 offers["growth"]: {"effect": 2.0, "per_year": 60, "years": YEARS},
                 offers["export"]: {"effect": 1.0, "per_year": 60, "years": YEARS},
+                draft: {"effect": 1.0, "per_year": 60, "years": YEARS},
             }
         )
 
@@ -109,6 +111,7 @@ class TestTheNumbers:
             (r.dimension, r.key): r
             for r in EffectRollup.objects.published().filter(indicator="employment")
         }
+        # The draft offer is measured but never shows, not even through its theme.
         assert set(rollups) == {
             ("level", "region"),
             ("level", "state"),

@@ -218,3 +218,11 @@ class TestAnalysis:
         client.force_login(admin)
 
         assert client.get("/analyse/effekter/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_offer_page_shows_its_own_effect(client, published):
+    page = text(client.get("/tilbud/vaekst-forloeb/"))
+
+    assert "Målt effekt" in page
+    assert "+1,8 fuldtidsansatte pr. deltager" in page
