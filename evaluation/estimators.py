@@ -807,9 +807,10 @@ def _common_values(small: IntArray, large: IntArray) -> IntArray:
 def _rank_codes(values: CodeArray) -> IntArray:
     """``np.unique(values, return_inverse=True)[1]``: each value's rank among the distinct ones."""
     if values.dtype.kind in "iu" and len(values):
-        low, high = int(values.min()), int(values.max())
+        integers = values.astype(np.int64)
+        low, high = int(integers.min()), int(integers.max())
         if high - low < _SMALL_RANGE:
-            offsets = values.astype(np.int64) - low
+            offsets = integers - low
             present = np.zeros(high - low + 1, dtype=np.int64)
             present[offsets] = 1
             ranks: IntArray = (np.cumsum(present) - 1)[offsets]
