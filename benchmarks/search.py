@@ -266,6 +266,9 @@ def run() -> None:
         sql.append((time.perf_counter() - started) * 1000)
 
     print(f"\n{len(plan)} searches through GET /api/offers/ ({PUBLISHED:,} published offers):")
+    # Shared machines: the figures mean little without the load they were taken under.
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (1, 5, 15 min)")
     header = f"{'':18}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
     print(header)
     for label, values in [("app (request)", app), ("SQL (re-run)", sql)]:
