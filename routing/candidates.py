@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
@@ -127,8 +127,11 @@ def load_candidates(
     *,
     day: dt.date,
     limit: int = CANDIDATE_LIMIT,
+    theme_slugs: Mapping[int, str] | None = None,
 ) -> list[OfferCandidate]:
     """The open, eligible offers that fit a chosen theme or the needs text, as plain data.
+
+    ``theme_slugs`` (theme id → slug) saves a query when the caller has the themes already.
 
     Ranking is the expensive part: a free-text need often shares a word with much of the
     catalogue, and ``ts_rank_cd`` over thousands of offers costs more than everything else. So:
@@ -147,7 +150,11 @@ def load_candidates(
     ``offers.search.refresh_search_vectors``, like the search vector itself). The company's
     ``origin_offer_id`` (the offer page it came from) is always in the pool when eligible.
     """
-    themes = dict(Theme.objects.values_list("id", "slug"))
+    themes = (
+        dict(theme_slugs)
+        if theme_slugs is not None
+        else dict(Theme.objects.values_list("id", "slug"))
+    )
     chosen_ids = sorted(pk for pk, slug in themes.items() if slug in set(company.themes))
     terms = informative_terms(company.needs_text)
     query = terms_query(terms)
@@ -256,7 +263,9 @@ def _text_matches(terms: Sequence[str]) -> str:
     Returned as PostgreSQL array text ("{12,40,77}"): it goes straight back into the next
     statement as one parameter, so thousands of ids cost no Python work on the way.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Inside the submission's transaction no savepoint is needed: the setting is reset below,
+    # and an error here rolls the whole transaction back anyway.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(_TEXT_MATCHES_SQL, [terms_tsquery(terms)])
         (ids,) = cursor.fetchone()

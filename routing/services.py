@@ -76,9 +76,12 @@ def company_profile(submission: GuidanceSubmission) -> CompanyProfile:
 def offers_match(*, submission: GuidanceSubmission, day: dt.date) -> list[Match]:
     """The offers shown to the company, best first (candidates in SQL, scoring in Python)."""
     profile = company_profile(submission)
-    candidates = load_candidates(profile, day=day)
+    themes = list(Theme.objects.all())
+    candidates = load_candidates(
+        profile, day=day, theme_slugs={theme.pk: theme.slug for theme in themes}
+    )
     # Reasons are stored on the case in Danish, whatever language the visitor reads.
-    labels = {theme.slug: theme.name.lower() for theme in Theme.objects.all()}
+    labels = {theme.slug: theme.name.lower() for theme in themes}
     return match(profile, candidates, theme_labels=labels, limit=MATCH_LIMIT)
 
 
