@@ -124,9 +124,9 @@ def forest_plot(
         chart_id=chart_id,
         title=title,
         description=_(
-            "Punktet er effekten pr. deltager, stregen det 95 %%-konfidensinterval, og den "
-            "stiplede linje er nul (ingen effekt). Tallene står i tabellen ved siden af."
-        ).replace("%%", "%"),
+            "Punktet er effekten pr. deltager, stregen det 95 %-konfidensinterval, og den "
+            "stiplede linje er nul (ingen effekt). Tallene står i tabellen under diagrammet."
+        ),
         width=WIDTH,
         height=axis_y + AXIS_HEIGHT,
         plot_left=PLOT_LEFT,

@@ -11,7 +11,6 @@ once and shared by every offer.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -102,24 +101,6 @@ class PanelArrays:
             value_added=rows["value_added"][order].astype(np.float64),
             export=rows["export"][order].astype(np.float64),
             industry=rows["industry"][order].astype(np.int64),
-        )
-
-    @classmethod
-    def from_rows(
-        cls, rows: Iterable[tuple[int, int, float, float, float, float, int]]
-    ) -> PanelArrays:
-        """From ``(cvr, year, fte, revenue, value_added, export, industry code)`` tuples (tests)."""
-        table = np.array(list(rows), dtype=np.float64).reshape(-1, 7)
-        order = np.lexsort((table[:, 1], table[:, 0]))
-        table = table[order]
-        return cls(
-            cvr=table[:, 0].astype(np.int64),
-            year=table[:, 1].astype(np.int64),
-            employees=table[:, 2],
-            revenue=table[:, 3],
-            value_added=table[:, 4],
-            export=table[:, 5],
-            industry=table[:, 6].astype(np.int64),
         )
 
 

@@ -130,9 +130,13 @@ def effects_start(
         "crm_participations": participations,
     }
     try:
+        # The run and its items together: a run without its items could never finish.
         with transaction.atomic():
             run = EffectRun.objects.create(
                 parameters=parameters, offer=offer, offers_total=len(offer_ids)
+            )
+            EffectRunOffer.objects.bulk_create(
+                [EffectRunOffer(run=run, offer_id=offer_id) for offer_id in offer_ids]
             )
     except IntegrityError:
         active = EffectRun.objects.active().first()
@@ -144,9 +148,6 @@ def effects_start(
             )
             % {"id": active.pk if active else "?"}
         ) from None
-    EffectRunOffer.objects.bulk_create(
-        [EffectRunOffer(run=run, offer_id=offer_id) for offer_id in offer_ids]
-    )
     if not offer_ids:
         with transaction.atomic():
             locked = EffectRun.objects.select_for_update().get(pk=run.pk)
