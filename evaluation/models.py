@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from evaluation.querysets import (
     EffectEstimateQuerySet,
@@ -354,7 +355,7 @@ class EffectRollup(_Numbers):
     dimension = models.CharField(_("dimension"), max_length=10, choices=Dimension.choices)
     key = models.CharField(_("nøgle"), max_length=100)
     label = models.CharField(_("navn"), max_length=200)
-    n_offers = models.PositiveIntegerField(_("tilbud"), default=0)
+    n_offers = models.PositiveIntegerField(pgettext_lazy("antal", "tilbud"), default=0)
 
     objects = EffectRollupQuerySet.as_manager()
 

@@ -8,6 +8,7 @@ from django.db.models.functions import Length, Lower
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from governance.querysets import (
     GrowthAgreementQuerySet,
@@ -352,7 +353,7 @@ class CatalogueSnapshot(models.Model):
     """The whole catalogue on the first day of a month: offers, operators and overlaps."""
 
     month = models.DateField(_("måned"), unique=True)
-    offers = models.PositiveIntegerField(_("tilbud"))
+    offers = models.PositiveIntegerField(pgettext_lazy("antal", "tilbud"))
     operators = models.PositiveIntegerField(_("operatører"))
     overlaps = models.PositiveIntegerField(
         _("grupper af overlappende tilbud"),
@@ -390,7 +391,7 @@ class ThemeSnapshot(models.Model):
         "offers.Theme", verbose_name=_("tema"), on_delete=models.CASCADE, related_name="+"
     )
     level = models.CharField(_("niveau"), max_length=20, choices=Level.choices)
-    offers = models.PositiveIntegerField(_("tilbud"))
+    offers = models.PositiveIntegerField(pgettext_lazy("antal", "tilbud"))
     operators = models.PositiveIntegerField(_("operatører"))
 
     class Meta:

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 from simple_history.models import HistoricalRecords
@@ -389,7 +389,7 @@ class Offer(models.Model):
 
     class Meta:
         verbose_name = _("tilbud")
-        verbose_name_plural = _("tilbud")
+        verbose_name_plural = pgettext_lazy("flertal", "tilbud")
         ordering = ["title"]
         constraints = [
             models.UniqueConstraint(fields=["external_id"], name="offers_offer_unique_external_id"),
