@@ -29,19 +29,19 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy .
+	$(NO_SERVICES_ENV) $(VENV)/bin/mypy .
 
 migrations-check: $(VENV)/.installed
 	DEBUG=true $(PY) -m portal.dev manage makemigrations --check --dry-run
 
-# English catalogue for the whole project (Danish is the source language) in locale/. Needs no
-# database or broker, so placeholder URLs keep settings from starting the embedded servers.
-MESSAGES_ENV := DATABASE_URL=$${DATABASE_URL:-postgresql://localhost/unused} \
+# Commands that load the settings but need no database or broker (translations, mypy's Django
+# plugin): placeholder URLs keep the settings from starting the embedded servers.
+NO_SERVICES_ENV := DATABASE_URL=$${DATABASE_URL:-postgresql://localhost/unused} \
 	REDIS_URL=$${REDIS_URL:-redis://localhost:6379/0} DEBUG=$${DEBUG:-true}
 messages: $(VENV)/.installed
-	$(MESSAGES_ENV) $(PY) manage.py makemessages -l en --no-obsolete --add-location=file \
+	$(NO_SERVICES_ENV) $(PY) manage.py makemessages -l en --no-obsolete --add-location=file \
 		--ignore=var --ignore=tests --ignore=benchmarks --ignore=static --ignore='*.egg-info'
-	$(MESSAGES_ENV) $(PY) manage.py compilemessages -l en --ignore=.venv --ignore=var
+	$(NO_SERVICES_ENV) $(PY) manage.py compilemessages -l en --ignore=.venv --ignore=var
 
 stop: $(VENV)/.installed
 	$(PY) -m portal.dev stop
