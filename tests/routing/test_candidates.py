@@ -140,6 +140,25 @@ def test_it_bounds_the_list_by_theme_overlap_then_rank() -> None:
     assert [c.external_id for c in found] == ["both", "one"]
 
 
+def test_the_bounded_pool_is_cut_by_the_final_score_so_a_local_offer_is_kept() -> None:
+    # Equal theme fit and no text: the local bonus alone decides, as it does in the final score.
+    OfferFactory(external_id="a-nationwide", themes=["export"])
+    OfferFactory(
+        external_id="z-local",
+        themes=["export"],
+        level="municipality",
+        nationwide=False,
+        municipalities=[630],
+    )
+    index_offers()
+    company = profile(themes=("export",))
+
+    found = load_candidates(company, day=TODAY, limit=1)
+
+    assert [c.external_id for c in found] == ["z-local"]
+    assert [m.external_id for m in match(company, found)] == ["z-local"]
+
+
 def test_it_always_loads_the_offer_the_company_came_from() -> None:
     OfferFactory(external_id="asked-about", title="Netværk", themes=["clusters"])
     OfferFactory(external_id="export", themes=["export"])
