@@ -44,6 +44,7 @@ from crm.querysets import adviser_hub_id
 from crm.selectors import offers_suggested_for
 from crm.services import CrmError
 from offers.models import Theme
+from portal.parsing import parse_int
 
 CVR_TERM = re.compile(r"^(?:DK)?\s*(\d{2}\s?\d{2}\s?\d{2}\s?\d{2})$", re.IGNORECASE)
 REFERENCE_TERM = re.compile(r"^EF-\d{4}-\d+$", re.IGNORECASE)
@@ -175,8 +176,9 @@ class AdviserFilter(admin.SimpleListFilter):
             return queryset.filter(adviser_id=request.user.pk)
         if value == "none":
             return queryset.filter(adviser__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(adviser_id=int(value))
+        adviser_id = parse_int(value)
+        if adviser_id is not None:
+            return queryset.filter(adviser_id=adviser_id)
         return queryset
 
 
@@ -345,7 +347,12 @@ class CaseAdmin(admin.ModelAdmin):
     def _visible_case(self, request: HttpRequest, object_id: str) -> Case:
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        case = self.get_queryset(request).select_related("contact").filter(pk=object_id).first()
+        case_id = parse_int(object_id)
+        case = (
+            self.get_queryset(request).select_related("contact").filter(pk=case_id).first()
+            if case_id is not None
+            else None
+        )
         if case is None:
             raise Http404(gettext("Sagen findes ikke, eller du har ikke adgang til den."))
         return case

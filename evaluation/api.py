@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from evaluation.estimators import INDICATORS
 from evaluation.models import EffectEstimate, EffectRollup
 from offers.models import Offer
+from portal.parsing import without_nul
 
 UNITS: Final = {
     "employment": "fte",
@@ -186,7 +187,8 @@ def effect_row(item: EffectEstimate | EffectRollup) -> dict[str, Any]:
 
 
 def _values(request: Request, name: str) -> list[str]:
-    return [value.strip() for value in request.query_params.getlist(name) if value.strip()]
+    values = (without_nul(value).strip() for value in request.query_params.getlist(name))
+    return [value for value in values if value]
 
 
 @extend_schema(

@@ -14,7 +14,7 @@ import logging
 import time
 import traceback
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import selectors as crm_selectors
 from evaluation import estimators
 from evaluation.estimators import CohortData, IndicatorResult
 from evaluation.exceptions import EvaluationError
@@ -53,9 +54,7 @@ def participations_sync_crm() -> int:
     completed loses its participation; an imported row for the same company, offer and year is
     never touched.
     """
-    referrals = _completed_offer_referrals()
-    if referrals is None:
-        return 0
+    referrals = crm_selectors.completed_offer_referrals()
     offer_ids = dict(Offer.objects.values_list("external_id", "id"))
     wanted: set[tuple[int, int, int]] = set()
     for cvr, external_id, year in referrals:
@@ -82,16 +81,6 @@ def participations_sync_crm() -> int:
             ignore_conflicts=True,
         )
     return len(wanted)
-
-
-def _completed_offer_referrals() -> Iterable[tuple[Any, str, int]] | None:
-    """The CRM's completed referrals, or None on an installation whose CRM does not offer them."""
-    try:
-        from crm.selectors import completed_offer_referrals
-    except ImportError:
-        logger.warning("crm.selectors.completed_offer_referrals is missing; CRM sync skipped")
-        return None
-    return completed_offer_referrals()
 
 
 # --- starting a run ---------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from evaluation.presentation import (
 )
 from evaluation.querysets import may_analyse
 from offers.models import Level, Offer
+from portal.parsing import parse_int
 
 OFFERS_PER_PAGE = 25
 PUBLIC_OFFER_STATUSES = (Offer.Status.PUBLISHED, Offer.Status.ARCHIVED)
@@ -281,8 +282,8 @@ def analysis(request: HttpRequest) -> HttpResponse:
     runs = list(visible[:20])
     selected = runs[0] if runs else None
     run_id = request.GET.get("run", "")
-    if run_id.isdigit():
-        wanted = int(run_id)
+    wanted = parse_int(run_id)
+    if wanted is not None:
         selected = (
             next((r for r in runs if r.pk == wanted), None) or visible.filter(pk=wanted).first()
         )

@@ -13,6 +13,7 @@ from django_stubs_ext import StrOrPromise
 
 from offers.models import CompanySize, Industry, Level, Phase, Price
 from offers.search import MAX_QUERY_LENGTH, SORTS, OfferSearch, clean_query_text
+from portal.parsing import parse_int
 
 T = TypeVar("T")
 
@@ -69,7 +70,7 @@ def _slug(text: str) -> str | None:
 
 
 def _code(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= 5 else None
+    return parse_int(text, max_digits=5)
 
 
 def _flag(text: str) -> bool | None:

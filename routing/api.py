@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 
 from crm.selectors import case_public_timeline
 from offers.models import Industry, Phase
+from portal.parsing import parse_int
 from portal.views import ratelimited
 from routing import forms
 from routing.models import GuidanceRequest
@@ -405,12 +406,13 @@ class GuidanceStatisticsView(APIView):
         year_param = request.query_params.get("year", "")
         year = None
         if year_param:
-            if not year_param.isdigit() or not 2000 <= int(year_param) <= 2100:
+            year_number = parse_int(year_param, max_digits=4)
+            if year_number is None or not 2000 <= year_number <= 2100:
                 return Response(
                     {"year": [_("Skriv et årstal, f.eks. 2026.")]},
                     status=status.HTTP_400_BAD_REQUEST,
                 )
-            year = int(year_param)
+            year = year_number
         figures = guidance_statistics(year=year, today=timezone.localdate())
         return Response(
             {

@@ -20,9 +20,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from stdnum.dk import cvr as cvr_number
-from stdnum.exceptions import ValidationError as StdnumValidationError
 
+from crm.models import normalise_cvr, validate_cvr
 from offers.models import Industry, Municipality, Offer, Phase, Theme
 
 # Size limits on every text field (characters). The needs text is the only long one.
@@ -231,13 +230,15 @@ class GuidanceRequestForm(forms.Form):
         raw = self.cleaned_data.get("cvr") or ""
         if not raw.strip():
             return None
+        cvr = normalise_cvr(raw)
         try:
-            return str(cvr_number.validate(raw))
-        except StdnumValidationError:
+            validate_cvr(cvr)
+        except ValidationError:
             raise ValidationError(
                 _("Skriv et gyldigt CVR-nummer med 8 cifre – eller lad feltet stå tomt."),
                 code="invalid_cvr",
             ) from None
+        return cvr
 
     def clean_needs(self) -> str:
         needs = str(self.cleaned_data.get("needs", "")).strip()

@@ -37,6 +37,7 @@ from django_ratelimit.core import is_ratelimited
 from crm.models import Case, Feedback
 from crm.selectors import case_public_timeline
 from offers.models import Municipality, Offer, Organisation, Theme
+from portal.parsing import parse_int, without_nul
 from portal.views import ratelimited
 from routing.forms import FeedbackForm, GuidancePageForm
 from routing.models import GuidanceRequest
@@ -113,7 +114,9 @@ def guidance(request: HttpRequest) -> HttpResponse:
     origin_offer = None
     offer_id = form["offer"].value()
     if offer_id:
-        origin_offer = Offer.objects.published().filter(external_id=str(offer_id)[:100]).first()
+        origin_offer = (
+            Offer.objects.published().filter(external_id=without_nul(str(offer_id))[:100]).first()
+        )
     context = {"form": form, "origin_offer": origin_offer, **_what_happens_next()}
     return render(request, "routing/guidance.html", context)
 
@@ -125,9 +128,10 @@ def hub_preview(request: HttpRequest) -> JsonResponse:
     The form uses it to update "Hvad sker der nu?" as the company picks its municipality.
     """
     code = request.GET.get("municipality", "")
+    code_number = parse_int(code, max_digits=4)
     municipality = (
-        Municipality.objects.select_related("region").filter(code=int(code)).first()
-        if code.isdigit() and len(code) <= 4
+        Municipality.objects.select_related("region").filter(code=code_number).first()
+        if code_number is not None
         else None
     )
     if municipality is None:
@@ -236,7 +240,9 @@ def statistics(request: HttpRequest) -> HttpResponse:
     if not can_read_statistics(request.user):
         raise PermissionDenied
     year_param = request.GET.get("year", "")
-    year = int(year_param) if year_param.isdigit() and 2000 <= int(year_param) <= 2100 else None
+    year = parse_int(year_param, max_digits=4)
+    if year is not None and not 2000 <= year <= 2100:
+        year = None
     figures = guidance_statistics(year=year, today=timezone.localdate())
     return render(
         request,

@@ -354,13 +354,6 @@ class TestCrmParticipations:
         # The withdrawn referral is gone; the imported row keeps its source.
         assert sorted(Participation.objects.values_list("cvr", "source")) == [(10000122, "import")]
 
-    def test_without_the_crm_selector_the_sync_is_skipped(self, offers, monkeypatch):
-        import crm.selectors
-
-        monkeypatch.delattr(crm.selectors, "completed_offer_referrals")
-
-        assert services.participations_sync_crm() == 0
-
 
 @pytest.mark.django_db
 class TestCommand:
