@@ -50,6 +50,7 @@ from offers.services import (
     offer_publish,
     offer_save,
     transition_error,
+    user_can_edit,
 )
 
 if TYPE_CHECKING:
@@ -403,13 +404,7 @@ class OfferAdmin(SimpleHistoryAdmin):
     def _in_scope(self, request: HttpRequest, obj: Offer | None) -> bool:
         if obj is None:
             return True
-        user: Any = request.user
-        if user.is_superuser:
-            return True
-        return user.organisation_id is not None and user.organisation_id in (
-            obj.owner_id,
-            obj.operator_id,
-        )
+        return user_can_edit(user=request.user, owner_id=obj.owner_id, operator_id=obj.operator_id)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and self._in_scope(request, obj)
