@@ -34,6 +34,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from offers.forms import OfferSearchForm
+from offers.importexport import ALL_FIELDS
 from offers.models import (
     CompanySize,
     Industry,
@@ -212,38 +213,8 @@ class OfferSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Offer
-        fields = [
-            "external_id",
-            "title",
-            "summary",
-            "description",
-            "expected_result",
-            "how_to_apply",
-            "delivery_time",
-            "languages",
-            "level",
-            "owner",
-            "operator",
-            "themes",
-            "phases",
-            "company_sizes",
-            "industries",
-            "nationwide",
-            "regions",
-            "municipalities",
-            "url",
-            "contact_email",
-            "contact_phone",
-            "price",
-            "application_deadline",
-            "valid_from",
-            "valid_to",
-            "status",
-            "last_reviewed",
-            "cannot_combine_with",
-            "is_open",
-            "page_url",
-        ]
+        # The import/export format (DESIGN.md), plus two read-only conveniences.
+        fields = [*ALL_FIELDS, "is_open", "page_url"]
         # A simple field, so the services' messages reach the right key; the database
         # constraint still guards uniqueness.
         extra_kwargs: dict[str, dict[str, Any]] = {"external_id": {"validators": []}}
