@@ -500,6 +500,7 @@ class Notification(models.Model):
         CASE_CREATED = "case_created", _("Ny sag til Væksthuset")
         CASE_ASSIGNED = "case_assigned", _("Sagen er tildelt en rådgiver")
         OVERDUE_DIGEST = "overdue_digest", _("Oversigt over sager uden første svar")
+        REQUEST_RECEIPT = "request_receipt", _("Kvittering til virksomheden")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Venter")

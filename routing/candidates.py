@@ -1,9 +1,18 @@
-"""Load the offers worth scoring for a guidance request, from PostgreSQL.
+"""Load the offers worth scoring for a guidance request.
 
-The database does what it is good at: it drops every offer the company cannot use (closed,
-another place, phase, size or industry), keeps those that share a chosen theme or whose text
-matches the needs, ranks the needs text against each offer's stored search vector in Danish and
-hands back a bounded list. ``routing.matching`` then scores and explains on plain data.
+Three steps, each where it is cheapest:
+
+1. PostgreSQL stems the needs text in Danish and tells which stems the catalogue knows and how
+   common each is (the same statement reads the catalogue's version); only informative stems
+   count (:func:`informative_stems`).
+2. PostgreSQL finds the published offers whose stored search vector matches any of those stems,
+   through the GIN index, with ``ts_rank`` (``offers_matching_published``, migration
+   ``offers.0006``). The catalogue's matching columns, held in this process as arrays under that
+   version (``routing.catalogue``), then give the eligible offers (open now, the company's place,
+   phase, size and industry) that share a chosen theme or match the text, ordered by the score of
+   ``routing.matching`` and cut at :data:`CANDIDATE_LIMIT`.
+3. PostgreSQL reads those offers again, fresh, with ``ts_rank_cd`` (cover density, as
+   ``routing.matching`` expects), and ``routing.matching`` scores and explains on plain data.
 
 The needs are free text ("Vi vil gerne eksportere til Tyskland og har brug for kapital"), so the
 words are ORed: PostgreSQL's ``websearch`` syntax would AND them and find almost nothing. Each word
@@ -12,13 +21,12 @@ operators; the ``danish`` configuration drops stop words and stems the rest. Com
 split the way the catalogue indexes them (``offers.compounds``), so "eksportrådgivning" in the
 needs also finds an offer about "rådgivning".
 
-Only informative words count (:func:`informative_terms`). A stem the catalogue does not contain
-cannot match, and a stem found in a large share of the catalogue ("virksomhed", "rådgivning",
-"forløb") says nothing about which offer fits, while it would make most offers "match the text"
-and cost a rank computation each. ``ts_rank_cd`` has no notion of how common a word is, so this is
-also what keeps the text reason ("Matcher det, du skriver om dit behov") meaningful. The word
-frequencies come from the catalogue's word list (``offers.OfferSearchTerm``, rebuilt by
-``offers.search.refresh_search_vectors``).
+Only informative words count. A stem the catalogue does not contain cannot match, and a stem found
+in a large share of the catalogue ("virksomhed", "rådgivning", "forløb") says nothing about which
+offer fits, while it would make most offers "match the text" and cost a rank computation each.
+``ts_rank_cd`` has no notion of how common a word is, so this is also what keeps the text reason
+("Matcher det, du skriver om dit behov") meaningful. The word frequencies come from the catalogue's
+word list (``offers.OfferSearchTerm``, rebuilt by ``offers.search.refresh_search_vectors``).
 """
 
 from __future__ import annotations
@@ -26,40 +34,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection, transaction
-from django.db.models import (
-    BooleanField,
-    Case,
-    F,
-    FloatField,
-    Func,
-    Q,
-    Value,
-    When,
-)
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db import connection
 
+from offers.catalogue_version import CHANGED_HERE_SQL, VERSION_SQL
 from offers.compounds import CompoundSplitter
-from offers.models import Offer, Theme
-from routing.matching import (
-    INDUSTRY_BONUS,
-    LOCAL_BONUS,
-    REGIONAL_BONUS,
-    TEXT_RANK_HALF,
-    TEXT_WEIGHT,
-    THEME_WEIGHT,
-    CompanyProfile,
-    OfferCandidate,
-    size_class,
-)
+from routing.catalogue import Catalogue, catalogue_at
+from routing.matching import CompanyProfile, OfferCandidate
 
-#: At most this many offers reach the pure scoring, best first by the score computed in SQL
-#: (:func:`_pool_score`). On 200 varied requests over 10,000 offers the shown top ten were the
-#: same as with a pool of 5,000 (``benchmarks/routing.py`` data).
+#: At most this many offers reach the pure scoring, best first by the same score with
+#: ``ts_rank`` for the text part. On 200 varied requests over 10,000 offers the shown top ten
+#: were the same as with a pool of 5,000 (``benchmarks/routing.py`` data).
 CANDIDATE_LIMIT = 120
 #: Words of the needs text used for ranking; a longer text adds little and costs time.
 MAX_QUERY_WORDS = 40
@@ -90,32 +76,40 @@ def needs_words(needs: str) -> list[str]:
     return list(words)[:MAX_QUERY_WORDS]
 
 
-_TERMS_SQL = """
-SELECT q.lexeme, coalesce(sum(t.documents), 0),
-       (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'offers_offer'::regclass)
-FROM unnest(tsvector_to_array(to_tsvector('danish', %s))) AS q(lexeme)
-LEFT JOIN offers_offersearchterm t ON t.lexeme = q.lexeme
-GROUP BY q.lexeme
-"""
+# One row at least (the version), plus one per stem of the needs with the number of published
+# offers that contain it (0: unknown to the catalogue). Composed of constants only.
+_VERSION_AND_STEMS_SQL = f"""
+SELECT v.version, v.changed_here, s.lexeme, s.documents
+FROM (SELECT {VERSION_SQL} AS version, {CHANGED_HERE_SQL} AS changed_here) AS v
+LEFT JOIN LATERAL (
+    SELECT q.lexeme, coalesce(sum(t.documents), 0) AS documents
+    FROM unnest(tsvector_to_array(to_tsvector('danish', %s))) AS q(lexeme)
+    LEFT JOIN offers_offersearchterm t ON t.lexeme = q.lexeme
+    GROUP BY q.lexeme
+) AS s ON true
+"""  # noqa: S608
 
 
-def informative_terms(needs: str) -> list[str]:
-    """The Danish stems of the needs worth matching on, rarest first.
+def _version_and_stems(needs: str) -> tuple[int | None, dict[str, int]]:
+    """The catalogue version to reuse a kept copy under (None: do not) and the Danish stems of
+    the needs with how many published offers contain each."""
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSION_AND_STEMS_SQL, [" ".join(needs_words(needs))])
+        rows = cursor.fetchall()
+    version, changed_here = rows[0][0], rows[0][1]
+    stems = {lexeme: int(documents) for _v, _c, lexeme, documents in rows if lexeme is not None}
+    return (None if changed_here or version is None else int(version)), stems
 
-    Known to the catalogue and in at most :data:`COMMON_SHARE` of it (the catalogue's size is
-    PostgreSQL's row estimate: a threshold needs no exact count); when none qualifies, the
+
+def informative_stems(stems: Mapping[str, int], catalogue_size: int) -> list[str]:
+    """The stems worth matching on, rarest first.
+
+    Known to the catalogue and in at most :data:`COMMON_SHARE` of it; when none qualifies, the
     :data:`RAREST_KEPT` rarest known stems.
     """
-    words = needs_words(needs)
-    if not words:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(_TERMS_SQL, [" ".join(words)])
-        rows = cursor.fetchall()
-    known = sorted((int(documents), lexeme) for lexeme, documents, _size in rows if documents)
+    known = sorted((documents, lexeme) for lexeme, documents in stems.items() if documents)
     if not known:
         return []
-    catalogue_size = float(rows[0][2] or 0)
     limit = max(COMMON_MIN_DOCUMENTS, COMMON_SHARE * catalogue_size)
     informative = [lexeme for documents, lexeme in known if documents <= limit]
     return informative or [lexeme for _documents, lexeme in known[:RAREST_KEPT]]
@@ -127,221 +121,84 @@ def terms_tsquery(terms: Sequence[str]) -> str:
     return " | ".join(f"'{term}'" for term in terms)
 
 
-def terms_query(terms: Sequence[str]) -> SearchQuery | None:
-    """An OR query of already-stemmed terms (the ``simple`` configuration does not stem again)."""
-    if not terms:
-        return None
-    return SearchQuery(terms_tsquery(terms), config="simple", search_type="raw")
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """The offers to score, best first, and the theme labels the reasons use."""
+
+    offers: list[OfferCandidate]
+    theme_labels: Mapping[str, str]
 
 
 def load_candidates(
-    company: CompanyProfile,
-    *,
-    day: dt.date,
-    limit: int = CANDIDATE_LIMIT,
-    theme_slugs: Mapping[int, str] | None = None,
+    company: CompanyProfile, *, day: dt.date, limit: int = CANDIDATE_LIMIT
 ) -> list[OfferCandidate]:
-    """The open, eligible offers that fit a chosen theme or the needs text, as plain data.
+    """The open, eligible offers that fit a chosen theme or the needs text, as plain data."""
+    return find_candidates(company, day=day, limit=limit).offers
 
-    ``theme_slugs`` (theme id → slug) saves a query when the caller has the themes already.
 
-    Ranking is the expensive part: a free-text need often shares a word with much of the
-    catalogue, and ``ts_rank_cd`` over thousands of offers costs more than everything else. So:
+def find_candidates(
+    company: CompanyProfile, *, day: dt.date, limit: int = CANDIDATE_LIMIT
+) -> Candidates:
+    """The offers to score for ``company`` (see the module docstring), in three queries.
 
-    1. The offers whose text matches come from the GIN index on the search vector, as ids.
-       PostgreSQL prices ``@@`` as nearly free and would rather test every row (measured at
-       10,000 offers: about 50 ms against 3 ms through the index, because each test unpacks the
-       stored vector), so sequential scans are switched off for this one small statement
-       (``SET LOCAL``, reset right after).
-    2. The pool: eligible offers sharing a chosen theme or among those ids, ordered by how many
-       chosen themes they cover, then by ``ts_rank`` (a fraction of the cost of
-       ``ts_rank_cd``), then ``external_id``; at most ``limit``. In the same statement only the
-       pool is ranked with ``ts_rank_cd`` (cover density, as ``routing.matching`` expects).
-
-    Theme overlap reads the offer's denormalised ``theme_ids`` (kept by
-    ``offers.search.refresh_search_vectors``, like the search vector itself). The company's
-    ``origin_offer_id`` (the offer page it came from) is always in the pool when eligible.
+    The company's ``origin_offer_id`` (the offer page it came from) is always among them when
+    eligible, first.
     """
-    themes = (
-        dict(theme_slugs)
-        if theme_slugs is not None
-        else dict(Theme.objects.values_list("id", "slug"))
+    version, stems = _version_and_stems(company.needs_text)
+    catalogue = catalogue_at(version)
+    terms = informative_stems(stems, len(catalogue))
+    hit, rank = catalogue.text_match(terms)
+    pool = catalogue.pool(company, day=day, hit=hit, rank=rank, limit=limit)
+    query = terms_tsquery(terms) if terms else ""
+    return Candidates(
+        offers=_fresh(pool, query=query, day=day, catalogue=catalogue),
+        theme_labels=catalogue.theme_labels,
     )
-    chosen_ids = sorted(pk for pk, slug in themes.items() if slug in set(company.themes))
-    terms = informative_terms(company.needs_text)
-    query = terms_query(terms)
-    origin_offer_id = company.origin_offer_id
-
-    relevant = Q(theme_ids__overlap=chosen_ids) if chosen_ids else Q(pk__in=[])
-    if query is not None:
-        relevant |= Q(_AnyOf(F("pk"), RawSQL("%s::bigint[]", (_text_matches(terms),))))
-    if origin_offer_id:
-        relevant |= Q(external_id=origin_offer_id)
-    pool = (
-        Offer.objects.published()
-        .open_on(day)
-        .filter(*_eligibility(company))
-        .filter(relevant)
-        .annotate(
-            is_origin=Q(external_id=origin_offer_id or ""),
-            pool_score=_pool_score(company, chosen_ids, query),
-        )
-        .order_by("-is_origin", "-pool_score", "external_id")
-        .values("pk")[:limit]
-    )
-    text_rank = (
-        SearchRank(F("search_vector"), query, cover_density=True)
-        if query is not None
-        else Value(0.0, output_field=FloatField())
-    )
-    rows = (
-        Offer.objects.filter(pk__in=pool)
-        .order_by()
-        .annotate(text_rank=Coalesce(text_rank, 0.0, output_field=FloatField()))
-        .values_list(
-            "external_id",
-            "title",
-            "theme_ids",
-            "phases",
-            "company_sizes",
-            "industries",
-            "nationwide",
-            "regions",
-            "municipalities",
-            "text_rank",
-        )
-    )
-    candidates = [
-        OfferCandidate(
-            external_id=external_id,
-            title=title,
-            themes=tuple(sorted(themes[pk] for pk in theme_ids or () if pk in themes)),
-            phases=tuple(phases),
-            company_sizes=tuple(sizes),
-            industries=tuple(industries),
-            nationwide=nationwide,
-            region_codes=tuple(regions),
-            municipality_codes=tuple(municipalities),
-            is_open=True,
-            text_rank=float(rank),
-        )
-        for (
-            external_id,
-            title,
-            theme_ids,
-            phases,
-            sizes,
-            industries,
-            nationwide,
-            regions,
-            municipalities,
-            rank,
-        ) in rows
-    ]
-    chosen = set(company.themes)
-    candidates.sort(
-        key=lambda c: (
-            c.external_id != origin_offer_id,
-            -len(chosen.intersection(c.themes)),
-            -c.text_rank,
-            c.external_id,
-        )
-    )
-    return candidates
 
 
-class _AnyOf(Func):
-    """``id = ANY(%s)``: one array parameter however many ids there are."""
-
-    arg_joiner = " = ANY("
-    template = "(%(expressions)s))"
-    output_field = BooleanField()
-
-
-_TEXT_MATCHES_SQL = """
-SELECT coalesce(array_agg(id), '{}')::text FROM offers_offer
-WHERE status = 'published' AND search_vector @@ to_tsquery('simple', %s)
+_FRESH_SQL = """
+SELECT o.id, o.external_id, o.title, o.theme_ids, o.phases, o.company_sizes, o.industries,
+       o.nationwide, o.regions, o.municipalities,
+       (o.valid_from IS NULL OR o.valid_from <= %(day)s)
+       AND (o.valid_to IS NULL OR o.valid_to >= %(day)s)
+       AND (o.application_deadline IS NULL OR o.application_deadline >= %(day)s),
+       {rank}
+FROM offers_offer o
+WHERE o.id = ANY(%(ids)s) AND o.status = 'published'
 """
+_RANK_SQL = """CASE WHEN o.search_vector @@ to_tsquery('simple', %(query)s)
+       THEN ts_rank_cd(o.search_vector, to_tsquery('simple', %(query)s)) ELSE 0 END"""
 
 
-def _text_matches(terms: Sequence[str]) -> str:
-    """Ids of the published offers matching any of ``terms``, read through the GIN index.
+def _fresh(
+    pool: list[int], *, query: str, day: dt.date, catalogue: Catalogue
+) -> list[OfferCandidate]:
+    """The pooled offers read again from PostgreSQL, in pool order, with ``ts_rank_cd``.
 
-    Returned as PostgreSQL array text ("{12,40,77}"): it goes straight back into the next
-    statement as one parameter, so thousands of ids cost no Python work on the way.
+    An offer unpublished since the catalogue copy was taken is left out; one changed since is
+    judged by ``routing.matching`` on what it is now.
     """
-    # Inside the submission's transaction no savepoint is needed: the setting is reset below,
-    # and an error here rolls the whole transaction back anyway.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(_TEXT_MATCHES_SQL, [terms_tsquery(terms)])
-        (ids,) = cursor.fetchone()
-        cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
-    return str(ids)
-
-
-def _pool_score(
-    company: CompanyProfile, chosen_ids: Sequence[int], query: SearchQuery | None
-) -> Any:
-    """The score of ``routing.matching.score`` as SQL, so cutting the pool keeps the best offers.
-
-    The same weights and bonuses; only the text part uses ``ts_rank`` for ``ts_rank_cd`` (a
-    fraction of the cost over many matching offers), so the order is very close to the final one
-    and the pool's cut falls far below the offers that are shown.
-    """
-    theme_fit: Any = Value(0.0, output_field=FloatField())
-    if chosen_ids:
-        theme_fit = _count_of([Q(theme_ids__contains=[pk]) for pk in chosen_ids]) * Value(
-            THEME_WEIGHT / len(set(company.themes))
+    if not pool:
+        return []
+    sql = _FRESH_SQL.format(rank=_RANK_SQL if query else "0")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"day": day, "ids": pool, "query": query})
+        rows = cursor.fetchall()
+    slugs = catalogue.theme_slugs
+    by_id = {
+        row[0]: OfferCandidate(
+            external_id=row[1],
+            title=row[2],
+            themes=tuple(sorted(slugs[pk] for pk in row[3] or () if pk in slugs)),
+            phases=tuple(row[4] or ()),
+            company_sizes=tuple(row[5] or ()),
+            industries=tuple(row[6] or ()),
+            nationwide=bool(row[7]),
+            region_codes=tuple(row[8] or ()),
+            municipality_codes=tuple(row[9] or ()),
+            is_open=bool(row[10]),
+            text_rank=float(row[11]),
         )
-    text: Any = Value(0.0, output_field=FloatField())
-    if query is not None:
-        rank = SearchRank(F("search_vector"), query)
-        text = Value(TEXT_WEIGHT) * rank / (rank + Value(TEXT_RANK_HALF))
-    bonus: Any = Value(0.0, output_field=FloatField())
-    if company.municipality_code is not None:
-        local = Q(municipalities__overlap=[company.municipality_code])
-        regional = (
-            Q(regions__overlap=[company.region_code]) if company.region_code is not None else None
-        )
-        place_bonus = [When(local, then=Value(LOCAL_BONUS))]
-        if regional is not None:
-            place_bonus.append(When(regional, then=Value(REGIONAL_BONUS)))
-        bonus = bonus + Case(*place_bonus, default=Value(0.0), output_field=FloatField())
-    if company.industry:
-        bonus = bonus + Case(
-            When(industries__contains=[company.industry], then=Value(INDUSTRY_BONUS)),
-            default=Value(0.0),
-            output_field=FloatField(),
-        )
-    return theme_fit + text + bonus
-
-
-def _count_of(conditions: list[Q]) -> Any:
-    """SQL for how many of ``conditions`` hold: 0 when there are none."""
-    total: Any = Value(0)
-    for condition in conditions:
-        total = total + Case(When(condition, then=Value(1)), default=Value(0))
-    return total
-
-
-def _eligibility(company: CompanyProfile) -> Sequence[Q]:
-    """The hard rules of ``routing.matching.eligibility_failures``, as SQL."""
-    place = Q(nationwide=True)
-    if company.municipality_code is not None:
-        place |= Q(municipalities__overlap=[company.municipality_code])
-        if company.region_code is not None:
-            place |= Q(regions__overlap=[company.region_code])
-    rules = [place]
-    if company.phase:
-        rules.append(Q(phases=[]) | Q(phases__contains=[company.phase]))
-    size = size_class(company.employees)
-    if size:
-        rules.append(Q(company_sizes=[]) | Q(company_sizes__contains=[size]))
-    industry_open = Q(industries=[])
-    rules.append(
-        industry_open | Q(industries__contains=[company.industry])
-        if company.industry
-        else industry_open
-    )
-    return rules
+        for row in rows
+    }
+    return [by_id[pk] for pk in pool if pk in by_id]

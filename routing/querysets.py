@@ -43,7 +43,7 @@ class RoutingRuleQuerySet(models.QuerySet):
 
 class GuidanceRequestQuerySet(models.QuerySet["GuidanceRequest"]):
     def with_case(self) -> GuidanceRequestQuerySet:
-        return self.select_related("case", "hub", "municipality__region")
+        return self.select_related("case", "case__contact", "hub", "municipality__region")
 
     def by_token(self, token: str) -> GuidanceRequest | None:
         """The request a private status token belongs to, or None.

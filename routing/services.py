@@ -1,8 +1,9 @@
 """A company's guidance request becomes a matched, routed CRM case: one service, one transaction.
 
 ``guidance_request_submit`` runs validate → company → contact → match → hub → case → request row
-in one transaction through the CRM's own services; the CRM writes the hub's notification to its
-outbox in the same transaction and enqueues it after commit, so nothing here needs Redis.
+in one transaction through the CRM's own services; the hub's notification and the company's
+receipt (reference, hub, response date, private status link) are written to the CRM's outbox in
+the same transaction and enqueued after commit, so nothing here needs Redis.
 
 Retries are harmless. An API call carries an ``Idempotency-Key``, a page submission a one-time
 form nonce; each is unique in the database. The fast path finds an earlier request by key before
@@ -18,15 +19,17 @@ import logging
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import services as crm_services
-from crm.models import Case, Feedback
-from offers.models import Offer, Organisation, Theme
+from crm.models import Case, Feedback, Notification
+from crm.notifications import notification_queue
+from offers.models import Offer, Organisation
 from routing.assignment import Assignment, choose_hub
-from routing.candidates import load_candidates
+from routing.candidates import find_candidates
 from routing.forms import CONSENT_VERSION, GuidanceSubmission
 from routing.matching import CompanyProfile, Match, match
 from routing.models import GuidanceRequest, RoutingRule, token_digest
@@ -76,13 +79,11 @@ def company_profile(submission: GuidanceSubmission) -> CompanyProfile:
 def offers_match(*, submission: GuidanceSubmission, day: dt.date) -> list[Match]:
     """The offers shown to the company, best first (candidates in SQL, scoring in Python)."""
     profile = company_profile(submission)
-    themes = list(Theme.objects.all())
-    candidates = load_candidates(
-        profile, day=day, theme_slugs={theme.pk: theme.slug for theme in themes}
-    )
+    candidates = find_candidates(profile, day=day)
     # Reasons are stored on the case in Danish, whatever language the visitor reads.
-    labels = {theme.slug: theme.name.lower() for theme in themes}
-    return match(profile, candidates, theme_labels=labels, limit=MATCH_LIMIT)
+    return match(
+        profile, candidates.offers, theme_labels=candidates.theme_labels, limit=MATCH_LIMIT
+    )
 
 
 def hub_choose(
@@ -264,6 +265,21 @@ def _submit(
         created_at=now,
     )
     request.themes.set(submission.themes)
+    # The company's receipt, in the same outbox as the hub's notice: the reference, who calls and
+    # by when, and the private status link (so a closed browser tab loses nothing).
+    notification_queue(
+        kind=Notification.Kind.REQUEST_RECEIPT,
+        recipient=contact.email,
+        template="request_receipt",
+        context={
+            "case": case,
+            "contact": contact,
+            "hub": hub,
+            "matches": matches_payload,
+            "status_url": settings.SITE_URL + request.get_absolute_url(),
+        },
+        case=case,
+    )
     logger.info("guidance request %s routed to %s", case.reference, hub.slug)
     return request
 

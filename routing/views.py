@@ -168,6 +168,7 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
         )
     }
     matches = [{**m, "offer": offers.get(m["external_id"])} for m in guidance_request.matches]
+    contact = guidance_request.case.contact
     context = {
         "guidance_request": guidance_request,
         "case": guidance_request.case,
@@ -175,6 +176,7 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
         "expected_response_by": long_date(guidance_request.case.first_response_due),
         "matches": matches,
         "status_url": request.build_absolute_uri(guidance_request.get_absolute_url()),
+        "receipt_email": contact.email if contact is not None else "",
     }
     return render(request, "routing/confirmation.html", context)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -93,9 +94,24 @@ def test_it_registers_someone_without_a_company_under_their_own_name(export_offe
 def test_it_queues_the_hub_notification_in_the_outbox(export_offers: None) -> None:
     request = guidance_request_submit(submission=submission(), channel="form")
 
-    notification = Notification.objects.get(case=request.case)
+    notification = Notification.objects.get(case=request.case, kind=Notification.Kind.CASE_CREATED)
     assert notification.recipient == "nye-sager@vaeksthus-syddanmark.dk"
     assert notification.status == Notification.Status.PENDING
+
+
+def test_it_sends_the_company_a_receipt_with_its_private_status_link(
+    export_offers: None, settings: Any
+) -> None:
+    settings.SITE_URL = "https://erhvervsfremme.example"
+    request = guidance_request_submit(submission=submission(), channel="form")
+
+    receipt = Notification.objects.get(case=request.case, kind=Notification.Kind.REQUEST_RECEIPT)
+    assert receipt.recipient == request.case.contact.email
+    assert receipt.status == Notification.Status.PENDING
+    assert request.case.reference in receipt.subject
+    assert f"https://erhvervsfremme.example/vejledning/{request.token}/" in receipt.body
+    assert "Væksthus Syddanmark kontakter dig senest" in receipt.body
+    assert request.matches[0]["title"] in receipt.body
 
 
 def test_it_gives_each_request_an_unguessable_token_stored_with_its_digest(
@@ -131,7 +147,7 @@ def test_it_returns_the_first_request_for_a_repeated_idempotency_key(export_offe
 
     assert again == first
     assert Case.objects.count() == 1
-    assert Notification.objects.count() == 1
+    assert Notification.objects.count() == 2  # the hub's notice and the receipt, once each
 
 
 def test_it_refuses_a_reused_idempotency_key_with_another_body(export_offers: None) -> None:

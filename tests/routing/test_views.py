@@ -113,6 +113,8 @@ def test_it_sends_the_company_to_a_confirmation_it_can_reload(
     first = main_content(client.get(response["Location"]))
     again = main_content(client.get(response["Location"]))
     assert request.case.reference in first
+    assert "Vi sender også en kvittering" in first
+    assert request.case.contact.email in first
     assert first == again
 
 

@@ -1,0 +1,331 @@
+"""The published catalogue as arrays, to choose the offers a guidance request is scored on.
+
+Every guidance request asks the same question of the whole catalogue: which published offers can
+this company use (open now, its place, phase, size and industry) and which of them fit its themes
+best. Answering that in SQL means testing five array conditions on every offer for every request
+(about 10 ms at 10,000 offers); answering it from a copy of those columns held as NumPy arrays takes
+well under a millisecond. The copy is exact, not a cache with an expiry: it is taken under the
+catalogue's version (``offers.catalogue_version``), which PostgreSQL moves at the commit of every
+change to an offer, its themes or a theme, and it is replaced as soon as the version read for a
+request differs. Inside a transaction that has itself changed the catalogue a fresh copy is read and
+not kept.
+
+What the copy decides is only which offers reach the scoring (``routing.candidates``): the chosen
+offers are read again from PostgreSQL with their full-text rank, and ``routing.matching`` checks
+every rule once more on that fresh data.
+
+The rules here are those of ``routing.matching.eligibility_failures`` and the score that of
+``routing.matching.score``, with ``ts_rank`` for the text part (``ts_rank_cd``, which the final
+score uses, costs ten times more and is computed for the chosen offers only). Tests hold the two
+to the same answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db import connection
+from numpy.typing import NDArray
+
+from routing.matching import (
+    INDUSTRY_BONUS,
+    LOCAL_BONUS,
+    REGIONAL_BONUS,
+    TEXT_RANK_HALF,
+    TEXT_WEIGHT,
+    THEME_WEIGHT,
+    CompanyProfile,
+    size_class,
+)
+
+_OFFERS_SQL = """
+SELECT o.id, o.external_id, o.valid_from, o.valid_to, o.application_deadline, o.nationwide,
+       o.regions, o.municipalities, o.phases, o.company_sizes, o.industries, o.theme_ids
+FROM offers_offer o
+WHERE o.status = 'published'
+ORDER BY o.id
+"""
+_THEMES_SQL = "SELECT id, slug, name FROM offers_theme ORDER BY id"
+
+# Dates as day numbers; an open end is further away than any real date.
+_NO_START = 0
+_NO_END = dt.date.max.toordinal() + 1
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Values:
+    """One restriction column (phases, sizes or industries): which offers list which value.
+
+    ``open`` marks offers that list none (no restriction); ``lists[:, column[value]]`` those
+    that list ``value``.
+    """
+
+    open: NDArray[np.bool_]
+    lists: NDArray[np.bool_]
+    column: Mapping[str, int]
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[str]]) -> _Values:
+        vocabulary = sorted({value for values in rows for value in values})
+        column = {value: index for index, value in enumerate(vocabulary)}
+        lists = np.zeros((len(rows), len(vocabulary)), dtype=np.bool_)
+        for row, values in enumerate(rows):
+            for value in values:
+                lists[row, column[value]] = True
+        return cls(
+            open=np.fromiter((not values for values in rows), np.bool_, len(rows)),
+            lists=lists,
+            column=column,
+        )
+
+    def listing(self, value: str | None) -> NDArray[np.bool_]:
+        """The offers that list ``value``."""
+        index = self.column.get(value) if value is not None else None
+        if index is None:
+            return np.zeros(len(self.open), dtype=np.bool_)
+        return self.lists[:, index]
+
+    def allow(self, value: str | None) -> NDArray[np.bool_]:
+        """Offers whose restriction lets ``value`` through (an unknown value passes all)."""
+        if value is None:
+            return np.ones(len(self.open), dtype=np.bool_)
+        return self.open | self.listing(value)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Catalogue:
+    """The matching columns of every published offer, ordered by primary key."""
+
+    version: int | None
+    ids: NDArray[np.int64]
+    external_ids: tuple[str, ...]
+    row_of: Mapping[str, int]
+    #: Each offer's place in ``external_id`` order, the final tie-break.
+    external_order: NDArray[np.int64]
+    opens: NDArray[np.int64]
+    closes: NDArray[np.int64]
+    nationwide: NDArray[np.bool_]
+    #: Rows of the offers that list a municipality / a region by code.
+    by_municipality: Mapping[int, NDArray[np.intp]]
+    by_region: Mapping[int, NDArray[np.intp]]
+    phases: _Values
+    sizes: _Values
+    industries: _Values
+    themes: _Values
+    #: Theme primary key → slug, and slug → Danish label (lower case, as reasons use it).
+    theme_slugs: Mapping[int, str]
+    theme_labels: Mapping[str, str]
+    #: Stem → (rows of the offers whose search vector contains it, their ``ts_rank`` for it),
+    #: read from PostgreSQL the first time a request needs the stem under this version.
+    postings: dict[str, tuple[NDArray[np.intp], NDArray[np.float64]]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def eligible(self, company: CompanyProfile, day: dt.date) -> NDArray[np.bool_]:
+        """The offers the company can use on ``day`` (``matching.eligibility_failures``)."""
+        today = day.toordinal()
+        ok = (self.opens <= today) & (self.closes >= today)
+        ok &= self._place(company)
+        ok &= self.phases.allow(company.phase)
+        ok &= self.sizes.allow(size_class(company.employees))
+        # An unknown industry passes only offers open to every industry.
+        ok &= self.industries.open | self.industries.listing(company.industry)
+        return ok
+
+    def text_match(self, terms: Sequence[str]) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+        """Which offers match any of the stemmed ``terms``, and their ``ts_rank`` against the
+        query ORing them (PostgreSQL's ``ts_rank`` of ``t1 | ... | tk`` is the mean of the
+        single-term ranks, so the per-term ranks kept in :attr:`postings` give it exactly)."""
+        count = len(self)
+        hit = np.zeros(count, dtype=np.bool_)
+        rank = np.zeros(count)
+        terms = list(dict.fromkeys(terms))
+        if not terms or not count:
+            return hit, rank
+        missing = [term for term in terms if term not in self.postings]
+        if missing:
+            self.postings.update(_postings(self.ids, missing))
+        for term in terms:
+            rows, ranks = self.postings[term]
+            hit[rows] = True
+            rank[rows] += ranks
+        return hit, rank / len(terms)
+
+    def pool(
+        self,
+        company: CompanyProfile,
+        *,
+        day: dt.date,
+        hit: NDArray[np.bool_],
+        rank: NDArray[np.float64],
+        limit: int,
+    ) -> list[int]:
+        """Primary keys of the best ``limit`` eligible offers that share a chosen theme, match
+        the needs text (``hit``, with ``rank`` from :meth:`text_match`) or are the offer the
+        company came from; origin first, then by score, then by ``external_id``."""
+        count = len(self)
+        if not count or limit <= 0:
+            return []
+        chosen = list(dict.fromkeys(company.themes))
+        covered = np.zeros(count)
+        for slug in chosen:
+            covered += self.themes.listing(slug)
+        origin = np.zeros(count, dtype=np.bool_)
+        origin_row = self.row_of.get(company.origin_offer_id or "")
+        if origin_row is not None:
+            origin[origin_row] = True
+
+        candidates = np.flatnonzero(self.eligible(company, day) & ((covered > 0) | hit | origin))
+        if not len(candidates):
+            return []
+        score = np.zeros(len(candidates))
+        if chosen:
+            score += covered[candidates] * (THEME_WEIGHT / len(chosen))
+        text = rank[candidates]
+        score += TEXT_WEIGHT * text / (text + TEXT_RANK_HALF)
+        score += self._bonus(company)[candidates]
+        order = np.lexsort((self.external_order[candidates], -score, ~origin[candidates]))[:limit]
+        return [int(pk) for pk in self.ids[candidates[order]]]
+
+    def _place(self, company: CompanyProfile) -> NDArray[np.bool_]:
+        local, regional = self._local(company)
+        return self.nationwide | local | regional
+
+    def _local(self, company: CompanyProfile) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """Offers listing the company's municipality, and those listing its region (a company
+        without a municipality has neither)."""
+        local = np.zeros(len(self), dtype=np.bool_)
+        regional = np.zeros(len(self), dtype=np.bool_)
+        if company.municipality_code is not None:
+            local[self.by_municipality.get(company.municipality_code, _NO_ROWS)] = True
+            if company.region_code is not None:
+                regional[self.by_region.get(company.region_code, _NO_ROWS)] = True
+        return local, regional
+
+    def _bonus(self, company: CompanyProfile) -> NDArray[np.float64]:
+        local, regional = self._local(company)
+        bonus = np.where(local, LOCAL_BONUS, np.where(regional, REGIONAL_BONUS, 0.0))
+        if company.industry is not None:
+            bonus = bonus + np.where(self.industries.listing(company.industry), INDUSTRY_BONUS, 0)
+        return bonus
+
+
+_NO_ROWS: NDArray[np.intp] = np.zeros(0, dtype=np.intp)
+
+
+def load_catalogue(version: int | None) -> Catalogue:
+    """Read the published catalogue's matching columns (two queries)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_OFFERS_SQL)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        cursor.execute(_THEMES_SQL)
+        themes = cursor.fetchall()
+    theme_slugs = {int(pk): slug for pk, slug, _name in themes}
+    by_municipality: dict[int, list[int]] = {}
+    by_region: dict[int, list[int]] = {}
+    for row, offer in enumerate(rows):
+        for code in offer[7] or ():
+            by_municipality.setdefault(int(code), []).append(row)
+        for code in offer[6] or ():
+            by_region.setdefault(int(code), []).append(row)
+    external_ids = tuple(str(offer[1]) for offer in rows)
+    external_order = np.empty(len(rows), dtype=np.int64)
+    external_order[sorted(range(len(rows)), key=external_ids.__getitem__)] = np.arange(len(rows))
+    return Catalogue(
+        version=version,
+        ids=np.fromiter((offer[0] for offer in rows), np.int64, len(rows)),
+        external_ids=external_ids,
+        row_of={external_id: row for row, external_id in enumerate(external_ids)},
+        external_order=external_order,
+        opens=np.fromiter(
+            (offer[2].toordinal() if offer[2] else _NO_START for offer in rows),
+            np.int64,
+            len(rows),
+        ),
+        closes=np.fromiter(
+            (
+                min((d.toordinal() for d in (offer[3], offer[4]) if d), default=_NO_END)
+                for offer in rows
+            ),
+            np.int64,
+            len(rows),
+        ),
+        nationwide=np.fromiter((bool(offer[5]) for offer in rows), np.bool_, len(rows)),
+        by_municipality={code: np.array(r, dtype=np.intp) for code, r in by_municipality.items()},
+        by_region={code: np.array(r, dtype=np.intp) for code, r in by_region.items()},
+        phases=_Values.of([offer[8] or () for offer in rows]),
+        sizes=_Values.of([offer[9] or () for offer in rows]),
+        industries=_Values.of([offer[10] or () for offer in rows]),
+        themes=_Values.of(
+            [[theme_slugs[pk] for pk in offer[11] or () if pk in theme_slugs] for offer in rows]
+        ),
+        theme_slugs=theme_slugs,
+        theme_labels={slug: name.lower() for _pk, slug, name in themes},
+    )
+
+
+_POSTINGS_SQL = """
+SELECT t.term, m.id, m.rank
+FROM unnest(%s::text[]) AS t(term)
+CROSS JOIN LATERAL offers_matching_published(to_tsquery('simple', quote_literal(t.term))) AS m
+"""
+
+
+def _postings(
+    ids: NDArray[np.int64], terms: Sequence[str]
+) -> dict[str, tuple[NDArray[np.intp], NDArray[np.float64]]]:
+    """For each stem, the rows (in ``ids``) of the published offers containing it and their
+    ``ts_rank`` for it, from the GIN index (one query for all ``terms``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_POSTINGS_SQL, [list(terms)])
+        rows = cursor.fetchall()
+    found: dict[str, tuple[list[int], list[float]]] = {term: ([], []) for term in terms}
+    for term, pk, rank in rows:
+        found[term][0].append(pk)
+        found[term][1].append(rank)
+    postings = {}
+    for term, (pks, ranks) in found.items():
+        wanted = np.array(pks, dtype=np.int64)
+        positions = np.searchsorted(ids, wanted)
+        known = positions < len(ids)
+        known[known] = ids[positions[known]] == wanted[known]
+        # An offer published after this copy was taken is not in it; the next copy has it.
+        postings[term] = (
+            positions[known].astype(np.intp),
+            np.array(ranks, dtype=np.float64)[known],
+        )
+    return postings
+
+
+class _Kept:
+    """The copy this process keeps (one per process; a thread may read while another replaces
+    it, and two threads may both load a new version: both copies are right)."""
+
+    lock = threading.Lock()
+    catalogue: Catalogue | None = None
+
+
+def catalogue_at(version: int | None) -> Catalogue:
+    """The catalogue as of ``version``: the kept copy if it is that version, else a new one
+    (kept unless ``version`` is None, which means "do not reuse": see
+    ``offers.catalogue_version``)."""
+    kept = _Kept.catalogue
+    if version is not None and kept is not None and kept.version == version:
+        return kept
+    fresh = load_catalogue(version)
+    if version is not None:
+        with _Kept.lock:
+            _Kept.catalogue = fresh
+    return fresh
+
+
+def forget() -> None:
+    """Drop the kept copy (tests)."""
+    with _Kept.lock:
+        _Kept.catalogue = None

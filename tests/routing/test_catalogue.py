@@ -1,0 +1,234 @@
+"""The catalogue copy that chooses which offers are scored: same rules as the pure module, exact
+text rank, reused only while the catalogue's version stands."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from offers.catalogue_version import catalogue_version
+from offers.models import Offer, Theme
+from routing import catalogue as catalogue_module
+from routing.candidates import _fresh, find_candidates, informative_stems, terms_tsquery
+from routing.catalogue import catalogue_at, load_catalogue
+from routing.matching import (
+    CompanyProfile,
+    OfferCandidate,
+    is_eligible,
+    match,
+    score,
+)
+from tests.routing.factories import ALL_PHASES, ALL_SIZES, OfferFactory, index_offers
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+MUNICIPALITIES = [(630, 1083), (751, 1082), (101, 1084), (851, 1081), (461, 1083)]
+INDUSTRIES = ["A", "C", "F", "J", "M"]
+THEMES = ["export", "capital", "digitalisation", "growth", "startup"]
+
+
+def profile(**changes: Any) -> CompanyProfile:
+    base = CompanyProfile(
+        municipality_code=630,
+        region_code=1083,
+        phase="growth",
+        employees=25,
+        industry="C",
+        themes=(),
+        needs_text="",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def random_dates(rng: random.Random) -> dict[str, dt.date | None]:
+    """valid_from, valid_to and application_deadline around today, in an order the model
+    allows (neither end before the start)."""
+    days = [None, None, TODAY - dt.timedelta(days=3), TODAY, TODAY + dt.timedelta(days=3)]
+    start = rng.choice(days)
+    ends = [d for d in days if d is None or start is None or d >= start]
+    return {
+        "valid_from": start,
+        "valid_to": rng.choice(ends),
+        "application_deadline": rng.choice(ends),
+    }
+
+
+def random_offers(rng: random.Random, count: int) -> None:
+    for n in range(count):
+        place = rng.choice(["nationwide", "region", "municipal", "both"])
+        municipality, region = rng.choice(MUNICIPALITIES)
+        OfferFactory(
+            external_id=f"random-{rng.randrange(10**6):06d}-{n}",
+            title=rng.choice(["Eksport", "Kapital til vækst", "Robotter", "Netværk"]),
+            nationwide=place == "nationwide",
+            regions=[region] if place in {"region", "both"} else [],
+            municipalities=[municipality] if place in {"municipal", "both"} else [],
+            phases=rng.sample(ALL_PHASES, rng.randint(1, 4)),
+            company_sizes=rng.sample(ALL_SIZES, rng.randint(1, 4)),
+            industries=rng.sample(INDUSTRIES, rng.choice([0, 0, 1, 2])),
+            **random_dates(rng),
+            status=rng.choice(["published", "published", "published", "draft", "archived"]),
+            themes=rng.sample(THEMES, rng.randint(0, 2)),
+        )
+    index_offers()
+
+
+def random_company(rng: random.Random) -> CompanyProfile:
+    municipality, region = rng.choice([*MUNICIPALITIES, (None, None)])
+    return profile(
+        municipality_code=municipality,
+        region_code=region,
+        phase=rng.choice([None, *ALL_PHASES]),
+        employees=rng.choice([None, 0, 12, 60, 400]),
+        industry=rng.choice([None, *INDUSTRIES]),
+        themes=tuple(rng.sample(THEMES, rng.randint(1, 3))),
+    )
+
+
+def as_candidate(offer: Offer) -> OfferCandidate:
+    open_now = (
+        (offer.valid_from is None or offer.valid_from <= TODAY)
+        and (offer.valid_to is None or offer.valid_to >= TODAY)
+        and (offer.application_deadline is None or offer.application_deadline >= TODAY)
+    )
+    return OfferCandidate(
+        external_id=offer.external_id,
+        title=offer.title,
+        themes=tuple(sorted(t.slug for t in offer.themes.all())),
+        phases=tuple(offer.phases),
+        company_sizes=tuple(offer.company_sizes),
+        industries=tuple(offer.industries),
+        nationwide=offer.nationwide,
+        region_codes=tuple(offer.regions),
+        municipality_codes=tuple(offer.municipalities),
+        is_open=open_now,
+        text_rank=0.0,
+    )
+
+
+def test_its_eligibility_is_the_pure_modules_on_a_varied_catalogue() -> None:
+    rng = random.Random(5)
+    random_offers(rng, 80)
+    copy = load_catalogue(None)
+    published = [as_candidate(o) for o in Offer.objects.published().prefetch_related("themes")]
+    assert len(copy) == len(published)
+
+    for _ in range(40):
+        company = random_company(rng)
+        mask = copy.eligible(company, TODAY)
+        from_copy = {copy.external_ids[row] for row in range(len(copy)) if mask[row]}
+        pure = {offer.external_id for offer in published if is_eligible(company, offer)}
+        assert from_copy == pure, company
+
+
+def test_its_order_is_the_pure_score_when_themes_and_place_decide() -> None:
+    rng = random.Random(11)
+    random_offers(rng, 80)
+    copy = load_catalogue(None)
+    by_id = {
+        o.external_id: as_candidate(o) for o in Offer.objects.published().prefetch_related("themes")
+    }
+    no_text = (np.zeros(len(copy), dtype=bool), np.zeros(len(copy)))
+
+    for _ in range(20):
+        company = random_company(rng)
+        pool = copy.pool(company, day=TODAY, hit=no_text[0], rank=no_text[1], limit=1000)
+        pooled = [Offer.objects.get(pk=pk).external_id for pk in pool]
+        expected = [m.external_id for m in match(company, by_id.values(), limit=1000)]
+        assert pooled == expected, company
+        scores = [score(company, by_id[e])[0] for e in pooled]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_its_text_rank_is_postgresqls_ts_rank_of_the_whole_query() -> None:
+    OfferFactory(external_id="a", title="Eksport og kapital", description="Eksport, eksport.")
+    OfferFactory(external_id="b", title="Kapital", description="Robotter i produktionen.")
+    OfferFactory(external_id="c", title="Robotter")
+    OfferFactory(external_id="d", title="Turisme")
+    index_offers()
+    copy = load_catalogue(None)
+    terms = ["eksport", "kapital", "robot"]
+
+    hit, rank = copy.text_match(terms)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT external_id, ts_rank(search_vector, to_tsquery('simple', %s)) "
+            "FROM offers_offer WHERE search_vector @@ to_tsquery('simple', %s)",
+            [terms_tsquery(terms)] * 2,
+        )
+        expected = dict(cursor.fetchall())
+    found = {copy.external_ids[row]: rank[row] for row in range(len(copy)) if hit[row]}
+    assert set(found) == set(expected) == {"a", "b", "c"}
+    for external_id, value in expected.items():
+        assert found[external_id] == pytest.approx(value, rel=1e-5)
+
+
+def test_a_stale_copy_never_shows_an_offer_that_was_withdrawn_or_moved() -> None:
+    OfferFactory(external_id="withdrawn", themes=["export"])
+    OfferFactory(external_id="moved", themes=["export"])
+    OfferFactory(external_id="kept", themes=["export"])
+    index_offers()
+    old = load_catalogue(None)
+    Offer.objects.filter(external_id="withdrawn").update(status="archived")
+    Offer.objects.filter(external_id="moved").update(nationwide=False, regions=[1082])
+    company = profile(themes=("export",))
+    none = (np.zeros(len(old), dtype=bool), np.zeros(len(old)))
+
+    pool = old.pool(company, day=TODAY, hit=none[0], rank=none[1], limit=10)
+    fresh = _fresh(pool, query="", day=TODAY, catalogue=old)
+
+    assert len(pool) == 3
+    assert sorted(c.external_id for c in fresh) == ["kept", "moved"]
+    assert [m.external_id for m in match(company, fresh)] == ["kept"]
+
+
+def test_informative_stems_leave_out_what_most_of_the_catalogue_says() -> None:
+    stems = {"virksom": 900, "eksport": 80, "kautionsordning": 3, "ukendt": 0}
+    assert informative_stems(stems, 1000) == ["kautionsordning", "eksport"]
+    assert informative_stems({"virksom": 900, "rådgivning": 700}, 1000) == [
+        "rådgivning",
+        "virksom",
+    ]
+    assert informative_stems({"ukendt": 0}, 1000) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_copy_is_reused_until_the_catalogue_changes(django_assert_num_queries: Any) -> None:
+    catalogue_module.forget()
+    OfferFactory(external_id="first", title="Eksport", themes=["export"])
+    index_offers()
+    company = profile(themes=("export",), needs_text="Vi vil eksportere")
+
+    assert [c.external_id for c in find_candidates(company, day=TODAY).offers] == ["first"]
+    version = catalogue_version()
+    assert catalogue_at(version) is catalogue_at(version)
+    # Warm: the version with the stems of the needs, then the chosen offers, fresh.
+    with django_assert_num_queries(2):
+        find_candidates(company, day=TODAY)
+
+    OfferFactory(external_id="second", title="Eksport", themes=["export"])
+    index_offers()
+    assert catalogue_version() != version
+    found = find_candidates(company, day=TODAY).offers
+    assert sorted(c.external_id for c in found) == ["first", "second"]
+
+
+def test_inside_a_transaction_that_changed_offers_the_change_is_seen() -> None:
+    # This test runs in a transaction that is rolled back: its offers never commit.
+    OfferFactory(external_id="uncommitted", title="Eksport", themes=["export"])
+    index_offers()
+    Theme.objects.filter(slug="export").update(name="Eksport og internationalisering")
+
+    found = find_candidates(profile(themes=("export",)), day=TODAY)
+
+    assert [c.external_id for c in found.offers] == ["uncommitted"]
+    assert found.theme_labels["export"] == "eksport og internationalisering"
