@@ -39,12 +39,15 @@ from crm.models import (
 from crm.notifications import notification_queue
 from crm.workdays import add_working_days
 from offers.models import CompanySize, Industry, Municipality, Offer, Organisation, Theme
+from portal.masking import mask_person
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 ANONYMISED_NAME = "Anonymiseret kontaktperson"
+#: The name left on a company that had none but the person's own (registered without a CVR).
+ANONYMISED_COMPANY_NAME = "Anonymiseret iværksætter"
 
 
 class CrmError(Exception):
@@ -689,6 +692,7 @@ def _scrub(email: str) -> int:
 
 def _contact_anonymise(contact: Contact, *, action: str, actor: User | None) -> int:
     email = contact.email
+    _mask_case_texts(contact)
     contact.name = ANONYMISED_NAME
     contact.email = ""
     contact.phone = ""
@@ -707,6 +711,40 @@ def _contact_anonymise(contact: Contact, *, action: str, actor: User | None) -> 
         )
     _scrub(email)
     return len(cases)
+
+
+def _mask_case_texts(contact: Contact) -> None:
+    """Mask the person in the free text of their cases: their name, e-mail address and phone
+    number, and any other e-mail address or phone number (``portal.masking``). Needs, notes,
+    referrals, outcomes and feedback keep what they say about the business; a company registered
+    under the person's own name (no CVR: not started yet) loses that name too."""
+    names = [contact.name]
+
+    def masked(text: str) -> str:
+        return mask_person(text, names=names) if text else text
+
+    cases = list(Case.objects.select_for_update().filter(contact=contact))
+    for case in cases:
+        needs, outcome_text = masked(case.needs), masked(case.outcome_text)
+        if (needs, outcome_text) != (case.needs, case.outcome_text):
+            case.needs, case.outcome_text = needs, outcome_text
+            case.save(update_fields=["needs", "outcome_text"])
+    for entry in TimelineEntry.objects.filter(case__in=cases).exclude(text=""):
+        text = masked(entry.text)
+        if text != entry.text:
+            TimelineEntry.objects.filter(pk=entry.pk).update(text=text)
+    for referral in Referral.objects.filter(case__in=cases):
+        note, outcome = masked(referral.note), masked(referral.outcome)
+        if (note, outcome) != (referral.note, referral.outcome):
+            Referral.objects.filter(pk=referral.pk).update(note=note, outcome=outcome)
+    for feedback in Feedback.objects.filter(case__in=cases).exclude(comment=""):
+        comment = masked(feedback.comment)
+        if comment != feedback.comment:
+            Feedback.objects.filter(pk=feedback.pk).update(comment=comment)
+    company = contact.company
+    if not company.cvr and company.name.casefold() == contact.name.casefold():
+        company.name = ANONYMISED_COMPANY_NAME
+        company.save(update_fields=["name"])
 
 
 def contact_cutoff(now: dt.datetime) -> dt.datetime:
@@ -771,3 +809,82 @@ def person_erase(*, email: str, erased_by: str) -> ErasureRecord:
         notifications=notifications,
         erased_by=erased_by[:150],
     )
+
+
+# --- Cases an adviser opens by hand -----------------------------------------------------------
+
+#: How a case an adviser registers came in. Web cases come only from the guidance request flow.
+CASE_SOURCES_BY_HAND = (Case.Source.PHONE, Case.Source.EMAIL, Case.Source.MUNICIPAL_REFERRAL)
+
+
+@transaction.atomic
+def case_register(
+    *,
+    actor: User,
+    hub: Organisation,
+    source: Case.Source | str,
+    cvr: str | None,
+    company_name: str,
+    municipality: Municipality | None,
+    industry: str | None,
+    employees: int | None,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str,
+    consent_version: str,
+    needs: str,
+    themes: Iterable[Theme],
+    assign_to_actor: bool,
+) -> Case:
+    """Open a case a company brought to an adviser by phone, by e-mail or through its municipality.
+
+    It takes the path of a guidance request from the portal (company and contact found or
+    created, ``case_create``, and ``case_assign`` when the adviser takes the case), so its
+    reference, first timeline entry, first-response date and hub notification are the same. The
+    consent is the one the adviser confirms the company gave; the first entry names the adviser.
+    """
+    if source not in CASE_SOURCES_BY_HAND:
+        raise CrmError(_("Vælg, hvordan virksomheden henvendte sig."), field="source")
+    if not consent_version:
+        raise CrmError(
+            _("Virksomheden skal sige ja til, at oplysningerne registreres."), field="consent"
+        )
+    if not actor.is_active or not (
+        actor.is_superuser or (actor.is_adviser and actor.organisation_id == hub.pk)
+    ):
+        raise CrmError(_("Du kan kun oprette sager i dit eget Væksthus."), field="hub")
+    name = (company_name or "").strip()
+    if not name and cvr:
+        # A company the CRM already knows needs no name typed again; it keeps the one it has.
+        known = Company.objects.filter(cvr=normalise_cvr(cvr)).values_list("name", flat=True)
+        name = known.first() or ""
+    company = company_find_or_create(
+        cvr=cvr or None,
+        name=name,
+        municipality=municipality,
+        industry=industry,
+        employees=employees,
+    )
+    contact = contact_find_or_create(
+        company=company,
+        name=contact_name,
+        email=contact_email,
+        phone=contact_phone,
+        consent_version=consent_version,
+    )
+    case = case_create(
+        company=company,
+        contact=contact,
+        hub=hub,
+        needs=needs,
+        themes=themes,
+        source=source,
+        actor=actor,
+        payload={
+            "channel": str(source),
+            "consent": {"version": consent_version, "confirmed_by": actor.pk},
+        },
+    )
+    if assign_to_actor:
+        case = case_assign(case=case, adviser=actor, actor=actor)
+    return case

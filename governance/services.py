@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance import alerts, tokens
-from governance.masking import mask_personal_data
+from portal.masking import mask_personal_data
 from governance.models import (
     COMMENT_MAX_LENGTH,
     CatalogueSnapshot,

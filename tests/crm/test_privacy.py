@@ -117,3 +117,86 @@ def test_privacy_erase_anonymises_the_person_everywhere_and_records_it_without_t
     empty = StringIO()
     call_command("privacy_export", "--email", "ole@firma.dk", stdout=empty)
     assert json.loads(empty.getvalue())["contacts"] == []
+
+
+def case_about_ole(make_case, adviser, company) -> Case:
+    """A case whose free text names Ole Hansen, his e-mail and phone, beside business facts."""
+    ole = ContactFactory.create(
+        company=company, name="Ole Hansen", email="ole@firma.dk", phone="+45 12 34 56 78"
+    )
+    case = make_case(
+        company=company,
+        contact=ole,
+        needs="Ole Hansen vil eksportere til Tyskland. Ring på 12 34 56 78.",
+    )
+    services.case_assign(case=case, adviser=adviser, actor=adviser)
+    services.case_note_add(
+        case=case,
+        kind="call",
+        text="Talte med Ole om eksport; skriv til ole@firma.dk",
+        actor=adviser,
+    )
+    services.referral_create(
+        case=case, operator=case.hub, note="Ole ønsker et eksportforløb", actor=adviser
+    )
+    case = services.case_close(
+        case=case, outcome="referred", outcome_text="Hansen går videre med eksport", actor=adviser
+    )
+    services.feedback_submit(case=case, rating=5, comment="Tak fra Ole, det hjalp")
+    return case
+
+
+def free_texts(case: Case) -> str:
+    case.refresh_from_db()
+    return "\n".join(
+        [
+            case.needs,
+            case.outcome_text,
+            *case.timeline.values_list("text", flat=True),
+            *case.referrals.values_list("note", flat=True),
+            case.feedback.comment,
+        ]
+    )
+
+
+@pytest.mark.parametrize("how", ["retention", "erase"])
+def test_anonymising_a_contact_masks_them_in_the_free_text_of_their_cases(
+    make_case, adviser, settings, how
+):
+    settings.CONTACT_RETENTION_MONTHS = 36
+    case = case_about_ole(make_case, adviser, CompanyFactory.create())
+    bystander = make_case(needs="Ole fra nabofirmaet anbefalede jer.")
+    Case.objects.filter(pk=case.pk).update(closed_at=timezone.now() - dt.timedelta(days=40 * 31))
+    before = free_texts(case)
+    assert "Ole" in before and "ole@firma.dk" in before and "12 34 56 78" in before
+
+    if how == "retention":
+        assert tasks.contacts_retention.apply().get() == 1
+    else:
+        services.person_erase(email="ole@firma.dk", erased_by="test")
+
+    after = free_texts(case)
+    for personal in ("Ole", "Hansen", "ole@firma.dk", "12 34 56 78"):
+        assert personal not in after
+    for business in ("eksportere til Tyskland", "eksportforløb", "går videre med eksport"):
+        assert business in after
+    assert "[navn]" in after and "[e-mail]" in after and "[telefonnummer]" in after
+    bystander.refresh_from_db()
+    assert bystander.needs == "Ole fra nabofirmaet anbefalede jer."
+
+
+def test_a_company_registered_under_the_persons_own_name_loses_that_name(make_case, adviser):
+    starter = CompanyFactory.create(cvr=None, name="Ole Hansen")
+    case_about_ole(make_case, adviser, starter)
+    named = CompanyFactory.create(name="Hansen Maskinfabrik ApS")
+    case_about_ole_elsewhere = make_case(
+        company=named, contact=ContactFactory.create(company=named, email="ole@firma.dk")
+    )
+
+    services.person_erase(email="ole@firma.dk", erased_by="test")
+
+    starter.refresh_from_db()
+    named.refresh_from_db()
+    assert starter.name == "Anonymiseret iværksætter"
+    assert named.name == "Hansen Maskinfabrik ApS"  # a registered company keeps its name
+    assert case_about_ole_elsewhere.company.name == "Hansen Maskinfabrik ApS"

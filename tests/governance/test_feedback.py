@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from governance.masking import EMAIL_MASK, PHONE_MASK
+from portal.masking import EMAIL_MASK, PHONE_MASK
 from governance.models import PageFeedback, PageView
 
 

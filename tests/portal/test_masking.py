@@ -1,6 +1,6 @@
 import pytest
 
-from governance.masking import EMAIL_MASK, PHONE_MASK, mask_personal_data
+from portal.masking import EMAIL_MASK, NAME_MASK, PHONE_MASK, mask_person, mask_personal_data
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,19 @@ def test_it_masks_every_occurrence_in_a_longer_comment():
     assert masked.count(PHONE_MASK) == 2
     assert masked.count(EMAIL_MASK) == 2
     assert not any(char.isdigit() for char in masked)
+
+
+def test_it_masks_a_persons_name_whole_and_in_parts_as_whole_words():
+    text = "Ole Hansen ringede. OLE vil eksportere; Olesen og Hansens er andre. Bo Li skrev også."
+    assert mask_person(text, names=["Ole Hansen", "Bo Li"]) == (
+        f"{NAME_MASK} ringede. {NAME_MASK} vil eksportere; Olesen og Hansens er andre. "
+        f"{NAME_MASK} skrev også."
+    )
+
+
+def test_it_masks_hyphenated_and_danish_names_and_contact_details_together():
+    assert mask_person("Mette-Marie Bæk, 12345678, mmb@firma.dk", names=["Mette-Marie Bæk"]) == (
+        f"{NAME_MASK}, {PHONE_MASK}, {EMAIL_MASK}"
+    )
+    assert mask_person("Marie og Bæk", names=["Mette-Marie Bæk"]) == f"{NAME_MASK} og {NAME_MASK}"
+    assert mask_person("Ingen navne her", names=["", "  "]) == "Ingen navne her"
