@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from offers.models import Offer, Theme
+from portal.maintenance import maintenance_on
 
 
 @require_GET
@@ -73,6 +74,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     body = {
         "status": "ok" if healthy else "unavailable",
         "checks": {name: "ok" if ok else "unavailable" for name, ok in checks.items()},
+        "maintenance": maintenance_on(),
     }
     return JsonResponse(body, status=200 if healthy else 503)
 

@@ -20,6 +20,9 @@ def _settings_for_tests(settings, tmp_path):
     }
     settings.RATELIMIT_ENABLE = False
     settings.AXES_ENABLED = False
+    # A maintenance flag file left in var/ must not close the portal under the tests.
+    settings.MAINTENANCE_MODE = False
+    settings.MAINTENANCE_FILE = str(tmp_path / "maintenance")
 
 
 def load_reference_data() -> None:

@@ -47,6 +47,7 @@ def test_it_reports_health_of_database_and_broker(client, db):
     assert response.json() == {
         "status": "ok",
         "checks": {"database": "ok", "broker": "ok"},
+        "maintenance": False,
     }
 
 
