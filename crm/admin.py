@@ -30,6 +30,7 @@ from accounts.models import User
 from crm import services
 from crm.forms import (
     AssignForm,
+    CaseCreateForm,
     CloseForm,
     CompanyAdminForm,
     NoteForm,
@@ -39,11 +40,19 @@ from crm.forms import (
     TransferForm,
     TransitionForm,
 )
-from crm.models import Case, Company, Contact, ErasureRecord, Notification, Referral
+from crm.models import (
+    CONSENT_VERSION,
+    Case,
+    Company,
+    Contact,
+    ErasureRecord,
+    Notification,
+    Referral,
+)
 from crm.querysets import adviser_hub_id
 from crm.selectors import offers_suggested_for
 from crm.services import CrmError
-from offers.models import Theme
+from offers.models import Organisation, Theme
 from portal.parsing import parse_int
 
 CVR_TERM = re.compile(r"^(?:DK)?\s*(\d{2}\s?\d{2}\s?\d{2}\s?\d{2})$", re.IGNORECASE)
@@ -306,10 +315,13 @@ class CaseAdmin(admin.ModelAdmin):
             return "–"
         return case.adviser.get_full_name() or case.adviser.username
 
-    # Permissions: cases come from the guidance request flow and are never deleted here.
+    # Permissions: cases come from the guidance request flow or are opened by an adviser of the
+    # hub ("Opret sag"); they are never deleted here.
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+        if not super().has_add_permission(request):
+            return False
+        return request.user.is_superuser or adviser_hub_id(request.user) is not None
 
     def has_delete_permission(self, request: HttpRequest, obj: Case | None = None) -> bool:
         return False
@@ -523,6 +535,74 @@ class CaseAdmin(admin.ModelAdmin):
             }
         )
 
+    def add_view(
+        self,
+        request: HttpRequest,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """Opret sag: a case the company brought by phone, by e-mail or from its municipality."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        user = request.user
+        own_hub_id = adviser_hub_id(user)
+        own_hub = Organisation.objects.get(pk=own_hub_id) if own_hub_id is not None else None
+        form = CaseCreateForm(
+            request.POST if request.method == "POST" else None, choose_hub=own_hub is None
+        )
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            # An adviser's case goes to their own hub, whatever else was posted.
+            hub = own_hub or data["hub"]
+            try:
+                case = services.case_register(
+                    actor=user,  # type: ignore[arg-type]
+                    hub=hub,
+                    source=data["source"],
+                    cvr=data["cvr"],
+                    company_name=data["company_name"],
+                    municipality=data["municipality"],
+                    industry=data["industry"] or None,
+                    employees=data["employees"],
+                    contact_name=data["contact_name"],
+                    contact_email=data["contact_email"],
+                    contact_phone=data["contact_phone"],
+                    consent_version=CONSENT_VERSION,
+                    needs=data["needs"],
+                    themes=data["themes"],
+                    assign_to_actor=data["assign_to_me"],
+                )
+            except CrmError as error:
+                field = "assign_to_me" if error.field == "adviser" else error.field
+                form.add_error(field if field in form.fields else None, error.message)
+            else:
+                message = (
+                    gettext("Sag %(reference)s er oprettet, og du har taget den.")
+                    if case.adviser_id == user.pk
+                    else gettext("Sag %(reference)s er oprettet.")
+                ) % {"reference": case.reference}
+                self.log_addition(request, case, message)
+                messages.success(request, message)
+                return HttpResponseRedirect(reverse("admin:crm_case_change", args=[case.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Opret sag"),
+            "subtitle": None,
+            "form": form,
+            "own_hub": own_hub,
+            "errors": _error_summary(form),
+            "media": self.media + form.media,
+            "has_view_permission": True,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            "admin/crm/case/case_add.html",
+            context,
+            status=400 if form.is_bound else 200,
+        )
+
     def change_view(
         self,
         request: HttpRequest,
@@ -577,6 +657,15 @@ class CaseAdmin(admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/crm/case/case_page.html", context, status=status)
+
+
+def _error_summary(form: forms.Form) -> list[tuple[str | None, str]]:
+    """Each error of the form with the id of its field, so the summary can link to the field."""
+    summary: list[tuple[str | None, str]] = []
+    for name, errors in form.errors.items():
+        field_id = (form[name].id_for_label or form[name].auto_id) if name in form.fields else None
+        summary.extend((field_id, str(message)) for message in errors)
+    return summary
 
 
 def _error_messages(forms_by_name: dict[str, Any], failed: str | None) -> list[str]:

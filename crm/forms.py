@@ -1,18 +1,32 @@
-"""The adviser's quick forms on the case page. They validate input; the services do the work."""
+"""The adviser's forms in the admin: the quick forms on the case page and "Opret sag".
+
+They validate input; the services do the work.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from crm.models import Case, Company, Referral, TimelineEntry, normalise_cvr, validate_cvr
-from crm.services import ALLOWED_TRANSITIONS
-from offers.models import Offer, Organisation
+from crm.models import (
+    Case,
+    Company,
+    Referral,
+    TimelineEntry,
+    normalise_cvr,
+    validate_cvr,
+)
+from crm.services import ALLOWED_TRANSITIONS, CASE_SOURCES_BY_HAND
+from offers.models import Industry, Municipality, Offer, Organisation, Theme
 
 
 class DesignSystemForm(forms.Form):
@@ -182,3 +196,227 @@ class CompanyAdminForm(forms.ModelForm):
         value = normalise_cvr(value)
         validate_cvr(value)
         return value
+
+
+# --- "Opret sag": a case an adviser opens by hand ---------------------------------------------
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,28}$")
+_DANISH_LETTERS = str.maketrans({"æ": "z\x01", "ø": "z\x02", "å": "z\x03"})
+
+
+def _danish_name(obj: Any) -> str:
+    return str(obj.name).lower().translate(_DANISH_LETTERS)
+
+
+class _DanishOrderIterator(forms.models.ModelChoiceIterator):
+    """Municipalities in Danish order (Æ, Ø, Å after Z), whatever the database collation."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in sorted(self.queryset, key=_danish_name):
+            yield self.choice(obj)
+
+
+class MunicipalityChoiceField(forms.ModelChoiceField):
+    iterator = _DanishOrderIterator
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class ThemeChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.label)
+
+
+def _industry_choices() -> list[tuple[str, str]]:
+    return [
+        ("", gettext("Ikke oplyst")),
+        *((section.value, f"{section.value} – {section.label}") for section in Industry),
+    ]
+
+
+class CaseCreateForm(DesignSystemForm):
+    """A company that phoned, wrote or was referred by its municipality, as the adviser heard it.
+
+    Advisers open the case for their own hub, so the form has a hub field only for superusers.
+    ``crm.services.case_register`` opens the case.
+    """
+
+    source = forms.ChoiceField(
+        label=_("Hvordan henvendte virksomheden sig?"),
+        choices=[(source.value, source.label) for source in CASE_SOURCES_BY_HAND],
+        initial=Case.Source.PHONE,
+        error_messages={
+            "required": _("Vælg, hvordan virksomheden henvendte sig."),
+            "invalid_choice": _("Vælg telefon, e-mail eller henvist fra kommune."),
+        },
+    )
+    hub = forms.ModelChoiceField(
+        label=_("Væksthus"),
+        queryset=Organisation.objects.hubs().order_by("name"),
+        to_field_name="slug",
+        empty_label=_("Vælg Væksthus"),
+        error_messages={
+            "required": _("Vælg det Væksthus, der skal have sagen."),
+            "invalid_choice": _("Vælg et af Væksthusene på listen."),
+        },
+    )
+    cvr = forms.CharField(
+        label=_("CVR-nummer"),
+        max_length=20,
+        required=False,
+        help_text=_("8 cifre. Lad feltet stå tomt, hvis virksomheden endnu ikke er startet."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    company_name = forms.CharField(
+        label=_("Virksomhedens navn"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "Eller navnet på idéen, hvis virksomheden ikke er startet. Kan udelades, når "
+            "CVR-nummeret allerede findes i CRM."
+        ),
+    )
+    municipality = MunicipalityChoiceField(
+        label=_("Kommune"),
+        queryset=Municipality.objects.all(),
+        to_field_name="code",
+        empty_label=_("Vælg kommune"),
+        help_text=_("Den kommune, virksomheden ligger i – eller hvor den skal startes."),
+        error_messages={
+            "required": _("Vælg den kommune, virksomheden ligger i."),
+            "invalid_choice": _("Vælg en af de 98 kommuner på listen."),
+        },
+    )
+    industry = forms.ChoiceField(
+        label=_("Branche (DB07-hovedafsnit)"),
+        choices=_industry_choices,
+        required=False,
+        error_messages={"invalid_choice": _("Vælg en af brancherne på listen.")},
+    )
+    employees = forms.IntegerField(
+        label=_("Antal ansatte"),
+        min_value=0,
+        max_value=1_000_000,
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "invalid": _("Skriv antallet af ansatte som et helt tal."),
+            "min_value": _("Antallet af ansatte kan ikke være negativt."),
+            "max_value": _("Antallet af ansatte er for stort."),
+        },
+    )
+    contact_name = forms.CharField(
+        label=_("Kontaktpersonens navn"),
+        max_length=200,
+        error_messages={"required": _("Skriv kontaktpersonens navn.")},
+    )
+    contact_email = forms.EmailField(
+        label=_("Kontaktpersonens e-mail"),
+        max_length=254,
+        help_text=_("Kontaktpersonen får sagsnummeret og besked om sagen på denne adresse."),
+        error_messages={
+            "required": _("Skriv kontaktpersonens e-mailadresse."),
+            "invalid": _("Skriv en gyldig e-mailadresse, f.eks. navn@firma.dk."),
+        },
+    )
+    contact_phone = forms.CharField(
+        label=_("Kontaktpersonens telefon"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "Kontaktpersonen har sagt ja til, at Væksthuset registrerer oplysningerne og bruger "
+            "dem til at vejlede virksomheden"
+        ),
+        error_messages={
+            "required": _(
+                "Sagen kan først oprettes, når virksomheden har sagt ja til, at oplysningerne "
+                "registreres."
+            )
+        },
+    )
+    needs = forms.CharField(
+        label=_("Hvad har virksomheden brug for hjælp til?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Beskriv, hvad virksomheden har brug for hjælp til.")},
+    )
+    themes = ThemeChoiceField(
+        label=_("Temaer"),
+        queryset=Theme.objects.order_by("position", "name"),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Vælg gerne flere."),
+        error_messages={"invalid_choice": _("»%(value)s« er ikke et tema, vi kender.")},
+    )
+    assign_to_me = forms.BooleanField(
+        label=_("Jeg tager selv sagen"),
+        required=False,
+        initial=True,
+        help_text=_("Ellers kommer sagen i Væksthusets kø uden rådgiver."),
+    )
+
+    def __init__(self, *args: Any, choose_hub: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if choose_hub:
+            # A superuser rarely works at the hub they open the case for.
+            self.fields["assign_to_me"].initial = False
+        else:
+            del self.fields["hub"]
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+                field.widget.attrs["class"] = "crm-checkbox"
+        self.fields["consent"].help_text = format_html(
+            '{} <a href="{}">{}</a>.',
+            gettext("Fortæl først kontaktpersonen, hvordan oplysningerne behandles:"),
+            reverse("privacy"),
+            gettext("privatlivspolitikken"),
+        )
+
+    def clean_cvr(self) -> str | None:
+        value = (self.cleaned_data.get("cvr") or "").strip()
+        if not value:
+            return None
+        value = normalise_cvr(value)
+        validate_cvr(value)
+        return value
+
+    def clean_needs(self) -> str:
+        needs = str(self.cleaned_data.get("needs") or "").strip()
+        if not needs:
+            raise forms.ValidationError(
+                self.fields["needs"].error_messages["required"], code="required"
+            )
+        return needs
+
+    def clean_contact_phone(self) -> str:
+        phone = str(self.cleaned_data.get("contact_phone") or "").strip()
+        if phone and not _PHONE.match(phone):
+            raise forms.ValidationError(
+                _("Skriv et telefonnummer med cifre, f.eks. 12 34 56 78 eller +45 12 34 56 78."),
+                code="invalid_phone",
+            )
+        return phone
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Without a CVR number there is nothing to find the company by, so it needs a name. With
+        # one, the service takes the name the CRM has, or asks for it when the number is new.
+        if "cvr" in data and not data["cvr"] and not (data.get("company_name") or "").strip():
+            self.add_error(
+                "company_name",
+                forms.ValidationError(
+                    _(
+                        "Skriv virksomhedens navn – eller navnet på idéen, hvis virksomheden "
+                        "ikke er startet endnu."
+                    ),
+                    code="required",
+                ),
+            )
+        return data

@@ -127,6 +127,11 @@ class Company(models.Model):
             self.size_class = size.value if size else ""
 
 
+#: The version of the privacy text (/privatliv/) a contact consents to, on the portal's guidance
+#: form or to an adviser who registers a case by hand; bump it when the text changes materially.
+CONSENT_VERSION = "privatliv-2026-1"
+
+
 class Contact(models.Model):
     """A person at a company. Personal data: exported and erased on request, anonymised later."""
 

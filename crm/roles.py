@@ -1,6 +1,7 @@
 """What each role may do in the CRM (see accounts/roles.py).
 
-Advisers work cases; analysts read cases and companies for statistics but never contacts (the
+Advisers work cases and open them for companies that phone, write or are referred by their
+municipality; analysts read cases and companies for statistics but never contacts (the
 admin also hides contact fields and internal texts from them); editors have no access to the CRM.
 """
 
@@ -11,6 +12,7 @@ PERMISSIONS = {
         "crm.view_contact",
         "crm.change_contact",
         "crm.view_case",
+        "crm.add_case",
         "crm.change_case",
         "crm.view_referral",
         "crm.change_referral",

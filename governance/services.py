@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance import alerts, tokens
-from portal.masking import mask_personal_data
 from governance.models import (
     COMMENT_MAX_LENGTH,
     CatalogueSnapshot,
@@ -28,6 +27,7 @@ from governance.models import (
     ZeroResultSearch,
 )
 from governance.paths import public_path_of
+from portal.masking import mask_personal_data
 
 logger = logging.getLogger(__name__)
 

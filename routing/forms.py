@@ -33,9 +33,6 @@ CVR_MAX_LENGTH = 20  # room for "DK 12 34 56 78" as people type it
 EMPLOYEES_MAX = 1_000_000
 NONCE_MAX_LENGTH = 64
 
-#: The privacy text the consent refers to; bump it when /privatliv/ changes materially.
-CONSENT_VERSION = "privatliv-2026-1"
-
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,28}$")
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 

@@ -25,12 +25,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import services as crm_services
-from crm.models import Case, Feedback, Notification
+from crm.models import CONSENT_VERSION, Case, Feedback, Notification
 from crm.notifications import notification_queue
 from offers.models import Offer, Organisation
 from routing.assignment import Assignment, choose_hub
 from routing.candidates import find_candidates
-from routing.forms import CONSENT_VERSION, GuidanceSubmission
+from routing.forms import GuidanceSubmission
 from routing.matching import CompanyProfile, Match, match
 from routing.models import GuidanceRequest, RoutingRule, token_digest
 

@@ -77,3 +77,40 @@ def test_an_adviser_takes_a_case_records_a_meeting_refers_and_closes_it(page, li
     assert case.timeline.filter(kind="meeting").exists()
     assert Referral.objects.get(case=case).offer == offer
     expect(page.locator(".crm-timeline__entry").first).to_contain_text("Lukket")
+
+
+def test_an_adviser_registers_a_phone_call_as_a_case(page, live_url, make_user, assert_accessible):
+    make_user("lars", organisation="vaeksthus-nordjylland", role="Rådgiver", first_name="Lars")
+
+    page.goto(live_url + "/admin/login/?next=/admin/crm/case/")
+    page.get_by_label("Brugernavn").fill("lars")
+    page.get_by_label("Adgangskode").fill("a-long-test-password")
+    page.get_by_role("button", name="Log ind").click()
+    page.get_by_role("link", name="Opret sag").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Opret sag")
+    assert_accessible(page)
+
+    # Sent without the needs and the consent: the errors are listed and tied to their fields.
+    page.get_by_label("Kommune").select_option(label="Aalborg")
+    page.get_by_label("Virksomhedens navn").fill("Limfjordens Bådebyggeri ApS")
+    page.get_by_label("Kontaktpersonens navn").fill("Jens Kristensen")
+    page.get_by_label("Kontaktpersonens e-mail").fill("jens@baadebyggeri.dk")
+    page.get_by_role("button", name="Opret sag").click()
+    expect(page.get_by_text("Sagen blev ikke oprettet. Ret fejlene nedenfor.")).to_be_visible()
+    expect(page.get_by_label("Virksomhedens navn")).to_have_value("Limfjordens Bådebyggeri ApS")
+    assert_accessible(page)
+    assert not Case.objects.exists()
+
+    page.get_by_label("Hvad har virksomheden brug for hjælp til?").fill(
+        "Vil gerne eksportere både til Norge."
+    )
+    page.get_by_label("Eksport").check()
+    page.get_by_label(re.compile("Kontaktpersonen har sagt ja")).check()
+    page.get_by_role("button", name="Opret sag").click()
+
+    case = Case.objects.get()
+    expect(page.get_by_text(f"Sag {case.reference} er oprettet")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Limfjordens Bådebyggeri ApS")
+    assert case.source == Case.Source.PHONE
+    assert case.hub.slug == "vaeksthus-nordjylland"
+    assert case.adviser is not None and case.adviser.username == "lars"
