@@ -5,7 +5,8 @@ Væksthuse and 5,000,000 timeline entries in a scratch database, in SQL (generat
 measures in-process with Django's test client, logged in as an adviser:
 
 - the default case list (my hub's open cases, overdue first),
-- a filtered list (status + theme),
+- a filtered list (status + theme), the overdue filter,
+- the shared history list ("Alle, jeg kan se": open cases of every company with a case at the hub),
 - a search by CVR,
 - a case page,
 
@@ -303,6 +304,7 @@ def measure(runs: int) -> None:
             lambda i: "/admin/crm/case/?status=in_progress&theme=export",
         ),
         ("overdue filter", lambda i: "/admin/crm/case/?overdue=yes"),
+        ("shared history (all I can see)", lambda i: "/admin/crm/case/?hub=all"),
         ("search by CVR", lambda i: f"/admin/crm/case/?q={cvrs[i % len(cvrs)]}"),
         ("search by company name", lambda i: f"/admin/crm/case/?q=Jysk Smedie {1000 + i}"),
         ("case page", lambda i: f"/admin/crm/case/{case_ids[i % len(case_ids)]}/change/"),

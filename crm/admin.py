@@ -15,12 +15,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +59,29 @@ from portal.parsing import parse_int
 
 CVR_TERM = re.compile(r"^(?:DK)?\s*(\d{2}\s?\d{2}\s?\d{2}\s?\d{2})$", re.IGNORECASE)
 REFERENCE_TERM = re.compile(r"^EF-\d{4}-\d+$", re.IGNORECASE)
+#: Case lists count at most this many rows (20 pages of 50); beyond it they say "more than".
+LIST_COUNT_CAP = 1000
+
+
+class CappedPaginator(Paginator):
+    """Counts a case list only up to :data:`LIST_COUNT_CAP` + 1 rows.
+
+    An exact COUNT(*) of the shared history (every open case of every company that has a case at
+    the hub) reads hundreds of thousands of rows at national scale to print one number nobody
+    pages through; finding the first thousand and one rows, in any order, is enough to draw the
+    pages and to say "more than 1,000".
+    """
+
+    cap = LIST_COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        object_list: Any = self.object_list
+        return int(object_list.order_by()[: self.cap + 1].count())
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
 
 
 def can_see_contacts(user: User | Any, case: Case) -> bool:
@@ -238,6 +263,7 @@ class CaseAdmin(admin.ModelAdmin):
     # A full COUNT(*) over every case a user can see is slow at national scale and tells nothing.
     show_full_result_count = False
     list_per_page = 50
+    paginator = CappedPaginator
     sortable_by = ()
     actions = None
 

@@ -284,6 +284,16 @@ class Case(models.Model):
                 condition=~Q(status="closed"),
                 name="crm_case_hub_open_queue",
             ),
+            # The shared history ("Alle, jeg kan se"): open cases of every company with a case at
+            # the hub, in queue order. Walked in order, the semi-join on (company, hub) stops at
+            # the first page instead of sorting every open case in the country.
+            models.Index(
+                models.OrderBy(models.F("first_responded_at"), nulls_first=True),
+                "first_response_due",
+                "id",
+                condition=~Q(status="closed"),
+                name="crm_case_open_queue",
+            ),
             # Filtered lists and their COUNT(*): WHERE hub_id = %s AND status = %s, joined to the
             # theme filter by id; the included id makes the count an index-only scan.
             models.Index(

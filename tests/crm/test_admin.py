@@ -7,6 +7,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from crm import services
+from crm.admin import CappedPaginator
 from crm.models import Case, Referral, TimelineEntry
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +153,28 @@ def test_other_hubs_cases_of_my_companies_are_listed_under_all_i_can_see(
 
     assert shared.reference in html
     assert unrelated.reference not in html
+
+
+def test_a_long_list_counts_only_up_to_the_cap_and_says_there_are_more(
+    logged_in, adviser, make_case, monkeypatch
+):
+    monkeypatch.setattr(CappedPaginator, "cap", 3)
+    for _ in range(3):
+        make_case()
+    client = logged_in(adviser)
+
+    def paginator_text() -> str:
+        html = client.get(CHANGELIST).content.decode()
+        nav = html[html.index('class="paginator"') :]
+        return " ".join(nav[: nav.index("</nav>")].split())
+
+    exact = paginator_text()
+    make_case()
+    capped = paginator_text()
+
+    assert "3 sager" in exact
+    assert "Mere end 3 sager" in capped
+    assert "Mere end" not in exact
 
 
 def test_an_editor_has_no_access_to_any_crm_page(logged_in, editor, make_case, adviser):
