@@ -36,7 +36,7 @@ from evaluation.models import (
     EffectRunOffer,
     Participation,
 )
-from evaluation.panel import PanelCache, panel_cache, subset
+from evaluation.panel import PanelCache, clear_panel_cache, panel_cache, subset
 from offers.models import Offer
 
 logger = logging.getLogger(__name__)
@@ -225,6 +225,7 @@ def effects_compute_offer(*, run_id: int, offer_id: int) -> bool:
         run__status__in=RUN_ACTIVE,
     ).update(status=EffectRunOffer.Status.RUNNING, attempts=F("attempts") + 1, started_at=now)
     if not claimed:
+        _release_panel_when_nothing_is_left(run_id)
         return False
     EffectRun.objects.filter(pk=run_id, status=EffectRun.Status.PENDING).update(
         status=EffectRun.Status.RUNNING, started_at=now
@@ -238,9 +239,23 @@ def effects_compute_offer(*, run_id: int, offer_id: int) -> bool:
             raise  # the task retries; the claim stays and is taken again
         logger.exception("effect run %s failed for offer %s", run_id, offer_id)
         _record_failure(run_id, offer_id, exc, time.perf_counter() - started)
+        _release_panel_when_nothing_is_left(run_id)
         return True
     _record_success(run_id, offer_id, outcome, time.perf_counter() - started)
+    _release_panel_when_nothing_is_left(run_id)
     return True
+
+
+def _release_panel_when_nothing_is_left(run_id: int) -> None:
+    """Free this process's copy of the panel once the run has no offer left to claim.
+
+    At national scale the copy takes several hundred MB per worker process; kept, it would sit
+    idle until next week's run. Offers still running belong to other processes, and a retried
+    offer simply reads the panel again.
+    """
+    pending = EffectRunOffer.objects.filter(run_id=run_id, status=EffectRunOffer.Status.PENDING)
+    if not pending.exists():
+        clear_panel_cache()
 
 
 def _is_transient(exc: Exception) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from evaluation import estimators, services
+from evaluation import estimators, panel, services
 from evaluation.exceptions import EvaluationError
 from evaluation.models import (
     EffectEstimate,
@@ -323,6 +323,24 @@ class TestTasks:
         assert EffectRunOffer.objects.get(run=run, offer=offers["export"]).attempts == 2
         assert pooled(offers["export"]).run == run
         assert pooled(third).status == "no_data"
+
+    def test_a_worker_frees_its_copy_of_the_panel_when_the_run_has_nothing_left(
+        self, offers, measured, monkeypatch
+    ):
+        sent: list[tuple[int, int]] = []
+        monkeypatch.setattr(
+            effects_compute_offer, "delay_on_commit", lambda *args: sent.append(args)
+        )
+        run = services.effects_compute()
+        assert len(sent) == 2
+
+        effects_compute_offer(*sent[0])
+        assert panel._cache is not None and panel._cache.key[0] == run.pk  # reused for the next
+        effects_compute_offer(*sent[1])
+
+        assert panel._cache is None
+        run.refresh_from_db()
+        assert run.status == EffectRun.Status.COMPLETED
 
     def test_the_weekly_schedule_starts_a_run_with_a_registered_task(self):
         from portal.celery import app
