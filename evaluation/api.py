@@ -60,52 +60,53 @@ class EffectSerializer(serializers.Serializer):
 
     dimension = _choice(
         ["offer", *ROLLUP_PARAMETERS],
-        help_text="offer, or the roll-up dimension (operator, level, theme, region).",
+        help_text="offer, eller den dimension, der er samlet på (operator, level, theme, region).",
     )
     key = serializers.CharField(
-        help_text="The offer's external_id, or the group's slug (level, theme, operator) or "
-        "region code."
+        help_text="Tilbuddets external_id, eller gruppens korte navn (level, theme, operator) "
+        "eller regionskode."
     )
-    name = serializers.CharField(help_text="The offer's title or the group's name.")
+    name = serializers.CharField(help_text="Tilbuddets titel eller gruppens navn.")
     indicator = _choice(list(INDICATORS))
     unit = _choice(
         ["fte", "dkk", "dkk_per_fte"],
-        help_text="fte: full-time employees; dkk: Danish kroner; dkk_per_fte: value added per FTE.",
+        help_text="fte: fuldtidsansatte; dkk: kroner; "
+        "dkk_per_fte: værditilvækst pr. fuldtidsansat.",
     )
     status = _choice(
         ["ok", "too_few", "no_data"],
-        help_text="ok: measured; too_few: too few participants to publish a number; "
-        "no_data: nothing to measure (see reason).",
+        help_text="ok: målt; too_few: for få deltagere til at vise et tal; "
+        "no_data: intet at måle (se reason).",
     )
-    reason = serializers.CharField(help_text="Why there is no number, in Danish; empty when ok.")
+    reason = serializers.CharField(help_text="Hvorfor der ikke er et tal; tom ved ok.")
     estimate = serializers.FloatField(
         allow_null=True,
-        help_text="Average effect per participant on the change from the year before "
-        "participation to two years after (matched difference-in-differences).",
+        help_text="Gennemsnitlig effekt pr. deltager på ændringen fra året før deltagelsen til "
+        "to år efter (matchet difference-in-differences).",
     )
     std_error = serializers.FloatField(allow_null=True)
-    ci_low = serializers.FloatField(allow_null=True, help_text="95 % confidence interval, lower.")
-    ci_high = serializers.FloatField(allow_null=True, help_text="95 % confidence interval, upper.")
-    n_treated = serializers.IntegerField(help_text="Participants in the estimate.")
-    n_control = serializers.IntegerField(help_text="Distinct comparison companies used.")
+    ci_low = serializers.FloatField(allow_null=True, help_text="95 %-konfidensinterval, nedre.")
+    ci_high = serializers.FloatField(allow_null=True, help_text="95 %-konfidensinterval, øvre.")
+    n_treated = serializers.IntegerField(help_text="Deltagere i skønnet.")
+    n_control = serializers.IntegerField(help_text="Forskellige sammenligningsvirksomheder brugt.")
     n_unmatched = serializers.IntegerField(
-        help_text="Participants with data but no comparable company, left out."
+        help_text="Deltagere med data, men uden en sammenlignelig virksomhed; udeladt."
     )
-    n_cohorts = serializers.IntegerField(help_text="Participation years pooled.")
+    n_cohorts = serializers.IntegerField(help_text="Deltagelsesår lagt sammen.")
     naive_estimate = serializers.FloatField(
         allow_null=True,
-        help_text="Participants' average change minus all non-participants' (no matching).",
+        help_text="Deltagernes gennemsnitlige ændring minus alle ikke-deltageres (uden matching).",
     )
     method = serializers.CharField()
     baseline_offset = serializers.IntegerField(
-        help_text="Baseline year relative to the participation year (-1)."
+        help_text="Udgangsåret i forhold til deltagelsesåret (-1)."
     )
     outcome_offset = serializers.IntegerField(
-        help_text="Outcome year relative to the participation year (+2)."
+        help_text="Resultatåret i forhold til deltagelsesåret (+2)."
     )
     extra = serializers.FloatField(
         allow_null=True,
-        help_text="Effect times participants, e.g. extra full-time jobs; null for productivity.",
+        help_text="Effekt gange deltagere, f.eks. ekstra fuldtidsjob; null for produktivitet.",
     )
     extra_ci_low = serializers.FloatField(allow_null=True)
     extra_ci_high = serializers.FloatField(allow_null=True)
@@ -194,20 +195,20 @@ def _values(request: Request, name: str) -> list[str]:
 @extend_schema(
     summary="Målte effekter pr. tilbud eller samlet",
     description=(
-        "Published effects of offers on their participants' employment, revenue, value added, "
-        "export and productivity: the change from the year before participation (baseline, "
-        "offset -1) to two years after (offset +2), compared with matched companies that took "
-        "part in no offer (matched difference-in-differences, 95 % confidence interval). "
-        "With `offer`: one row per indicator for each offer. With `operator`, `level`, `theme` "
-        "or `region`: the offers' effects rolled up per group. Each parameter is repeatable. "
-        "Without parameters: every measured offer."
+        "Offentliggjorte effekter af tilbuddene på deltagernes beskæftigelse, omsætning, "
+        "værditilvækst, eksport og produktivitet: ændringen fra året før deltagelsen (udgangsår, "
+        "offset -1) til to år efter (offset +2), sammenlignet med matchede virksomheder, der ikke "
+        "deltog i noget tilbud (matchet difference-in-differences, 95 %-konfidensinterval). "
+        "Med `offer`: én række pr. indikator for hvert tilbud. Med `operator`, `level`, `theme` "
+        "eller `region`: tilbuddenes effekter samlet pr. gruppe. Hver parameter kan gentages. "
+        "Uden parametre: alle målte tilbud."
     ),
     parameters=[
-        OpenApiParameter("offer", str, many=True, description="An offer's external_id."),
-        OpenApiParameter("operator", str, many=True, description="An operator's slug."),
+        OpenApiParameter("offer", str, many=True, description="Et tilbuds external_id."),
+        OpenApiParameter("operator", str, many=True, description="En operatørs korte navn."),
         OpenApiParameter("level", str, many=True, enum=["state", "region", "municipality"]),
-        OpenApiParameter("theme", str, many=True, description="A theme's slug."),
-        OpenApiParameter("region", str, many=True, description="A region code, e.g. 1082."),
+        OpenApiParameter("theme", str, many=True, description="Et temas korte navn."),
+        OpenApiParameter("region", str, many=True, description="En regionskode, f.eks. 1082."),
         OpenApiParameter("indicator", str, many=True, enum=list(INDICATORS)),
     ],
     examples=[

@@ -194,13 +194,14 @@ class GuidanceRequestCreateView(APIView):
 
     @extend_schema(
         operation_id="guidance_requests_create",
-        summary="Ask for guidance",
+        summary="Bed om vejledning",
         description=(
-            "Creates a case at the right Væksthus with the matched offers. Send an "
-            "`Idempotency-Key` header (any printable ASCII, up to 200 characters) to make "
-            "retries safe: the same key with the same body returns the first result (201) "
-            "instead of a second case; the same key with another body gives 409. "
-            "Errors (400) are keyed by field, in Danish. Rate-limited per client address (429)."
+            "Opretter en sag hos det rette Væksthus med de tilbud, der passer. Send en "
+            "`Idempotency-Key`-header (printbar ASCII, højst 200 tegn), så et nyt forsøg er "
+            "ufarligt: samme nøgle med samme indhold giver det første svar (201) i stedet for en "
+            "ny sag; samme nøgle med andet indhold giver 409. Fejl (400) står pr. felt, på dansk. "
+            "Begrænset pr. klientadresse (429). Virksomheden får en kvittering på e-mail med "
+            "sagsnummer og statuslink."
         ),
         request=GuidanceRequestInputSerializer,
         parameters=[
@@ -209,16 +210,16 @@ class GuidanceRequestCreateView(APIView):
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
                 required=False,
-                description="A unique key per request, e.g. a UUID.",
+                description="En entydig nøgle pr. henvendelse, f.eks. et UUID.",
             )
         ],
         responses={
             201: GuidanceRequestResultSerializer,
             400: OpenApiResponse(
-                description="Errors keyed by field.",
+                description="Fejl pr. felt.",
                 examples=[
                     OpenApiExample(
-                        "Invalid CVR",
+                        "Ugyldigt CVR-nummer",
                         value={
                             "cvr": [
                                 "Skriv et gyldigt CVR-nummer med 8 cifre – eller lad feltet "
@@ -230,13 +231,15 @@ class GuidanceRequestCreateView(APIView):
                     )
                 ],
             ),
-            409: OpenApiResponse(description="Idempotency-Key reused for another request."),
-            429: OpenApiResponse(description="Too many requests from this address."),
+            409: OpenApiResponse(
+                description="Idempotency-Key er allerede brugt til en anden henvendelse."
+            ),
+            429: OpenApiResponse(description="For mange henvendelser fra denne adresse."),
         },
         examples=[
-            OpenApiExample("Request", value=EXAMPLE_REQUEST, request_only=True),
+            OpenApiExample("Henvendelse", value=EXAMPLE_REQUEST, request_only=True),
             OpenApiExample(
-                "Created", value=EXAMPLE_RESULT, response_only=True, status_codes=["201"]
+                "Oprettet", value=EXAMPLE_RESULT, response_only=True, status_codes=["201"]
             ),
         ],
         tags=["guidance"],
@@ -285,10 +288,10 @@ class GuidanceRequestDetailView(APIView):
 
     @extend_schema(
         operation_id="guidance_requests_retrieve",
-        summary="Status of a guidance request",
+        summary="Status for en henvendelse",
         description=(
-            "The status, the Væksthus and the public part of the case's timeline, for the "
-            "private token given when the request was made."
+            "Status, Væksthuset og den offentlige del af sagens forløb, for det private token, "
+            "der blev givet, da henvendelsen blev sendt."
         ),
         responses={200: GuidanceRequestStatusSerializer, 404: OpenApiResponse()},
         examples=[
@@ -351,15 +354,14 @@ class GuidanceStatisticsView(APIView):
 
     @extend_schema(
         operation_id="statistics_guidance",
-        summary="Guidance request statistics",
+        summary="Statistik over henvendelser",
         description=(
-            "Requests by month, region and theme, and response times per Væksthus (median "
-            "hours to the first response; share answered within the promised working days). "
-            "For analysts."
+            "Henvendelser pr. måned, region og tema, og svartider pr. Væksthus (median i timer "
+            "til første svar; andel besvaret inden for de lovede arbejdsdage). For analytikere."
         ),
         parameters=[
             OpenApiParameter(
-                "year", OpenApiTypes.INT, description="Only requests received this year."
+                "year", OpenApiTypes.INT, description="Kun henvendelser modtaget i dette år."
             )
         ],
         responses={
@@ -378,7 +380,7 @@ class GuidanceStatisticsView(APIView):
         },
         examples=[
             OpenApiExample(
-                "Statistics",
+                "Statistik",
                 value={
                     "year": 2026,
                     "total": 3,
