@@ -14,8 +14,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -75,13 +77,18 @@ class CappedPaginator(Paginator):
     cap = LIST_COUNT_CAP
 
     @cached_property
-    def count(self) -> int:
+    def counted(self) -> int:
+        """Rows found, at most ``cap`` + 1 (one more tells that the list goes on)."""
         object_list: Any = self.object_list
         return int(object_list.order_by()[: self.cap + 1].count())
 
+    @cached_property
+    def count(self) -> int:
+        return min(self.counted, self.cap)
+
     @property
     def capped(self) -> bool:
-        return self.count > self.cap
+        return self.counted > self.cap
 
 
 def can_see_contacts(user: User | Any, case: Case) -> bool:
@@ -580,28 +587,35 @@ class CaseAdmin(admin.ModelAdmin):
             data = form.cleaned_data
             # An adviser's case goes to their own hub, whatever else was posted.
             hub = own_hub or data["hub"]
+            sent_before = _first_post(request, data["nonce"])
+            if sent_before is not None:
+                return sent_before
             try:
-                case = services.case_register(
-                    actor=user,  # type: ignore[arg-type]
-                    hub=hub,
-                    source=data["source"],
-                    cvr=data["cvr"],
-                    company_name=data["company_name"],
-                    municipality=data["municipality"],
-                    industry=data["industry"] or None,
-                    employees=data["employees"],
-                    contact_name=data["contact_name"],
-                    contact_email=data["contact_email"],
-                    contact_phone=data["contact_phone"],
-                    consent_version=CONSENT_VERSION,
-                    needs=data["needs"],
-                    themes=data["themes"],
-                    assign_to_actor=data["assign_to_me"],
+                case = _with_one_retry(
+                    lambda: services.case_register(
+                        actor=user,  # type: ignore[arg-type]
+                        hub=hub,
+                        source=data["source"],
+                        cvr=data["cvr"],
+                        company_name=data["company_name"],
+                        municipality=data["municipality"],
+                        industry=data["industry"] or None,
+                        employees=data["employees"],
+                        contact_name=data["contact_name"],
+                        contact_email=data["contact_email"],
+                        contact_phone=data["contact_phone"],
+                        consent_version=CONSENT_VERSION,
+                        needs=data["needs"],
+                        themes=data["themes"],
+                        assign_to_actor=data["assign_to_me"],
+                    )
                 )
             except CrmError as error:
+                _forget_post(request, data["nonce"])
                 field = "assign_to_me" if error.field == "adviser" else error.field
                 form.add_error(field if field in form.fields else None, error.message)
             else:
+                _remember_post(request, data["nonce"], case)
                 message = (
                     gettext("Sag %(reference)s er oprettet, og du har taget den.")
                     if case.adviser_id == user.pk
@@ -683,6 +697,55 @@ class CaseAdmin(admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/crm/case/case_page.html", context, status=status)
+
+
+#: How long a sent "Opret sag" form is remembered, so a second post of it finds the first case.
+SENT_FORM_SECONDS = 60 * 60
+_PENDING = "pending"
+
+
+def _sent_key(request: HttpRequest, nonce: str) -> str:
+    return f"crm:case-add:{request.user.pk}:{nonce}"
+
+
+def _first_post(request: HttpRequest, nonce: str) -> HttpResponse | None:
+    """None if this is the first post of the form (and claim it); otherwise where to go.
+
+    A double click or a reload of the POST sends the same nonce: it goes to the case the first
+    post opened (or, while that one is still being saved, back to the list) instead of opening a
+    second case. The claim is an atomic ``cache.add`` in the shared database cache.
+    """
+    if not nonce:
+        return None
+    key = _sent_key(request, nonce)
+    if cache.add(key, _PENDING, SENT_FORM_SECONDS):
+        return None
+    sent = cache.get(key)
+    if isinstance(sent, int):
+        messages.info(request, gettext("Sagen var allerede oprettet."))
+        return HttpResponseRedirect(reverse("admin:crm_case_change", args=[sent]))
+    messages.info(request, gettext("Sagen er ved at blive oprettet. Find den i listen."))
+    return HttpResponseRedirect(reverse("admin:crm_case_changelist"))
+
+
+def _remember_post(request: HttpRequest, nonce: str, case: Case) -> None:
+    if nonce:
+        cache.set(_sent_key(request, nonce), case.pk, SENT_FORM_SECONDS)
+
+
+def _forget_post(request: HttpRequest, nonce: str) -> None:
+    # Refused: the adviser corrects the form and sends the same nonce again.
+    if nonce:
+        cache.delete(_sent_key(request, nonce))
+
+
+def _with_one_retry(register: Callable[[], Case]) -> Case:
+    """Run ``register``; once more if a concurrent request created the same new company first
+    (the unique CVR), when the second run finds that company."""
+    try:
+        return register()
+    except IntegrityError:
+        return register()
 
 
 def _error_summary(form: forms.Form) -> list[tuple[str | None, str]]:

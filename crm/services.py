@@ -183,9 +183,19 @@ def company_find_or_create(
 
 @transaction.atomic
 def contact_find_or_create(
-    *, company: Company, name: str, email: str, phone: str, consent_version: str
+    *,
+    company: Company,
+    name: str,
+    email: str,
+    phone: str,
+    consent_version: str,
+    keep_details: bool = False,
 ) -> Contact:
-    """The company's contact with this e-mail (any case), or a new one; consent is recorded now."""
+    """The company's contact with this e-mail (any case), or a new one; consent is recorded now.
+
+    An existing contact gets the name and phone given, unless ``keep_details``: an adviser who
+    registers a case for a person known only to other hubs must not rewrite what they keep.
+    """
     name, email, phone = (name or "").strip(), (email or "").strip(), (phone or "").strip()
     if not name:
         raise CrmError(_("Skriv kontaktpersonens navn."), field="contact_name")
@@ -207,9 +217,10 @@ def contact_find_or_create(
             consent_at=now,
             consent_version=consent_version,
         )
-    contact.name = name
-    if phone:
-        contact.phone = phone
+    if not keep_details:
+        contact.name = name
+        if phone:
+            contact.phone = phone
     contact.consent_at = now
     contact.consent_version = consent_version
     contact.save(update_fields=["name", "phone", "consent_at", "consent_version"])
@@ -865,12 +876,17 @@ def case_register(
         industry=industry,
         employees=employees,
     )
+    # A person already registered only by other hubs keeps the name and phone those hubs have.
+    known_here = actor.is_superuser or (
+        Contact.objects.visible_to(actor).filter(company=company).with_email(contact_email).exists()
+    )
     contact = contact_find_or_create(
         company=company,
         name=contact_name,
         email=contact_email,
         phone=contact_phone,
         consent_version=consent_version,
+        keep_details=not known_here,
     )
     case = case_create(
         company=company,

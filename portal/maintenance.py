@@ -3,8 +3,10 @@ maintenance page (or a JSON body under ``/api/``) and ``Retry-After``, so a migr
 can run without visitors writing half-finished requests.
 
 On when ``MAINTENANCE_MODE`` is true, or while the file ``MAINTENANCE_FILE`` (default
-``var/maintenance``) exists: ``touch var/maintenance`` switches it on in every running process
-without a restart, ``rm var/maintenance`` off again. ``/healthz`` keeps answering, so a load
+``var/maintenance``) exists: ``touch var/maintenance`` switches it on without a restart in every
+web process that sees that file (on several machines or containers, put it on a shared volume or
+use the setting), ``rm var/maintenance`` off again. Celery workers and beat are not stopped by it:
+stop them too before a restore. ``/healthz`` keeps answering, so a load
 balancer can tell a process in maintenance from a dead one; static files are served before this
 middleware runs.
 """
@@ -35,9 +37,10 @@ class MaintenanceMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not maintenance_on() or request.path.startswith(EXEMPT_PATHS):
+        # path_info: the path inside the application, also when it is served under a prefix.
+        if not maintenance_on() or request.path_info.startswith(EXEMPT_PATHS):
             return self.get_response(request)
-        if request.path.startswith("/api/"):
+        if request.path_info.startswith("/api/"):
             response: HttpResponse = JsonResponse({"detail": API_MESSAGE}, status=503)
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         else:

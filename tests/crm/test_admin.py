@@ -175,6 +175,8 @@ def test_a_long_list_counts_only_up_to_the_cap_and_says_there_are_more(
     assert "3 sager" in exact
     assert "Mere end 3 sager" in capped
     assert "Mere end" not in exact
+    # Pages are drawn for the counted rows only: no page holding just the one extra row.
+    assert CappedPaginator(Case.objects.all(), 2).num_pages == 2
 
 
 def test_an_editor_has_no_access_to_any_crm_page(logged_in, editor, make_case, adviser):

@@ -293,3 +293,70 @@ def test_the_service_refuses_a_case_for_another_hub_and_a_web_source(adviser, ot
 
     assert other.value.field == "hub" and web.value.field == "source"
     assert stored() == (0, 0, 0)
+
+
+# --- Review findings: other hubs' contacts, double submits ---------------------------------------
+
+
+def test_a_person_known_only_to_another_hub_keeps_the_details_that_hub_has(
+    logged_in, adviser, other_hub
+):
+    company = CompanyFactory.create(cvr="12345674")
+    known = ContactFactory.create(
+        company=company, name="Ole Hansen", email="ole@firma.dk", phone="+45 11 22 33 44"
+    )
+    services.case_create(
+        company=company,
+        contact=known,
+        hub=other_hub,
+        needs="Eksport.",
+        themes=[],
+        source=Case.Source.WEB,
+    )
+
+    logged_in(adviser).post(
+        ADD,
+        phone_call(
+            cvr="12345674",
+            company_name="",
+            contact_name="Falsk Navn",
+            contact_email="OLE@firma.dk",
+            contact_phone="99999999",
+        ),
+    )
+
+    known.refresh_from_db()
+    assert (known.name, known.phone) == ("Ole Hansen", "+45 11 22 33 44")
+    assert Case.objects.filter(contact=known).count() == 2
+
+
+def test_the_same_form_sent_twice_opens_one_case(logged_in, adviser):
+    client = logged_in(adviser)
+    form = client.get(ADD).content.decode()
+    nonce = re.search(r'name="nonce" value="([^"]+)"', form)
+    assert nonce is not None
+
+    first = client.post(ADD, phone_call(nonce=nonce.group(1)))
+    second = client.post(ADD, phone_call(nonce=nonce.group(1)), follow=True)
+
+    case = Case.objects.get()
+    assert first["Location"] == reverse("admin:crm_case_change", args=[case.pk])
+    assert second.redirect_chain[-1][0] == first["Location"]
+    assert "Sagen var allerede oprettet." in second.content.decode()
+    assert Notification.objects.filter(case=case, kind="case_created").count() == 1
+
+
+def test_a_refused_form_can_be_corrected_and_sent_again_with_its_nonce(logged_in, adviser):
+    client = logged_in(adviser)
+    nonce = "n" * 32
+
+    # A CVR the CRM does not know needs the company's name: the service refuses it.
+    refused = client.post(ADD, phone_call(nonce=nonce, cvr="12345674", company_name=""))
+    assert refused.status_code in (200, 400)
+    assert "Skriv virksomhedens navn." in refused.content.decode()
+    assert not Case.objects.exists()
+
+    sent = client.post(ADD, phone_call(nonce=nonce, cvr="12345674"))
+
+    assert sent.status_code == 302
+    assert Case.objects.count() == 1

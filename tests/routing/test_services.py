@@ -112,6 +112,20 @@ def test_it_sends_the_company_a_receipt_with_its_private_status_link(
     assert f"https://erhvervsfremme.example/vejledning/{request.token}/" in receipt.body
     assert "Væksthus Syddanmark kontakter dig senest" in receipt.body
     assert request.matches[0]["title"] in receipt.body
+    # What the visitor typed is not put in front of the text an official address sends.
+    assert request.case.contact.name not in receipt.body
+
+
+def test_e_mails_are_plain_text_without_html_escaping(export_offers: None) -> None:
+    request = guidance_request_submit(
+        submission=submission(company_name="Jensen & Søn's Maskiner ApS", cvr=None),
+        channel="form",
+    )
+
+    notice = Notification.objects.get(case=request.case, kind=Notification.Kind.CASE_CREATED)
+    assert "Jensen & Søn's Maskiner ApS" in notice.subject
+    assert "Jensen & Søn's Maskiner ApS" in notice.body
+    assert "&amp;" not in notice.body and "&#x27;" not in notice.body
 
 
 def test_it_gives_each_request_an_unguessable_token_stored_with_its_digest(
