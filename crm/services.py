@@ -726,13 +726,23 @@ def _contact_anonymise(contact: Contact, *, action: str, actor: User | None) -> 
 
 def _mask_case_texts(contact: Contact) -> None:
     """Mask the person in the free text of their cases: their name, e-mail address and phone
-    number, and any other e-mail address or phone number (``portal.masking``). Needs, notes,
-    referrals, outcomes and feedback keep what they say about the business; a company registered
-    under the person's own name (no CVR: not started yet) loses that name too."""
+    number, and any other e-mail address or phone number (``portal.masking``). Needs, notes (and
+    the copies in the timeline's data), referrals, outcomes, feedback and the e-mails sent about
+    the cases keep what they say about the business; a company registered under the person's own
+    name (no CVR: not started yet) loses that name too."""
     names = [contact.name]
 
     def masked(text: str) -> str:
         return mask_person(text, names=names) if text else text
+
+    def masked_data(value: Any) -> Any:
+        if isinstance(value, str):
+            return masked(value)
+        if isinstance(value, list):
+            return [masked_data(item) for item in value]
+        if isinstance(value, dict):
+            return {key: masked_data(item) for key, item in value.items()}
+        return value
 
     cases = list(Case.objects.select_for_update().filter(contact=contact))
     for case in cases:
@@ -740,11 +750,12 @@ def _mask_case_texts(contact: Contact) -> None:
         if (needs, outcome_text) != (case.needs, case.outcome_text):
             case.needs, case.outcome_text = needs, outcome_text
             case.save(update_fields=["needs", "outcome_text"])
-    for entry in TimelineEntry.objects.filter(case__in=cases).exclude(text=""):
-        text = masked(entry.text)
-        if text != entry.text:
-            TimelineEntry.objects.filter(pk=entry.pk).update(text=text)
-    for referral in Referral.objects.filter(case__in=cases):
+    entries = TimelineEntry.objects.select_for_update().filter(case__in=cases)
+    for entry in entries.only("pk", "text", "payload"):
+        text, payload = masked(entry.text), masked_data(entry.payload)
+        if (text, payload) != (entry.text, entry.payload):
+            TimelineEntry.objects.filter(pk=entry.pk).update(text=text, payload=payload)
+    for referral in Referral.objects.select_for_update().filter(case__in=cases):
         note, outcome = masked(referral.note), masked(referral.outcome)
         if (note, outcome) != (referral.note, referral.outcome):
             Referral.objects.filter(pk=referral.pk).update(note=note, outcome=outcome)
@@ -752,6 +763,10 @@ def _mask_case_texts(contact: Contact) -> None:
         comment = masked(feedback.comment)
         if comment != feedback.comment:
             Feedback.objects.filter(pk=feedback.pk).update(comment=comment)
+    for notification in Notification.objects.filter(case__in=cases).only("pk", "subject", "body"):
+        subject, body = masked(notification.subject), masked(notification.body)
+        if (subject, body) != (notification.subject, notification.body):
+            Notification.objects.filter(pk=notification.pk).update(subject=subject, body=body)
     company = contact.company
     if not company.cvr and company.name.casefold() == contact.name.casefold():
         company.name = ANONYMISED_COMPANY_NAME

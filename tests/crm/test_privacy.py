@@ -153,8 +153,13 @@ def free_texts(case: Case) -> str:
             case.needs,
             case.outcome_text,
             *case.timeline.values_list("text", flat=True),
+            *(
+                json.dumps(payload, ensure_ascii=False)
+                for payload in case.timeline.values_list("payload", flat=True)
+            ),
             *case.referrals.values_list("note", flat=True),
             case.feedback.comment,
+            *(f"{n.subject} {n.body}" for n in Notification.objects.filter(case=case)),
         ]
     )
 

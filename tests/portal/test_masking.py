@@ -55,3 +55,22 @@ def test_it_masks_hyphenated_and_danish_names_and_contact_details_together():
     )
     assert mask_person("Marie og Bæk", names=["Mette-Marie Bæk"]) == f"{NAME_MASK} og {NAME_MASK}"
     assert mask_person("Ingen navne her", names=["", "  "]) == "Ingen navne her"
+
+
+def test_a_name_part_that_is_an_ordinary_word_is_masked_only_where_written_as_a_name():
+    text = "Hans ringede om hans firma. 1.250 kr per måned. Per skrev. Tage vil tage med."
+    assert mask_person(text, names=["Hans Per Tage"]) == (
+        f"{NAME_MASK} ringede om hans firma. 1.250 kr per måned. {NAME_MASK} skrev. "
+        f"{NAME_MASK} vil tage med."
+    )
+
+
+def test_punctuation_in_the_stored_name_does_not_hide_it():
+    assert mask_person("Hansen og (Søren) ringede", names=["Hansen, Ole", "(Søren)"]) == (
+        f"{NAME_MASK} og ({NAME_MASK}) ringede"
+    )
+
+
+def test_a_span_of_years_is_not_a_phone_number():
+    assert mask_personal_data("Strategi for 2024-2025") == "Strategi for 2024-2025"
+    assert mask_personal_data("Ring 1234-5678") == f"Ring {PHONE_MASK}"
