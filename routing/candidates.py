@@ -90,7 +90,7 @@ LEFT JOIN LATERAL (
 """  # noqa: S608
 
 
-def _version_and_stems(needs: str) -> tuple[int | None, dict[str, int]]:
+def _version_and_stems(needs: str) -> tuple[str | None, dict[str, int]]:
     """The catalogue version to reuse a kept copy under (None: do not) and the Danish stems of
     the needs with how many published offers contain each."""
     with connection.cursor() as cursor:
@@ -98,7 +98,7 @@ def _version_and_stems(needs: str) -> tuple[int | None, dict[str, int]]:
         rows = cursor.fetchall()
     version, changed_here = rows[0][0], rows[0][1]
     stems = {lexeme: int(documents) for _v, _c, lexeme, documents in rows if lexeme is not None}
-    return (None if changed_here or version is None else int(version)), stems
+    return (None if changed_here or version is None else str(version)), stems
 
 
 def informative_stems(stems: Mapping[str, int], catalogue_size: int) -> list[str]:

@@ -101,7 +101,7 @@ class _Values:
 class Catalogue:
     """The matching columns of every published offer, ordered by primary key."""
 
-    version: int | None
+    version: str | None
     ids: NDArray[np.int64]
     external_ids: tuple[str, ...]
     row_of: Mapping[str, int]
@@ -219,7 +219,7 @@ class Catalogue:
 _NO_ROWS: NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 
 
-def load_catalogue(version: int | None) -> Catalogue:
+def load_catalogue(version: str | None) -> Catalogue:
     """Read the published catalogue's matching columns (two queries)."""
     with connection.cursor() as cursor:
         cursor.execute(_OFFERS_SQL)
@@ -311,7 +311,7 @@ class _Kept:
     catalogue: Catalogue | None = None
 
 
-def catalogue_at(version: int | None) -> Catalogue:
+def catalogue_at(version: str | None) -> Catalogue:
     """The catalogue as of ``version``: the kept copy if it is that version, else a new one
     (kept unless ``version`` is None, which means "do not reuse": see
     ``offers.catalogue_version``)."""

@@ -180,6 +180,9 @@ def _submit(
     day = timezone.localdate(now)
     municipality = submission.municipality
     region = municipality.region
+    # Matching first: it takes no locks, and the first request after a catalogue change reads the
+    # catalogue copy again (routing.catalogue) before any company or contact row is locked.
+    matches = offers_match(submission=submission, day=day)
 
     try:
         company = crm_services.company_find_or_create(
@@ -200,7 +203,6 @@ def _submit(
     except crm_services.CrmError as error:
         raise RoutingError(error.message, field=error.field) from error
 
-    matches = offers_match(submission=submission, day=day)
     theme_slugs = [theme.slug for theme in submission.themes]
     assignment = hub_choose(
         municipality_code=municipality.code,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from django.db import connection, transaction
 
-from offers.catalogue_version import catalogue_version
+from offers.catalogue_version import VERSION_SQL, catalogue_version
 from offers.models import Offer, Organisation, Theme
 from tests.offers.factories import OfferFactory, make_offer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def committed_version() -> int:
+def committed_version() -> str:
     value = catalogue_version()
     assert value is not None
     return value
@@ -61,7 +61,7 @@ def test_a_rolled_back_change_keeps_the_old_version_and_its_value_is_never_used(
         with connection.cursor() as cursor:
             # Run the commit-time trigger now, to see the value this transaction would get.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SELECT value FROM offers_catalogue_version")
+            cursor.execute(f"SELECT {VERSION_SQL}")
             (abandoned,) = cursor.fetchone()
         transaction.set_rollback(True)
 
@@ -93,3 +93,28 @@ def test_matching_published_offers_uses_ts_rank_on_published_offers_only() -> No
 
     assert [(pk, rank) for pk, rank, _expected in rows] == [(published.pk, rows[0][2])]
     assert rows[0][1] > 0
+
+
+def test_settings_made_for_a_whole_session_neither_stop_nor_fake_the_version() -> None:
+    before = committed_version()
+    with connection.cursor() as cursor:
+        cursor.execute("SET offers.catalogue_bumped = 'on'")
+        cursor.execute("SET offers.catalogue_changed = 'on'")
+    try:
+        assert catalogue_version() == before  # nothing changed here: the copy may be reused
+        OfferFactory()
+        assert committed_version() != before
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET offers.catalogue_bumped")
+            cursor.execute("RESET offers.catalogue_changed")
+
+
+def test_the_version_names_the_row_version_so_a_restored_number_is_not_mistaken() -> None:
+    before = committed_version()
+    number = before.split(":")[0]
+    with connection.cursor() as cursor:
+        # What a restore from an older dump looks like: the same number in a new row version.
+        cursor.execute("UPDATE offers_catalogue_version SET value = %s", [int(number)])
+    assert committed_version() != before
+    assert committed_version().split(":")[0] == number
