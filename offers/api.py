@@ -158,6 +158,11 @@ class FacetsSerializer(serializers.Serializer):
     region = FacetValueSerializer(many=True)
     price = FacetValueSerializer(many=True)
     operator = FacetValueSerializer(many=True)
+    municipality = FacetValueSerializer(
+        many=True,
+        help_text="Alle kommuner (værdien er kommunekoden). Et tilbud tæller for en kommune, når "
+        "det gælder i hele landet, i kommunens region eller i kommunen.",
+    )
 
 
 class OfferSearchResponseSerializer(serializers.Serializer):
@@ -320,6 +325,7 @@ _SEARCH_EXAMPLE = OpenApiExample(
             "region": [{"value": "1084", "label": "Region Hovedstaden", "count": 1}],
             "price": [{"value": "subsidised", "label": "Medfinansieret", "count": 1}],
             "operator": [{"value": "eksportraadet", "label": "Eksportrådet", "count": 1}],
+            "municipality": [{"value": "630", "label": "Vejle Kommune", "count": 1}],
         },
     },
 )

@@ -100,6 +100,15 @@ class Region(models.Model):
         return self.name
 
 
+#: Municipalities whose official name is not "<name> Kommune".
+MUNICIPALITY_OFFICIAL_NAMES = {400: "Bornholms Regionskommune"}
+
+
+def municipality_name(code: int, name: str) -> str:
+    """A municipality as Danes write it: "Vejle Kommune", "Bornholms Regionskommune"."""
+    return MUNICIPALITY_OFFICIAL_NAMES.get(code, f"{name} Kommune")
+
+
 class Municipality(models.Model):
     code = models.PositiveSmallIntegerField(_("kommunekode"), primary_key=True)
     name = models.CharField(_("navn"), max_length=100, unique=True)
@@ -113,7 +122,7 @@ class Municipality(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"{self.name} Kommune"
+        return municipality_name(self.code, self.name)
 
 
 class StrengthPosition(models.Model):

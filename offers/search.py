@@ -49,18 +49,23 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
+    Case,
     Expression,
     ExpressionWrapper,
     F,
     FloatField,
     Func,
     IntegerField,
+    PositiveSmallIntegerField,
     Q,
     QuerySet,
+    Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
@@ -77,6 +82,7 @@ from offers.models import (
     OfferSearchTerm,
     Phase,
     Price,
+    municipality_name,
 )
 
 SEARCH_CONFIG = "danish"
@@ -90,8 +96,19 @@ REFRESH_BATCH = 2000
 
 Sort = Literal["relevance", "deadline", "newest"]
 SORTS: tuple[Sort, ...] = ("relevance", "deadline", "newest")
-FACETS = ("theme", "level", "phase", "size", "industry", "region", "price", "operator")
-FILTERS = (*FACETS, "municipality")
+# Every filter has facet counts.
+FACETS = (
+    "theme",
+    "level",
+    "phase",
+    "size",
+    "industry",
+    "region",
+    "price",
+    "operator",
+    "municipality",
+)
+FILTERS = FACETS
 
 # Facet bits: the fixed-vocabulary facets of an offer in one bigint (``Offer.facet_bits``), one
 # bit per value, so counting them is a handful of integer tests per offer (no unnest) and each
@@ -112,6 +129,11 @@ FACET_BITS: tuple[tuple[str, str], ...] = (
 _BIT = {pair: index for index, pair in enumerate(FACET_BITS)}
 # Which facet a row that fails exactly one filter failed (0: none), as stored in ``scored.fail``.
 _FACET_NUMBERS = {name: number for number, name in enumerate(FILTERS, start=1)}
+
+
+def municipality_label(code: int, name: str) -> str:
+    """How a municipality is named in chips and facets: "Vejle Kommune"."""
+    return municipality_name(code, name)
 
 
 def facet_mask(facet: str, values: Iterable[str]) -> int:
@@ -550,7 +572,7 @@ def _prepare(search: OfferSearch, words: Sequence[str]) -> _Prepared:
             prepared.region_labels[int(key)] = label
         elif kind == "municipality":
             prepared.municipality_regions[int(key)] = int(extra)
-            prepared.municipality_labels[int(key)] = f"{label} Kommune"
+            prepared.municipality_labels[int(key)] = municipality_label(int(key), label)
         elif kind == "word":
             prepared.words[key] = (extra, label == "true", label_en)
         elif kind == "part":
@@ -752,19 +774,47 @@ def _facet_sql(
     offset: int,
     clamp: bool,
 ) -> tuple[str, list[Any]]:
-    """One statement: facet counts, the total, the page's ids, theme and region names.
+    """One statement: facet counts, the total, the page's ids, theme, region and municipality
+    names.
 
     Disjunctive faceting in one pass over the matching offers: a row that passes every filter
     counts for all its facet values; a row that fails exactly one facet's filter counts for that
     facet's values only (ticking a second theme widens the search, so each theme's count ignores
     the theme filter); a row failing two or more counts nowhere. Rows are grouped by the facet
     they failed (``fail``, 0 for none) and the caller adds group 0 and the facet's own group.
+
+    Municipalities are counted without pairing every offer with 98 municipalities: an offer is
+    available in municipality m when it is nationwide (the "region *" bit of group 0; a
+    nationwide offer never fails the municipality filter), lists m's region, or lists m itself.
+    Only non-nationwide rows are looked at, through ``listed_codes`` (their regions and
+    municipalities in one array): rows with the same codes are counted together first (most
+    local offers list one municipality), then each distinct array is unnested once and counts
+    for each region it lists and each municipality whose region it does not also list (so an
+    offer listing both Vejle and Region Syddanmark counts once for Vejle, and a code listed
+    twice counts once). Region and municipality codes never overlap (1081-1085 against
+    101-860), so the caller adds, per municipality, the nationwide count, its region's count and
+    its own.
+
+    The bit counts are only read for group 0 and the bit facets' own groups, so rows that fail
+    the theme, operator or municipality filter skip them.
     """
     flags = {
         f"f_{name}": ExpressionWrapper(condition, output_field=BooleanField())
         for name, condition in conditions.items()
         if name in FACETS
     }
+    codes = ArrayField(PositiveSmallIntegerField())
+    listed_codes = Case(
+        When(nationwide=True, then=Value(None)),
+        default=Func(
+            F("regions"),
+            F("municipalities"),
+            template="(%(expressions)s)",
+            arg_joiner=" || ",
+            output_field=codes,
+        ),
+        output_field=codes,
+    )
     sort_keys: dict[str, Any] = {}
     if order == "rank" and text is not None:
         sort_keys["sort_rank"] = _rank(text)
@@ -775,12 +825,15 @@ def _facet_sql(
         "facet_bits",
         "theme_ids",
         "operator_id",
+        "listed_codes",
         "title",
         "application_deadline",
         *flags,
         *sort_keys,
     ]
-    inner = base.annotate(**flags, **sort_keys).order_by().values(*columns)
+    inner = (
+        base.annotate(listed_codes=listed_codes, **flags, **sort_keys).order_by().values(*columns)
+    )
     inner_sql, inner_params = inner.query.sql_with_params()
     misses = " + ".join(f"(NOT {flag})::int" for flag in flags) or "0"
     fail = (
@@ -803,6 +856,8 @@ def _facet_sql(
         )
         offset_params = [offset, PAGE_SIZE, PAGE_SIZE]
     theme, operator = _FACET_NUMBERS["theme"], _FACET_NUMBERS["operator"]
+    municipality = _FACET_NUMBERS["municipality"]
+    without_bits = f"{theme}, {operator}, {municipality}"
 
     # Rows: kind, group (fail), key, slug, name, English name, count, bit counts. Only our own
     # SQL is interpolated; every user value travels in the parameters.
@@ -814,7 +869,7 @@ scored AS (
     ) AS b WHERE b.misses <= 1
 )
 SELECT 'bits', s.fail, 0, '', '', '', count(*), ARRAY[{bit_counts}]
-FROM scored s GROUP BY s.fail
+FROM scored s WHERE s.fail NOT IN ({without_bits}) GROUP BY s.fail
 UNION ALL
 SELECT 'theme', s.fail, t.theme_id, '', '', '', count(*), NULL
 FROM scored s CROSS JOIN LATERAL unnest(s.theme_ids) AS t(theme_id)
@@ -823,6 +878,17 @@ UNION ALL
 SELECT 'operator', s.fail, o.id, o.slug, o.name, '', count(*), NULL
 FROM scored s JOIN offers_organisation o ON o.id = s.operator_id
 WHERE s.fail IN (0, {operator}) GROUP BY s.fail, o.id
+UNION ALL
+SELECT 'geography', a.fail, g.code, '', '', '', sum(a.offers)::bigint, NULL
+FROM (
+    SELECT s.fail, s.listed_codes, count(*) AS offers FROM scored s
+    WHERE s.fail IN (0, {municipality}) AND s.listed_codes IS NOT NULL
+    GROUP BY s.fail, s.listed_codes
+) AS a
+CROSS JOIN LATERAL (SELECT DISTINCT unnest(a.listed_codes)) AS g(code)
+LEFT JOIN offers_municipality m ON m.code = g.code
+WHERE m.code IS NULL OR NOT m.region_id = ANY(a.listed_codes)
+GROUP BY a.fail, g.code
 UNION ALL
 SELECT 'page', row_number() OVER (), p.id, '', '', '', 0, NULL
 FROM (
@@ -833,6 +899,10 @@ UNION ALL
 SELECT 'theme_name', t.position, t.id, t.slug, t.name, t.name_en, 0, NULL FROM offers_theme t
 UNION ALL
 SELECT 'region_name', 0, r.code, '', r.name, '', 0, NULL FROM offers_region r
+UNION ALL
+SELECT 'municipality_name', row_number() OVER (ORDER BY m.name, m.code), m.code,
+    m.region_id::text, m.name, '', 0, NULL
+FROM offers_municipality m
 """  # noqa: S608
     return sql, [*inner_params, *offset_params]
 
@@ -877,6 +947,8 @@ def _count(
     page: list[tuple[int, int]] = []
     themes: list[tuple[int, int, str, str]] = []
     region_labels: dict[int, str] = {}
+    geography: dict[int, dict[int, int]] = defaultdict(dict)
+    municipalities: list[tuple[int, int, int, str]] = []
     for kind, group, key, slug, name, name_en, count, bit_counts in rows:
         if kind == "bits":
             bits[group] = bit_counts
@@ -893,7 +965,12 @@ def _count(
             themes.append((group, key, slug, name_en if english and name_en else name))
         elif kind == "region_name":
             region_labels[key] = name
+        elif kind == "geography":
+            geography[group][key] = count
+        elif kind == "municipality_name":
+            municipalities.append((group, key, int(slug), name))
     themes.sort()
+    municipalities.sort()
     theme_labels = {theme_id: (slug, label) for _p, theme_id, slug, label in themes}
 
     def merged(name: str, groups: Mapping[int, Mapping[Any, int]]) -> dict[Any, int]:
@@ -927,6 +1004,21 @@ def _count(
                 if slug in operator_names
             ]
             facets[name] = sorted(values, key=lambda v: (-v.count, v.label))
+            continue
+        if name == "municipality":
+            # Nationwide offers (the "region *" bit), those listing the municipality's region,
+            # and those listing the municipality but not its region (see ``_facet_sql``).
+            nationwide = bit_groups.get(0, {}).get(("region", "*"), 0)
+            listed = merged(name, geography)
+            facets[name] = [
+                FacetValue(
+                    str(code),
+                    municipality_label(code, label),
+                    nationwide + listed.get(region, 0) + listed.get(code, 0),
+                    str(code) in selected,
+                )
+                for _position, code, region, label in municipalities
+            ]
             continue
         counts = merged(name, bit_groups)
         # Offers for the whole country (or every industry) count for each region (industry).
@@ -981,8 +1073,6 @@ def run_search(
     if text is not None:
         base = base.filter(search_vector=text.query)
     conditions = _conditions(search, resolved)
-    if "municipality" in conditions:
-        base = base.filter(conditions["municipality"])
 
     counted = _count(base, conditions, search, resolved, text=text, clamp=clamp_page)
     num_pages = max(1, math.ceil(counted.total / PAGE_SIZE))

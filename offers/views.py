@@ -55,6 +55,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "phase": _("Virksomhedens fase"),
             "size": _("Antal ansatte"),
             "region": _("Region"),
+            "municipality": _("Kommune"),
             "price": _("Pris"),
             "industry": _("Branche"),
             "operator": _("Udbydes af"),

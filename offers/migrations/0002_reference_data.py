@@ -140,7 +140,10 @@ def load(apps, schema_editor):
             Organisation.objects.update_or_create(
                 slug=f"kommune-{code}",
                 defaults={
-                    "name": f"{row['name']} Kommune",
+                    # Bornholm's official name is "Bornholms Regionskommune" (see 0008).
+                    "name": (
+                        "Bornholms Regionskommune" if code == 400 else f"{row['name']} Kommune"
+                    ),
                     "kind": "municipality",
                     "level": "municipality",
                     "region": regions[int(row["region_code"])],

@@ -39,7 +39,17 @@ RESULT_FIELDS = {
     "detail_url",
     "page_url",
 }
-FACETS = {"theme", "level", "phase", "size", "industry", "region", "price", "operator"}
+FACETS = {
+    "theme",
+    "level",
+    "phase",
+    "size",
+    "industry",
+    "region",
+    "price",
+    "operator",
+    "municipality",
+}
 
 
 def new_offer(**changes: Any) -> dict[str, Any]:
@@ -101,6 +111,33 @@ def test_it_answers_a_search_in_the_documented_shape(client):
     assert set(body["facets"]) == FACETS
     export = next(f for f in body["facets"]["theme"] if f["value"] == "export")
     assert export == {"value": "export", "label": "Eksport", "count": 1}
+
+
+def test_it_counts_offers_per_municipality_with_the_other_filters_applied(client):
+    make_offer(external_id="hele-landet", themes=["export"])
+    make_offer(external_id="syddanmark", themes=["export"], nationwide=False, regions=[1083])
+    make_offer(
+        external_id="vejle",
+        themes=["export"],
+        nationwide=False,
+        regions=[1083],
+        municipalities=[630],
+    )
+    make_offer(external_id="aarhus", themes=["export"], nationwide=False, municipalities=[751])
+    make_offer(external_id="andet-tema", themes=["capital"])
+
+    body = client.get("/api/offers/?theme=export&municipality=630").json()
+
+    assert body["count"] == 3
+    municipalities = body["facets"]["municipality"]
+    assert len(municipalities) == 98
+    assert all(set(entry) == {"value", "label", "count"} for entry in municipalities)
+    by_code = {entry["value"]: entry for entry in municipalities}
+    assert by_code["630"] == {"value": "630", "label": "Vejle Kommune", "count": 3}
+    # Not zeroed by the municipality filter; the theme filter applies.
+    assert by_code["751"] == {"value": "751", "label": "Aarhus Kommune", "count": 2}
+    assert by_code["461"]["count"] == 3  # Odense: hele-landet and both Syddanmark offers
+    assert by_code["101"]["count"] == 1  # København: hele-landet
 
 
 def test_the_documented_result_fields_are_the_ones_sent():
@@ -367,4 +404,9 @@ def test_the_schema_documents_the_offers_api_and_validates():
     names = {parameter["name"] for parameter in listing["parameters"]}
     assert names >= {"q", "theme", "level", "region", "include_closed", "sort", "page"}
     assert "examples" in listing["responses"]["200"]["content"]["application/json"]
+    facets = schema["components"]["schemas"]["Facets"]
+    assert set(facets["properties"]) == set(facets["required"]) == FACETS
+    assert facets["properties"]["municipality"]["items"] == {
+        "$ref": "#/components/schemas/FacetValue"
+    }
     assert "post" in schema["paths"]["/api/offers/"]

@@ -142,3 +142,11 @@ def test_it_follows_the_configured_number_of_months_for_staleness(db, settings):
 
     assert offer.is_stale_on(D(2026, 7, 2))
     assert not offer.is_stale_on(D(2026, 7, 1))
+
+
+def test_municipalities_are_named_as_danes_write_them(db):
+    from offers.models import Municipality, Organisation
+
+    assert str(Municipality.objects.get(code=630)) == "Vejle Kommune"
+    assert str(Municipality.objects.get(code=400)) == "Bornholms Regionskommune"
+    assert Organisation.objects.get(slug="kommune-400").name == "Bornholms Regionskommune"

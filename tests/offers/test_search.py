@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from offers.models import Offer, OfferSearchTerm, Organisation, Theme
+from offers.models import Municipality, Offer, OfferSearchTerm, Organisation, Theme
 from offers.search import (
     FACET_BITS,
     OfferSearch,
@@ -351,6 +351,132 @@ def test_it_ignores_filter_values_that_match_nothing_and_reports_them(catalogue)
 
     assert ids(result) == ["a"]
     assert result.unknown == {"theme": ["findes-ikke"], "region": ["9999"]}
+
+
+@pytest.fixture
+def geography():
+    """Offers for the whole country, a region, a municipality and mixes of them.
+
+    Vejle (630) and Odense (461) are in Syddanmark (1083), Aarhus (751) in Midtjylland, Morsø
+    (773) in Nordjylland (1081).
+    """
+    make_offer(external_id="hele-landet", themes=["export"])
+    make_offer(external_id="syddanmark", themes=["capital"], nationwide=False, regions=[1083])
+    make_offer(external_id="vejle", themes=["export"], nationwide=False, municipalities=[630])
+    make_offer(
+        external_id="vejle-og-syddanmark",
+        themes=["export"],
+        nationwide=False,
+        regions=[1083],
+        municipalities=[630],
+    )
+    make_offer(
+        external_id="aarhus-og-vejle",
+        themes=["capital"],
+        nationwide=False,
+        municipalities=[751, 630],
+    )
+    make_offer(external_id="nord", themes=["export"], nationwide=False, regions=[1081])
+    # Never counted: closed, or not published.
+    make_offer(
+        external_id="vejle-lukket",
+        themes=["export"],
+        nationwide=False,
+        municipalities=[630],
+        application_deadline=TODAY - dt.timedelta(days=1),
+    )
+    make_offer(external_id="vejle-kladde", nationwide=False, municipalities=[630], status="draft")
+
+
+def available_in(code: int, offers: list[Offer]) -> int:
+    """The geography rule, written out plainly: how many of ``offers`` apply in a municipality."""
+    region = Municipality.objects.get(code=code).region_id
+    return sum(
+        1
+        for offer in offers
+        if offer.nationwide or region in offer.regions or code in offer.municipalities
+    )
+
+
+def test_it_counts_offers_for_every_municipality_by_the_geography_rule(geography):
+    result = search()
+
+    municipality = counts(result, "municipality")
+    assert municipality["630"] == 5  # all but nord; vejle-og-syddanmark once
+    assert municipality["461"] == 3  # hele-landet, syddanmark, vejle-og-syddanmark
+    assert municipality["751"] == 2  # hele-landet, aarhus-og-vejle
+    assert municipality["773"] == 2  # hele-landet, nord
+    assert municipality["101"] == 1  # hele-landet
+    assert len(result.offers) == result.total == 6  # open and published only
+    codes = Municipality.objects.values_list("code", flat=True)
+    assert municipality == {str(code): available_in(code, result.offers) for code in codes}
+
+
+def test_each_municipality_count_is_what_ticking_it_finds(geography):
+    result = search()
+
+    for value in result.facets["municipality"]:
+        assert search(municipality=(int(value.value),)).total == value.count, value.label
+
+
+def test_it_lists_all_98_municipalities_by_name_with_the_labels_of_the_filter_chips(geography):
+    result = search(municipality=(630,))
+
+    values = result.facets["municipality"]
+    assert len(values) == Municipality.objects.count() == 98
+    labels = [str(m) for m in Municipality.objects.order_by("name", "code")]
+    assert [v.label for v in values] == labels
+    assert "Bornholms Regionskommune" in labels
+    vejle = next(v for v in values if v.value == "630")
+    assert (vejle.label, vejle.selected) == ("Vejle Kommune", True)
+    assert [chip.label for chip in result.active_filters] == [vejle.label]
+    assert not any(v.selected for v in values if v.value != "630")
+
+
+def test_ticking_a_municipality_leaves_the_other_municipalities_counts(geography):
+    result = search(municipality=(630,))
+
+    assert sorted(ids(result)) == [
+        "aarhus-og-vejle",
+        "hele-landet",
+        "syddanmark",
+        "vejle",
+        "vejle-og-syddanmark",
+    ]
+    assert counts(result, "municipality") == counts(search(), "municipality")
+    # The other facets apply the municipality filter.
+    assert counts(result, "region") == {"1081": 1, "1082": 2, "1083": 5, "1084": 1, "1085": 1}
+    assert counts(result, "theme")["export"] == 3
+    assert counts(result, "theme")["capital"] == 2
+
+
+def test_municipality_counts_apply_the_other_filters(geography):
+    municipality = counts(search(theme=("export",)), "municipality")
+
+    assert municipality["630"] == 3  # hele-landet, vejle, vejle-og-syddanmark
+    assert municipality["461"] == 2  # hele-landet, vejle-og-syddanmark
+    assert municipality["751"] == 1  # hele-landet
+    assert municipality["773"] == 2  # hele-landet, nord
+    both = search(theme=("export",), municipality=(630, 751))
+    assert counts(both, "municipality") == municipality
+    assert sorted(ids(both)) == ["hele-landet", "vejle", "vejle-og-syddanmark"]
+
+
+def test_an_offer_listing_a_code_twice_counts_once():
+    make_offer(nationwide=False, regions=[1083, 1083], municipalities=[751, 751])
+
+    municipality = counts(search(), "municipality")
+
+    assert (municipality["630"], municipality["751"], municipality["101"]) == (1, 1, 0)
+
+
+def test_it_counts_municipalities_without_another_query(geography, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        result = search()
+    assert counts(result, "municipality")["630"] == 5
+    with django_assert_max_num_queries(3):
+        result = search(q="testtilbud", theme=("export",), municipality=(630,))
+    assert counts(result, "municipality")["461"] == 2
 
 
 def test_it_sorts_by_deadline_with_open_ended_offers_last():

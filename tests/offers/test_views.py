@@ -64,6 +64,49 @@ def test_it_shows_facets_as_labelled_check_boxes_with_counts(client):
     assert '(2<span class="sr-only"> tilbud</span>)' in body
 
 
+def test_it_offers_every_municipality_in_a_labelled_select_with_counts(client):
+    make_offer()
+    make_offer(nationwide=False, municipalities=[630])
+
+    body = page(client, "/tilbud/")
+
+    assert '<label class="form-label" for="f-municipality">Kommune</label>' in body
+    assert (
+        '<select class="form-select" id="f-municipality" name="municipality" '
+        'aria-describedby="f-municipality-hint">' in body
+    )
+    assert '<option value="">Alle kommuner</option>' in body
+    assert '<option value="630">Vejle Kommune (2 tilbud)</option>' in body
+    assert '<option value="751">Aarhus Kommune (1 tilbud)</option>' in body
+    assert body.count("<option value=") == 1 + 98 + 3  # none, the municipalities, sort orders
+
+
+def test_a_chosen_municipality_is_a_ticked_check_box_and_the_select_adds_another(client):
+    make_offer()
+    make_offer(nationwide=False, municipalities=[630])
+
+    body = page(client, "/tilbud/?municipality=630")
+
+    assert '<legend class="form-label">Kommune</legend>' in body
+    assert (
+        '<input class="form-checkbox" type="checkbox" id="f-municipality-630" '
+        'name="municipality" value="630" checked>' in body
+    )
+    assert (
+        '<label class="form-label" for="f-municipality-630">Vejle Kommune '
+        '<span class="facet-count">(2<span class="sr-only"> tilbud</span>)</span></label>' in body
+    )
+    assert '<option value="630">' not in body
+    assert '<option value="">Vælg kommune</option>' in body
+    assert '<label class="form-label" for="f-municipality">Tilføj endnu en kommune</label>' in body
+    # Ticking Vejle does not zero the others.
+    assert '<option value="751">Aarhus Kommune (1 tilbud)</option>' in body
+    # The script's partial answer carries the same control.
+    assert '<option value="751">Aarhus Kommune (1 tilbud)</option>' in page(
+        client, "/tilbud/?municipality=630&partial=1"
+    )
+
+
 def test_it_shows_each_active_filter_with_a_link_that_removes_it(client):
     make_offer(themes=["export"], price="free")
 
