@@ -124,3 +124,25 @@ def test_the_offer_page_passes_the_wcag_checks(page, live_url, catalogue, assert
     expect(page.get_by_role("heading", level=1)).to_have_text("Eksportkredit til større ordrer")
 
     assert_accessible(page)
+
+
+def test_a_company_narrows_the_catalogue_to_its_municipality(
+    page, live_url, catalogue, assert_accessible
+):
+    page.goto(live_url + "/tilbud/")
+    municipality = page.get_by_label("Kommune", exact=True)
+    # The options tell how many offers each municipality would give.
+    expect(municipality.locator("option", has_text="Aarhus Kommune")).to_have_text(
+        "Aarhus Kommune (3 tilbud)"
+    )
+    expect(municipality.locator("option", has_text="Vejle Kommune")).to_have_text(
+        "Vejle Kommune (2 tilbud)"
+    )
+
+    municipality.select_option(label="Vejle Kommune (2 tilbud)")
+
+    expect(page.locator("#search-results-heading")).to_have_text("2 tilbud")
+    assert "Byggetilladelse i Aarhus" not in result_titles(page)
+    expect(page).to_have_url(re.compile(r"municipality=630"))
+    expect(page.get_by_role("checkbox", name=re.compile(r"^Vejle Kommune"))).to_be_checked()
+    assert_accessible(page)
