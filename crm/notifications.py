@@ -24,9 +24,12 @@ logger = logging.getLogger(__name__)
 BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, RedisError, OSError)
 
 
-def render_message(template: str, context: dict[str, Any]) -> tuple[str, str]:
-    """Subject and body of ``crm/email/<template>_subject.txt`` / ``_body.txt``, in Danish."""
-    with translation.override("da"):
+def render_message(
+    template: str, context: dict[str, Any], *, language: str = "da"
+) -> tuple[str, str]:
+    """Subject and body of ``crm/email/<template>_subject.txt`` / ``_body.txt``, in Danish
+    unless ``language`` says otherwise (the company's receipt follows the language it used)."""
+    with translation.override(language):
         subject = render_to_string(f"crm/email/{template}_subject.txt", context)
         body = render_to_string(f"crm/email/{template}_body.txt", context)
     return " ".join(subject.split()), body.strip() + "\n"
@@ -40,6 +43,7 @@ def notification_queue(
     context: dict[str, Any],
     case: Case | None = None,
     dedupe_key: str | None = None,
+    language: str = "da",
 ) -> Notification | None:
     """Write an outbox row in the caller's transaction and enqueue it once that commits.
 
@@ -49,7 +53,7 @@ def notification_queue(
         return None
     if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
         return None
-    subject, body = render_message(template, context)
+    subject, body = render_message(template, context, language=language)
     notification = Notification.objects.create(
         kind=kind,
         case=case,

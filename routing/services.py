@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm import services as crm_services
@@ -33,6 +33,7 @@ from routing.candidates import find_candidates
 from routing.forms import GuidanceSubmission
 from routing.matching import CompanyProfile, Match, match
 from routing.models import GuidanceRequest, RoutingRule, token_digest
+from routing.presentation import long_date
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +270,10 @@ def _submit(
     request.themes.set(submission.themes)
     # The company's receipt, in the same outbox as the hub's notice: the reference, who calls and
     # by when, and the private status link (so a closed browser tab loses nothing).
+    # In the language the company used the portal in (the hub's notice stays in Danish).
+    language = "en" if (translation.get_language() or "").startswith("en") else "da"
+    with translation.override(language):
+        response_date = long_date(case.first_response_due)
     notification_queue(
         kind=Notification.Kind.REQUEST_RECEIPT,
         recipient=contact.email,
@@ -278,9 +283,11 @@ def _submit(
             "contact": contact,
             "hub": hub,
             "matches": matches_payload,
+            "response_date": response_date,
             "status_url": settings.SITE_URL + request.get_absolute_url(),
         },
         case=case,
+        language=language,
     )
     logger.info("guidance request %s routed to %s", case.reference, hub.slug)
     return request

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from crm.models import Case, CaseOffer, Company, Contact, Notification, TimelineEntry
 from offers.models import Organisation
@@ -114,6 +115,20 @@ def test_it_sends_the_company_a_receipt_with_its_private_status_link(
     assert request.matches[0]["title"] in receipt.body
     # What the visitor typed is not put in front of the text an official address sends.
     assert request.case.contact.name not in receipt.body
+
+
+def test_the_receipt_follows_the_language_the_company_used_and_the_hub_reads_danish(
+    export_offers: None,
+) -> None:
+    with translation.override("en"):
+        request = guidance_request_submit(submission=submission(), channel="form")
+
+    receipt = Notification.objects.get(case=request.case, kind=Notification.Kind.REQUEST_RECEIPT)
+    notice = Notification.objects.get(case=request.case, kind=Notification.Kind.CASE_CREATED)
+    assert receipt.subject == f"We have received your request ({request.case.reference})"
+    assert "will contact you by" in receipt.body
+    assert "kontakter dig" not in receipt.body
+    assert notice.subject.startswith(f"Ny sag {request.case.reference}")
 
 
 def test_e_mails_are_plain_text_without_html_escaping(export_offers: None) -> None:
