@@ -32,6 +32,7 @@ import numpy as np
 from django.db import connection
 from numpy.typing import NDArray
 
+from offers.catalogue_version import VERSION_SQL
 from routing.matching import (
     INDUSTRY_BONUS,
     LOCAL_BONUS,
@@ -43,14 +44,27 @@ from routing.matching import (
     size_class,
 )
 
-_OFFERS_SQL = """
-SELECT o.id, o.external_id, o.valid_from, o.valid_to, o.application_deadline, o.nationwide,
+# One statement, so the version it reads and the offers and themes it reads are from the same
+# snapshot: the copy is labelled with the version of exactly the data it holds. The first row
+# carries the version and the themes (as JSON); an empty catalogue still gives that one row.
+_CATALOGUE_SQL = f"""
+SELECT CASE WHEN coalesce(o.n, 1) = 1 THEN v.version END,
+       CASE WHEN coalesce(o.n, 1) = 1 THEN t.themes END,
+       o.id, o.external_id, o.valid_from, o.valid_to, o.application_deadline, o.nationwide,
        o.regions, o.municipalities, o.phases, o.company_sizes, o.industries, o.theme_ids
-FROM offers_offer o
-WHERE o.status = 'published'
-ORDER BY o.id
-"""
-_THEMES_SQL = "SELECT id, slug, name FROM offers_theme ORDER BY id"
+FROM (SELECT {VERSION_SQL} AS version) AS v
+CROSS JOIN (
+    SELECT coalesce(json_agg(json_build_array(id, slug, name) ORDER BY id), '[]') AS themes
+    FROM offers_theme
+) AS t
+LEFT JOIN LATERAL (
+    SELECT row_number() OVER (ORDER BY p.id) AS n, p.id, p.external_id, p.valid_from,
+           p.valid_to, p.application_deadline, p.nationwide, p.regions, p.municipalities,
+           p.phases, p.company_sizes, p.industries, p.theme_ids
+    FROM offers_offer p WHERE p.status = 'published'
+) AS o ON true
+ORDER BY o.id NULLS FIRST
+"""  # noqa: S608
 
 # Dates as day numbers; an open end is further away than any real date.
 _NO_START = 0
@@ -220,13 +234,17 @@ _NO_ROWS: NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 
 
 def load_catalogue(version: str | None) -> Catalogue:
-    """Read the published catalogue's matching columns (two queries)."""
+    """Read the published catalogue's matching columns, the themes and the version they are at
+    (one query). The copy is labelled with that version, or None when ``version`` is None (the
+    reader's transaction has changed the catalogue itself: nothing of it may be kept)."""
     with connection.cursor() as cursor:
-        cursor.execute(_OFFERS_SQL)
-        rows: list[tuple[Any, ...]] = cursor.fetchall()
-        cursor.execute(_THEMES_SQL)
-        themes = cursor.fetchall()
-    theme_slugs = {int(pk): slug for pk, slug, _name in themes}
+        cursor.execute(_CATALOGUE_SQL)
+        found: list[tuple[Any, ...]] = cursor.fetchall()
+    read_version, themes = found[0][0], found[0][1] or []
+    rows = [row[2:] for row in found if row[2] is not None]
+    if version is not None:
+        version = None if read_version is None else str(read_version)
+    theme_slugs = {int(pk): str(slug) for pk, slug, _name in themes}
     by_municipality: dict[int, list[int]] = {}
     by_region: dict[int, list[int]] = {}
     for row, offer in enumerate(rows):
@@ -319,7 +337,8 @@ def catalogue_at(version: str | None) -> Catalogue:
     if version is not None and kept is not None and kept.version == version:
         return kept
     fresh = load_catalogue(version)
-    if version is not None:
+    if fresh.version is not None:
+        # Labelled with the version of its own data, which may be newer than ``version``.
         with _Kept.lock:
             _Kept.catalogue = fresh
     return fresh

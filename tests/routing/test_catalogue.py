@@ -232,3 +232,13 @@ def test_inside_a_transaction_that_changed_offers_the_change_is_seen() -> None:
 
     assert [c.external_id for c in found.offers] == ["uncommitted"]
     assert found.theme_labels["export"] == "eksport og internationalisering"
+
+
+def test_the_copy_is_labelled_with_the_version_of_the_data_it_holds() -> None:
+    # Nothing changed in this test's transaction: the version read is the committed one.
+    copy = load_catalogue("an-older-version")
+
+    assert copy.version == catalogue_version()
+    assert len(copy) == Offer.objects.published().count() == 0  # an empty catalogue loads too
+    assert set(copy.theme_slugs.values()) == set(Theme.objects.values_list("slug", flat=True))
+    assert load_catalogue(None).version is None  # a transaction's own changes are never kept
