@@ -27,6 +27,7 @@ from crm.models import (
     validate_cvr,
 )
 from crm.services import ALLOWED_TRANSITIONS, CASE_SOURCES_BY_HAND
+from offers.fields import MunicipalityChoiceField, ThemeChoiceField
 from offers.models import Industry, Municipality, Offer, Organisation, Theme
 
 
@@ -202,33 +203,6 @@ class CompanyAdminForm(forms.ModelForm):
 # --- "Opret sag": a case an adviser opens by hand ---------------------------------------------
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,28}$")
-_DANISH_LETTERS = str.maketrans({"æ": "z\x01", "ø": "z\x02", "å": "z\x03"})
-
-
-def _danish_name(obj: Any) -> str:
-    return str(obj.name).lower().translate(_DANISH_LETTERS)
-
-
-class _DanishOrderIterator(forms.models.ModelChoiceIterator):
-    """Municipalities in Danish order (Æ, Ø, Å after Z), whatever the database collation."""
-
-    def __iter__(self) -> Any:
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for obj in sorted(self.queryset, key=_danish_name):
-            yield self.choice(obj)
-
-
-class MunicipalityChoiceField(forms.ModelChoiceField):
-    iterator = _DanishOrderIterator
-
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.name)
-
-
-class ThemeChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.label)
 
 
 def _industry_choices() -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import normalise_cvr, validate_cvr
+from offers.fields import MunicipalityChoiceField, ThemeChoiceField
 from offers.models import Industry, Municipality, Offer, Phase, Theme
 
 # Size limits on every text field (characters). The needs text is the only long one.
@@ -74,37 +75,6 @@ class GuidanceSubmission:
         }
         encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(encoded).hexdigest()
-
-
-_DANISH_LETTERS = str.maketrans({"æ": "z\x01", "ø": "z\x02", "å": "z\x03"})
-
-
-def danish_sort_key(name: str) -> str:
-    """Alphabetical order as in Danish: Æ, Ø and Å after Z, whatever the database collation."""
-    return name.lower().translate(_DANISH_LETTERS)
-
-
-class _DanishOrderIterator(forms.models.ModelChoiceIterator):
-    def __iter__(self) -> Any:
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        options = sorted(self.queryset, key=lambda obj: danish_sort_key(obj.name))
-        for obj in options:
-            yield self.choice(obj)
-
-
-class MunicipalityChoiceField(forms.ModelChoiceField):
-    """The 98 municipalities by name, in Danish alphabetical order; submitted as their code."""
-
-    iterator = _DanishOrderIterator
-
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.name)
-
-
-class ThemeChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.label)
 
 
 def _industry_choices() -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from crm import services as crm_services
 from crm.models import Case, Company, Contact, Feedback, TimelineEntry
-from routing.forms import danish_sort_key
+from offers.fields import danish_sort_key
 from routing.models import GuidanceRequest
 from routing.services import guidance_request_submit
 from tests.routing.factories import form_data, submission
