@@ -70,3 +70,27 @@ def make_case(hub):
         return services.case_create(**values)
 
     return make
+
+
+@pytest.fixture
+def logged_in(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def editor(make_user):
+    return make_user("redaktoer", organisation="region-midtjylland", role="Redaktør")
+
+
+@pytest.fixture
+def analyst(make_user):
+    return make_user("analytiker", organisation="erhvervsstyrelsen", role="Analytiker")
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user("admin", organisation="erhvervsstyrelsen", is_superuser=True)

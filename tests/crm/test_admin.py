@@ -24,30 +24,6 @@ def action(case: Case, name: str) -> str:
 
 
 @pytest.fixture
-def logged_in(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-@pytest.fixture
-def editor(make_user):
-    return make_user("redaktoer", organisation="region-midtjylland", role="Redaktør")
-
-
-@pytest.fixture
-def analyst(make_user):
-    return make_user("analytiker", organisation="erhvervsstyrelsen", role="Analytiker")
-
-
-@pytest.fixture
-def superuser(make_user):
-    return make_user("admin", organisation="erhvervsstyrelsen", is_superuser=True)
-
-
-@pytest.fixture
 def colleague(make_user):
     return make_user(
         "lars", organisation="vaeksthus-midtjylland", role="Rådgiver", first_name="Lars"

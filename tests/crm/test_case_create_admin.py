@@ -19,30 +19,6 @@ ADD = reverse("admin:crm_case_add")
 CHANGELIST = reverse("admin:crm_case_changelist")
 
 
-@pytest.fixture
-def logged_in(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-@pytest.fixture
-def editor(make_user):
-    return make_user("redaktoer", organisation="region-midtjylland", role="Redaktør")
-
-
-@pytest.fixture
-def analyst(make_user):
-    return make_user("analytiker", organisation="erhvervsstyrelsen", role="Analytiker")
-
-
-@pytest.fixture
-def superuser(make_user):
-    return make_user("admin", organisation="erhvervsstyrelsen", is_superuser=True)
-
-
 def phone_call(**overrides) -> dict[str, object]:
     """What an adviser types after a company phoned: a valid, complete form."""
     data: dict[str, object] = {
