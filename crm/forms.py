@@ -27,8 +27,13 @@ from crm.models import (
     validate_cvr,
 )
 from crm.services import ALLOWED_TRANSITIONS, CASE_SOURCES_BY_HAND
-from offers.fields import MunicipalityChoiceField, ThemeChoiceField
-from offers.models import Industry, Municipality, Offer, Organisation, Theme
+from offers.fields import (
+    EmployeesField,
+    IndustryField,
+    MunicipalityChoiceField,
+    ThemeChoiceField,
+)
+from offers.models import Municipality, Offer, Organisation, Theme
 
 
 class DesignSystemForm(forms.Form):
@@ -205,13 +210,6 @@ class CompanyAdminForm(forms.ModelForm):
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,28}$")
 
 
-def _industry_choices() -> list[tuple[str, str]]:
-    return [
-        ("", gettext("Ikke oplyst")),
-        *((section.value, f"{section.value} – {section.label}") for section in Industry),
-    ]
-
-
 class CaseCreateForm(DesignSystemForm):
     """A company that phoned, wrote or was referred by its municipality, as the adviser heard it.
 
@@ -265,24 +263,8 @@ class CaseCreateForm(DesignSystemForm):
             "invalid_choice": _("Vælg en af de 98 kommuner på listen."),
         },
     )
-    industry = forms.ChoiceField(
-        label=_("Branche (DB07-hovedafsnit)"),
-        choices=_industry_choices,
-        required=False,
-        error_messages={"invalid_choice": _("Vælg en af brancherne på listen.")},
-    )
-    employees = forms.IntegerField(
-        label=_("Antal ansatte"),
-        min_value=0,
-        max_value=1_000_000,
-        required=False,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={
-            "invalid": _("Skriv antallet af ansatte som et helt tal."),
-            "min_value": _("Antallet af ansatte kan ikke være negativt."),
-            "max_value": _("Antallet af ansatte er for stort."),
-        },
-    )
+    industry = IndustryField(label=_("Branche (DB07-hovedafsnit)"), empty_label=_("Ikke oplyst"))
+    employees = EmployeesField()
     contact_name = forms.CharField(
         label=_("Kontaktpersonens navn"),
         max_length=200,

@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from offers.models import Industry
+
+#: More employees than this is a typing error, not a Danish company.
+EMPLOYEES_MAX = 1_000_000
 
 _DANISH_LETTERS = str.maketrans({"æ": "z\x01", "ø": "z\x02", "å": "z\x03"})
 
@@ -36,3 +42,37 @@ class ThemeChoiceField(forms.ModelMultipleChoiceField):
 
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.label)
+
+
+class EmployeesField(forms.IntegerField):
+    """A head count: a whole number from 0, optional, with Danish messages."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Antal ansatte"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"inputmode": "numeric"}))
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "invalid": _("Skriv antallet af ansatte som et helt tal."),
+                "min_value": _("Antallet af ansatte kan ikke være negativt."),
+                "max_value": _("Antallet af ansatte er for stort."),
+            },
+        )
+        super().__init__(min_value=0, max_value=EMPLOYEES_MAX, **kwargs)
+
+
+class IndustryField(forms.ChoiceField):
+    """A DB07 main section ("C – Fremstillingsvirksomhed"), optional; ``empty_label`` names the
+    choice of none."""
+
+    def __init__(self, *, empty_label: Any, **kwargs: Any) -> None:
+        def choices() -> list[tuple[str, str]]:
+            sections = ((c.value, f"{c.value} – {c.label}") for c in Industry)
+            return [("", str(empty_label)), *sections]
+
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "error_messages", {"invalid_choice": _("Vælg en af brancherne på listen.")}
+        )
+        super().__init__(choices=choices, **kwargs)

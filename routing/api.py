@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.selectors import case_public_timeline
+from offers.fields import EMPLOYEES_MAX
 from offers.models import Industry, Phase
 from portal.parsing import parse_int
 from portal.views import ratelimited
@@ -58,7 +59,7 @@ class GuidanceRequestInputSerializer(serializers.Serializer):
         choices=Phase.choices, required=False, allow_blank=True, allow_null=True
     )
     employees = serializers.IntegerField(
-        min_value=0, max_value=forms.EMPLOYEES_MAX, required=False, allow_null=True
+        min_value=0, max_value=EMPLOYEES_MAX, required=False, allow_null=True
     )
     industry = serializers.ChoiceField(
         choices=Industry.choices,

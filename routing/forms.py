@@ -22,8 +22,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import normalise_cvr, validate_cvr
-from offers.fields import MunicipalityChoiceField, ThemeChoiceField
-from offers.models import Industry, Municipality, Offer, Phase, Theme
+from offers.fields import (
+    EmployeesField,
+    IndustryField,
+    MunicipalityChoiceField,
+    ThemeChoiceField,
+)
+from offers.models import Municipality, Offer, Phase, Theme
 
 # Size limits on every text field (characters). The needs text is the only long one.
 NEEDS_MAX_LENGTH = 5000
@@ -31,7 +36,6 @@ NAME_MAX_LENGTH = 200
 EMAIL_MAX_LENGTH = 254
 PHONE_MAX_LENGTH = 30
 CVR_MAX_LENGTH = 20  # room for "DK 12 34 56 78" as people type it
-EMPLOYEES_MAX = 1_000_000
 NONCE_MAX_LENGTH = 64
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,28}$")
@@ -75,10 +79,6 @@ class GuidanceSubmission:
         }
         encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(encoded).hexdigest()
-
-
-def _industry_choices() -> list[tuple[str, str]]:
-    return [("", gettext("Vælg branche")), *((c.value, f"{c.value} – {c.label}") for c in Industry)]
 
 
 class GuidanceRequestForm(forms.Form):
@@ -131,24 +131,8 @@ class GuidanceRequestForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": _("Vælg en af faserne på listen.")},
     )
-    employees = forms.IntegerField(
-        label=_("Antal ansatte"),
-        min_value=0,
-        max_value=EMPLOYEES_MAX,
-        required=False,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={
-            "invalid": _("Skriv antallet af ansatte som et helt tal."),
-            "min_value": _("Antallet af ansatte kan ikke være negativt."),
-            "max_value": _("Antallet af ansatte er for stort."),
-        },
-    )
-    industry = forms.ChoiceField(
-        label=_("Branche"),
-        choices=_industry_choices,
-        required=False,
-        error_messages={"invalid_choice": _("Vælg en af brancherne på listen.")},
-    )
+    employees = EmployeesField()
+    industry = IndustryField(label=_("Branche"), empty_label=_("Vælg branche"))
     contact_name = forms.CharField(
         label=_("Dit navn"),
         max_length=NAME_MAX_LENGTH,
