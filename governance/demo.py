@@ -163,10 +163,10 @@ STRATEGIES: dict[str, tuple[str, str, str]] = {
 Initiative = tuple[str, list[str], list[str], str]
 
 
-def _initiatives(slug: str, region_name: str, year: int) -> list[Initiative]:
+def _initiatives(slug: str, region_name: str, year: int, *, today: dt.date) -> list[Initiative]:
     hub = f"vaeksthus-{slug}"
     region = f"region-{slug}"
-    done = year < 2026
+    done = year < today.year
     return [
         (
             f"Flere små og mellemstore virksomheder i {region_name} skal tage digitale løsninger "
@@ -198,11 +198,13 @@ def _initiatives(slug: str, region_name: str, year: int) -> list[Initiative]:
     ]
 
 
-def load(*, stdout: Any) -> None:
+def load(*, stdout: Any, today: dt.date | None = None) -> None:
+    """The demo's agreements, offers and snapshots are dated relative to ``today``."""
+    today = today or timezone.localdate()
     created_regions = _business_regions()
-    offers = _business_region_offers()
-    agreements = _growth_agreements()
-    snapshots = _snapshots()
+    offers = _business_region_offers(today=today)
+    agreements = _growth_agreements(today=today)
+    snapshots = _snapshots(today=today)
     stdout.write(
         f"demo business regions: {created_regions} new; their offers: {offers}; "
         f"growth agreements: {agreements} new; monthly snapshots: {snapshots} new"
@@ -233,7 +235,7 @@ def _business_regions() -> int:
     return created
 
 
-def _business_region_offers() -> str:
+def _business_region_offers(*, today: dt.date) -> str:
     codes = {
         slug: sorted(Municipality.objects.filter(name__in=members).values_list("code", flat=True))
         for slug, _name, _region, _website, members in BUSINESS_REGIONS
@@ -259,8 +261,8 @@ def _business_region_offers() -> str:
                     "municipalities": codes[owner],
                     "price": "free",
                     "status": "published",
-                    "valid_from": "2025-01-01",
-                    "last_reviewed": "2026-09-01",
+                    "valid_from": dt.date(today.year - 1, 1, 1).isoformat(),
+                    "last_reviewed": add_months(today.replace(day=1), -3).isoformat(),
                 },
                 ensure_ascii=False,
             )
@@ -295,21 +297,30 @@ def _offers_for(themes: list[str], region: Region) -> list[Offer]:
 
 
 @transaction.atomic
-def _growth_agreements() -> int:
+def _growth_agreements(*, today: dt.date) -> int:
     created = 0
     organisations = {org.slug: org for org in Organisation.objects.all()}
     themes = {theme.slug: theme for theme in Theme.objects.all()}
     for region in Region.objects.order_by("code"):
         title, summary, url = STRATEGIES[region.slug]
-        strategy, _ = GrowthStrategy.objects.get_or_create(
+        strategy = GrowthStrategy.objects.filter(
+            region=region, period_start__lte=today.year, period_end__gte=today.year
+        ).first() or GrowthStrategy.objects.create(
             region=region,
-            period_start=2024,
-            defaults={"title": title, "summary": summary, "url": url, "period_end": 2027},
+            period_start=today.year - 2,
+            period_end=today.year + 1,
+            title=title,
+            summary=summary,
+            url=url,
         )
         region_name = region.name.replace("Region ", "")
+        # Last year's agreement is concluded; this year's is signed (in February, or today if
+        # that is earlier).
+        this_year = today.year
+        signed_this_year = min(dt.date(this_year, 2, 20), today)
         for year, status, signed in (
-            (2025, GrowthAgreement.Status.CONCLUDED, dt.date(2025, 2, 14)),
-            (2026, GrowthAgreement.Status.SIGNED, dt.date(2026, 2, 20)),
+            (this_year - 1, GrowthAgreement.Status.CONCLUDED, dt.date(this_year - 1, 2, 14)),
+            (this_year, GrowthAgreement.Status.SIGNED, signed_this_year),
         ):
             agreement, was_created = GrowthAgreement.objects.get_or_create(
                 region=region,
@@ -328,7 +339,7 @@ def _growth_agreements() -> int:
                 continue
             created += 1
             for position, (text, theme_slugs, responsible, state) in enumerate(
-                _initiatives(region.slug, region_name, year), start=1
+                _initiatives(region.slug, region_name, year, today=today), start=1
             ):
                 commitment = Commitment.objects.create(
                     agreement=agreement, text=text, status=state, position=position
@@ -345,12 +356,12 @@ DEMO_HISTORY_MONTHS = 11
 
 
 @transaction.atomic
-def _snapshots() -> int:
-    this_month = timezone.localdate().replace(day=1)
+def _snapshots(*, today: dt.date) -> int:
+    this_month = today.replace(day=1)
     if CatalogueSnapshot.objects.filter(month=add_months(this_month, -1)).exists():
         return 0
     before = CatalogueSnapshot.objects.count()
-    current = services.catalogue_snapshot_take(month=this_month)
+    current = services.catalogue_snapshot_take(month=this_month, today=today)
     rows = list(ThemeSnapshot.objects.filter(snapshot=current))
     for back in range(1, DEMO_HISTORY_MONTHS + 1):
         month = add_months(this_month, -back)

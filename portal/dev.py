@@ -39,12 +39,12 @@ def services() -> Iterator[dict[str, str]]:
     started: list[str] = []
     env = dict(os.environ)
     if not env.get("DATABASE_URL"):
-        say("DATABASE_URL is unset: starting the embedded PostgreSQL in var/postgres")
+        say(f"DATABASE_URL is unset: starting the embedded PostgreSQL in {embedded.PG_DIR}")
         env["DATABASE_URL"] = embedded.postgres_url()
         env.setdefault("DEBUG", "true")
         started.append("postgres")
     if not env.get("REDIS_URL"):
-        say("REDIS_URL is unset: starting the embedded Redis in var/redis")
+        say(f"REDIS_URL is unset: starting the embedded Redis in {embedded.REDIS_DIR}")
         env["REDIS_URL"] = embedded.redis_url()
         started.append("redis")
     try:

@@ -126,10 +126,12 @@ def test_it_shows_the_trend_in_a_fixed_number_of_queries(
 
 
 def test_the_demo_gives_the_trend_a_year_ending_with_the_real_month(catalogue):
-    demo._snapshots()
-    demo._snapshots()
+    today = dt.date(2027, 1, 14)
+    demo._snapshots(today=today)
+    demo._snapshots(today=today)
 
     snapshots = list(CatalogueSnapshot.objects.order_by("month"))
     assert len(snapshots) == 12
+    assert (snapshots[0].month, snapshots[-1].month) == (dt.date(2026, 2, 1), dt.date(2027, 1, 1))
     assert snapshots[-1].offers == 3  # the real catalogue of this month
     assert snapshots[0].offers > snapshots[-1].offers
