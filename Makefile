@@ -45,6 +45,7 @@ test-future: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.installed
 	$(NO_SERVICES_ENV) $(VENV)/bin/mypy .

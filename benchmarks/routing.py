@@ -241,7 +241,7 @@ def empty_cases() -> None:
 
 def request_bodies(count: int, seed: int) -> list[dict[str, Any]]:
     """Varied requests as the API receives them; each has a new CVR (or none)."""
-    from crm.cvr import valid_cvrs
+    from core.cvr import valid_cvrs
     from offers.models import Municipality
 
     rng = random.Random(seed)
@@ -429,7 +429,7 @@ def post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
 
 
 def run_concurrent() -> bool:
-    from crm.cvr import valid_cvrs
+    from core.cvr import valid_cvrs
     from crm.models import Case
 
     bodies = request_bodies(CONCURRENT, SEED + 2)

@@ -31,6 +31,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from core.admin import SuperuserReadOnlyAdmin
+from core.parsing import parse_int
 from crm import services
 from crm.forms import (
     AssignForm,
@@ -57,7 +59,6 @@ from crm.querysets import adviser_hub_id
 from crm.selectors import offers_suggested_for
 from crm.services import CrmError
 from offers.models import Organisation, Theme
-from portal.parsing import parse_int
 
 CVR_TERM = re.compile(r"^(?:DK)?\s*(\d{2}\s?\d{2}\s?\d{2}\s?\d{2})$", re.IGNORECASE)
 REFERENCE_TERM = re.compile(r"^EF-\d{4}-\d+$", re.IGNORECASE)
@@ -880,25 +881,6 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 # --- Superusers: the audit log and the outbox ---------------------------------------------------
-
-
-class SuperuserReadOnlyAdmin(admin.ModelAdmin):
-    actions = None
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(LogEntry)

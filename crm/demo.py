@@ -18,8 +18,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from core.cvr import valid_cvrs
 from crm import services
-from crm.cvr import valid_cvrs
 from crm.models import Case, Company, Notification, Referral, TimelineEntry
 from crm.workdays import add_working_days
 from offers.models import Municipality, Offer, Organisation, Theme

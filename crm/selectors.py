@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
+from core.time import COPENHAGEN
 from crm.models import Case, Contact, Feedback, Notification, Referral, TimelineEntry
 from offers.models import Offer
-
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 def case_public_timeline(case: Case) -> QuerySet[TimelineEntry]:

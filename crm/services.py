@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -23,6 +22,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from core.masking import mask_person
+from core.time import COPENHAGEN
 from crm.models import (
     Case,
     CaseOffer,
@@ -39,12 +40,10 @@ from crm.models import (
 from crm.notifications import notification_queue
 from crm.workdays import add_working_days
 from offers.models import CompanySize, Industry, Municipality, Offer, Organisation, Theme
-from portal.masking import mask_person
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 ANONYMISED_NAME = "Anonymiseret kontaktperson"
 #: The name left on a company that had none but the person's own (registered without a CVR).
 ANONYMISED_COMPANY_NAME = "Anonymiseret iværksætter"
@@ -726,7 +725,7 @@ def _contact_anonymise(contact: Contact, *, action: str, actor: User | None) -> 
 
 def _mask_case_texts(contact: Contact) -> None:
     """Mask the person in the free text of their cases: their name, e-mail address and phone
-    number, and any other e-mail address or phone number (``portal.masking``). Needs, notes (and
+    number, and any other e-mail address or phone number (``core.masking``). Needs, notes (and
     the copies in the timeline's data), referrals, outcomes, feedback and the e-mails sent about
     the cases keep what they say about the business; a company registered under the person's own
     name (no CVR: not started yet) loses that name too."""

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+from core.time import COPENHAGEN
+
 CUT_OFF = dt.time(16, 0)
 _OFFICES_CLOSED = {(6, 5), (12, 24), (12, 31)}
 

@@ -21,10 +21,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.parsing import without_nul
 from evaluation.estimators import INDICATORS
 from evaluation.models import EffectEstimate, EffectRollup
 from offers.models import Offer
-from portal.parsing import without_nul
 
 UNITS: Final = {
     "employment": "fte",

@@ -81,22 +81,3 @@ DIVISION_TO_SECTION: Final = {
     DB07: _division_table(_DB07_DIVISIONS),
     DB25: _division_table(_DB25_DIVISIONS),
 }
-
-
-def classification_for_year(year: int) -> str:
-    return DB25 if year >= DB25_FROM_YEAR else DB07
-
-
-def section_for(code: str, classification: str) -> str | None:
-    """The section of one code (a section letter or 2-6 digits), or None if there is none."""
-    code = code.strip().upper()
-    if len(code) == 1 and code.isalpha():
-        return code if code in SECTIONS[classification] else None
-    if 2 <= len(code) <= 6 and code.isdigit():
-        return str(DIVISION_TO_SECTION[classification][int(code[:2])]) or None
-    return None
-
-
-def section_index(section: str, classification: str) -> int:
-    """A small integer per (classification, section) for exact matching: 0-20 DB07, 32-53 DB25."""
-    return SECTIONS[classification].index(section) + (32 if classification == DB25 else 0)

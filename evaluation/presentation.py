@@ -80,14 +80,6 @@ def format_interval(low: float | None, high: float | None, indicator: str) -> st
     return f"{format_effect(low, indicator)} {_('til')} {format_effect(high, indicator)}"
 
 
-def format_axis(value: float, indicator: str) -> str:
-    """Tick labels: short, so kroner in millions."""
-    if is_amount(indicator):
-        number = number_format(value / _MILLION, 1, use_l10n=True, force_grouping=True)
-        return _with_sign(value, f"{number} {_('mio.')}")
-    return _with_sign(value, number_format(value, 1, use_l10n=True, force_grouping=True))
-
-
 def format_smd(value: float | None) -> str:
     if value is None:
         return "–"

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.parsing import parse_int
 from evaluation.charts import ForestPlot, PlotInput, forest_plot
 from evaluation.estimators import COVARIATES, INDICATORS
 from evaluation.models import EffectEstimate, EffectRollup, EffectRun, EffectRunOffer
@@ -33,7 +34,6 @@ from evaluation.presentation import (
 )
 from evaluation.querysets import may_analyse
 from offers.models import Level, Offer
-from portal.parsing import parse_int
 
 OFFERS_PER_PAGE = 25
 PUBLIC_OFFER_STATUSES = (Offer.Status.PUBLISHED, Offer.Status.ARCHIVED)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
+from core.time import add_months
 from governance import services
 from governance.models import (
     CatalogueSnapshot,
@@ -27,7 +28,6 @@ from governance.models import (
     GrowthStrategy,
     ThemeSnapshot,
 )
-from governance.service_standards import add_months
 from offers.importexport import import_offers
 from offers.models import Municipality, Offer, Organisation, Region, Theme
 

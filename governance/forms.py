@@ -7,8 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.time import add_months
 from governance.models import COMMENT_MAX_LENGTH, PageFeedback
-from governance.service_standards import add_months
 from offers.models import Organisation
 
 # The longest period an analyst page summarises at once.

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
+from core.time import add_months, month_start
 from crm.models import Case, Feedback, Referral
 from offers.models import Organisation
 
@@ -52,15 +53,6 @@ class ServiceStandard:
     def within_promise_percent(self) -> float | None:
         share = self.within_promise_share
         return None if share is None else 100 * share
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def add_months(month: dt.date, months: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 _SQL = """

@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.masking import mask_personal_data
 from governance import alerts, tokens
 from governance.models import (
     COMMENT_MAX_LENGTH,
@@ -27,7 +28,6 @@ from governance.models import (
     ZeroResultSearch,
 )
 from governance.paths import public_path_of
-from portal.masking import mask_personal_data
 
 logger = logging.getLogger(__name__)
 

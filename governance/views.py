@@ -22,12 +22,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.core import is_ratelimited
 
+from core.ratelimit import over_limit, ratelimited
+from core.time import add_months, month_start
 from governance import alerts, effects, services
 from governance.access import analyst_required
 from governance.charts import line_chart
@@ -47,12 +47,7 @@ from governance.models import (
     ThemeSnapshot,
     ZeroResultSearch,
 )
-from governance.service_standards import (
-    ServiceStandard,
-    add_months,
-    month_start,
-    service_standards,
-)
+from governance.service_standards import ServiceStandard, service_standards
 from offers.models import Municipality, Offer, Organisation, Region, Theme
 
 FEEDBACK_RATE = "10/h"
@@ -84,20 +79,11 @@ def _back_to(request: HttpRequest, target: str) -> str:
 @require_POST
 def feedback(request: HttpRequest) -> HttpResponse:
     """Anonymous "Fandt du det, du ledte efter?" from any public page, with or without script."""
-    limited = is_ratelimited(
-        request,
-        group="governance.feedback",
-        key="ip",
-        rate=FEEDBACK_RATE,
-        method="POST",
-        increment=True,
-    )
-    if limited:
+    if over_limit(request, group="governance.feedback", rate=FEEDBACK_RATE):
         if _wants_json(request):
             message = _("Du har sendt for mange tilbagemeldinger. Prøv igen senere.")
             return JsonResponse({"message": message}, status=429)
-        ratelimited_view = import_string(settings.RATELIMIT_VIEW)
-        return ratelimited_view(request)
+        return ratelimited(request)
     form = PageFeedbackForm(request.POST)
     thanks = _("Tak for din tilbagemelding. Den hjælper os med at gøre portalen bedre.")
     if form.is_valid() and not form.is_spam():
@@ -415,17 +401,8 @@ def _message_page(
 @require_POST
 def saved_search_create(request: HttpRequest) -> HttpResponse:
     """ "Gem søgning" on /tilbud/: e-mail and the search's query string, then double opt-in."""
-    limited = is_ratelimited(
-        request,
-        group="governance.saved_search",
-        key="ip",
-        rate=SAVE_SEARCH_RATE,
-        method="POST",
-        increment=True,
-    )
-    if limited:
-        ratelimited_view = import_string(settings.RATELIMIT_VIEW)
-        return ratelimited_view(request)
+    if over_limit(request, group="governance.saved_search", rate=SAVE_SEARCH_RATE):
+        return ratelimited(request)
     form = SaveSearchForm(request.POST)
     if form.is_valid() and not form.is_spam():
         try:

@@ -10,7 +10,6 @@ months, so a demo loaded on any day has the same mix of open, closing and stale 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from core.time import shift_months
 from offers.importexport import import_offers
 from offers.models import Offer
 from offers.search import refresh_search_vectors
@@ -26,14 +26,6 @@ from offers.search import refresh_search_vectors
 DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_offers.jsonl"
 DEMO_AS_OF = dt.date(2026, 12, 1)
 DATE_FIELDS = ("application_deadline", "valid_from", "valid_to", "last_reviewed")
-
-
-def shift_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by whole months, kept within the target month (31 January + 1 → 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(day.day, last))
 
 
 def demo_catalogue(*, today: dt.date) -> str:

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from core.parsing import parse_int
 from offers.models import CompanySize, Industry, Level, Phase, Price
 from offers.search import MAX_QUERY_LENGTH, SORTS, OfferSearch, clean_query_text
-from portal.parsing import parse_int
 
 T = TypeVar("T")
 

@@ -211,11 +211,6 @@ def _field_for_message(message: str) -> str | None:
     return None
 
 
-def field_for_constraint_message(message: str) -> str | None:
-    """The field a constraint's violation message belongs to (for forms), or None."""
-    return _field_for_message(message)
-
-
 def _first_message(errors: Mapping[str, list[str]]) -> str:
     for messages in errors.values():
         if messages:

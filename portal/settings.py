@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "core",
     "accounts",
     "offers",
     "crm",
@@ -286,7 +287,7 @@ SECURE_CSP = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
-RATELIMIT_VIEW = "portal.views.ratelimited"
+RATELIMIT_VIEW = "core.ratelimit.ratelimited"
 
 # --- E-mail -----------------------------------------------------------------------------------
 

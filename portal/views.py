@@ -7,7 +7,6 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -77,16 +76,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "maintenance": maintenance_on(),
     }
     return JsonResponse(body, status=200 if healthy else 503)
-
-
-def ratelimited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """Shown when a public form or the API is used too often from one address."""
-    message = _(
-        "Du har sendt for mange forespørgsler på kort tid. Vent et par minutter, og prøv igen."
-    )
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=429)
-    return render(request, "429.html", {"message": message}, status=429)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin
 from routing.models import GuidanceRequest, RoutingRule
 
 
@@ -37,7 +36,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(GuidanceRequest)
-class GuidanceRequestAdmin(admin.ModelAdmin):
+class GuidanceRequestAdmin(ReadOnlyAdmin):
     """Read-only: a request is changed through its case in the CRM, never here."""
 
     list_display = ("case", "hub", "municipality", "rule", "channel", "created_at")
@@ -63,12 +62,3 @@ class GuidanceRequestAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[GuidanceRequest]:
         return super().get_queryset(request).visible_to(request.user)  # type: ignore[attr-defined]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -27,17 +27,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.parsing import parse_int
+from core.ratelimit import over_limit, ratelimited
 from crm.selectors import case_public_timeline
 from offers.fields import EMPLOYEES_MAX
 from offers.models import Industry, Phase
-from portal.parsing import parse_int
-from portal.views import ratelimited
 from routing import forms
 from routing.models import GuidanceRequest
 from routing.presentation import hub_contact, public_status
 from routing.services import IdempotencyConflict, RoutingError, guidance_request_submit
 from routing.statistics import guidance_statistics
-from routing.views import SUBMIT_RATE, over_limit
+from routing.views import SUBMIT_RATE
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.cvr import valid_cvrs
 from crm import services as crm_services
-from crm.cvr import valid_cvrs
 from crm.models import Case
 from crm.workdays import add_working_days
 from offers.models import Municipality, Organisation, Theme

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import (
     Aggregate,
@@ -31,9 +30,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Extract, TruncDate, TruncMonth
 
+from core.time import COPENHAGEN
 from routing.models import GuidanceRequest
-
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 class Median(Aggregate):

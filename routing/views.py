@@ -3,7 +3,7 @@
 Abuse handling, decided here:
 - Rate limits per client address (``REMOTE_ADDR``; behind a proxy the proxy must set it, e.g.
   gunicorn ``--forwarded-allow-ips`` with a proxy that overwrites the address): a Danish page
-  with status 429 when hit (``portal.views.ratelimited``).
+  with status 429 when hit (``core.ratelimit.ratelimited``).
 - A honeypot field (``website``), hidden from people and assistive technology. When it is
   filled in, the page answers as if the request had been received, but stores nothing and sends
   nothing: a robot learns nothing to adapt to, and a person cannot reach the field.
@@ -32,13 +32,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.core import is_ratelimited
 
+from core.parsing import parse_int, without_nul
+from core.ratelimit import over_limit, ratelimited
 from crm.models import Case, Feedback
 from crm.selectors import case_public_timeline
 from offers.models import Municipality, Offer, Organisation, Theme
-from portal.parsing import parse_int, without_nul
-from portal.views import ratelimited
 from routing.forms import FeedbackForm, GuidancePageForm
 from routing.models import GuidanceRequest
 from routing.presentation import hub_contact, long_date, public_status
@@ -55,11 +54,6 @@ logger = logging.getLogger(__name__)
 #: Submissions per client address; generous enough for an office behind one address.
 SUBMIT_RATE = getattr(settings, "ROUTING_SUBMIT_RATE", "20/h")
 FEEDBACK_RATE = getattr(settings, "ROUTING_FEEDBACK_RATE", "10/h")
-
-
-def over_limit(request: HttpRequest, *, group: str, rate: str) -> bool:
-    """Count this request against the address's limit; True when it is one too many."""
-    return is_ratelimited(request, group=group, key="ip", rate=rate, method="POST", increment=True)
 
 
 def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

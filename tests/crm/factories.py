@@ -6,7 +6,7 @@ import itertools
 import factory
 from django.utils import timezone
 
-from crm.cvr import valid_cvrs
+from core.cvr import valid_cvrs
 from crm.models import Case, Company, Contact
 from offers.models import Municipality, Organisation
 

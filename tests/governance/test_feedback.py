@@ -4,8 +4,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from core.masking import EMAIL_MASK, PHONE_MASK
 from governance.models import PageFeedback, PageView
-from portal.masking import EMAIL_MASK, PHONE_MASK
 
 
 def test_it_shows_the_feedback_question_on_public_pages(client, db):

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from core.time import add_months
 from crm.models import Feedback, Referral
-from governance.service_standards import add_months, service_standards
+from governance.service_standards import service_standards
 from offers.models import Organisation
 from tests.crm.factories import CaseFactory
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.parsing import parse_int, without_nul
+from core.parsing import parse_int, without_nul
 
 
 @pytest.mark.parametrize(

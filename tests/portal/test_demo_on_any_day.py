@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
+from core.time import shift_months
 from crm.models import Case
 from governance.models import CatalogueSnapshot, GrowthAgreement
 from offers import demo as offers_demo
@@ -50,8 +51,8 @@ def test_the_demo_catalogue_never_moves_backwards() -> None:
     written = offers_demo.demo_catalogue(today=offers_demo.DEMO_AS_OF)
 
     assert offers_demo.demo_catalogue(today=dt.date(2026, 1, 10)) == written
-    assert offers_demo.shift_months(dt.date(2027, 1, 31), 1) == dt.date(2027, 2, 28)
-    assert offers_demo.shift_months(dt.date(2027, 12, 15), 1) == dt.date(2028, 1, 15)
+    assert shift_months(dt.date(2027, 1, 31), 1) == dt.date(2027, 2, 28)
+    assert shift_months(dt.date(2027, 12, 15), 1) == dt.date(2028, 1, 15)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 import pytest
 
-from portal.masking import EMAIL_MASK, NAME_MASK, PHONE_MASK, mask_person, mask_personal_data
+from core.masking import EMAIL_MASK, NAME_MASK, PHONE_MASK, mask_person, mask_personal_data
 
 
 @pytest.mark.parametrize(

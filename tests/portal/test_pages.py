@@ -16,6 +16,7 @@ from django.test import RequestFactory
 from django.urls import path
 from django.utils import timezone
 
+from core.ratelimit import ratelimited
 from offers.models import Offer, Organisation, Theme
 from portal import views
 from portal.urls import urlpatterns as portal_urlpatterns
@@ -32,7 +33,7 @@ def _broken_view(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("test-broken/", _broken_view),
-    path("test-too-many/", views.ratelimited),
+    path("test-too-many/", ratelimited),
     *portal_urlpatterns,
 ]
 handler404 = "portal.views.page_not_found"

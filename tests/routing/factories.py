@@ -7,7 +7,7 @@ from typing import Any
 
 import factory
 
-from crm.cvr import valid_cvrs
+from core.cvr import valid_cvrs
 from offers.models import Municipality, Offer, Organisation, Theme
 from offers.search import refresh_search_vectors
 from routing.forms import GuidanceSubmission

@@ -1,0 +1,23 @@
+"""Rate limits per client on public forms and the API, and the answer when one is hit."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django_ratelimit.core import is_ratelimited
+
+
+def over_limit(request: HttpRequest, *, group: str, rate: str, method: str = "POST") -> bool:
+    """Count this request against its client's limit in ``group``; True when it is one too many."""
+    return is_ratelimited(request, group=group, key="ip", rate=rate, method=method, increment=True)
+
+
+def ratelimited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Shown when a public form or the API is used too often by one client (429)."""
+    message = _(
+        "Du har sendt for mange forespørgsler på kort tid. Vent et par minutter, og prøv igen."
+    )
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=429)
+    return render(request, "429.html", {"message": message}, status=429)

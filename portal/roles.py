@@ -1,1 +1,0 @@
-PERMISSIONS: dict[str, list[str]] = {}
