@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import QueryDict
+from django.urls import reverse
 
 from offers.forms import lenient_search
 from offers.models import Offer
@@ -46,7 +47,7 @@ class SearchSummary:
 
     @property
     def url(self) -> str:
-        return f"{settings.SITE_URL}/tilbud/" + (
+        return f"{settings.SITE_URL}{reverse('offers:search')}" + (
             f"?{self.query_string}" if self.query_string else ""
         )
 

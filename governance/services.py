@@ -40,7 +40,7 @@ _MAX_PATH_LENGTH = PageView._meta.get_field("path").max_length or 300
 _MAX_QUERY_LENGTH = ZeroResultSearch._meta.get_field("query").max_length or 200
 
 
-def feedback_submit(
+def page_feedback_submit(
     *, path: str, answer: str, comment: str = "", day: dt.date | None = None
 ) -> PageFeedback:
     """Store one anonymous answer, with any e-mail address or phone number masked first."""

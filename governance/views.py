@@ -88,7 +88,7 @@ def feedback(request: HttpRequest) -> HttpResponse:
     thanks = _("Tak for din tilbagemelding. Den hjælper os med at gøre portalen bedre.")
     if form.is_valid() and not form.is_spam():
         try:
-            services.feedback_submit(
+            services.page_feedback_submit(
                 path=form.cleaned_data["path"],
                 answer=form.cleaned_data["answer"],
                 comment=form.cleaned_data["comment"],

@@ -133,7 +133,7 @@ class OfferSummarySerializer(serializers.Serializer):
             "is_open": instance.is_open_on(today),
             "last_reviewed": _iso(instance.last_reviewed),
             "detail_url": f"{base}/api/offers/{instance.external_id}/",
-            "page_url": f"{base}/tilbud/{instance.external_id}/",
+            "page_url": f"{base}{instance.get_absolute_url()}",
         }
 
 

@@ -11,6 +11,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -470,7 +471,7 @@ class Offer(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return f"/tilbud/{self.external_id}/"
+        return reverse("offers:detail", args=[self.external_id])
 
     def is_open_on(self, day: dt.date) -> bool:
         """Whether a company can use the offer on ``day``: published, valid, before deadline."""
