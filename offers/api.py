@@ -218,7 +218,7 @@ class OfferSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Offer
-        # The import/export format (DESIGN.md), plus two read-only conveniences.
+        # The import/export format (docs/interfaces.md), plus two read-only conveniences.
         fields = [*ALL_FIELDS, "is_open", "page_url"]
         # A simple field, so the services' messages reach the right key; the database
         # constraint still guards uniqueness.

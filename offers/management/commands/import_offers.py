@@ -1,4 +1,4 @@
-"""``manage.py import_offers FILE [--dry-run]``: load offers in the DESIGN.md format."""
+"""``manage.py import_offers FILE [--dry-run]``: load offers in the format of docs/interfaces.md."""
 
 from __future__ import annotations
 
