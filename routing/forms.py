@@ -1,8 +1,8 @@
 """The guidance request as a company fills it in, on the page and through the API.
 
 One form validates both channels, so a rule (a CVR's modulus 11, the 98 municipalities, the size
-limits) and its Danish message exist once. Field names are the API's (docs/interfaces.md); the page adds
-three fields of its own: the offer the company came from, a one-time nonce against double
+limits) and its Danish message exist once. Field names are the API's (docs/interfaces.md); the
+page adds three fields of its own: the offer the company came from, a one-time nonce against double
 submission and a honeypot.
 """
 

@@ -97,3 +97,44 @@ def make_rollup(**fields: Any) -> EffectRollup:
 def make_participation(**fields: Any) -> Participation:
     fields.setdefault("source", Participation.Source.IMPORT)
     return Participation.objects.create(**fields)
+
+
+# An estimate or rollup with too few participants to publish a figure.
+TOO_FEW = {
+    "status": "too_few",
+    "estimate": None,
+    "std_error": None,
+    "ci_low": None,
+    "ci_high": None,
+    "extra": None,
+    "extra_ci_low": None,
+    "extra_ci_high": None,
+    "naive_estimate": None,
+    "n_treated": 7,
+}
+
+
+def make_published_effects(*, too_few_theme_treated: int = 7) -> dict[str, Any]:
+    """One run with a measured offer (employment, revenue, a cohort), an offer with too few
+    participants, and rollups by level and theme, one of them too small to show."""
+    from tests.offers.factories import make_offer
+
+    run = make_run()
+    growth = make_offer(external_id="vaekst-forloeb", title="Vækstforløb for små virksomheder")
+    small = make_offer(external_id="lille-tilbud", title="Et lille tilbud")
+    make_estimate(run=run, offer=growth, estimate=1.84, std_error=0.41, n_treated=212)
+    make_estimate(
+        run=run, offer=growth, indicator="revenue", estimate=1_540_000.0, std_error=300_000.0
+    )
+    make_estimate(run=run, offer=growth, cohort_year=2020, estimate=2.0)
+    make_estimate(run=run, offer=small, **TOO_FEW)
+    make_rollup(run=run, dimension="level", key="state", label="Stat", estimate=1.2)
+    make_rollup(run=run, dimension="theme", key="export", label="Eksport", estimate=0.8)
+    make_rollup(
+        run=run,
+        dimension="theme",
+        key="growth",
+        label="Vækst",
+        **{**TOO_FEW, "n_treated": too_few_theme_treated},
+    )
+    return {"run": run, "growth": growth, "small": small}

@@ -8,40 +8,16 @@ import pytest
 from django.template import Context, Template
 
 from evaluation.models import EffectRunOffer
-from tests.evaluation.factories import make_estimate, make_rollup, make_run
+from tests.evaluation.factories import (
+    make_estimate,
+    make_published_effects,
+)
 from tests.offers.factories import make_offer
-
-TOO_FEW = {
-    "status": "too_few",
-    "estimate": None,
-    "std_error": None,
-    "ci_low": None,
-    "ci_high": None,
-    "extra": None,
-    "extra_ci_low": None,
-    "extra_ci_high": None,
-    "naive_estimate": None,
-    "n_treated": 7,
-}
 
 
 @pytest.fixture
 def published(db):
-    run = make_run()
-    growth = make_offer(external_id="vaekst-forloeb", title="Vækstforløb for små virksomheder")
-    small = make_offer(external_id="lille-tilbud", title="Et lille tilbud")
-    make_estimate(run=run, offer=growth, estimate=1.84, std_error=0.41, n_treated=212)
-    make_estimate(
-        run=run, offer=growth, indicator="revenue", estimate=1_540_000.0, std_error=300_000.0
-    )
-    make_estimate(run=run, offer=growth, cohort_year=2020, estimate=2.0)
-    make_estimate(run=run, offer=small, **TOO_FEW)
-    make_rollup(run=run, dimension="level", key="state", label="Stat", estimate=1.2)
-    make_rollup(run=run, dimension="theme", key="export", label="Eksport", estimate=0.8)
-    make_rollup(
-        run=run, dimension="theme", key="growth", label="Vækst", **{**TOO_FEW, "n_treated": 12}
-    )
-    return {"run": run, "growth": growth, "small": small}
+    return make_published_effects(too_few_theme_treated=12)
 
 
 def text(response) -> str:

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-from evaluation.exceptions import ImportRejected
-from evaluation.importers import (
-    PARTICIPATION_COLUMNS,
-    participations_import,
-    report_rejection,
-)
+from evaluation.importers import PARTICIPATION_COLUMNS, participations_import
+from evaluation.management.csv_import import CsvImportCommand
 
 
-class Command(BaseCommand):
+class Command(CsvImportCommand):
     help = (
         "Indlæs deltagelser fra en CSV-fil med kolonnerne "
         + ",".join(PARTICIPATION_COLUMNS)
         + " (offer er tilbuddets eksterne id). En fil med fejl indlæses slet ikke."
     )
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="CSV-fil (UTF-8, komma som skilletegn)")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            report = participations_import(source=options["file"])
-        except ImportRejected as rejected:
-            report_rejection(rejected, self.stderr)
-            raise CommandError(str(rejected)) from None
-        self.stdout.write(
-            f"{report.rows} rækker på {report.seconds:.1f} s ({report.rows_per_second:,.0f} "
-            f"rækker/s): {report.inserted} nye, {report.updated} opdaterede, "
-            f"{report.unchanged} uændrede."
-        )
+    importer = staticmethod(participations_import)
