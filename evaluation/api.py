@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from core.parsing import without_nul
 from evaluation.estimators import INDICATORS
-from evaluation.models import EffectEstimate, EffectRollup
+from evaluation.models import PUBLISHED_RESULT_FIELDS, EffectEstimate, EffectRollup
 from offers.models import Offer
 
 UNITS: Final = {
@@ -162,28 +162,7 @@ def effect_row(item: EffectEstimate | EffectRollup) -> dict[str, Any]:
         "unit": UNITS[item.indicator],
         "reason": reason,
         "run": {"id": item.run_id, "finished_at": item.run.finished_at},
-        **{
-            name: getattr(item, name)
-            for name in (
-                "indicator",
-                "status",
-                "estimate",
-                "std_error",
-                "ci_low",
-                "ci_high",
-                "n_treated",
-                "n_control",
-                "n_unmatched",
-                "n_cohorts",
-                "naive_estimate",
-                "method",
-                "baseline_offset",
-                "outcome_offset",
-                "extra",
-                "extra_ci_low",
-                "extra_ci_high",
-            )
-        },
+        **{name: getattr(item, name) for name in PUBLISHED_RESULT_FIELDS},
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.db import models
@@ -9,11 +10,19 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from evaluation.estimators import IndicatorResult
 from evaluation.querysets import (
     EffectEstimateQuerySet,
     EffectRollupQuerySet,
     EffectRunQuerySet,
     ParticipationQuerySet,
+)
+
+#: The numbers of one estimate, named as in :class:`estimators.IndicatorResult`: stored in the
+#: columns of the same names, and (but for the inner diagnostics) published by the API.
+RESULT_FIELDS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(IndicatorResult))
+PUBLISHED_RESULT_FIELDS: tuple[str, ...] = tuple(
+    name for name in RESULT_FIELDS if name not in {"naive_std_error", "balance"}
 )
 
 
@@ -271,30 +280,7 @@ class _Numbers(models.Model):
 
     def result_fields(self) -> dict[str, Any]:
         """The stored numbers under the names of :class:`estimators.IndicatorResult`."""
-        return {
-            name: getattr(self, name)
-            for name in (
-                "indicator",
-                "status",
-                "estimate",
-                "std_error",
-                "ci_low",
-                "ci_high",
-                "n_treated",
-                "n_control",
-                "n_unmatched",
-                "naive_estimate",
-                "naive_std_error",
-                "extra",
-                "extra_ci_low",
-                "extra_ci_high",
-                "n_cohorts",
-                "method",
-                "baseline_offset",
-                "outcome_offset",
-                "balance",
-            )
-        }
+        return {name: getattr(self, name) for name in RESULT_FIELDS}
 
 
 class EffectEstimate(_Numbers):
