@@ -10,6 +10,7 @@ same offers in that same transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 import traceback
@@ -193,6 +194,68 @@ def effects_resume(*, run: EffectRun, sync: bool = False) -> int:
         return pending
     with transaction.atomic():
         return effects_enqueue(run=run, only_unfinished=True)
+
+
+def effects_sweep_stale(*, now: dt.datetime) -> tuple[int, int]:
+    """Send again, or fail, the offers of active runs that nobody is finishing.
+
+    A worker killed mid-offer leaves its offer ``running``; a message the broker lost (the Redis
+    transport pops before it records the message as unacked) leaves it ``pending``; a task whose
+    retries ran out after a database error leaves it ``running``. None of them would ever end,
+    and the one-active-run rule would then block every later run. An offer claimed or handed out
+    more than ``EFFECT_STALE_MINUTES`` ago is sent again (a second delivery is harmless: the
+    claim is idempotent), and one that has been claimed ``EFFECT_MAX_ATTEMPTS`` times fails, so
+    the run finishes, or fails visibly, without a person. Returns (sent again, failed).
+    """
+    cutoff = now - dt.timedelta(minutes=settings.EFFECT_STALE_MINUTES)
+    stale = EffectRunOffer.objects.filter(
+        run__status__in=RUN_ACTIVE,
+        status__in=[EffectRunOffer.Status.PENDING, EffectRunOffer.Status.RUNNING],
+    ).filter(
+        Q(started_at__lt=cutoff) | Q(started_at__isnull=True, run__created_at__lt=cutoff),
+    )
+    resend: list[tuple[int, int]] = []
+    failed = 0
+    for item_id, run_id, offer_id, attempts in stale.values_list(
+        "pk", "run_id", "offer_id", "attempts"
+    ):
+        if attempts >= settings.EFFECT_MAX_ATTEMPTS:
+            if _fail_stale(run_id, offer_id, attempts):
+                failed += 1
+            continue
+        # Handed out now: the next sweep leaves it alone until it is stale again.
+        handed_out = EffectRunOffer.objects.filter(
+            Q(started_at__lt=cutoff) | Q(started_at__isnull=True), pk=item_id
+        ).update(started_at=now)
+        if handed_out:
+            resend.append((run_id, offer_id))
+    if resend:
+        from evaluation.tasks import effects_compute_offer
+
+        for run_id, offer_id in resend:
+            effects_compute_offer.delay_on_commit(run_id, offer_id)
+    return len(resend), failed
+
+
+def _fail_stale(run_id: int, offer_id: int, attempts: int) -> bool:
+    with transaction.atomic():
+        item = EffectRunOffer.objects.select_for_update().get(run_id=run_id, offer_id=offer_id)
+        if item.status not in (EffectRunOffer.Status.PENDING, EffectRunOffer.Status.RUNNING):
+            return False
+        run = EffectRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_active:
+            return False
+        item.status = EffectRunOffer.Status.FAILED
+        item.finished_at = timezone.now()
+        item.error = _(
+            "Ingen arbejdsproces gjorde tilbuddet færdigt efter %(attempts)s forsøg."
+        ) % {"attempts": attempts}
+        item.save(update_fields=["status", "finished_at", "error"])
+        run.offers_failed += 1
+        run.save(update_fields=["offers_failed"])
+        if run.offers_finished == run.offers_total:
+            _finish(run)
+    return True
 
 
 def effects_cancel(*, run: EffectRun) -> EffectRun:

@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
 from evaluation import services
 from evaluation.exceptions import EvaluationError
@@ -25,6 +26,12 @@ logger = logging.getLogger(__name__)
 def effects_compute_offer(run_id: int, offer_id: int) -> bool:
     """One offer of a run. A second delivery of the same message finds it done and does nothing."""
     return services.effects_compute_offer(run_id=run_id, offer_id=offer_id)
+
+
+@shared_task(acks_late=True, time_limit=5 * 60, soft_time_limit=4 * 60)
+def effects_sweep_stale() -> tuple[int, int]:
+    """Every ten minutes: offers of active runs that lost their worker or message."""
+    return services.effects_sweep_stale(now=timezone.now())
 
 
 @shared_task(acks_late=True, time_limit=10 * 60, soft_time_limit=9 * 60)

@@ -382,6 +382,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "evaluation.tasks.effects_compute_all",
         "schedule": crontab(day_of_week="sunday", hour=2, minute=30),
     },
+    # Offers of an active run that lost their worker or their message: sent again, or failed.
+    "evaluation-sweep-stale": {
+        "task": "evaluation.tasks.effects_sweep_stale",
+        "schedule": crontab(minute="*/10"),
+    },
     # The e-mail outbox: sends what could not be enqueued when it was written (Redis down).
     "crm-notifications-sweep": {
         "task": "crm.tasks.notifications_sweep",
@@ -421,6 +426,11 @@ CONTACT_RETENTION_MONTHS = env_int("CONTACT_RETENTION_MONTHS", 36, minimum=1)
 OFFER_STALE_MONTHS = env_int("OFFER_STALE_MONTHS", 12, minimum=1)
 # Fewest treated companies for which an effect is reported.
 EFFECT_MIN_TREATED = env_int("EFFECT_MIN_TREATED", 20, minimum=1)
+# An offer of an effect run claimed or handed out this long ago and not finished has lost its
+# worker or its message (longer than the task's 30-minute time limit): the sweep sends it again,
+# and after EFFECT_MAX_ATTEMPTS claims it fails, so the run ends by itself either way.
+EFFECT_STALE_MINUTES = env_int("EFFECT_STALE_MINUTES", 45, minimum=1)
+EFFECT_MAX_ATTEMPTS = env_int("EFFECT_MAX_ATTEMPTS", 8, minimum=1)
 
 # --- API --------------------------------------------------------------------------------------
 

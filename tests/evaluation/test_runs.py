@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import time
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from evaluation import estimators, panel, services
 from evaluation.exceptions import EvaluationError
@@ -323,6 +325,67 @@ class TestTasks:
         assert EffectRunOffer.objects.get(run=run, offer=offers["export"]).attempts == 2
         assert pooled(offers["export"]).run == run
         assert pooled(third).status == "no_data"
+
+    def test_the_sweep_sends_again_what_a_killed_worker_and_a_lost_message_left(
+        self, offers, measured, monkeypatch, time_machine
+    ):
+        sent: list[tuple[int, int]] = []
+        monkeypatch.setattr(
+            effects_compute_offer, "delay_on_commit", lambda *args: sent.append(args)
+        )
+        start = dt.datetime(2027, 3, 1, 2, 30, tzinfo=dt.UTC)
+        time_machine.move_to(start)
+        third = make_offer(external_id="tredje-tilbud")
+        make_participation(cvr=13585628, offer=third, year=2019)
+        run = services.effects_compute()
+        # The worker claims "growth" and is killed (SIGKILL: the claim stays); the messages of
+        # the two other offers are lost by the broker.
+        EffectRunOffer.objects.filter(run=run, offer=offers["growth"]).update(
+            status="running", attempts=1, started_at=start
+        )
+        sent.clear()
+
+        # Within the stale window nothing is touched: a slow offer is not a dead one.
+        assert services.effects_sweep_stale(now=start + dt.timedelta(minutes=30)) == (0, 0)
+        later = start + dt.timedelta(minutes=settings.EFFECT_STALE_MINUTES + 1)
+        time_machine.move_to(later)
+        assert services.effects_sweep_stale(now=later) == (3, 0)
+        assert sorted(offer_id for _, offer_id in sent) == sorted(
+            [offers["growth"].pk, offers["export"].pk, third.pk]
+        )
+        # Handed out again: the next sweep does not send the same offers a second time.
+        assert services.effects_sweep_stale(now=later + dt.timedelta(minutes=10)) == (0, 0)
+
+        for run_id, offer_id in sent:
+            effects_compute_offer(run_id, offer_id)
+        run.refresh_from_db()
+        assert run.status == EffectRun.Status.COMPLETED
+        assert (run.offers_done, run.offers_failed) == (3, 0)
+        assert EffectRunOffer.objects.get(run=run, offer=offers["growth"]).attempts == 2
+        # The one-active-run rule no longer blocks the next run.
+        assert services.effects_compute().status == EffectRun.Status.PENDING
+
+    def test_the_sweep_fails_an_offer_no_worker_can_finish_and_the_run_ends_visibly(
+        self, offers, measured, monkeypatch
+    ):
+        monkeypatch.setattr(effects_compute_offer, "delay_on_commit", lambda *args: None)
+        run = services.effects_compute()
+        effects_compute_offer(run.pk, offers["export"].pk)
+        # "growth" kept failing with a database error until its retries ran out, every time.
+        long_ago = timezone.now() - dt.timedelta(hours=3)
+        EffectRunOffer.objects.filter(run=run, offer=offers["growth"]).update(
+            status="running", attempts=settings.EFFECT_MAX_ATTEMPTS, started_at=long_ago
+        )
+
+        assert services.effects_sweep_stale(now=timezone.now()) == (0, 1)
+
+        run.refresh_from_db()
+        assert run.status == EffectRun.Status.FAILED
+        assert "vaekst-forloeb" in run.error
+        item = EffectRunOffer.objects.get(run=run, offer=offers["growth"])
+        assert item.status == "failed" and "forsøg" in item.error
+        # Nothing of the failed run is published; the earlier run's results still show.
+        assert pooled(offers["growth"]).run == measured
 
     def test_a_worker_frees_its_copy_of_the_panel_when_the_run_has_nothing_left(
         self, offers, measured, monkeypatch
