@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from core.parsing import without_nul
 from evaluation.estimators import INDICATORS
 from evaluation.models import PUBLISHED_RESULT_FIELDS, EffectEstimate, EffectRollup
-from offers.models import Offer
+from offers.models import Level, Offer
 
 UNITS: Final = {
     "employment": "fte",
@@ -34,6 +34,7 @@ UNITS: Final = {
     "productivity": "dkk_per_fte",
 }
 ROLLUP_PARAMETERS: Final = ("operator", "level", "theme", "region")
+LEVELS: Final = tuple(Level.values)
 
 
 def _choice(values: list[str], **kwargs: Any) -> serializers.ChoiceField:
@@ -185,7 +186,7 @@ def _values(request: Request, name: str) -> list[str]:
     parameters=[
         OpenApiParameter("offer", str, many=True, description="Et tilbuds external_id."),
         OpenApiParameter("operator", str, many=True, description="En operatørs korte navn."),
-        OpenApiParameter("level", str, many=True, enum=["state", "region", "municipality"]),
+        OpenApiParameter("level", str, many=True, enum=list(LEVELS)),
         OpenApiParameter("theme", str, many=True, description="Et temas korte navn."),
         OpenApiParameter("region", str, many=True, description="En regionskode, f.eks. 1082."),
         OpenApiParameter("indicator", str, many=True, enum=list(INDICATORS)),
@@ -218,6 +219,11 @@ class EffectListView(generics.ListAPIView):
                         % {"values": ", ".join(unknown_indicators)}
                     ]
                 }
+            )
+        unknown_levels = sorted(set(groups["level"]) - set(LEVELS))
+        if unknown_levels:
+            raise ValidationError(
+                {"level": [_("Ukendt niveau: %(values)s.") % {"values": ", ".join(unknown_levels)}]}
             )
         if offers and any(groups.values()):
             raise ValidationError(

@@ -26,6 +26,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
+    extend_schema_serializer,
     extend_schema_view,
 )
 from rest_framework import mixins, permissions, serializers, viewsets
@@ -165,6 +166,8 @@ class FacetsSerializer(serializers.Serializer):
     )
 
 
+# One object with the page of results and the facets, not a list of offers.
+@extend_schema_serializer(many=False)
 class OfferSearchResponseSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
@@ -404,7 +407,8 @@ class OfferViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = OfferSerializer
-    permission_classes = [CanEditOffers]
+    # IsAuthenticatedOrReadOnly first: reading needs no login, and the schema says so.
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, CanEditOffers]
     lookup_field = "external_id"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filter_backends: list[Any] = []

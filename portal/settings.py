@@ -462,6 +462,11 @@ SPECTACULAR_SETTINGS = {
         "OfferStatusEnum": "offers.models.Offer.Status",
         "EffectStatusEnum": ["ok", "too_few", "no_data"],
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # 400/401/403/404/429/503 as every operation can answer them (portal/openapi.py).
+        "portal.openapi.add_error_responses",
+    ],
 }
 
 # --- Logging: no personal data ----------------------------------------------------------------

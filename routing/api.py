@@ -23,6 +23,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import permissions, serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -192,6 +193,8 @@ class GuidanceRequestCreateView(APIView):
     # Anonymous by design; no session authentication, so no CSRF token is expected either.
     authentication_classes: list[Any] = []
     permission_classes = [permissions.AllowAny]
+    # JSON only, as documented: a form-encoded body cannot say null or a list of themes.
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="guidance_requests_create",
