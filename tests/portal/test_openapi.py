@@ -77,8 +77,6 @@ def test_an_unknown_level_is_a_field_error_not_an_empty_answer() -> None:
 
 
 def test_a_guidance_request_must_be_json() -> None:
-    response = APIClient().post(
-        "/api/guidance-requests/", {"cvr": "13585628"}, format="multipart"
-    )
+    response = APIClient().post("/api/guidance-requests/", {"cvr": "13585628"}, format="multipart")
 
     assert response.status_code == 415
