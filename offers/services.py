@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from offers.models import Level, Offer, Organisation
-from offers.search import refresh_search_vectors
+from offers.search.index import refresh_search_vectors
 
 if TYPE_CHECKING:
     from accounts.models import User
