@@ -1,7 +1,7 @@
 """The catalogue in the admin: where editors keep their own organisation's offers up to date.
 
 An editor sees and changes only offers their organisation owns or operates (superusers see all);
-status changes, reviews and imports go through ``offers.services`` and ``offers.importexport``
+status changes, reviews and imports go through ``offers.services`` and ``offers.importing``
 like every other write path, so the search index and the who/when fields stay right.
 """
 
@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from offers.importexport import ImportResult, import_offers
+from offers.importing import ImportResult, import_offers
 from offers.models import (
     CompanySize,
     Industry,

@@ -19,7 +19,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from core.time import shift_months
-from offers.importexport import import_offers
+from offers.importing import import_offers
 from offers.models import Offer
 from offers.search import refresh_search_vectors
 
