@@ -39,7 +39,6 @@ from offers.models import (
     StrengthPosition,
     Theme,
 )
-from offers.search import refresh_search_vectors
 from offers.services import (
     CONSTRAINT_FIELDS,
     OfferError,
@@ -49,6 +48,8 @@ from offers.services import (
     offer_mark_reviewed,
     offer_publish,
     offer_save,
+    organisation_save,
+    theme_save,
     transition_error,
     user_can_edit,
 )
@@ -472,6 +473,8 @@ class OfferAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Offer, form: Any, change: bool) -> None:
         obj._history_user = request.user  # type: ignore[attr-defined]
+        # offer_save sets the themes and pairs itself and refreshes the search after them, so
+        # the form's save_m2m in save_related finds nothing left to change.
         offer_save(
             user=request.user,
             offer=obj,
@@ -480,10 +483,6 @@ class OfferAdmin(SimpleHistoryAdmin):
                 "cannot_combine_with": form.cleaned_data.get("cannot_combine_with", []),
             },
         )
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        refresh_search_vectors(offer_ids=[form.instance.pk])
 
     # --- list ---
 
@@ -695,10 +694,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     filter_horizontal = ("member_municipalities",)
 
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change and "name" in form.changed_data:
-            # Operator names are part of every offer's search text.
-            refresh_search_vectors(organisation_ids=[obj.pk])
+        organisation_save(organisation=obj)
 
 
 @admin.register(Theme)
@@ -708,10 +704,7 @@ class ThemeAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
 
     def save_model(self, request: HttpRequest, obj: Theme, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change and {"name", "name_en"} & set(form.changed_data):
-            # Theme names are part of the search text of the offers that carry them.
-            refresh_search_vectors(theme_ids=[obj.pk])
+        theme_save(theme=obj)
 
 
 @admin.register(StrengthPosition)

@@ -1,16 +1,16 @@
 """The search index: the columns of an offer that catalogue search reads, and keeping them fresh.
 
 ``refresh_search_vectors`` recomputes everything the search derives from an offer. Every write
-path must call it after it has saved (the contract):
+must be followed by it, in the same transaction (the contract):
 
-- after saving an offer or changing its themes: ``refresh_search_vectors(offer_ids=[offer.pk])``
-  (the services in ``offers.services``, the importer once for all imported rows);
+- after saving an offer or changing its themes: ``refresh_search_vectors(offer_ids=[offer.pk])``;
 - after renaming a theme: ``refresh_search_vectors(theme_ids=[theme.pk])``;
 - after renaming an organisation: ``refresh_search_vectors(organisation_ids=[org.pk])``;
 - with no arguments it refreshes the whole catalogue (and rebuilds the word list from scratch).
 
-The services in ``offers.services`` keep this contract for every change made through the admin,
-the API and the importer; other code changes the catalogue through them.
+The services in ``offers.services`` keep the contract (``offer_save`` and the status changes,
+``theme_save``, ``organisation_save``), and so does the importer, once for all imported rows; the
+admin, the API and the import command change the catalogue only through them.
 
 What is indexed, and with which weight (``ts_rank_cd`` weighs A > B > C > D):
 

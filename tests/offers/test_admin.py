@@ -472,6 +472,27 @@ def test_renaming_an_operator_refreshes_the_search_text_of_its_offers(
     assert found_by_search(regional_offer, "erhvervshus")
 
 
+def test_renaming_a_theme_refreshes_the_search_text_of_its_offers(
+    client, make_user, regional_offer
+):
+    client.force_login(make_user("admin", is_superuser=True))
+    theme = Theme.objects.get(slug="digitalisation")
+    url = reverse("admin:offers_theme_change", args=[theme.pk])
+    data = {
+        "slug": theme.slug,
+        "name": "Kvanteteknologi",
+        "name_en": theme.name_en,
+        "responsible_level": theme.responsible_level,
+        "position": theme.position,
+    }
+    assert not found_by_search(regional_offer, "kvanteteknologi")
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert found_by_search(regional_offer, "kvanteteknologi")
+
+
 def test_an_editor_may_name_any_published_offer_as_not_combinable(client, editor, municipal_offer):
     make_offer(
         title="Hurtig kladde",
