@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from offers.admin import OFFER_FORM_FIELDS
+from offers.admin_forms import OFFER_FORM_FIELDS
 from offers.catalogue_format import ALL_FIELDS
 from offers.models import Offer, Organisation, StrengthPosition, Theme
 from tests.offers.catalogue_factories import found_by_search
