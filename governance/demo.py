@@ -28,7 +28,7 @@ from governance.models import (
     GrowthStrategy,
     ThemeSnapshot,
 )
-from offers.importexport import import_offers
+from offers.importing import import_offers
 from offers.models import Municipality, Offer, Organisation, Region, Theme
 
 # slug, name, region code, website, member municipalities (by name)

@@ -1,7 +1,7 @@
 """The catalogue in the admin: where editors keep their own organisation's offers up to date.
 
 An editor sees and changes only offers their organisation owns or operates (superusers see all);
-status changes, reviews and imports go through ``offers.services`` and ``offers.importexport``
+status changes, reviews and imports go through ``offers.services`` and ``offers.importing``
 like every other write path, so the search index and the who/when fields stay right.
 """
 
@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.cache import cache
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -27,29 +26,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from offers.importexport import ImportResult, import_offers
-from offers.models import (
-    CompanySize,
-    Industry,
-    Municipality,
-    Offer,
-    Organisation,
-    Phase,
-    Region,
-    StrengthPosition,
-    Theme,
+from offers.admin_forms import (
+    OFFER_AUDIT_FIELDS,
+    OFFER_FIELD_GROUPS,
+    ImportForm,
+    OfferAdminForm,
+    OrganisationAdminForm,
 )
-from offers.search import refresh_search_vectors
+from offers.importing import ImportResult, import_offers
+from offers.models import Municipality, Offer, Organisation, Region, StrengthPosition, Theme
 from offers.services import (
-    CONSTRAINT_FIELDS,
     OfferError,
-    allowed_statuses,
-    cluster_nationwide_message,
     offer_archive,
     offer_mark_reviewed,
     offer_publish,
     offer_save,
-    transition_error,
+    organisation_save,
+    theme_save,
     user_can_edit,
 )
 
@@ -57,199 +50,7 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
     from django.forms import ModelForm
 
-IMPORT_MAX_BYTES = 10 * 1024 * 1024
 IMPORT_PREVIEW_SECONDS = 30 * 60
-
-
-class ConstraintErrorsOnFields:
-    """Put a model constraint's error next to the input it is about instead of above the form.
-
-    ``constraint_fields`` maps constraint names to form fields (or to a callable choosing the
-    field from the instance). Django reports check and conditional unique constraints as
-    non-field errors.
-    """
-
-    constraint_fields: ClassVar[dict[str, str | Callable[[Any], str]]] = {}
-
-    def validate_constraints(self: Any) -> None:
-        exclude = self._get_validation_exclusions()
-        try:
-            self.instance.validate_constraints(exclude=exclude)
-        except ValidationError as error:
-            self._update_errors(self._constraint_errors_on_fields(error))
-
-    def _constraint_errors_on_fields(self: Any, error: ValidationError) -> ValidationError:
-        if not hasattr(error, "error_dict"):
-            return error
-        by_message: dict[str, str] = {}
-        for constraint in self.instance._meta.constraints:
-            target = self.constraint_fields.get(constraint.name)
-            if target is None:
-                continue
-            name = target(self.instance) if callable(target) else target
-            if name in self.fields:
-                by_message[str(constraint.get_violation_error_message())] = name
-        placed: dict[str, list[ValidationError]] = {}
-        for name, items in error.error_dict.items():
-            for item in items:
-                target_name = name
-                if name == NON_FIELD_ERRORS:
-                    target_name = by_message.get(" ".join(item.messages), name)
-                placed.setdefault(target_name, []).append(item)
-        return ValidationError(placed)
-
-
-# --- Offers ------------------------------------------------------------------------------------
-
-
-def _phases_or_sizes(offer: Offer) -> str:
-    return "phases" if not offer.phases else "company_sizes"
-
-
-class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
-    constraint_fields: ClassVar[dict[str, str | Callable[[Any], str]]] = {
-        **{name: field for name, field in CONSTRAINT_FIELDS.items()},
-        "offers_offer_has_phases_and_sizes": _phases_or_sizes,
-    }
-    user: Any = None  # set by OfferAdmin.get_form
-
-    phases = forms.MultipleChoiceField(
-        label=gettext_lazy("faser"), choices=Phase.choices, widget=forms.CheckboxSelectMultiple
-    )
-    company_sizes = forms.MultipleChoiceField(
-        label=gettext_lazy("virksomhedsstørrelser"),
-        choices=CompanySize.choices,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    industries = forms.MultipleChoiceField(
-        label=gettext_lazy("brancher (DB07)"),
-        choices=Industry.choices,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text=gettext_lazy("Vælg ingen for alle brancher."),
-    )
-    regions = forms.TypedMultipleChoiceField(
-        label=gettext_lazy("regioner"),
-        coerce=int,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=gettext_lazy("Kun når tilbuddet ikke gælder i hele landet."),
-    )
-    municipalities = forms.TypedMultipleChoiceField(
-        label=gettext_lazy("kommuner"),
-        coerce=int,
-        required=False,
-        widget=FilteredSelectMultiple(gettext_lazy("kommuner"), is_stacked=False),
-        help_text=gettext_lazy(
-            "Kommunale tilbud skal angive deres kommuner. Kun når tilbuddet ikke gælder i hele "
-            "landet."
-        ),
-    )
-
-    class Meta:
-        model = Offer
-        fields = (
-            "title",
-            "external_id",
-            "summary",
-            "description",
-            "expected_result",
-            "how_to_apply",
-            "delivery_time",
-            "languages",
-            "level",
-            "owner",
-            "operator",
-            "themes",
-            "phases",
-            "company_sizes",
-            "industries",
-            "nationwide",
-            "regions",
-            "municipalities",
-            "price",
-            "application_deadline",
-            "valid_from",
-            "valid_to",
-            "url",
-            "contact_email",
-            "contact_phone",
-            "status",
-            "cannot_combine_with",
-        )
-        widgets: ClassVar[dict[str, Any]] = {"themes": forms.CheckboxSelectMultiple}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        fields: dict[str, Any] = self.fields
-        if "regions" in fields:
-            fields["regions"].choices = list(Region.objects.values_list("code", "name"))
-        if "municipalities" in fields:
-            fields["municipalities"].choices = [
-                (m.code, str(m)) for m in Municipality.objects.all()
-            ]
-        current = self.instance.status if self.instance.pk else None
-        if "status" in fields:
-            fields["status"].choices = [
-                (value, label)
-                for value, label in Offer.Status.choices
-                if value in allowed_statuses(current)
-            ]
-        user = self.user
-        if user is not None and not user.is_superuser:
-            allowed = {user.organisation_id, self.instance.owner_id, self.instance.operator_id}
-            queryset = Organisation.objects.filter(pk__in={pk for pk in allowed if pk})
-            for name in ("owner", "operator"):
-                if name in fields:
-                    fields[name].queryset = queryset
-
-    def clean_phases(self) -> list[str]:
-        chosen = self.cleaned_data["phases"]
-        return [value for value in Phase.values if value in chosen]
-
-    def clean_company_sizes(self) -> list[str]:
-        chosen = self.cleaned_data["company_sizes"]
-        return [value for value in CompanySize.values if value in chosen]
-
-    def clean_industries(self) -> list[str]:
-        chosen = self.cleaned_data["industries"]
-        return [value for value in Industry.values if value in chosen]
-
-    def clean_regions(self) -> list[int]:
-        return sorted(set(self.cleaned_data["regions"]))
-
-    def clean_municipalities(self) -> list[int]:
-        return sorted(set(self.cleaned_data["municipalities"]))
-
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean() or {}
-        owner = cleaned.get("owner")
-        operator = cleaned.get("operator")
-        user = self.user
-        if (
-            user is not None
-            and not user.is_superuser
-            and owner is not None
-            and operator is not None
-            and user.organisation_id not in (owner.pk, operator.pk)
-        ):
-            self.add_error("owner", _("Din organisation skal eje eller drive tilbuddet."))
-        if owner is not None and owner.kind == Organisation.Kind.CLUSTER:
-            nationwide = cleaned.get("nationwide")
-            if not nationwide or cleaned.get("regions") or cleaned.get("municipalities"):
-                self.add_error("nationwide", cluster_nationwide_message())
-        if "status" in cleaned:
-            initial = self.instance.status if self.instance.pk else None
-            if self.instance.pk:
-                initial = (
-                    Offer.objects.filter(pk=self.instance.pk)
-                    .values_list("status", flat=True)
-                    .first()
-                )
-            problem = transition_error(initial, cleaned["status"])
-            if problem:
-                self.add_error("status", problem)
-        return cleaned
 
 
 class StaleFilter(admin.SimpleListFilter):
@@ -288,27 +89,6 @@ class OpenFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ImportForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("Fil med tilbud (JSON eller JSON Lines)"),
-        help_text=gettext_lazy(
-            "Samme format som eksporten og kommandoen import_offers. Tilbud med et kendt ekstern "
-            "id opdateres, nye oprettes. Du ser først en kontrol; intet gemmes, før du bekræfter."
-        ),
-    )
-
-    def clean_file(self) -> str:
-        upload = self.cleaned_data["file"]
-        if upload.size > IMPORT_MAX_BYTES:
-            raise ValidationError(
-                _("Filen er for stor (højst %(mb)d MB).") % {"mb": IMPORT_MAX_BYTES // 2**20}
-            )
-        try:
-            return str(upload.read().decode("utf-8"))
-        except UnicodeDecodeError:
-            raise ValidationError(_("Filen skal være gemt som UTF-8.")) from None
-
-
 @admin.register(Offer)
 class OfferAdmin(SimpleHistoryAdmin):
     form = OfferAdminForm
@@ -329,68 +109,10 @@ class OfferAdmin(SimpleHistoryAdmin):
     ordering = ("title",)
     list_per_page = 50
     actions = ("publish_offers", "archive_offers", "mark_offers_reviewed")
-    readonly_fields = (
-        "stale_flag",
-        "last_reviewed",
-        "published_at",
-        "published_by",
-        "archived_at",
-        "archived_by",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = OFFER_AUDIT_FIELDS
     fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "title",
-                    "external_id",
-                    "summary",
-                    "description",
-                    "expected_result",
-                    "how_to_apply",
-                    "delivery_time",
-                    "languages",
-                )
-            },
-        ),
-        (gettext_lazy("Ejer og operatør"), {"fields": ("level", "owner", "operator")}),
-        (
-            gettext_lazy("Målgruppe"),
-            {"fields": ("themes", "phases", "company_sizes", "industries")},
-        ),
-        (gettext_lazy("Geografi"), {"fields": ("nationwide", "regions", "municipalities")}),
-        (
-            gettext_lazy("Pris, frister og kontakt"),
-            {
-                "fields": (
-                    "price",
-                    "application_deadline",
-                    "valid_from",
-                    "valid_to",
-                    "url",
-                    "contact_email",
-                    "contact_phone",
-                )
-            },
-        ),
-        (gettext_lazy("Status"), {"fields": ("status", "cannot_combine_with")}),
-        (
-            gettext_lazy("Gennemgang og historik"),
-            {
-                "fields": (
-                    "last_reviewed",
-                    "stale_flag",
-                    "published_at",
-                    "published_by",
-                    "archived_at",
-                    "archived_by",
-                    "created_at",
-                    "updated_at",
-                )
-            },
-        ),
+        *((label, {"fields": names}) for label, names in OFFER_FIELD_GROUPS),
+        (gettext_lazy("Gennemgang og historik"), {"fields": OFFER_AUDIT_FIELDS}),
     )
 
     # --- scope ---
@@ -472,6 +194,8 @@ class OfferAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Offer, form: Any, change: bool) -> None:
         obj._history_user = request.user  # type: ignore[attr-defined]
+        # offer_save sets the themes and pairs itself and refreshes the search after them, so
+        # the form's save_m2m in save_related finds nothing left to change.
         offer_save(
             user=request.user,
             offer=obj,
@@ -480,10 +204,6 @@ class OfferAdmin(SimpleHistoryAdmin):
                 "cannot_combine_with": form.cleaned_data.get("cannot_combine_with", []),
             },
         )
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        refresh_search_vectors(offer_ids=[form.instance.pk])
 
     # --- list ---
 
@@ -636,32 +356,6 @@ class OfferAdmin(SimpleHistoryAdmin):
 # --- Organisations and reference data ------------------------------------------------------------
 
 
-class OrganisationAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
-    constraint_fields: ClassVar[dict[str, str | Callable[[Any], str]]] = {
-        "offers_organisation_one_funded_cluster_per_strength_position": "publicly_funded",
-        "offers_organisation_funded_cluster_has_strength_position": "publicly_funded",
-    }
-
-    class Meta:
-        model = Organisation
-        fields = (
-            "slug",
-            "name",
-            "kind",
-            "level",
-            "region",
-            "municipality",
-            "member_municipalities",
-            "strength_position",
-            "publicly_funded",
-            "website",
-            "contact_email",
-            "contact_phone",
-            "address",
-            "inbox_email",
-        )
-
-
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "slug")
@@ -695,10 +389,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     filter_horizontal = ("member_municipalities",)
 
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change and "name" in form.changed_data:
-            # Operator names are part of every offer's search text.
-            refresh_search_vectors(organisation_ids=[obj.pk])
+        organisation_save(organisation=obj)
 
 
 @admin.register(Theme)
@@ -708,10 +399,7 @@ class ThemeAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
 
     def save_model(self, request: HttpRequest, obj: Theme, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change and {"name", "name_en"} & set(form.changed_data):
-            # Theme names are part of the search text of the offers that carry them.
-            refresh_search_vectors(theme_ids=[obj.pk])
+        theme_save(theme=obj)
 
 
 @admin.register(StrengthPosition)

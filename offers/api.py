@@ -34,8 +34,8 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from offers.catalogue_format import ALL_FIELDS
 from offers.forms import OfferSearchForm
-from offers.importexport import ALL_FIELDS
 from offers.models import (
     CompanySize,
     Industry,

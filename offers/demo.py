@@ -19,13 +19,13 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from core.time import shift_months
-from offers.importexport import import_offers
+from offers.catalogue_format import DATE_FIELDS
+from offers.importing import import_offers
 from offers.models import Offer
 from offers.search import refresh_search_vectors
 
 DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_offers.jsonl"
 DEMO_AS_OF = dt.date(2026, 12, 1)
-DATE_FIELDS = ("application_deadline", "valid_from", "valid_to", "last_reviewed")
 
 
 def demo_catalogue(*, today: dt.date) -> str:

@@ -559,6 +559,26 @@ def load_vocabulary() -> Vocabulary:
     )
 
 
+# Where each of ``OfferFacts``'s fields is read from (themes come from the through table).
+_FACT_LOOKUPS: dict[str, str] = {
+    "external_id": "external_id",
+    "title": "title",
+    "level": "level",
+    "owner": "owner__slug",
+    "owner_kind": "owner__kind",
+    "owner_level": "owner__level",
+    "operator": "operator__slug",
+    "operator_name": "operator__name",
+    "phases": "phases",
+    "sizes": "company_sizes",
+    "industries": "industries",
+    "nationwide": "nationwide",
+    "regions": "regions",
+    "municipalities": "municipalities",
+}
+_SET_FACTS = frozenset({"phases", "sizes", "industries", "regions", "municipalities"})
+
+
 def load_catalogue(*, today: dt.date) -> list[OfferFacts]:
     """The published offers open on ``today`` as plain rows (two queries)."""
     offers = Offer.objects.published().open_on(today)
@@ -567,59 +587,16 @@ def load_catalogue(*, today: dt.date) -> list[OfferFacts]:
         offer__in=offers.values("pk")
     ).values_list("offer_id", "theme__slug"):
         themes[offer_id].add(slug)
-    rows = offers.order_by("external_id").values_list(
-        "pk",
-        "external_id",
-        "title",
-        "level",
-        "owner__slug",
-        "owner__kind",
-        "owner__level",
-        "operator__slug",
-        "operator__name",
-        "phases",
-        "company_sizes",
-        "industries",
-        "nationwide",
-        "regions",
-        "municipalities",
-    )
-    return [
-        OfferFacts(
-            external_id=external_id,
-            title=title,
-            level=level,
-            owner=owner,
-            owner_kind=owner_kind,
-            owner_level=owner_level,
-            operator=operator,
-            operator_name=operator_name,
-            themes=frozenset(themes[pk]),
-            phases=frozenset(phases),
-            sizes=frozenset(sizes),
-            industries=frozenset(industries),
-            nationwide=nationwide,
-            regions=frozenset(regions),
-            municipalities=frozenset(municipalities),
-        )
-        for (
-            pk,
-            external_id,
-            title,
-            level,
-            owner,
-            owner_kind,
-            owner_level,
-            operator,
-            operator_name,
-            phases,
-            sizes,
-            industries,
-            nationwide,
-            regions,
-            municipalities,
-        ) in rows
-    ]
+    rows = offers.order_by("external_id").values_list("pk", *_FACT_LOOKUPS.values())
+    return [_facts(values, themes[pk]) for pk, *values in rows]
+
+
+def _facts(values: Sequence[Any], themes: Iterable[str]) -> OfferFacts:
+    facts: dict[str, Any] = {
+        name: frozenset(value) if name in _SET_FACTS else value
+        for name, value in zip(_FACT_LOOKUPS, values, strict=True)
+    }
+    return OfferFacts(themes=frozenset(themes), **facts)
 
 
 def division_of_labour(*, today: dt.date | None = None) -> dict[str, Any]:

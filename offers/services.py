@@ -1,4 +1,5 @@
-"""Workflows that change offers: save, publish, archive, revive and review.
+"""Workflows that change the catalogue: offers (save, publish, archive, revive, review), and the
+themes and organisations whose names the search indexes with every offer.
 
 Status transitions (the editorial workflow):
 
@@ -16,7 +17,9 @@ Status transitions (the editorial workflow):
 Publishing also counts as a review (``last_reviewed`` = today): an editor who publishes has read it.
 
 Every write ends with ``refresh_search_vectors`` for the offers it changed, inside the same
-transaction, so search never shows a stale text.
+transaction, so search never shows a stale text. That includes renaming a theme or an
+organisation: the names are part of the search text of their offers, so the admin and every other
+caller rename through ``theme_save`` and ``organisation_save`` rather than ``save()``.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from offers.models import Level, Offer, Organisation
-from offers.search import refresh_search_vectors
+from offers.models import Level, Offer, Organisation, Theme
+from offers.search.index import refresh_search_vectors
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -366,3 +369,41 @@ def offer_mark_reviewed(
     )
     refresh_search_vectors(offer_ids=ids)
     return len(editable)
+
+
+# --- Names the search indexes ---------------------------------------------------------------------
+
+# A change of either theme name refreshes: the index holds ``name`` today, and a refresh of one
+# theme's offers is cheap next to a search that lags behind a rename.
+_INDEXED_THEME_FIELDS = ("name", "name_en")
+_INDEXED_ORGANISATION_FIELDS = ("name",)
+
+
+def _renamed(instance: models.Model, fields: tuple[str, ...]) -> bool:
+    if instance.pk is None:
+        return False
+    stored = type(instance)._default_manager.filter(pk=instance.pk).values(*fields).first()
+    return stored is not None and any(stored[name] != getattr(instance, name) for name in fields)
+
+
+@transaction.atomic
+def theme_save(*, theme: Theme) -> Theme:
+    """Save a theme; when it is renamed, refresh the search data of every offer that carries it."""
+    renamed = _renamed(theme, _INDEXED_THEME_FIELDS)
+    theme.save()
+    if renamed:
+        refresh_search_vectors(theme_ids=[theme.pk])
+    return theme
+
+
+@transaction.atomic
+def organisation_save(*, organisation: Organisation) -> Organisation:
+    """Save an organisation; when it is renamed, refresh the search data of its offers.
+
+    Owner and operator names are indexed with every offer the organisation owns or operates.
+    """
+    renamed = _renamed(organisation, _INDEXED_ORGANISATION_FIELDS)
+    organisation.save()
+    if renamed:
+        refresh_search_vectors(organisation_ids=[organisation.pk])
+    return organisation

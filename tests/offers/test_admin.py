@@ -6,6 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from offers.admin_forms import OFFER_FORM_FIELDS
+from offers.catalogue_format import ALL_FIELDS
 from offers.models import Offer, Organisation, StrengthPosition, Theme
 from tests.offers.catalogue_factories import found_by_search
 from tests.offers.factories import make_offer
@@ -470,6 +472,33 @@ def test_renaming_an_operator_refreshes_the_search_text_of_its_offers(
     assert response.status_code == 302, response.context["adminform"].form.errors
     regional_offer.refresh_from_db()
     assert found_by_search(regional_offer, "erhvervshus")
+
+
+def test_renaming_a_theme_refreshes_the_search_text_of_its_offers(
+    client, make_user, regional_offer
+):
+    client.force_login(make_user("admin", is_superuser=True))
+    theme = Theme.objects.get(slug="digitalisation")
+    url = reverse("admin:offers_theme_change", args=[theme.pk])
+    data = {
+        "slug": theme.slug,
+        "name": "Kvanteteknologi",
+        "name_en": theme.name_en,
+        "responsible_level": theme.responsible_level,
+        "position": theme.position,
+    }
+    assert not found_by_search(regional_offer, "kvanteteknologi")
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert found_by_search(regional_offer, "kvanteteknologi")
+
+
+def test_the_offer_form_has_every_field_of_the_catalogue_format_but_the_review_date():
+    # An editor can change in the admin whatever an import can, except the review date, which
+    # only the review action sets.
+    assert sorted(OFFER_FORM_FIELDS) == sorted(set(ALL_FIELDS) - {"last_reviewed"})
 
 
 def test_an_editor_may_name_any_published_offer_as_not_combinable(client, editor, municipal_offer):

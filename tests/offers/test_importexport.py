@@ -7,12 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from offers import demo
-from offers.importexport import (
-    ALL_FIELDS,
-    FIELDS,
-    export_json,
-    import_offers,
-)
+from offers.catalogue_format import ALL_FIELDS, FIELDS
+from offers.exporting import export_json
+from offers.importing import import_offers
 from offers.models import Offer
 from offers.services import CONSTRAINT_FIELDS
 from tests.offers.catalogue_factories import found_by_search

@@ -11,6 +11,8 @@ from offers.services import (
     offer_publish,
     offer_revive,
     offer_save,
+    organisation_save,
+    theme_save,
 )
 from tests.offers.catalogue_factories import found_by_search
 from tests.offers.factories import make_offer
@@ -199,3 +201,26 @@ def test_it_lets_the_operator_change_an_offer_it_runs_for_another_owner(db, make
     offer_save(offer=offer, data={"title": "Eksportstart i Midtjylland"}, user=hub_editor)
 
     assert Offer.objects.get(pk=offer.pk).title == "Eksportstart i Midtjylland"
+
+
+def test_it_refreshes_the_search_of_a_renamed_themes_offers(db):
+    offer = make_offer(external_id="groen", themes=["growth"])
+    theme = Theme.objects.get(slug="growth")
+    theme.name = "Grøn omstilling"
+    assert not found_by_search(offer, "omstilling")
+
+    theme_save(theme=theme)
+
+    assert Theme.objects.get(slug="growth").name == "Grøn omstilling"
+    assert found_by_search(offer, "omstilling")
+
+
+def test_it_refreshes_the_search_of_the_offers_a_renamed_organisation_operates(db):
+    offer = make_offer(operator="vaeksthus-midtjylland")
+    hub = Organisation.objects.get(slug="vaeksthus-midtjylland")
+    hub.name = "Erhvervshus Midtjylland"
+    assert not found_by_search(offer, "erhvervshus")
+
+    organisation_save(organisation=hub)
+
+    assert found_by_search(offer, "erhvervshus")

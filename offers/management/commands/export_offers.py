@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from offers.importexport import export_hsds, export_json, export_jsonl
+from offers.exporting import export_json, export_jsonl
+from offers.hsds import export_hsds
 from offers.models import Offer
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from offers.importexport import import_offers
+from offers.importing import import_offers
 
 
 class Command(BaseCommand):
