@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.requests import acting_user
 from core.admin import SuperuserReadOnlyAdmin
 from core.parsing import parse_int
 from crm import services
@@ -426,12 +427,13 @@ class CaseAdmin(admin.ModelAdmin):
 
     def _actions(self) -> dict[str, Action]:
         def take(request: HttpRequest, case: Case, form: forms.Form) -> str:
-            services.case_assign(case=case, adviser=request.user, actor=request.user)  # type: ignore[arg-type]
+            user = acting_user(request)
+            services.case_assign(case=case, adviser=user, actor=user)
             return gettext("Du har taget sagen.")
 
         def assign(request: HttpRequest, case: Case, form: forms.Form) -> str:
             adviser = form.cleaned_data["adviser"]
-            services.case_assign(case=case, adviser=adviser, actor=request.user)  # type: ignore[arg-type]
+            services.case_assign(case=case, adviser=adviser, actor=acting_user(request))
             return gettext("Sagen er tildelt %(name)s.") % {
                 "name": adviser.get_full_name() or adviser.username
             }
@@ -441,7 +443,7 @@ class CaseAdmin(admin.ModelAdmin):
                 case=case,
                 kind=form.cleaned_data["kind"],
                 text=form.cleaned_data["text"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
             )
             return gettext("%(kind)s er tilføjet.") % {"kind": entry.get_kind_display()}
 
@@ -449,7 +451,7 @@ class CaseAdmin(admin.ModelAdmin):
             case = services.case_transition(
                 case=case,
                 status=form.cleaned_data["status"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
             )
             return gettext("Status er nu %(status)s.") % {"status": case.get_status_display()}
 
@@ -459,7 +461,7 @@ class CaseAdmin(admin.ModelAdmin):
                 offer=form.cleaned_data.get("offer"),
                 operator=form.cleaned_data.get("operator"),
                 note=form.cleaned_data.get("note", ""),
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
             )
             return gettext("Virksomheden er henvist til %(target)s.") % {
                 "target": referral.target_label
@@ -471,7 +473,7 @@ class CaseAdmin(admin.ModelAdmin):
                 case=case,
                 hub=hub,
                 reason=form.cleaned_data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
             )
             return gettext("Sagen er overdraget til %(hub)s.") % {"hub": hub.name}
 
@@ -480,7 +482,7 @@ class CaseAdmin(admin.ModelAdmin):
                 case=case,
                 outcome=form.cleaned_data["outcome"],
                 outcome_text=form.cleaned_data.get("outcome_text", ""),
-                actor=request.user,  # type: ignore[arg-type]
+                actor=acting_user(request),
             )
             return gettext("Sagen er lukket: %(outcome)s.") % {
                 "outcome": case.get_outcome_display()
@@ -522,7 +524,7 @@ class CaseAdmin(admin.ModelAdmin):
         form = ReferralOutcomeForm(request.POST, prefix=f"referral-{referral.pk}")
         try:
             if action == "accept":
-                services.referral_accept(referral=referral, actor=request.user)  # type: ignore[arg-type]
+                services.referral_accept(referral=referral, actor=acting_user(request))
                 message = gettext("Henvisningen er accepteret.")
             elif action in ("complete", "decline"):
                 if not form.is_valid():
@@ -535,7 +537,7 @@ class CaseAdmin(admin.ModelAdmin):
                 finish(
                     referral=referral,
                     outcome=form.cleaned_data["outcome"],
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=acting_user(request),
                 )
                 message = (
                     gettext("Henvisningen er gennemført.")
@@ -578,7 +580,7 @@ class CaseAdmin(admin.ModelAdmin):
         """Opret sag: a case the company brought by phone, by e-mail or from its municipality."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        user = request.user
+        user = acting_user(request)
         own_hub_id = adviser_hub_id(user)
         own_hub = Organisation.objects.get(pk=own_hub_id) if own_hub_id is not None else None
         form = CaseCreateForm(
@@ -594,7 +596,7 @@ class CaseAdmin(admin.ModelAdmin):
             try:
                 case = _with_one_retry(
                     lambda: services.case_register(
-                        actor=user,  # type: ignore[arg-type]
+                        actor=user,
                         hub=hub,
                         source=data["source"],
                         cvr=data["cvr"],
