@@ -14,7 +14,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -33,6 +32,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.requests import acting_user
 from core.admin import SuperuserReadOnlyAdmin
+from core.once import FormOnce
 from core.parsing import parse_int
 from crm import services
 from crm.forms import (
@@ -590,9 +590,9 @@ class CaseAdmin(admin.ModelAdmin):
             data = form.cleaned_data
             # An adviser's case goes to their own hub, whatever else was posted.
             hub = own_hub or data["hub"]
-            sent_before = _first_post(request, data["nonce"])
-            if sent_before is not None:
-                return sent_before
+            once = FormOnce(scope="crm:case-add", user_id=user.pk, nonce=data["nonce"])
+            if not once.claim():
+                return _sent_before(request, once.result())
             try:
                 case = _with_one_retry(
                     lambda: services.case_register(
@@ -614,11 +614,12 @@ class CaseAdmin(admin.ModelAdmin):
                     )
                 )
             except CrmError as error:
-                _forget_post(request, data["nonce"])
+                # Refused: the adviser corrects the form and sends the same nonce again.
+                once.release()
                 field = "assign_to_me" if error.field == "adviser" else error.field
                 form.add_error(field if field in form.fields else None, error.message)
             else:
-                _remember_post(request, data["nonce"], case)
+                once.done(case.pk)
                 message = (
                     gettext("Sag %(reference)s er oprettet, og du har taget den.")
                     if case.adviser_id == user.pk
@@ -702,44 +703,17 @@ class CaseAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/crm/case/case_page.html", context, status=status)
 
 
-#: How long a sent "Opret sag" form is remembered, so a second post of it finds the first case.
-SENT_FORM_SECONDS = 60 * 60
-_PENDING = "pending"
+def _sent_before(request: HttpRequest, sent: Any) -> HttpResponse:
+    """Where a second post of an "Opret sag" form goes instead of opening a second case.
 
-
-def _sent_key(request: HttpRequest, nonce: str) -> str:
-    return f"crm:case-add:{request.user.pk}:{nonce}"
-
-
-def _first_post(request: HttpRequest, nonce: str) -> HttpResponse | None:
-    """None if this is the first post of the form (and claim it); otherwise where to go.
-
-    A double click or a reload of the POST sends the same nonce: it goes to the case the first
-    post opened (or, while that one is still being saved, back to the list) instead of opening a
-    second case. The claim is an atomic ``cache.add`` in the shared database cache.
+    A double click or a reload of the POST sends the same nonce (``core.once``): it goes to the
+    case the first post opened or, while that one is still being saved, back to the list.
     """
-    if not nonce:
-        return None
-    key = _sent_key(request, nonce)
-    if cache.add(key, _PENDING, SENT_FORM_SECONDS):
-        return None
-    sent = cache.get(key)
     if isinstance(sent, int):
         messages.info(request, gettext("Sagen var allerede oprettet."))
         return HttpResponseRedirect(reverse("admin:crm_case_change", args=[sent]))
     messages.info(request, gettext("Sagen er ved at blive oprettet. Find den i listen."))
     return HttpResponseRedirect(reverse("admin:crm_case_changelist"))
-
-
-def _remember_post(request: HttpRequest, nonce: str, case: Case) -> None:
-    if nonce:
-        cache.set(_sent_key(request, nonce), case.pk, SENT_FORM_SECONDS)
-
-
-def _forget_post(request: HttpRequest, nonce: str) -> None:
-    # Refused: the adviser corrects the form and sends the same nonce again.
-    if nonce:
-        cache.delete(_sent_key(request, nonce))
 
 
 def _with_one_retry(register: Callable[[], Case]) -> Case:
