@@ -24,7 +24,7 @@ from django.core.cache import cache
 
 #: What a nonce looks like.
 FORM_NONCE_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
-#: How long a claimed token is remembered.
+#: How long a claimed nonce is remembered.
 FORM_ONCE_SECONDS = 60 * 60
 _PENDING = "pending"
 
@@ -67,6 +67,6 @@ class FormOnce:
             cache.set(self.key, result, self.seconds)
 
     def release(self) -> None:
-        """Give the token back (the post was refused): the corrected form may use it again."""
+        """Give the nonce back (the post was refused): the corrected form may use it again."""
         if self.nonce:
             cache.delete(self.key)

@@ -56,7 +56,13 @@ from crm.models import (
     Notification,
     Referral,
 )
-from crm.querysets import adviser_hub_id
+from crm.permissions import (
+    adviser_hub_id,
+    cases_found_by_contact,
+    may_take,
+    sees_contact_of,
+    works_cases,
+)
 from crm.selectors import offers_suggested_for
 from crm.services import CrmError
 from offers.models import Organisation, Theme
@@ -91,13 +97,6 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.counted > self.cap
-
-
-def can_see_contacts(user: User | Any, case: Case) -> bool:
-    """Contact details only for the case's own hub (and superusers)."""
-    if user.is_superuser:
-        return True
-    return adviser_hub_id(user) == case.hub_id
 
 
 def deadline_badge(case: Case, today: Any) -> str:
@@ -313,15 +312,12 @@ class CaseAdmin(admin.ModelAdmin):
         matches = Case.objects.filter(
             company__in=Company.objects.filter(name__icontains=term)
         ).values("pk")
-        hub_id = adviser_hub_id(request.user)
-        by_contact = Case.objects.filter(
-            contact__in=Contact.objects.filter(name__icontains=term)
-        ).values("pk")
-        if request.user.is_superuser:
-            matches = matches.union(by_contact)
-        elif hub_id is not None:
-            # Contact names only within the adviser's own hub: other hubs' contacts are private.
-            matches = matches.union(by_contact.filter(hub_id=hub_id))
+        by_contact = cases_found_by_contact(
+            request.user,
+            Case.objects.filter(contact__in=Contact.objects.filter(name__icontains=term)),
+        )
+        if by_contact is not None:
+            matches = matches.union(by_contact.values("pk"))
         return queryset.filter(pk__in=matches), False
 
     @admin.display(description=_("virksomhed"))
@@ -356,7 +352,7 @@ class CaseAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         if not super().has_add_permission(request):
             return False
-        return request.user.is_superuser or adviser_hub_id(request.user) is not None
+        return works_cases(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Case | None = None) -> bool:
         return False
@@ -668,7 +664,6 @@ class CaseAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         user = request.user
         editable = self.has_change_permission(request, case)
-        sees_texts = user.is_superuser or adviser_hub_id(user) is not None
         referrals = list(case.referrals.select_related("offer", "operator", "created_by"))
         for referral in referrals:
             key = f"referral-{referral.pk}"
@@ -685,15 +680,15 @@ class CaseAdmin(admin.ModelAdmin):
             "deadline": deadline_badge(case, timezone.localdate()),
             "editable": editable and case.is_open,
             "read_only_reason": None if editable else case.hub.name,
-            "sees_contact": can_see_contacts(user, case),
-            "sees_texts": sees_texts,
+            "sees_contact": sees_contact_of(user, case),
+            "sees_texts": works_cases(user),
             "timeline": list(case.timeline.select_related("actor")[:200]),
             "referrals": referrals,
             "matches": list(case.case_offers.select_related("offer")[:10]),
             "forms": forms_by_name,
             "failed": failed,
             "failed_errors": _error_messages(forms_by_name, failed),
-            "takeable": case.adviser_id != user.pk and adviser_hub_id(user) == case.hub_id,
+            "takeable": may_take(user, case),
             "media": self.media + forms_by_name["refer"].media,
             "has_view_permission": True,
             "history_url": reverse("admin:crm_case_history", args=[case.pk]),
@@ -805,7 +800,7 @@ class CompanyAdmin(admin.ModelAdmin):
                 .order_by("-created_at")
             )
             for case in history:
-                case.sees_contact = can_see_contacts(request.user, case)  # type: ignore[attr-defined]
+                case.sees_contact = sees_contact_of(request.user, case)  # type: ignore[attr-defined]
         extra = {**(extra_context or {}), "shared_history": history}
         return super().change_view(request, object_id, form_url, extra)
 
@@ -837,7 +832,7 @@ class ContactAdmin(admin.ModelAdmin):
         return Contact.objects.visible_to(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser or adviser_hub_id(request.user) is not None
+        return works_cases(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Contact | None = None) -> bool:
         return self.has_module_permission(request) and super().has_view_permission(request, obj)

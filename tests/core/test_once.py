@@ -22,19 +22,19 @@ def test_the_second_post_finds_what_the_first_made_once_it_is_done(once):
     assert once.result() == 42
 
 
-def test_a_released_token_can_be_claimed_again(once):
+def test_a_released_nonce_can_be_claimed_again(once):
     once.claim()
     once.release()
     assert once.claim() is True
 
 
-def test_the_same_token_of_another_user_or_form_is_another_post(once):
+def test_the_same_nonce_of_another_user_or_form_is_another_post(once):
     once.claim()
     assert FormOnce(scope="test:form", user_id=8, nonce=once.nonce).claim() is True
     assert FormOnce(scope="test:other", user_id=7, nonce=once.nonce).claim() is True
 
 
-def test_a_form_without_a_token_is_not_guarded(db):
+def test_a_form_without_a_nonce_is_not_guarded(db):
     empty = FormOnce(scope="test:form", user_id=7, nonce="")
     assert empty.claim() is True
     empty.done(1)
