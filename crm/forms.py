@@ -6,7 +6,6 @@ They validate input; the services do the work.
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Any
 
 from django import forms
@@ -18,6 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.once import FORM_NONCE_PATTERN, form_nonce
 from crm.models import (
     Case,
     Company,
@@ -313,9 +313,7 @@ class CaseCreateForm(DesignSystemForm):
         error_messages={"invalid_choice": _("»%(value)s« er ikke et tema, vi kender.")},
     )
     #: One per form shown: a second post of the same form finds the case the first one opened.
-    nonce = forms.RegexField(
-        regex=r"^[A-Za-z0-9_-]{16,64}$", widget=forms.HiddenInput, required=False
-    )
+    nonce = forms.RegexField(regex=FORM_NONCE_PATTERN, widget=forms.HiddenInput, required=False)
     assign_to_me = forms.BooleanField(
         label=_("Jeg tager selv sagen"),
         required=False,
@@ -325,7 +323,7 @@ class CaseCreateForm(DesignSystemForm):
 
     def __init__(self, *args: Any, choose_hub: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["nonce"].initial = secrets.token_urlsafe(24)
+        self.fields["nonce"].initial = form_nonce()
         if choose_hub:
             # A superuser rarely works at the hub they open the case for.
             self.fields["assign_to_me"].initial = False

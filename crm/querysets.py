@@ -1,13 +1,4 @@
-"""Chainable reads for the CRM, scoped by who is asking.
-
-Who sees what:
-- a superuser sees everything;
-- an adviser (group "Rådgiver") at a Væksthus changes only the cases of their own hub, and sees,
-  read-only, the other hubs' cases of the same companies (the shared history) — without contact
-  details, which ``contact_visible_to`` decides;
-- an analyst sees every case and company for statistics, never a contact;
-- anyone else, editors included, sees nothing in the CRM.
-"""
+"""Chainable reads for the CRM, scoped by who is asking (the rules: ``crm.permissions``)."""
 
 from __future__ import annotations
 
@@ -17,24 +8,10 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Exists, OuterRef
 
+from crm.permissions import adviser_hub_id, is_active_superuser, sees_all_cases
+
 if TYPE_CHECKING:
     from accounts.models import User
-
-
-def adviser_hub_id(user: User | Any) -> int | None:
-    """The hub an adviser works for, or None when the user is not a Væksthus adviser."""
-    if not user.is_authenticated or not user.is_active or user.organisation_id is None:
-        return None
-    if not user.is_adviser:
-        return None
-    organisation = user.organisation
-    if organisation is None or organisation.kind != "business_hub":
-        return None
-    return int(user.organisation_id)
-
-
-def sees_all_cases(user: User | Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.is_analyst))
 
 
 class CompanyQuerySet(models.QuerySet):
@@ -49,7 +26,7 @@ class CompanyQuerySet(models.QuerySet):
         return self.filter(Exists(Case.objects.filter(company_id=OuterRef("pk"), hub_id=hub_id)))
 
     def editable_by(self, user: User | Any) -> CompanyQuerySet:
-        if user.is_authenticated and user.is_active and user.is_superuser:
+        if is_active_superuser(user):
             return self
         if adviser_hub_id(user) is None:
             return self.none()
@@ -59,7 +36,7 @@ class CompanyQuerySet(models.QuerySet):
 class ContactQuerySet(models.QuerySet):
     def visible_to(self, user: User | Any) -> ContactQuerySet:
         """Contacts whose details the user may read: only the adviser's own hub's contacts."""
-        if user.is_authenticated and user.is_active and user.is_superuser:
+        if is_active_superuser(user):
             return self
         hub_id = adviser_hub_id(user)
         if hub_id is None:
@@ -105,7 +82,7 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(company_id__in=shared_history)
 
     def editable_by(self, user: User | Any) -> CaseQuerySet:
-        if user.is_authenticated and user.is_active and user.is_superuser:
+        if is_active_superuser(user):
             return self
         hub_id = adviser_hub_id(user)
         if hub_id is None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from django.db.models import QuerySet
 
 from core.time import COPENHAGEN
-from crm.models import Case, Contact, Feedback, Notification, Referral, TimelineEntry
+from crm.models import Case, Referral, TimelineEntry
 from offers.models import Offer
 
 
@@ -40,87 +39,6 @@ def completed_offer_referrals() -> Iterator[tuple[str, str, int]]:
         if row not in seen:
             seen.add(row)
             yield row
-
-
-def person_export(*, email: str) -> dict[str, Any]:
-    """Everything the CRM holds about the person with this e-mail address (GDPR art. 15)."""
-    contacts = list(
-        Contact.objects.with_email(email).select_related("company").order_by("created_at", "pk")
-    )
-    result: dict[str, Any] = {"email": email.strip(), "contacts": []}
-    for contact in contacts:
-        cases = []
-        for case in (
-            Case.objects.filter(contact=contact)
-            .select_related("hub", "adviser")
-            .prefetch_related("themes", "timeline", "referrals__offer", "referrals__operator")
-            .order_by("created_at", "pk")
-        ):
-            feedback = Feedback.objects.filter(case=case).first()
-            cases.append(
-                {
-                    "reference": case.reference,
-                    "hub": case.hub.name,
-                    "status": case.status,
-                    "source": case.source,
-                    "needs": case.needs,
-                    "themes": [theme.slug for theme in case.themes.all()],
-                    "created_at": case.created_at.isoformat(),
-                    "first_response_due": case.first_response_due.isoformat(),
-                    "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-                    "outcome": case.outcome,
-                    "outcome_text": case.outcome_text,
-                    "timeline": [
-                        {
-                            "at": entry.at.isoformat(),
-                            "action": entry.action,
-                            "text": entry.text,
-                            "public": entry.is_public,
-                        }
-                        for entry in sorted(case.timeline.all(), key=lambda e: (e.at, e.pk))
-                    ],
-                    "referrals": [
-                        {
-                            "to": referral.target_label,
-                            "status": referral.status,
-                            "outcome": referral.outcome,
-                        }
-                        for referral in case.referrals.all()
-                    ],
-                    "feedback": (
-                        {
-                            "rating": feedback.rating,
-                            "comment": feedback.comment,
-                            "created_at": feedback.created_at.isoformat(),
-                        }
-                        if feedback
-                        else None
-                    ),
-                }
-            )
-        result["contacts"].append(
-            {
-                "name": contact.name,
-                "email": contact.email,
-                "phone": contact.phone,
-                "role": contact.role,
-                "company": {"name": contact.company.name, "cvr": contact.company.cvr},
-                "consent_at": contact.consent_at.isoformat() if contact.consent_at else None,
-                "consent_version": contact.consent_version,
-                "created_at": contact.created_at.isoformat(),
-                "cases": cases,
-            }
-        )
-    result["notifications"] = [
-        {
-            "sent_at": n.sent_at.isoformat() if n.sent_at else None,
-            "subject": n.subject,
-            "body": n.body,
-            "status": n.status,
-        }
-        for n in Notification.objects.filter(recipient__iexact=email.strip()).order_by("pk")
-    ]
-    return result
 
 
 def offers_suggested_for(case: Case, *, term: str = "", limit: int = 20) -> list[Offer]:

@@ -61,7 +61,7 @@ class GuidanceRequestQuerySet(models.QuerySet["GuidanceRequest"]):
 
     def visible_to(self, user: User | Any) -> GuidanceRequestQuerySet:
         """Superusers and analysts (statistics) read every request; an adviser their hub's."""
-        from crm.querysets import adviser_hub_id, sees_all_cases
+        from crm.permissions import adviser_hub_id, sees_all_cases
 
         if sees_all_cases(user):
             return self

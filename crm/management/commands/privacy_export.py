@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from crm.selectors import person_export
+from crm.services import person_export
 
 
 class Command(BaseCommand):

@@ -1,0 +1,88 @@
+"""The case page: the case, its timeline and referrals, and the quick forms an adviser uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.admin.display import deadline_badge
+from crm.forms import (
+    AssignForm,
+    CloseForm,
+    NoteForm,
+    ReferralForm,
+    ReferralOutcomeForm,
+    TakeForm,
+    TransferForm,
+    TransitionForm,
+)
+from crm.models import Case
+from crm.permissions import may_take, sees_contact_of, works_cases
+
+
+def case_forms(request: HttpRequest, case: Case, bound: str | None) -> dict[str, Any]:
+    """The quick forms by name; the one named ``bound`` holds the posted data."""
+
+    def data(name: str) -> Any:
+        return request.POST if bound == name else None
+
+    offers_url = reverse("admin:crm_case_offers", args=[case.pk])
+    return {
+        "take": TakeForm(data("take"), prefix="take"),
+        "note": NoteForm(data("note"), prefix="note"),
+        "transition": TransitionForm(data("transition"), prefix="transition", case=case),
+        "refer": ReferralForm(data("refer"), prefix="refer", autocomplete_url=offers_url),
+        "assign": AssignForm(data("assign"), prefix="assign", case=case),
+        "transfer": TransferForm(data("transfer"), prefix="transfer", case=case),
+        "close": CloseForm(data("close"), prefix="close"),
+    }
+
+
+def case_page_context(
+    user: Any,
+    case: Case,
+    forms_by_name: dict[str, Any],
+    *,
+    editable: bool,
+    failed: str | None,
+) -> dict[str, Any]:
+    """What the case page shows of ``case`` to ``user`` (the admin adds its own context)."""
+    referrals = list(case.referrals.select_related("offer", "operator", "created_by"))
+    for referral in referrals:
+        key = f"referral-{referral.pk}"
+        if key not in forms_by_name:
+            forms_by_name[key] = ReferralOutcomeForm(prefix=key)
+        referral.outcome_form = forms_by_name[key]  # type: ignore[attr-defined]
+    return {
+        "title": f"{case.reference} · {case.company.name}",
+        "subtitle": None,
+        "case": case,
+        "today": timezone.localdate(),
+        "deadline": deadline_badge(case, timezone.localdate()),
+        "editable": editable and case.is_open,
+        "read_only_reason": None if editable else case.hub.name,
+        "sees_contact": sees_contact_of(user, case),
+        "sees_texts": works_cases(user),
+        "timeline": list(case.timeline.select_related("actor")[:200]),
+        "referrals": referrals,
+        "matches": list(case.case_offers.select_related("offer")[:10]),
+        "forms": forms_by_name,
+        "failed": failed,
+        "failed_errors": error_messages(forms_by_name, failed),
+        "takeable": may_take(user, case),
+        "history_url": reverse("admin:crm_case_history", args=[case.pk]),
+        "company_url": reverse("admin:crm_company_change", args=[case.company_id]),
+    }
+
+
+def error_messages(forms_by_name: dict[str, Any], failed: str | None) -> list[str]:
+    """Every error of the form that failed, for the summary at the top of the page."""
+    if failed is None:
+        return []
+    found = [
+        form for name, form in forms_by_name.items() if name == failed or name.startswith(failed)
+    ]
+    return [str(message) for form in found for errors in form.errors.values() for message in errors]

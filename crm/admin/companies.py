@@ -1,0 +1,121 @@
+"""Companies with their shared history of cases, and their contact persons (personal data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from crm.admin.search import companies_matching, normalised_term
+from crm.forms import CompanyAdminForm
+from crm.models import Case, Company, Contact
+from crm.permissions import sees_contact_of, works_cases
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    form = CompanyAdminForm
+    list_display = ("name", "cvr", "municipality", "size_class", "industry")
+    list_select_related = ("municipality",)
+    search_fields = ("name",)
+    search_help_text = _("Søg på navn eller CVR-nummer.")
+    autocomplete_fields = ("municipality",)
+    show_full_result_count = False
+    sortable_by = ("name",)
+    change_form_template = "admin/crm/company/change_form.html"
+    actions = None
+
+    class Media:
+        css = {"all": ["crm/admin.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:
+        return Company.objects.visible_to(request.user)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Company], search_term: str
+    ) -> tuple[QuerySet[Company], bool]:
+        term = normalised_term(search_term)
+        if not term:
+            return queryset, False
+        return companies_matching(queryset, term), False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Company | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Company | None = None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or Company.objects.editable_by(request.user).filter(pk=obj.pk).exists()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        company = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        history: list[Case] = []
+        if company is not None:
+            history = list(
+                Case.objects.filter(company=company)
+                .select_related("hub", "adviser", "contact")
+                .prefetch_related("referrals__offer", "referrals__operator", "themes")
+                .order_by("-created_at")
+            )
+            for case in history:
+                case.sees_contact = sees_contact_of(request.user, case)  # type: ignore[attr-defined]
+        extra = {**(extra_context or {}), "shared_history": history}
+        return super().change_view(request, object_id, form_url, extra)
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    """Contacts are personal data: only superusers and the advisers of the contact's hub."""
+
+    list_display = ("name", "company", "email", "phone", "anonymised_at")
+    list_select_related = ("company",)
+    search_fields = ("name", "email")
+    readonly_fields = ("company", "consent_at", "consent_version", "anonymised_at", "created_at")
+    fields = (
+        "company",
+        "name",
+        "email",
+        "phone",
+        "role",
+        "consent_at",
+        "consent_version",
+        "anonymised_at",
+    )
+    show_full_result_count = False
+    sortable_by = ("name",)
+    actions = None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Contact]:
+        return Contact.objects.visible_to(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return works_cases(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Contact | None = None) -> bool:
+        return self.has_module_permission(request) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Contact | None = None) -> bool:
+        if not self.has_module_permission(request):
+            return False
+        if obj is not None and obj.is_anonymised:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Contact | None = None) -> bool:
+        return False

@@ -1,0 +1,71 @@
+"""Every change to the CRM goes through one of these functions.
+
+Each is keyword-only, runs in one transaction, writes the case's timeline entry in that same
+transaction, and raises ``CrmError`` with a message that can be shown to the user as it is.
+Notifications are written to the outbox (``crm.notifications``) in the same transaction and sent
+after commit.
+
+One module per idea: ``companies`` (companies and contacts), ``cases`` (a case's life, the cases
+advisers open by hand, feedback), ``referrals``, ``deadlines`` (the response-time promise) and
+``privacy`` (access, erasure, retention); ``common`` holds the error and the timeline entry. Other
+code imports from ``crm.services`` itself.
+"""
+
+from crm.services.cases import (
+    ALLOWED_TRANSITIONS,
+    CASE_SOURCES_BY_HAND,
+    case_assign,
+    case_close,
+    case_create,
+    case_note_add,
+    case_register,
+    case_transfer,
+    case_transition,
+    feedback_submit,
+)
+from crm.services.common import CrmError
+from crm.services.companies import company_find_or_create, contact_find_or_create
+from crm.services.deadlines import overdue_digests_queue
+from crm.services.privacy import (
+    ANONYMISED_COMPANY_NAME,
+    ANONYMISED_NAME,
+    contact_cutoff,
+    contacts_anonymise_expired,
+    email_hash,
+    person_erase,
+    person_export,
+)
+from crm.services.referrals import (
+    referral_accept,
+    referral_complete,
+    referral_create,
+    referral_decline,
+)
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "ANONYMISED_COMPANY_NAME",
+    "ANONYMISED_NAME",
+    "CASE_SOURCES_BY_HAND",
+    "CrmError",
+    "case_assign",
+    "case_close",
+    "case_create",
+    "case_note_add",
+    "case_register",
+    "case_transfer",
+    "case_transition",
+    "company_find_or_create",
+    "contact_cutoff",
+    "contact_find_or_create",
+    "contacts_anonymise_expired",
+    "email_hash",
+    "feedback_submit",
+    "overdue_digests_queue",
+    "person_erase",
+    "person_export",
+    "referral_accept",
+    "referral_complete",
+    "referral_create",
+    "referral_decline",
+]

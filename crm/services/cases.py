@@ -1,0 +1,431 @@
+"""A case's life: opened (from a guidance request or by an adviser), assigned, moved between
+statuses and hubs, noted, closed, and rated by the company afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.time import COPENHAGEN
+from crm.models import (
+    Case,
+    CaseOffer,
+    Company,
+    Contact,
+    Feedback,
+    Notification,
+    TimelineEntry,
+    normalise_cvr,
+)
+from crm.notifications import notification_queue
+from crm.services.common import (
+    CrmError,
+    _admin_url,
+    _adviser_name,
+    _lock,
+    _mark_first_response,
+    _require_open,
+    _timeline,
+)
+from crm.services.companies import company_find_or_create, contact_find_or_create
+from crm.workdays import add_working_days
+from offers.models import Municipality, Offer, Organisation, Theme
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+# Moves ``case_transition`` allows. Assignment and closing have their own services (they need an
+# adviser and an outcome), so "assigned" and "closed" are reached only through those.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    Case.Status.NEW: set(),
+    Case.Status.ASSIGNED: {Case.Status.IN_PROGRESS, Case.Status.REFERRED},
+    Case.Status.IN_PROGRESS: {Case.Status.REFERRED},
+    Case.Status.REFERRED: {Case.Status.IN_PROGRESS},
+    Case.Status.CLOSED: set(),
+}
+
+
+def _next_reference(now: dt.datetime) -> str:
+    # A sequence never hands out a number twice, even to concurrent transactions; a rolled-back
+    # transaction leaves a gap, which is fine for a reference.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('crm_case_reference_seq')")
+        (number,) = cursor.fetchone()
+    return f"EF-{now.astimezone(COPENHAGEN).year}-{number:06d}"
+
+
+@transaction.atomic
+def case_create(
+    *,
+    company: Company,
+    contact: Contact,
+    hub: Organisation,
+    needs: str,
+    themes: Iterable[Theme],
+    source: Case.Source | str,
+    actor: User | None = None,
+    payload: dict[str, Any] | None = None,
+    offers: Iterable[Offer] = (),
+) -> Case:
+    """Open a case for the hub, with its first timeline entry and the matched offers.
+
+    ``payload`` is stored on the ``crm.case.created`` entry (matched offers, routing reason, ...);
+    a ``payload["matches"]`` list of ``{"external_id", "score", "reasons"}`` gives each offer in
+    ``offers`` its score and reasons.
+    """
+    needs = (needs or "").strip()
+    if not needs:
+        raise CrmError(_("Beskriv, hvad virksomheden har brug for hjælp til."), field="needs")
+    if hub.kind != Organisation.Kind.BUSINESS_HUB:
+        raise CrmError(_("En sag kan kun ligge hos et Væksthus."), field="hub")
+    if contact.company_id != company.pk:
+        raise CrmError(_("Kontaktpersonen hører ikke til virksomheden."), field="contact")
+    if source not in Case.Source.values:
+        raise CrmError(_("Ukendt kilde."), field="source")
+    now = timezone.now()
+    payload = dict(payload or {})
+    case = Case.objects.create(
+        reference=_next_reference(now),
+        company=company,
+        contact=contact,
+        hub=hub,
+        needs=needs,
+        source=source,
+        first_response_due=add_working_days(now, settings.FIRST_RESPONSE_WORKING_DAYS),
+        created_at=now,
+    )
+    case.themes.set(list(themes))
+    scores = {
+        str(match.get("external_id")): match
+        for match in payload.get("matches", [])
+        if isinstance(match, dict)
+    }
+    CaseOffer.objects.bulk_create(
+        [
+            CaseOffer(
+                case=case,
+                offer=offer,
+                score=float(scores.get(offer.external_id, {}).get("score") or 0),
+                reasons=list(scores.get(offer.external_id, {}).get("reasons") or []),
+            )
+            for offer in offers
+        ],
+        ignore_conflicts=True,
+    )
+    _timeline(
+        case,
+        kind=TimelineEntry.Kind.CREATED,
+        action="crm.case.created",
+        actor=actor,
+        text=str(_("Henvendelsen er modtaget af %(hub)s.") % {"hub": hub.name}),
+        payload=payload,
+        is_public=True,
+        at=now,
+    )
+    notification_queue(
+        kind=Notification.Kind.CASE_CREATED,
+        recipient=hub.inbox_email,
+        template="case_created",
+        context={"case": case, "hub": hub, "company": company, "url": _admin_url(case)},
+        case=case,
+    )
+    return case
+
+
+@transaction.atomic
+def case_assign(*, case: Case, adviser: User, actor: User | None) -> Case:
+    """Give the case to an adviser of its hub ("take the case" is assigning it to oneself)."""
+    case = _lock(case)
+    _require_open(case)
+    if (
+        not adviser.is_active
+        or adviser.organisation_id != case.hub_id
+        or not (adviser.is_adviser or adviser.is_superuser)
+    ):
+        raise CrmError(
+            _("Sagen kan kun tildeles en rådgiver i %(hub)s.") % {"hub": case.hub.name},
+            field="adviser",
+        )
+    if case.adviser_id == adviser.pk:
+        raise CrmError(_("Sagen er allerede tildelt %(name)s.") % {"name": _adviser_name(adviser)})
+    now = timezone.now()
+    previous = case.adviser_id
+    case.adviser = adviser
+    fields = ["adviser", *_mark_first_response(case, at=now)]
+    if case.status == Case.Status.NEW:
+        case.status = Case.Status.ASSIGNED
+        fields.append("status")
+    case.save(update_fields=fields)
+    _timeline(
+        case,
+        kind=TimelineEntry.Kind.ASSIGNMENT,
+        action="crm.case.assigned",
+        actor=actor,
+        text=str(_("En rådgiver har taget din sag.")),
+        payload={"adviser": adviser.pk, "previous_adviser": previous},
+        is_public=True,
+        at=now,
+    )
+    contact = case.contact
+    if not contact.is_anonymised:
+        notification_queue(
+            kind=Notification.Kind.CASE_ASSIGNED,
+            recipient=contact.email,
+            template="case_assigned",
+            context={
+                "case": case,
+                "contact": contact,
+                "adviser_name": _adviser_name(adviser),
+                "adviser_email": adviser.email,
+                "hub": case.hub,
+            },
+            case=case,
+        )
+    return case
+
+
+@transaction.atomic
+def case_transfer(*, case: Case, hub: Organisation, reason: str, actor: User | None) -> Case:
+    """Move the case to another Væksthus, which starts it afresh without an adviser.
+
+    The first-response date stays: it is what the company was promised.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise CrmError(_("Skriv, hvorfor sagen overdrages."), field="reason")
+    case = _lock(case)
+    _require_open(case)
+    if hub.kind != Organisation.Kind.BUSINESS_HUB:
+        raise CrmError(_("En sag kan kun overdrages til et Væksthus."), field="hub")
+    if hub.pk == case.hub_id:
+        raise CrmError(_("Sagen ligger allerede hos %(hub)s.") % {"hub": hub.name}, field="hub")
+    previous = case.hub
+    case.hub = hub
+    case.adviser = None
+    case.status = Case.Status.NEW
+    case.save(update_fields=["hub", "adviser", "status"])
+    _timeline(
+        case,
+        kind=TimelineEntry.Kind.TRANSFER,
+        action="crm.case.transferred",
+        actor=actor,
+        text=reason,
+        payload={"from_hub": previous.slug, "to_hub": hub.slug},
+    )
+    notification_queue(
+        kind=Notification.Kind.CASE_CREATED,
+        recipient=hub.inbox_email,
+        template="case_transferred",
+        context={
+            "case": case,
+            "hub": hub,
+            "previous_hub": previous,
+            "company": case.company,
+            "reason": reason,
+            "url": _admin_url(case),
+        },
+        case=case,
+    )
+    return case
+
+
+@transaction.atomic
+def case_transition(*, case: Case, status: str, actor: User | None, text: str = "") -> Case:
+    """Move the case to another status along the allowed path (not to closed: see case_close)."""
+    case = _lock(case)
+    if status == Case.Status.CLOSED:
+        raise CrmError(_("Luk sagen med et udfald."), field="status")
+    if status == Case.Status.ASSIGNED:
+        raise CrmError(_("Tildel sagen til en rådgiver i stedet."), field="status")
+    if status not in ALLOWED_TRANSITIONS.get(case.status, set()):
+        raise CrmError(
+            _("En sag med status »%(current)s« kan ikke skifte til »%(target)s«.")
+            % {
+                "current": case.get_status_display(),
+                "target": dict(Case.Status.choices).get(status, status),
+            },
+            field="status",
+        )
+    previous = case.status
+    case.status = status
+    case.save(update_fields=["status"])
+    _timeline(
+        case,
+        kind=TimelineEntry.Kind.STATUS_CHANGE,
+        action="crm.case.status_changed",
+        actor=actor,
+        text=str(_("Sagens status er nu: %(status)s.") % {"status": case.get_status_display()}),
+        payload={"from": previous, "to": status, "note": (text or "").strip()},
+        is_public=True,
+    )
+    return case
+
+
+@transaction.atomic
+def case_note_add(
+    *,
+    case: Case,
+    kind: str,
+    text: str,
+    actor: User | None,
+    at: dt.datetime | None = None,
+) -> TimelineEntry:
+    """Record a note, meeting, call or e-mail; the first one answers the first-response promise."""
+    if kind not in TimelineEntry.ACTIVITY_KINDS:
+        raise CrmError(_("Vælg notat, møde, opkald eller e-mail."), field="kind")
+    text = (text or "").strip()
+    if not text:
+        raise CrmError(_("Skriv, hvad der skete."), field="text")
+    case = _lock(case)
+    _require_open(case)
+    now = timezone.now()
+    if at is not None and at > now:
+        raise CrmError(_("Tidspunktet kan ikke ligge i fremtiden."), field="at")
+    fields = _mark_first_response(case, at=now)
+    if fields:
+        case.save(update_fields=fields)
+    return _timeline(
+        case, kind=kind, action=f"crm.case.{kind}", actor=actor, text=text, at=at or now
+    )
+
+
+@transaction.atomic
+def case_close(*, case: Case, outcome: str, outcome_text: str = "", actor: User | None) -> Case:
+    """Close the case with its outcome; only an open case can be closed."""
+    if outcome not in Case.Outcome.values:
+        raise CrmError(_("Vælg sagens udfald."), field="outcome")
+    case = _lock(case)
+    _require_open(case)
+    now = timezone.now()
+    case.status = Case.Status.CLOSED
+    case.outcome = outcome
+    case.outcome_text = (outcome_text or "").strip()
+    case.closed_at = now
+    case.save(update_fields=["status", "outcome", "outcome_text", "closed_at"])
+    _timeline(
+        case,
+        kind=TimelineEntry.Kind.CLOSED,
+        action="crm.case.closed",
+        actor=actor,
+        text=str(_("Sagen er lukket: %(outcome)s.") % {"outcome": case.get_outcome_display()}),
+        payload={"outcome": outcome},
+        is_public=True,
+        at=now,
+    )
+    return case
+
+
+# --- Cases an adviser opens by hand -----------------------------------------------------------
+
+#: How a case an adviser registers came in. Web cases come only from the guidance request flow.
+CASE_SOURCES_BY_HAND = (Case.Source.PHONE, Case.Source.EMAIL, Case.Source.MUNICIPAL_REFERRAL)
+
+
+@transaction.atomic
+def case_register(
+    *,
+    actor: User,
+    hub: Organisation,
+    source: Case.Source | str,
+    cvr: str | None,
+    company_name: str,
+    municipality: Municipality | None,
+    industry: str | None,
+    employees: int | None,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str,
+    consent_version: str,
+    needs: str,
+    themes: Iterable[Theme],
+    assign_to_actor: bool,
+) -> Case:
+    """Open a case a company brought to an adviser by phone, by e-mail or through its municipality.
+
+    It takes the path of a guidance request from the portal (company and contact found or
+    created, ``case_create``, and ``case_assign`` when the adviser takes the case), so its
+    reference, first timeline entry, first-response date and hub notification are the same. The
+    consent is the one the adviser confirms the company gave; the first entry names the adviser.
+    """
+    if source not in CASE_SOURCES_BY_HAND:
+        raise CrmError(_("Vælg, hvordan virksomheden henvendte sig."), field="source")
+    if not consent_version:
+        raise CrmError(
+            _("Virksomheden skal sige ja til, at oplysningerne registreres."), field="consent"
+        )
+    if not actor.is_active or not (
+        actor.is_superuser or (actor.is_adviser and actor.organisation_id == hub.pk)
+    ):
+        raise CrmError(_("Du kan kun oprette sager i dit eget Væksthus."), field="hub")
+    name = (company_name or "").strip()
+    if not name and cvr:
+        # A company the CRM already knows needs no name typed again; it keeps the one it has.
+        known = Company.objects.filter(cvr=normalise_cvr(cvr)).values_list("name", flat=True)
+        name = known.first() or ""
+    company = company_find_or_create(
+        cvr=cvr or None,
+        name=name,
+        municipality=municipality,
+        industry=industry,
+        employees=employees,
+    )
+    # A person already registered only by other hubs keeps the name and phone those hubs have.
+    known_here = actor.is_superuser or (
+        Contact.objects.visible_to(actor).filter(company=company).with_email(contact_email).exists()
+    )
+    contact = contact_find_or_create(
+        company=company,
+        name=contact_name,
+        email=contact_email,
+        phone=contact_phone,
+        consent_version=consent_version,
+        keep_details=not known_here,
+    )
+    case = case_create(
+        company=company,
+        contact=contact,
+        hub=hub,
+        needs=needs,
+        themes=themes,
+        source=source,
+        actor=actor,
+        payload={
+            "channel": str(source),
+            "consent": {"version": consent_version, "confirmed_by": actor.pk},
+        },
+    )
+    if assign_to_actor:
+        case = case_assign(case=case, adviser=actor, actor=actor)
+    return case
+
+
+# --- Feedback ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def feedback_submit(*, case: Case, rating: int, comment: str = "") -> Feedback:
+    """The company's rating of a closed case, once."""
+    case = _lock(case)
+    if case.is_open:
+        raise CrmError(_("Du kan give tilbagemelding, når sagen er lukket."))
+    if Feedback.objects.filter(case=case).exists():
+        raise CrmError(_("Der er allerede givet tilbagemelding på denne sag."))
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise CrmError(_("Vælg en bedømmelse fra 1 til 5."), field="rating")
+    feedback = Feedback.objects.create(case=case, rating=rating, comment=(comment or "").strip())
+    _timeline(
+        case,
+        kind=TimelineEntry.Kind.NOTE,
+        action="crm.feedback.submitted",
+        actor=None,
+        text=str(_("Virksomheden har givet tilbagemelding.")),
+        payload={"rating": rating},
+    )
+    return feedback

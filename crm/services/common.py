@@ -1,0 +1,75 @@
+"""What every CRM service shares: the one domain error, the timeline entry, the case lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import Case, TimelineEntry
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class CrmError(Exception):
+    """A change the CRM refuses, with a Danish message safe to show; ``field`` names the input."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _timeline(
+    case: Case,
+    *,
+    kind: str,
+    action: str,
+    actor: User | None,
+    text: str = "",
+    payload: dict[str, Any] | None = None,
+    is_public: bool = False,
+    at: dt.datetime | None = None,
+) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        case=case,
+        kind=kind,
+        action=action,
+        actor=actor,
+        text=text,
+        payload=payload or {},
+        is_public=is_public,
+        at=at or timezone.now(),
+    )
+
+
+def _lock(case: Case) -> Case:
+    """The case row, locked for this transaction, so concurrent changes queue up."""
+    return (
+        Case.objects.select_for_update().select_related("hub", "company", "contact").get(pk=case.pk)
+    )
+
+
+def _require_open(case: Case) -> None:
+    if not case.is_open:
+        raise CrmError(_("Sagen er lukket og kan ikke ændres."))
+
+
+def _mark_first_response(case: Case, *, at: dt.datetime) -> list[str]:
+    if case.first_responded_at is None:
+        case.first_responded_at = at
+        return ["first_responded_at"]
+    return []
+
+
+def _adviser_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _admin_url(case: Case) -> str:
+    return settings.SITE_URL + reverse("admin:crm_case_change", args=[case.pk])
