@@ -1,4 +1,5 @@
-"""The offer catalogue's exchange format (DESIGN.md): its fields, and reading one file and one row.
+"""The offer catalogue's exchange format (docs/interfaces.md): its fields, and reading one file
+and one row.
 
 One offer is one JSON object with the fields in ``FIELDS`` (plus the optional ``EXTRA_FIELDS``);
 a file is a JSON array of them or JSON Lines, detected from the first character. This module is
