@@ -10,6 +10,7 @@ defaults to on there and off everywhere else.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from datetime import timedelta
@@ -84,6 +85,19 @@ def env_url(name: str, default: str | None = None) -> str | None:
     return value
 
 
+def env_networks(name: str) -> list[str]:
+    """Comma-separated addresses or CIDRs (``10.0.0.0/8, 192.0.2.7``), each checked at start-up."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks such as 10.0.0.0/8, not {item!r}."
+            ) from None
+    return networks
+
+
 # --- Embedded services ------------------------------------------------------------------------
 
 _database_url = env_url("DATABASE_URL")
@@ -146,6 +160,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before anything reads a header: control characters answer 400, and forwarded headers from
+    # peers that are not our proxies are dropped.
+    "portal.middleware.RequestHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.maintenance.MaintenanceMiddleware",
@@ -225,6 +242,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/lockout.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
+# The client behind our proxies, not the proxy (core/clientip.py).
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
 LOGIN_URL = "/admin/login/"
 
 # --- Internationalisation ---------------------------------------------------------------------
@@ -259,6 +278,10 @@ if WHITENOISE_USE_FINDERS:
 
 # --- Security ---------------------------------------------------------------------------------
 
+# The proxies in front of the portal (CIDRs). Only from them are X-Forwarded-For (the client's
+# address, core/clientip.py) and X-Forwarded-Proto (portal/middleware.py) believed; empty trusts
+# no one, and every client is then the address it connects from.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # Secure cookies except on a developer machine; COOKIE_SECURE=false only for a plain-http trial.
@@ -288,6 +311,8 @@ SECURE_CSP = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 RATELIMIT_VIEW = "core.ratelimit.ratelimited"
+# key="ip" counts the client behind our proxies, not the proxy (core/clientip.py).
+RATELIMIT_IP_META_KEY = "core.clientip.client_ip"
 
 # --- E-mail -----------------------------------------------------------------------------------
 
@@ -437,10 +462,9 @@ EFFECT_MAX_ATTEMPTS = env_int("EFFECT_MAX_ATTEMPTS", 8, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
-    ],
+    # Session only: nothing uses HTTP Basic, and it put passwords on every API call and user
+    # names from any client into the lockout table.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
