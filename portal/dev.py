@@ -156,7 +156,7 @@ def run() -> int:
                     command, env=env, cwd=BASE_DIR, start_new_session=True
                 )
             url = f"http://{host}:{port}"
-            if _wait_for_page(url + "/healthz") or _wait_for_page(url + "/"):
+            if _wait_for_page(url + "/healthz/ready") or _wait_for_page(url + "/"):
                 say("")
                 say(f"Erhvervsfremmeportalen is running at {url}/")
                 say(f"  catalogue      {url}/tilbud/")
@@ -164,7 +164,7 @@ def run() -> int:
                 say(f"  effects        {url}/effekter/")
                 say(f"  admin          {url}/admin/")
                 say(f"  API docs       {url}/api/docs/")
-                say(f"  health         {url}/healthz")
+                say(f"  health         {url}/healthz/ready (liveness: /healthz/live)")
                 say("Demo logins (password: demo-portal-2026):")
                 for username, role in DEMO_LOGINS:
                     say(f"  {username:<28} {role}")

@@ -164,6 +164,8 @@ MIDDLEWARE = [
     # peers that are not our proxies are dropped.
     "portal.middleware.RequestHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Health checks answer before the host check and the maintenance switch (portal/health.py).
+    "portal.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.maintenance.MaintenanceMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -293,6 +295,8 @@ SESSION_COOKIE_AGE = 60 * 60 * 10  # one working day
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
+# Load balancers and container health checks speak plain HTTP to the process itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -3,16 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from offers.models import Offer, Theme
-from portal.maintenance import maintenance_on
 
 
 @require_GET
@@ -43,40 +40,6 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "portal/privacy.html",
         {"retention_months": settings.CONTACT_RETENTION_MONTHS},
     )
-
-
-def _database_ok() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
-    except Exception:
-        return False
-
-
-def _broker_ok() -> bool:
-    import redis
-
-    url = settings.REDIS_URL
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-        return bool(client.ping())
-    except Exception:
-        return False
-
-
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Database and broker status for load balancers and monitoring: 200 or 503."""
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
-    healthy = all(checks.values())
-    body = {
-        "status": "ok" if healthy else "unavailable",
-        "checks": {name: "ok" if ok else "unavailable" for name, ok in checks.items()},
-        "maintenance": maintenance_on(),
-    }
-    return JsonResponse(body, status=200 if healthy else 503)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
