@@ -168,6 +168,8 @@ MIDDLEWARE = [
     "portal.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.maintenance.MaintenanceMiddleware",
+    # A database outage answers 503 with Retry-After, not 500 (portal/outage.py).
+    "portal.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,6 +211,11 @@ if _db.get("OPTIONS", {}).get("host"):
     # A unix-socket URL (postgresql://user@/db?host=/path) as the embedded server gives.
     _db["HOST"] = _db["OPTIONS"].pop("host")
 _db["CONN_HEALTH_CHECKS"] = True
+# A database that does not answer fails a request within seconds (a 503, portal/outage.py) instead
+# of holding a web worker until the proxy gives up.
+_db.setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
+)
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

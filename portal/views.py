@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from offers.models import Offer, Theme
+from portal.outage import is_outage, log_outage, outage_response
 
 
 @require_GET
@@ -50,6 +52,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A database outage raised outside a view (a middleware reading the session, say) reaches
+    # this handler too: it is a 503 with Retry-After, not a server error.
+    exc = sys.exc_info()[1]
+    if is_outage(exc):
+        assert exc is not None
+        log_outage(exc)
+        return outage_response(request)
     # Rendered without a request context: the error may come from the database or a processor.
     from django.template import loader
 
@@ -57,11 +66,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse(template.render(), status=500)
 
 
-def service_unavailable(request: HttpRequest) -> HttpResponse:
-    """The maintenance page (503), standalone like the 500 page so it renders while the database
-    or the rest of the application is down."""
+def service_unavailable(request: HttpRequest, *, outage: bool = False) -> HttpResponse:
+    """The 503 page, standalone like the 500 page so it renders while the database or the rest
+    of the application is down: the maintenance text, or with ``outage`` the text for a database
+    that does not answer (``portal.outage`` sets a shorter, jittered ``Retry-After``)."""
     from django.template import loader
 
-    response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response = HttpResponse(loader.get_template("503.html").render({"outage": outage}), status=503)
     response["Retry-After"] = "300"
     return response
