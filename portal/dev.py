@@ -33,15 +33,19 @@ def say(message: str) -> None:
 
 @contextmanager
 def services() -> Iterator[dict[str, str]]:
-    """Point DATABASE_URL and REDIS_URL at running servers, embedded ones if unset."""
+    """Point DATABASE_URL and REDIS_URL at running servers, embedded ones if unset.
+
+    Everything started from here runs in development mode (``PORTAL_DEV=true``): DEBUG on unless
+    set otherwise, embedded services allowed, demo logins with the documented password.
+    """
     from portal import embedded
 
     started: list[str] = []
     env = dict(os.environ)
+    env.setdefault("PORTAL_DEV", "true")
     if not env.get("DATABASE_URL"):
         say(f"DATABASE_URL is unset: starting the embedded PostgreSQL in {embedded.PG_DIR}")
         env["DATABASE_URL"] = embedded.postgres_url()
-        env.setdefault("DEBUG", "true")
         started.append("postgres")
     if not env.get("REDIS_URL"):
         say(f"REDIS_URL is unset: starting the embedded Redis in {embedded.REDIS_DIR}")

@@ -3,9 +3,11 @@
 Every variable is listed in ``.env.example``. The small ``env_*`` helpers fail at start-up with a
 clear message when a value cannot be parsed, so a typo never turns into a silent default.
 
-With ``DATABASE_URL`` or ``REDIS_URL`` unset the portal starts its own embedded PostgreSQL and
-Redis (see ``portal/embedded.py``); that mode is meant for a developer machine, so ``DEBUG``
-defaults to on there and off everywhere else.
+Development mode is explicit: ``PORTAL_DEV=true`` (set by ``portal/dev.py`` for ``make run`` and
+``make test``) or ``DEBUG=true``. Only then may ``DATABASE_URL`` and ``REDIS_URL`` be left unset, in
+which case the portal starts its own embedded PostgreSQL and Redis (see ``portal/embedded.py``).
+Anywhere else a missing ``DATABASE_URL`` stops the start-up: a container that lost its environment
+must not come up in debug mode with a public development key.
 """
 
 from __future__ import annotations
@@ -98,13 +100,27 @@ def env_networks(name: str) -> list[str]:
     return networks
 
 
-# --- Embedded services ------------------------------------------------------------------------
+# --- Development mode and embedded services ---------------------------------------------------
+
+_portal_dev = env_bool("PORTAL_DEV", False)
+DEBUG = env_bool("DEBUG", default=_portal_dev)
+# A developer machine or the test suite: embedded services and demo logins are allowed.
+DEVELOPMENT_MODE = _portal_dev or DEBUG
 
 _database_url = env_url("DATABASE_URL")
 _redis_url = env_url("REDIS_URL")
 EMBEDDED_SERVICES = _database_url is None or _redis_url is None
-
-DEBUG = env_bool("DEBUG", default=_database_url is None)
+if EMBEDDED_SERVICES and not DEVELOPMENT_MODE:
+    _missing = " and ".join(
+        name
+        for name, url in (("DATABASE_URL", _database_url), ("REDIS_URL", _redis_url))
+        if not url
+    )
+    raise ImproperlyConfigured(
+        f"Set the environment variable {_missing}. Only in development (PORTAL_DEV=true, as "
+        "make run and make test set it, or DEBUG=true) does the portal start its own embedded "
+        "PostgreSQL and Redis instead."
+    )
 
 if _database_url is None:
     from portal import embedded
@@ -301,7 +317,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 10  # one working day
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# Preloading is close to irreversible (browsers ship the list for months), so it is an explicit
+# decision for the domain's owner, not a default; check --deploy's reminder is silenced until then.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 # Load balancers and container health checks speak plain HTTP to the process itself.
 SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
