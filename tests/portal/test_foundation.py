@@ -160,8 +160,9 @@ def _production_env() -> dict[str, str]:
         DATABASE_URL=os.environ.get("DATABASE_URL") or portal_settings.DATABASE_URL,
         REDIS_URL=os.environ.get("REDIS_URL") or portal_settings.REDIS_URL,
     )
-    # Test-only switches (the browser tests allow sync DB access from Playwright's loop).
-    for name in ("PORTAL_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+    # Test-only switches (the browser tests allow sync DB access from Playwright's loop), and the
+    # development mode make test runs in.
+    for name in ("PORTAL_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE", "PORTAL_DEV"):
         env.pop(name, None)
     return env
 
