@@ -239,7 +239,7 @@ def retry_delay(
     *,
     base: float | None = None,
     cap: float | None = None,
-    rng: Callable[[], float] = random.random,
+    rng: Callable[[], float] | None = None,
 ) -> dt.timedelta:
     """The wait after ``attempts`` failed tries (1, 2, …): ``base``·2^(attempts−1) seconds, at
     most ``cap``, and up to a quarter (``JITTER``) less at random."""
@@ -247,7 +247,7 @@ def retry_delay(
     cap = settings.OUTBOX_RETRY_MAX_SECONDS if cap is None else cap
     exponent = min(max(attempts, 1) - 1, 32)
     seconds = min(cap, base * 2**exponent)
-    return dt.timedelta(seconds=seconds * (1 - JITTER * rng()))
+    return dt.timedelta(seconds=seconds * (1 - JITTER * (rng or random.random)()))
 
 
 def notification_claim(notification_id: int) -> Notification | None:
