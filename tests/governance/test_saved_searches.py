@@ -401,3 +401,34 @@ def test_the_beat_schedule_runs_the_digest_on_monday_morning_and_cleans_up_daily
     assert expire["task"] in app.tasks
     assert digest["schedule"].day_of_week == {1}
     assert digest["schedule"].hour == {7}
+
+
+def test_the_digest_task_delivered_twice_while_the_mail_server_is_down_queues_one_mail(
+    client, catalogue, monkeypatch
+):
+    saved = confirmed(query=QUERY)
+
+    def unreachable(self, *args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", unreachable)
+    assert tasks.send_saved_search_digest(saved.pk, WEEK) is False
+    assert tasks.send_saved_search_digest(saved.pk, WEEK) is False
+
+    digest = Notification.objects.get()
+    assert (digest.kind, digest.status, digest.attempts) == ("saved_search_digest", "pending", 1)
+    assert DigestDelivery.objects.get().notification == digest
+    assert DigestDelivery.objects.get().sent_at is None
+
+
+def test_unsubscribing_takes_the_address_out_of_the_outbox_too(client, catalogue):
+    saved = confirmed(query=QUERY)
+    other = confirmed(email="bo@firma.dk", query=QUERY)
+    tasks.send_saved_search_digest(saved.pk, WEEK)
+    tasks.send_saved_search_digest(other.pk, WEEK)
+
+    Client().post(f"/gemte-soegninger/afmeld/{tokens.unsubscribe_token(saved.pk)}/")
+
+    assert set(Notification.objects.values_list("recipient", flat=True)) == {"", "bo@firma.dk"}
+    assert not Notification.objects.filter(body__contains="anne@firma.dk").exists()
+    assert Notification.objects.get(recipient="").body == "[slettet]"
