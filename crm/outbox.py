@@ -49,6 +49,7 @@ from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django_stubs_ext import StrOrPromise
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
@@ -85,7 +86,7 @@ _UNSENT = [Notification.Status.PENDING, Notification.Status.SENDING]
 @dataclass(frozen=True)
 class MailKind:
     value: str
-    label: str
+    label: StrOrPromise  # translated when shown, in the language of the moment
     app_label: str
     # Called with the row once it is sent, for the owning app's own bookkeeping.
     on_sent: Callable[[Notification], None] | None = None
@@ -107,7 +108,7 @@ def kinds_register(
             raise ImproperlyConfigured(
                 f"The e-mail kind {value!r} belongs to {known.app_label}, not {app_label}."
             )
-        _KINDS[value] = MailKind(value, str(label), app_label, on_sent)
+        _KINDS[value] = MailKind(value, label, app_label, on_sent)
 
 
 def kind_label(value: str) -> str:
@@ -116,7 +117,7 @@ def kind_label(value: str) -> str:
 
 
 def kind_choices() -> list[tuple[str, str]]:
-    return sorted(((kind.value, kind.label) for kind in _KINDS.values()), key=lambda c: c[1])
+    return sorted(((kind.value, str(kind.label)) for kind in _KINDS.values()), key=lambda c: c[1])
 
 
 def _kind(value: str) -> MailKind:
