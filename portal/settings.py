@@ -442,7 +442,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "evaluation.tasks.effects_sweep_stale",
         "schedule": crontab(minute="*/10"),
     },
-    # The e-mail outbox: sends what could not be enqueued when it was written (Redis down).
+    # The e-mail outbox: hands the broker what is due (never enqueued because Redis was down, a
+    # retry whose backoff has passed, a send whose worker died), at most OUTBOX_SWEEP_BATCH a run.
     "crm-notifications-sweep": {
         "task": "crm.tasks.notifications_sweep",
         "schedule": crontab(minute="*"),
@@ -470,6 +471,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(day_of_month=1, hour=4, minute=0),
     },
 }
+
+# --- The e-mail outbox (crm.outbox) -----------------------------------------------------------
+
+# A message the mail server did not take is tried again after 30 s, 60 s, 120 s … (each up to a
+# quarter earlier, so a backlog does not hit a recovering server all at once), never more than
+# OUTBOX_RETRY_MAX_SECONDS apart, and marked failed only when a try fails after it has waited
+# OUTBOX_GIVE_UP_HOURS. Failed messages can be sent again (manage.py outbox_resend, the admin).
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3 * 60 * 60, minimum=60)
+OUTBOX_GIVE_UP_HOURS = env_int("OUTBOX_GIVE_UP_HOURS", 72, minimum=1)
+# At most this many messages handed to the broker per sweep (once a minute).
+OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 200, minimum=1)
+# A send or a hand-over to the broker that has not finished after this long is presumed lost
+# (a worker died, a message vanished) and the message is due again.
+OUTBOX_STALE_MINUTES = env_int("OUTBOX_STALE_MINUTES", 10, minimum=2)
 
 # --- Domain settings --------------------------------------------------------------------------
 
