@@ -24,7 +24,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.parsing import without_nul
+from core.parsing import blank_parameters, without_nul
 from evaluation import disclosure
 from evaluation.estimators import INDICATORS
 from evaluation.models import PUBLISHED_RESULT_FIELDS, EffectEstimate, EffectRollup
@@ -235,6 +235,11 @@ class EffectListView(generics.ListAPIView):
                         % {"values": ", ".join(unknown_indicators)}
                     ]
                 }
+            )
+        blank = blank_parameters(request.query_params.getlist, ("level", "indicator"))
+        if blank:
+            raise ValidationError(
+                {name: [_("Angiv en værdi, eller udelad parameteren.")] for name in blank}
             )
         unknown_levels = sorted(set(groups["level"]) - set(LEVELS))
         if unknown_levels:
