@@ -17,7 +17,6 @@ from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -141,21 +140,9 @@ class OfferAdmin(SimpleHistoryAdmin):
         user: Any = request.user
         if user.is_superuser:
             return ("owner", "operator", "cannot_combine_with")
+        # The picker searches this admin's scoped queryset: the offers the editor may edit, which
+        # are the ones offers.services lets them pair (pairs show on both offers' pages).
         return ("cannot_combine_with",)
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Offer], search_term: str
-    ) -> tuple[QuerySet[Offer], bool]:
-        # The "cannot be combined with" picker may name any published offer, not only the
-        # editor's own; the autocomplete view asks through this admin's scoped queryset.
-        if (
-            request.path.endswith("/autocomplete/")
-            and request.GET.get("field_name") == "cannot_combine_with"
-        ):
-            queryset = Offer.objects.filter(
-                Q(pk__in=queryset.values("pk")) | Q(status=Offer.Status.PUBLISHED)
-            )
-        return super().get_search_results(request, queryset, search_term)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
         fields = list(super().get_readonly_fields(request, obj))
