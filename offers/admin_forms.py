@@ -264,6 +264,10 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
 # --- Import ---------------------------------------------------------------------------------------
 
 
+def too_large_message() -> str:
+    return _("Filen er for stor (højst %(mb)d MB).") % {"mb": IMPORT_MAX_BYTES // 2**20}
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Fil med tilbud (JSON eller JSON Lines)"),
@@ -276,9 +280,7 @@ class ImportForm(forms.Form):
     def clean_file(self) -> str:
         upload = self.cleaned_data["file"]
         if upload.size > IMPORT_MAX_BYTES:
-            raise ValidationError(
-                _("Filen er for stor (højst %(mb)d MB).") % {"mb": IMPORT_MAX_BYTES // 2**20}
-            )
+            raise ValidationError(too_large_message())
         try:
             return str(upload.read().decode("utf-8"))
         except UnicodeDecodeError:
