@@ -200,6 +200,9 @@ def _submit(
             email=submission.contact_email,
             phone=submission.contact_phone,
             consent_version=CONSENT_VERSION,
+            # A visitor who knows a CVR and an address must not rewrite a known person: what
+            # they gave is kept on the case for the adviser to confirm.
+            keep_details=True,
         )
     except crm_services.CrmError as error:
         raise RoutingError(error.message, field=error.field) from error
@@ -235,6 +238,13 @@ def _submit(
             submission.origin_offer.external_id if submission.origin_offer is not None else None
         ),
         "phase": submission.phase,
+        "consent": {"version": CONSENT_VERSION, "at": now.isoformat()},
+        **crm_services.contact_submitted_details(
+            contact,
+            name=submission.contact_name,
+            email=submission.contact_email,
+            phone=submission.contact_phone,
+        ),
     }
     try:
         case = crm_services.case_create(

@@ -6,10 +6,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from crm import services
 from crm.admin.search import companies_matching, normalised_term
 from crm.forms import CompanyAdminForm
 from crm.models import Case, Company, Contact
@@ -100,6 +102,20 @@ class ContactAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Contact]:
         return Contact.objects.visible_to(request.user)
+
+    def save_model(self, request: HttpRequest, obj: Contact, form: Any, change: bool) -> None:
+        # Through the service: the scope is checked again and each case of the person notes it.
+        try:
+            services.contact_update(
+                contact=obj,
+                name=form.cleaned_data["name"],
+                phone=form.cleaned_data["phone"],
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                actor=request.user,  # type: ignore[arg-type]
+            )
+        except services.CrmError as error:
+            raise PermissionDenied(error.message) from error
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return works_cases(request.user)

@@ -24,7 +24,12 @@ from crm.services.cases import (
     feedback_submit,
 )
 from crm.services.common import CrmError
-from crm.services.companies import company_find_or_create, contact_find_or_create
+from crm.services.companies import (
+    company_find_or_create,
+    contact_find_or_create,
+    contact_submitted_details,
+    contact_update,
+)
 from crm.services.deadlines import overdue_digests_queue
 from crm.services.privacy import (
     ANONYMISED_COMPANY_NAME,
@@ -58,6 +63,8 @@ __all__ = [
     "company_find_or_create",
     "contact_cutoff",
     "contact_find_or_create",
+    "contact_submitted_details",
+    "contact_update",
     "contacts_anonymise_expired",
     "email_hash",
     "feedback_submit",

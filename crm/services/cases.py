@@ -33,7 +33,11 @@ from crm.services.common import (
     _require_open,
     _timeline,
 )
-from crm.services.companies import company_find_or_create, contact_find_or_create
+from crm.services.companies import (
+    company_find_or_create,
+    contact_find_or_create,
+    contact_submitted_details,
+)
 from crm.workdays import add_working_days
 from offers.models import Municipality, Offer, Organisation, Theme
 
@@ -388,6 +392,9 @@ def case_register(
         consent_version=consent_version,
         keep_details=not known_here,
     )
+    submitted = contact_submitted_details(
+        contact, name=contact_name, email=contact_email, phone=contact_phone
+    )
     case = case_create(
         company=company,
         contact=contact,
@@ -399,6 +406,7 @@ def case_register(
         payload={
             "channel": str(source),
             "consent": {"version": consent_version, "confirmed_by": actor.pk},
+            **submitted,
         },
     )
     if assign_to_actor:
