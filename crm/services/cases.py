@@ -29,8 +29,8 @@ from crm.services.common import (
     _admin_url,
     _adviser_name,
     _lock,
+    _lock_in_scope,
     _mark_first_response,
-    _require_open,
     _timeline,
 )
 from crm.services.companies import (
@@ -146,8 +146,7 @@ def case_create(
 @transaction.atomic
 def case_assign(*, case: Case, adviser: User, actor: User | None) -> Case:
     """Give the case to an adviser of its hub ("take the case" is assigning it to oneself)."""
-    case = _lock(case)
-    _require_open(case)
+    case = _lock_in_scope(case, actor)
     if (
         not adviser.is_active
         or adviser.organisation_id != case.hub_id
@@ -204,8 +203,7 @@ def case_transfer(*, case: Case, hub: Organisation, reason: str, actor: User | N
     reason = (reason or "").strip()
     if not reason:
         raise CrmError(_("Skriv, hvorfor sagen overdrages."), field="reason")
-    case = _lock(case)
-    _require_open(case)
+    case = _lock_in_scope(case, actor)
     if hub.kind != Organisation.Kind.BUSINESS_HUB:
         raise CrmError(_("En sag kan kun overdrages til et Væksthus."), field="hub")
     if hub.pk == case.hub_id:
@@ -243,7 +241,7 @@ def case_transfer(*, case: Case, hub: Organisation, reason: str, actor: User | N
 @transaction.atomic
 def case_transition(*, case: Case, status: str, actor: User | None, text: str = "") -> Case:
     """Move the case to another status along the allowed path (not to closed: see case_close)."""
-    case = _lock(case)
+    case = _lock_in_scope(case, actor, open_only=False)
     if status == Case.Status.CLOSED:
         raise CrmError(_("Luk sagen med et udfald."), field="status")
     if status == Case.Status.ASSIGNED:
@@ -287,8 +285,7 @@ def case_note_add(
     text = (text or "").strip()
     if not text:
         raise CrmError(_("Skriv, hvad der skete."), field="text")
-    case = _lock(case)
-    _require_open(case)
+    case = _lock_in_scope(case, actor)
     now = timezone.now()
     if at is not None and at > now:
         raise CrmError(_("Tidspunktet kan ikke ligge i fremtiden."), field="at")
@@ -305,8 +302,7 @@ def case_close(*, case: Case, outcome: str, outcome_text: str = "", actor: User 
     """Close the case with its outcome; only an open case can be closed."""
     if outcome not in Case.Outcome.values:
         raise CrmError(_("Vælg sagens udfald."), field="outcome")
-    case = _lock(case)
-    _require_open(case)
+    case = _lock_in_scope(case, actor)
     now = timezone.now()
     case.status = Case.Status.CLOSED
     case.outcome = outcome

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Case, TimelineEntry
+from crm.permissions import adviser_hub_id, is_active_superuser
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -58,6 +59,30 @@ def _lock(case: Case) -> Case:
 def _require_open(case: Case) -> None:
     if not case.is_open:
         raise CrmError(_("Sagen er lukket og kan ikke ændres."))
+
+
+def _require_scope(case: Case, actor: User | None) -> None:
+    """The actor may change this case as it is now, locked: a superuser or an adviser of its hub.
+
+    Views check the same before calling a service, but on a row read before the lock; a transfer
+    that commits in between would otherwise let the action land on another hub's case. No actor
+    means the portal itself (a guidance request, a job).
+    """
+    if actor is None or is_active_superuser(actor):
+        return
+    if adviser_hub_id(actor) != case.hub_id:
+        raise CrmError(
+            _("Sagen ligger nu hos %(hub)s, og du kan ikke ændre den.") % {"hub": case.hub.name}
+        )
+
+
+def _lock_in_scope(case: Case, actor: User | None, *, open_only: bool = True) -> Case:
+    """``_lock`` and then the checks that must hold on the locked row: scope, and open."""
+    case = _lock(case)
+    _require_scope(case, actor)
+    if open_only:
+        _require_open(case)
+    return case
 
 
 def _mark_first_response(case: Case, *, at: dt.datetime) -> list[str]:

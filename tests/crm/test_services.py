@@ -167,11 +167,15 @@ def test_taking_a_case_assigns_it_answers_the_promise_and_tells_the_company(make
     assert "Din sag er nu hos Mette Kristensen, Væksthus Midtjylland" in mail.body
 
 
-def test_it_refuses_to_assign_a_case_to_an_adviser_of_another_hub(make_case, other_adviser):
+def test_it_refuses_to_assign_a_case_to_an_adviser_of_another_hub(
+    make_case, adviser, other_adviser
+):
     case = make_case()
     with pytest.raises(CrmError) as error:
-        services.case_assign(case=case, adviser=other_adviser, actor=other_adviser)
+        services.case_assign(case=case, adviser=other_adviser, actor=adviser)
     assert error.value.field == "adviser"
+    with pytest.raises(CrmError, match="Sagen ligger nu hos"):
+        services.case_assign(case=case, adviser=other_adviser, actor=other_adviser)
     case.refresh_from_db()
     assert case.adviser is None
     assert not case.timeline.filter(action="crm.case.assigned").exists()
