@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm import services as crm_services
-from crm.models import CONSENT_VERSION, Case, Feedback
+from crm.models import CONSENT_VERSION, Case, Contact, Feedback
 from crm.outbox import notification_queue
 from offers.models import Offer, Organisation
 from routing.assignment import Assignment, choose_hub
@@ -320,3 +320,27 @@ def guidance_feedback_submit(
         )
     except crm_services.CrmError as error:
         raise RoutingError(error.message, field=error.field) from error
+
+
+def _requests_of(person: crm_services.Person) -> Any:
+    return GuidanceRequest.objects.filter(
+        case__contact__in=Contact.objects.with_email(person.email)
+    ).select_related("case")
+
+
+def guidance_requests_export(person: crm_services.Person) -> list[dict[str, Any]]:
+    """The person's guidance requests (``crm.services.person_export``); never the status link."""
+    return [
+        {
+            "case": request.case.reference,
+            "channel": request.channel,
+            "created_at": request.created_at.isoformat(),
+            "assignment_reason": request.assignment_reason,
+        }
+        for request in _requests_of(person).order_by("pk")
+    ]
+
+
+def guidance_requests_erase(person: crm_services.Person) -> int:
+    """Erasure: the fingerprint is a hash of what the person submitted, so it goes."""
+    return int(_requests_of(person).exclude(request_fingerprint="").update(request_fingerprint=""))
