@@ -107,7 +107,8 @@ def person_everywhere(export_offers, make_user, client):
     )
     PageFeedback.objects.create(path="/tilbud/", answer="no", comment=f"Jeg er {NAME}")
     # Her address published as an offer's contact, and so in the offer's history.
-    other = OfferFactory(external_id="ida-tilbud", title="Iværksætterhjælp", themes=["export"])
+    OfferFactory(external_id="ida-tilbud", title="Iværksætterhjælp", themes=["export"])
+    other = Offer.objects.get(external_id="ida-tilbud")
     other.contact_email, other.contact_phone = EMAIL, "+45 31 31 31 31"
     other.save()
     return {"contact": contact, "saved": saved, "requests": [first, second]}
@@ -152,8 +153,8 @@ def test_the_erasure_leaves_the_person_nowhere_in_the_inventory(person_everywher
     assert not governance_services.saved_search_digest_send(
         saved_search_id=saved.pk, week="2026-W02"
     )
-    entry = LogEntry.objects.get(object_id=str(person_everywhere["contact"].pk))
-    assert entry.object_repr == crm_services.ANONYMISED_NAME
+    logged = LogEntry.objects.get(object_id=str(person_everywhere["contact"].pk))
+    assert logged.object_repr == crm_services.ANONYMISED_NAME
     # The export afterwards finds the erasure and nothing else.
     exported = person_export(email=EMAIL)
     assert exported["erasures"] and not exported["saved_searches"]
