@@ -141,15 +141,17 @@ def guidance_request_submit(
                 idempotency_key=idempotency_key,
                 form_nonce=form_nonce,
             )
-        except IntegrityError:
+        except IntegrityError as error:
             # Everything this attempt wrote is rolled back. Either a twin with the same key or
             # nonce committed first (return it), or a concurrent request created the same new
-            # company (CVR) first: the second attempt finds that company.
+            # company (CVR) or contact (e-mail) first: the second attempt finds it.
             earlier = guidance_request_find(idempotency_key=idempotency_key, form_nonce=form_nonce)
             if earlier is not None:
                 return _replay(earlier, fingerprint=fingerprint, idempotency_key=idempotency_key)
             if attempt:
-                raise
+                # PostgreSQL's message quotes the key, a person's e-mail among them; the error
+                # log gets the constraint's name only.
+                raise crm_services.integrity_error_scrubbed(error) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -23,7 +23,7 @@ from crm.services.cases import (
     case_transition,
     feedback_submit,
 )
-from crm.services.common import CrmError
+from crm.services.common import CrmError, integrity_error_scrubbed
 from crm.services.companies import (
     company_find_or_create,
     contact_find_or_create,
@@ -77,6 +77,7 @@ __all__ = [
     "contacts_anonymise_expired",
     "email_hash",
     "feedback_submit",
+    "integrity_error_scrubbed",
     "overdue_digests_queue",
     "person_erase",
     "person_export",

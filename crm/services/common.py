@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +25,14 @@ class CrmError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def integrity_error_scrubbed(error: IntegrityError) -> IntegrityError:
+    """The same failure without PostgreSQL's DETAIL line, which quotes the row's values (a
+    contact's e-mail address in the unique key): the one to re-raise, as it ends up in the log."""
+    diag = getattr(error.__cause__, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or "unknown"
+    return IntegrityError(f"integrity error on constraint {constraint} (values left out)")
 
 
 def _timeline(
