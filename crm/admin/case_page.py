@@ -20,7 +20,7 @@ from crm.forms import (
     TransitionForm,
 )
 from crm.models import Case, TimelineEntry
-from crm.permissions import may_take, sees_contact_of, works_cases
+from crm.permissions import may_take, sees_contact_of, sees_texts_of
 
 
 def case_forms(request: HttpRequest, case: Case, bound: str | None) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def case_page_context(
         "sees_contact": sees_contact,
         "submitted_contact": submitted_contact(case, timeline) if sees_contact else None,
         "contact_url": reverse("admin:crm_contact_change", args=[case.contact_id]),
-        "sees_texts": works_cases(user),
+        "sees_texts": sees_texts_of(user, case),
         "timeline": timeline,
         "referrals": referrals,
         "matches": list(case.case_offers.select_related("offer")[:10]),

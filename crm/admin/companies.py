@@ -15,7 +15,7 @@ from crm import services
 from crm.admin.search import companies_matching, normalised_term
 from crm.forms import CompanyAdminForm
 from crm.models import Case, Company, Contact
-from crm.permissions import sees_contact_of, works_cases
+from crm.permissions import sees_contact_of, sees_texts_of, works_cases
 
 
 @admin.register(Company)
@@ -74,6 +74,7 @@ class CompanyAdmin(admin.ModelAdmin):
             )
             for case in history:
                 case.sees_contact = sees_contact_of(request.user, case)  # type: ignore[attr-defined]
+                case.sees_texts = sees_texts_of(request.user, case)  # type: ignore[attr-defined]
         extra = {**(extra_context or {}), "shared_history": history}
         return super().change_view(request, object_id, form_url, extra)
 
