@@ -3,8 +3,8 @@
 - A superuser sees and changes everything.
 - An adviser (group "Rådgiver") at a Væksthus changes only the cases of their own hub, and sees,
   read-only, the other hubs' cases of the same companies (the shared history), without the
-  contact details and the internal texts of those cases.
-- An analyst sees every case and company for statistics, never a contact.
+  contact details and the free text of those cases (``sees_texts_of``).
+- An analyst sees every case and company for statistics, never a contact nor a free text.
 - Anyone else, editors included, sees nothing in the CRM.
 
 The rules about a user are here; ``crm.querysets`` turns them into the scoped reads
@@ -53,6 +53,16 @@ def sees_contact_of(user: User | Any, case: Case) -> bool:
     if user.is_superuser:
         return True
     return adviser_hub_id(user) == case.hub_id
+
+
+def sees_texts_of(user: User | Any, case: Case) -> bool:
+    """The free text of a case (needs, notes, outcome, referral notes and outcomes) only for the
+    case's own hub (and superusers): it often names people and their phone numbers. Other hubs
+    and analysts see dates, statuses, offers and outcome categories."""
+    if is_active_superuser(user):
+        return True
+    hub_id = adviser_hub_id(user)
+    return hub_id is not None and hub_id == case.hub_id
 
 
 def may_take(user: User | Any, case: Case) -> bool:

@@ -14,9 +14,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.masking import mask_personal_data
+from core.masking import mask_person, mask_personal_data
 from crm import outbox
 from crm.models import Notification
+from crm.services import Person
 from governance import alerts, emails, tokens
 from governance.models import (
     COMMENT_MAX_LENGTH,
@@ -223,6 +224,62 @@ def _outbox_forget(saved_search_ids: list[int]) -> None:
         status=Notification.Status.FAILED, last_error="persondata slettet"
     )
     mails.update(recipient="", subject="[slettet]", body="[slettet]", headers={})
+
+
+def saved_searches_export(person: Person) -> list[dict[str, object]]:
+    """The person's saved searches and their weekly digests (``crm.services.person_export``)."""
+    return [
+        {
+            "search": saved.query_string,
+            "status": saved.status,
+            "created_at": saved.created_at.isoformat(),
+            "confirmed_at": saved.confirmed_at.isoformat() if saved.confirmed_at else None,
+            "deliveries": [
+                {"week": delivery.week, "offers": len(delivery.offer_ids)}
+                for delivery in saved.deliveries.order_by("window_end")
+            ],
+        }
+        for saved in SavedSearch.objects.filter(email__iexact=person.email).order_by("pk")
+    ]
+
+
+def saved_searches_erase(person: Person) -> int:
+    """Erasure (``crm.services.person_erase``): the person's searches go, with their digests, so
+    no digest is sent to the address again; their e-mails in the outbox are blanked."""
+    ids = list(SavedSearch.objects.filter(email__iexact=person.email).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    SavedSearch.objects.filter(pk__in=ids).delete()
+    for start in range(0, len(ids), 500):
+        _outbox_forget(ids[start : start + 500])
+    return len(ids)
+
+
+def _feedback_naming(person: Person) -> list[PageFeedback]:
+    mentions = Q()
+    for name in person.names:
+        if len(name.strip()) >= 3:
+            mentions |= Q(comment__icontains=name.strip())
+    if not mentions:
+        return []
+    return list(PageFeedback.objects.filter(mentions).order_by("pk"))
+
+
+def page_feedback_export(person: Person) -> list[dict[str, object]]:
+    """Anonymous page feedback that names the person (addresses are masked when it is given)."""
+    return [
+        {"page": feedback.path, "day": feedback.day.isoformat(), "comment": feedback.comment}
+        for feedback in _feedback_naming(person)
+    ]
+
+
+def page_feedback_erase(person: Person) -> int:
+    changed = 0
+    for feedback in _feedback_naming(person):
+        comment = mask_person(feedback.comment, names=person.names)
+        if comment != feedback.comment:
+            changed += PageFeedback.objects.filter(pk=feedback.pk).update(comment=comment)
+    return changed
 
 
 def saved_search_confirm(*, token: str) -> tuple[SavedSearch, bool]:

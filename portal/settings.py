@@ -546,12 +546,28 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Status and saved-search links carry private tokens in their paths, and request logs print
+    # paths: the filter masks them on every handler, and on the loggers that print paths (so the
+    # record is masked before any handler, a test's included, sees it).
+    "filters": {"private_paths": {"()": "routing.logfilters.PrivatePathFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["private_paths"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        # Request logs carry URLs, and status URLs carry private tokens; log them without paths.
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["private_paths"]},
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["private_paths"],
+        },
+        "django.security": {"filters": ["private_paths"]},
         "axes": {"level": "WARNING"},
     },
 }

@@ -8,6 +8,14 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         from crm import outbox
+        from crm.services import personal_data_register
         from routing.models import RoutingMail
+        from routing.services import guidance_requests_erase, guidance_requests_export
 
         outbox.kinds_register(self.label, RoutingMail)
+        personal_data_register(
+            "routing.GuidanceRequest",
+            key="guidance_requests",
+            export=guidance_requests_export,
+            erase=guidance_requests_erase,
+        )

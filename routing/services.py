@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm import services as crm_services
-from crm.models import CONSENT_VERSION, Case, Feedback
+from crm.models import CONSENT_VERSION, Case, Contact, Feedback
 from crm.outbox import notification_queue
 from offers.models import Offer, Organisation
 from routing.assignment import Assignment, choose_hub
@@ -141,15 +141,17 @@ def guidance_request_submit(
                 idempotency_key=idempotency_key,
                 form_nonce=form_nonce,
             )
-        except IntegrityError:
+        except IntegrityError as error:
             # Everything this attempt wrote is rolled back. Either a twin with the same key or
             # nonce committed first (return it), or a concurrent request created the same new
-            # company (CVR) first: the second attempt finds that company.
+            # company (CVR) or contact (e-mail) first: the second attempt finds it.
             earlier = guidance_request_find(idempotency_key=idempotency_key, form_nonce=form_nonce)
             if earlier is not None:
                 return _replay(earlier, fingerprint=fingerprint, idempotency_key=idempotency_key)
             if attempt:
-                raise
+                # PostgreSQL's message quotes the key, a person's e-mail among them; the error
+                # log gets the constraint's name only.
+                raise crm_services.integrity_error_scrubbed(error) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -200,6 +202,9 @@ def _submit(
             email=submission.contact_email,
             phone=submission.contact_phone,
             consent_version=CONSENT_VERSION,
+            # A visitor who knows a CVR and an address must not rewrite a known person: what
+            # they gave is kept on the case for the adviser to confirm.
+            keep_details=True,
         )
     except crm_services.CrmError as error:
         raise RoutingError(error.message, field=error.field) from error
@@ -235,6 +240,13 @@ def _submit(
             submission.origin_offer.external_id if submission.origin_offer is not None else None
         ),
         "phase": submission.phase,
+        "consent": {"version": CONSENT_VERSION, "at": now.isoformat()},
+        **crm_services.contact_submitted_details(
+            contact,
+            name=submission.contact_name,
+            email=submission.contact_email,
+            phone=submission.contact_phone,
+        ),
     }
     try:
         case = crm_services.case_create(
@@ -310,3 +322,27 @@ def guidance_feedback_submit(
         )
     except crm_services.CrmError as error:
         raise RoutingError(error.message, field=error.field) from error
+
+
+def _requests_of(person: crm_services.Person) -> Any:
+    return GuidanceRequest.objects.filter(
+        case__contact__in=Contact.objects.with_email(person.email)
+    ).select_related("case")
+
+
+def guidance_requests_export(person: crm_services.Person) -> list[dict[str, Any]]:
+    """The person's guidance requests (``crm.services.person_export``); never the status link."""
+    return [
+        {
+            "case": request.case.reference,
+            "channel": request.channel,
+            "created_at": request.created_at.isoformat(),
+            "assignment_reason": request.assignment_reason,
+        }
+        for request in _requests_of(person).order_by("pk")
+    ]
+
+
+def guidance_requests_erase(person: crm_services.Person) -> int:
+    """Erasure: the fingerprint is a hash of what the person submitted, so it goes."""
+    return int(_requests_of(person).exclude(request_fingerprint="").update(request_fingerprint=""))

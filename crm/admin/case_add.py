@@ -73,7 +73,12 @@ def with_one_retry(register: Callable[[], Case]) -> Case:
     try:
         return register()
     except IntegrityError:
+        pass
+    try:
         return register()
+    except IntegrityError as error:
+        # PostgreSQL's message quotes the key (a contact's e-mail); the log gets the constraint.
+        raise services.integrity_error_scrubbed(error) from None
 
 
 def registered_message(case: Case, actor: User) -> str:

@@ -19,8 +19,8 @@ from crm.forms import (
     TransferForm,
     TransitionForm,
 )
-from crm.models import Case
-from crm.permissions import may_take, sees_contact_of, works_cases
+from crm.models import Case, TimelineEntry
+from crm.permissions import may_take, sees_contact_of, sees_texts_of
 
 
 def case_forms(request: HttpRequest, case: Case, bound: str | None) -> dict[str, Any]:
@@ -56,6 +56,8 @@ def case_page_context(
         if key not in forms_by_name:
             forms_by_name[key] = ReferralOutcomeForm(prefix=key)
         referral.outcome_form = forms_by_name[key]  # type: ignore[attr-defined]
+    timeline = list(case.timeline.select_related("actor")[:200])
+    sees_contact = sees_contact_of(user, case)
     return {
         "title": f"{case.reference} · {case.company.name}",
         "subtitle": None,
@@ -64,9 +66,11 @@ def case_page_context(
         "deadline": deadline_badge(case, timezone.localdate()),
         "editable": editable and case.is_open,
         "read_only_reason": None if editable else case.hub.name,
-        "sees_contact": sees_contact_of(user, case),
-        "sees_texts": works_cases(user),
-        "timeline": list(case.timeline.select_related("actor")[:200]),
+        "sees_contact": sees_contact,
+        "submitted_contact": submitted_contact(case, timeline) if sees_contact else None,
+        "contact_url": reverse("admin:crm_contact_change", args=[case.contact_id]),
+        "sees_texts": sees_texts_of(user, case),
+        "timeline": timeline,
         "referrals": referrals,
         "matches": list(case.case_offers.select_related("offer")[:10]),
         "forms": forms_by_name,
@@ -76,6 +80,25 @@ def case_page_context(
         "history_url": reverse("admin:crm_case_history", args=[case.pk]),
         "company_url": reverse("admin:crm_company_change", args=[case.company_id]),
     }
+
+
+def submitted_contact(case: Case, timeline: list[TimelineEntry]) -> dict[str, str] | None:
+    """The contact details given with the request when they differ from the stored contact's.
+
+    A request never changes a known person (``contact_find_or_create``); the adviser sees what
+    was given here and confirms a change on the contact's page (``contact_update``).
+    """
+    if case.contact.is_anonymised:
+        return None
+    for entry in timeline:
+        if entry.action == "crm.case.created" and isinstance(entry.payload, dict):
+            given = entry.payload.get("submitted_contact")
+            if isinstance(given, dict) and (
+                given.get("name") != case.contact.name
+                or given.get("phone") not in ("", None, case.contact.phone)
+            ):
+                return {key: str(given.get(key) or "") for key in ("name", "email", "phone")}
+    return None
 
 
 def error_messages(forms_by_name: dict[str, Any], failed: str | None) -> list[str]:

@@ -6,14 +6,16 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from crm import services
 from crm.admin.search import companies_matching, normalised_term
 from crm.forms import CompanyAdminForm
 from crm.models import Case, Company, Contact
-from crm.permissions import sees_contact_of, works_cases
+from crm.permissions import sees_contact_of, sees_texts_of, works_cases
 
 
 @admin.register(Company)
@@ -74,6 +76,7 @@ class CompanyAdmin(admin.ModelAdmin):
             )
             for case in history:
                 case.sees_contact = sees_contact_of(request.user, case)  # type: ignore[attr-defined]
+                case.sees_texts = sees_texts_of(request.user, case)  # type: ignore[attr-defined]
         extra = {**(extra_context or {}), "shared_history": history}
         return super().change_view(request, object_id, form_url, extra)
 
@@ -102,6 +105,20 @@ class ContactAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Contact]:
         return Contact.objects.visible_to(request.user)
+
+    def save_model(self, request: HttpRequest, obj: Contact, form: Any, change: bool) -> None:
+        # Through the service: the scope is checked again and each case of the person notes it.
+        try:
+            services.contact_update(
+                contact=obj,
+                name=form.cleaned_data["name"],
+                phone=form.cleaned_data["phone"],
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                actor=request.user,  # type: ignore[arg-type]
+            )
+        except services.CrmError as error:
+            raise PermissionDenied(error.message) from error
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return works_cases(request.user)

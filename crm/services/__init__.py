@@ -23,17 +23,27 @@ from crm.services.cases import (
     case_transition,
     feedback_submit,
 )
-from crm.services.common import CrmError
-from crm.services.companies import company_find_or_create, contact_find_or_create
+from crm.services.common import CrmError, integrity_error_scrubbed
+from crm.services.companies import (
+    company_find_or_create,
+    contact_find_or_create,
+    contact_submitted_details,
+    contact_update,
+)
 from crm.services.deadlines import overdue_digests_queue
 from crm.services.privacy import (
     ANONYMISED_COMPANY_NAME,
     ANONYMISED_NAME,
+    NOT_PERSONAL,
+    PERSONAL_DATA,
+    Person,
+    PersonalData,
     contact_cutoff,
     contacts_anonymise_expired,
     email_hash,
     person_erase,
     person_export,
+    personal_data_register,
 )
 from crm.services.referrals import (
     referral_accept,
@@ -47,7 +57,11 @@ __all__ = [
     "ANONYMISED_COMPANY_NAME",
     "ANONYMISED_NAME",
     "CASE_SOURCES_BY_HAND",
+    "NOT_PERSONAL",
+    "PERSONAL_DATA",
     "CrmError",
+    "Person",
+    "PersonalData",
     "case_assign",
     "case_close",
     "case_create",
@@ -58,12 +72,16 @@ __all__ = [
     "company_find_or_create",
     "contact_cutoff",
     "contact_find_or_create",
+    "contact_submitted_details",
+    "contact_update",
     "contacts_anonymise_expired",
     "email_hash",
     "feedback_submit",
+    "integrity_error_scrubbed",
     "overdue_digests_queue",
     "person_erase",
     "person_export",
+    "personal_data_register",
     "referral_accept",
     "referral_complete",
     "referral_create",

@@ -29,11 +29,15 @@ from crm.services.common import (
     _admin_url,
     _adviser_name,
     _lock,
+    _lock_in_scope,
     _mark_first_response,
-    _require_open,
     _timeline,
 )
-from crm.services.companies import company_find_or_create, contact_find_or_create
+from crm.services.companies import (
+    company_find_or_create,
+    contact_find_or_create,
+    contact_submitted_details,
+)
 from crm.workdays import add_working_days
 from offers.models import Municipality, Offer, Organisation, Theme
 
@@ -142,8 +146,7 @@ def case_create(
 @transaction.atomic
 def case_assign(*, case: Case, adviser: User, actor: User | None) -> Case:
     """Give the case to an adviser of its hub ("take the case" is assigning it to oneself)."""
-    case = _lock(case)
-    _require_open(case)
+    case = _lock_in_scope(case, actor)
     if (
         not adviser.is_active
         or adviser.organisation_id != case.hub_id
@@ -200,8 +203,7 @@ def case_transfer(*, case: Case, hub: Organisation, reason: str, actor: User | N
     reason = (reason or "").strip()
     if not reason:
         raise CrmError(_("Skriv, hvorfor sagen overdrages."), field="reason")
-    case = _lock(case)
-    _require_open(case)
+    case = _lock_in_scope(case, actor)
     if hub.kind != Organisation.Kind.BUSINESS_HUB:
         raise CrmError(_("En sag kan kun overdrages til et Væksthus."), field="hub")
     if hub.pk == case.hub_id:
@@ -239,7 +241,7 @@ def case_transfer(*, case: Case, hub: Organisation, reason: str, actor: User | N
 @transaction.atomic
 def case_transition(*, case: Case, status: str, actor: User | None, text: str = "") -> Case:
     """Move the case to another status along the allowed path (not to closed: see case_close)."""
-    case = _lock(case)
+    case = _lock_in_scope(case, actor, open_only=False)
     if status == Case.Status.CLOSED:
         raise CrmError(_("Luk sagen med et udfald."), field="status")
     if status == Case.Status.ASSIGNED:
@@ -283,8 +285,7 @@ def case_note_add(
     text = (text or "").strip()
     if not text:
         raise CrmError(_("Skriv, hvad der skete."), field="text")
-    case = _lock(case)
-    _require_open(case)
+    case = _lock_in_scope(case, actor)
     now = timezone.now()
     if at is not None and at > now:
         raise CrmError(_("Tidspunktet kan ikke ligge i fremtiden."), field="at")
@@ -301,8 +302,7 @@ def case_close(*, case: Case, outcome: str, outcome_text: str = "", actor: User 
     """Close the case with its outcome; only an open case can be closed."""
     if outcome not in Case.Outcome.values:
         raise CrmError(_("Vælg sagens udfald."), field="outcome")
-    case = _lock(case)
-    _require_open(case)
+    case = _lock_in_scope(case, actor)
     now = timezone.now()
     case.status = Case.Status.CLOSED
     case.outcome = outcome
@@ -388,6 +388,9 @@ def case_register(
         consent_version=consent_version,
         keep_details=not known_here,
     )
+    submitted = contact_submitted_details(
+        contact, name=contact_name, email=contact_email, phone=contact_phone
+    )
     case = case_create(
         company=company,
         contact=contact,
@@ -399,6 +402,7 @@ def case_register(
         payload={
             "channel": str(source),
             "consent": {"version": consent_version, "confirmed_by": actor.pk},
+            **submitted,
         },
     )
     if assign_to_actor:

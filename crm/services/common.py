@@ -6,11 +6,13 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Case, TimelineEntry
+from crm.permissions import adviser_hub_id, is_active_superuser
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -23,6 +25,14 @@ class CrmError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def integrity_error_scrubbed(error: IntegrityError) -> IntegrityError:
+    """The same failure without PostgreSQL's DETAIL line, which quotes the row's values (a
+    contact's e-mail address in the unique key): the one to re-raise, as it ends up in the log."""
+    diag = getattr(error.__cause__, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or "unknown"
+    return IntegrityError(f"integrity error on constraint {constraint} (values left out)")
 
 
 def _timeline(
@@ -58,6 +68,30 @@ def _lock(case: Case) -> Case:
 def _require_open(case: Case) -> None:
     if not case.is_open:
         raise CrmError(_("Sagen er lukket og kan ikke ændres."))
+
+
+def _require_scope(case: Case, actor: User | None) -> None:
+    """The actor may change this case as it is now, locked: a superuser or an adviser of its hub.
+
+    Views check the same before calling a service, but on a row read before the lock; a transfer
+    that commits in between would otherwise let the action land on another hub's case. No actor
+    means the portal itself (a guidance request, a job).
+    """
+    if actor is None or is_active_superuser(actor):
+        return
+    if adviser_hub_id(actor) != case.hub_id:
+        raise CrmError(
+            _("Sagen ligger nu hos %(hub)s, og du kan ikke ændre den.") % {"hub": case.hub.name}
+        )
+
+
+def _lock_in_scope(case: Case, actor: User | None, *, open_only: bool = True) -> Case:
+    """``_lock`` and then the checks that must hold on the locked row: scope, and open."""
+    case = _lock(case)
+    _require_scope(case, actor)
+    if open_only:
+        _require_open(case)
+    return case
 
 
 def _mark_first_response(case: Case, *, at: dt.datetime) -> list[str]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Company, Contact, normalise_cvr, validate_cvr
-from crm.services.common import CrmError
+from crm.models import Case, Company, Contact, TimelineEntry, normalise_cvr, validate_cvr
+from crm.services.common import CrmError, _timeline
 from offers.models import CompanySize, Industry, Municipality
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 @transaction.atomic
@@ -80,12 +83,15 @@ def contact_find_or_create(
     email: str,
     phone: str,
     consent_version: str,
-    keep_details: bool = False,
+    keep_details: bool = True,
 ) -> Contact:
-    """The company's contact with this e-mail (any case), or a new one; consent is recorded now.
+    """The company's contact with this e-mail (any case), or a new one with the consent given now.
 
-    An existing contact gets the name and phone given, unless ``keep_details``: an adviser who
-    registers a case for a person known only to other hubs must not rewrite what they keep.
+    A known contact keeps the name, phone and consent stored, unless ``keep_details`` is False:
+    whoever knows a company's CVR and a person's address could otherwise rewrite that person for
+    every hub. Only an adviser of a hub that already works with the person passes False; the
+    public path never does, and keeps what was submitted on the case instead (the adviser can
+    confirm it with ``contact_update``).
     """
     name, email, phone = (name or "").strip(), (email or "").strip(), (phone or "").strip()
     if not name:
@@ -108,11 +114,77 @@ def contact_find_or_create(
             consent_at=now,
             consent_version=consent_version,
         )
-    if not keep_details:
-        contact.name = name
-        if phone:
-            contact.phone = phone
+    if keep_details:
+        return contact
+    contact.name = name
+    if phone:
+        contact.phone = phone
     contact.consent_at = now
     contact.consent_version = consent_version
     contact.save(update_fields=["name", "phone", "consent_at", "consent_version"])
+    return contact
+
+
+def contact_submitted_details(
+    contact: Contact, *, name: str, email: str, phone: str
+) -> dict[str, Any]:
+    """The contact details given with a new case, when they differ from the stored contact's.
+
+    For the case's first timeline entry (``{"submitted_contact": {...}}``, else ``{}``): the
+    stored contact is not changed by what a request says, and the adviser sees what was given and
+    may confirm it (``contact_update``).
+    """
+    given = {
+        "name": (name or "").strip(),
+        "email": (email or "").strip(),
+        "phone": (phone or "").strip(),
+    }
+    if given["name"] == contact.name and given["phone"] in ("", contact.phone):
+        return {}
+    return {"submitted_contact": given}
+
+
+@transaction.atomic
+def contact_update(
+    *,
+    contact: Contact,
+    name: str,
+    phone: str,
+    email: str | None = None,
+    role: str | None = None,
+    actor: User,
+) -> Contact:
+    """An adviser confirms a contact's name, phone (e-mail, role), e.g. as given with a new case.
+
+    Only a superuser or an adviser of a hub with a case for the person may change them; each case
+    of the person records the change in its timeline.
+    """
+    contact = Contact.objects.select_for_update().select_related("company").get(pk=contact.pk)
+    if not actor.is_superuser and not (
+        Contact.objects.visible_to(actor).filter(pk=contact.pk).exists()
+    ):
+        raise CrmError(_("Du kan kun ændre kontaktpersoner for dit eget Væksthus' sager."))
+    if contact.is_anonymised:
+        raise CrmError(_("Kontaktpersonen er anonymiseret og kan ikke ændres."))
+    values = {"name": name, "phone": phone, "email": email, "role": role}
+    given = {field: value.strip() for field, value in values.items() if value is not None}
+    if not given["name"]:
+        raise CrmError(_("Skriv kontaktpersonens navn."), field="name")
+    if "email" in given and not given["email"]:
+        raise CrmError(_("Skriv en e-mailadresse."), field="email")
+    changed = [field for field, value in given.items() if getattr(contact, field) != value]
+    if not changed:
+        return contact
+    for field in changed:
+        setattr(contact, field, given[field])
+    contact.save(update_fields=changed)
+    for case in Case.objects.filter(contact=contact):
+        _timeline(
+            case,
+            kind=TimelineEntry.Kind.PRIVACY,
+            action="crm.contact.updated",
+            actor=actor,
+            text=str(_("Kontaktpersonens oplysninger er rettet.")),
+            payload={"contact": contact.pk, "fields": changed},
+        )
     return contact

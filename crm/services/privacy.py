@@ -1,22 +1,46 @@
-"""The person's data (GDPR): what the CRM holds about them (art. 15), erasure on request (art. 17)
-and anonymisation of contacts once the retention period after their last case has run out."""
+"""The person's data (GDPR): what the portal holds about them (art. 15), erasure on request
+(art. 17) and anonymisation of contacts once the retention period after their last case has run
+out.
+
+``PERSONAL_DATA`` is the inventory: every model that holds data about a person outside the
+portal's staff, which of its fields, how a person's rows are found, and what access and erasure
+do with them. ``person_export`` and ``person_erase`` cover each entry, the CRM's own directly and
+the apps above the CRM (routing, governance) through the handlers they register in
+``AppConfig.ready`` with ``personal_data_register`` (the CRM cannot import them). A model with a
+name, e-mail or phone field that holds no such data is listed in ``NOT_PERSONAL`` with the reason;
+``tests/crm/test_privacy_inventory.py`` fails when a model is in neither.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from core.masking import mask_person
-from crm.models import Case, Contact, ErasureRecord, Feedback, Notification, Referral, TimelineEntry
+from crm.models import (
+    Case,
+    Company,
+    Contact,
+    ErasureRecord,
+    Feedback,
+    Notification,
+    Referral,
+    TimelineEntry,
+)
 from crm.services.common import CrmError, _timeline
+from offers.models import Offer
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -25,6 +49,188 @@ if TYPE_CHECKING:
 ANONYMISED_NAME = "Anonymiseret kontaktperson"
 #: The name left on a company that had none but the person's own (registered without a CVR).
 ANONYMISED_COMPANY_NAME = "Anonymiseret iværksætter"
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """One place personal data lives: the model (``app_label.Model``), its fields, how the
+    person's rows are found, and what access (``person_export``) and erasure do with them."""
+
+    model: str
+    fields: tuple[str, ...]
+    found_by: str
+    export: str
+    erasure: str
+    #: Covered by a handler the owning app registers (an app above the CRM), not by this module.
+    registered: bool = False
+
+
+#: Every place the portal keeps data about a person who is not one of its users.
+PERSONAL_DATA: list[PersonalData] = [
+    PersonalData(
+        "crm.Contact",
+        ("name", "email", "phone", "role", "consent_at", "consent_version"),
+        "the e-mail address, at every company",
+        "contacts",
+        "anonymised: the name replaced, e-mail, phone and role blanked",
+    ),
+    PersonalData(
+        "crm.Company",
+        ("name",),
+        "the contact's company; without a CVR it is named after the person",
+        "contacts[].company",
+        "a company without CVR named after the person is renamed",
+    ),
+    PersonalData(
+        "crm.Case",
+        ("needs", "outcome_text"),
+        "the contact's cases",
+        "contacts[].cases",
+        "the person's name, any e-mail address and phone number masked in the free text",
+    ),
+    PersonalData(
+        "crm.TimelineEntry",
+        ("text", "payload"),
+        "the contact's cases (the payload keeps the details a request gave)",
+        "contacts[].cases[].timeline",
+        "masked in the text and every string of the payload, the names a request gave too",
+    ),
+    PersonalData(
+        "crm.Referral",
+        ("note", "outcome"),
+        "the contact's cases",
+        "contacts[].cases[].referrals",
+        "masked",
+    ),
+    PersonalData(
+        "crm.Feedback",
+        ("comment",),
+        "the contact's cases",
+        "contacts[].cases[].feedback",
+        "masked",
+    ),
+    PersonalData(
+        "crm.Notification",
+        ("recipient", "subject", "body", "headers"),
+        "the recipient address, the contact's cases, and e-mails without a case that name the "
+        "person (the hubs' overdue digests list an entrepreneur's company by their name)",
+        "notifications",
+        "sent to the person: unsent ones dropped, all blanked; about the person: masked",
+    ),
+    PersonalData(
+        "crm.ErasureRecord",
+        ("email_hash",),
+        "the salted hash of the address",
+        "erasures",
+        "kept: the proof that the erasure was done, without the address",
+    ),
+    PersonalData(
+        "admin.LogEntry",
+        ("object_repr",),
+        "entries about the person's contact and company (their name is the object's label)",
+        "admin_log",
+        "the label replaced by the anonymised name",
+    ),
+    PersonalData(
+        "offers.Offer",
+        ("contact_email", "contact_phone"),
+        "an offer's published contact address",
+        "offers",
+        "the contact address and phone blanked (the editors give the offer a new contact)",
+    ),
+    PersonalData(
+        "offers.HistoricalOffer",
+        ("contact_email", "contact_phone"),
+        "the offers' change history (django-simple-history) with the address",
+        "offers",
+        "blanked in every historical version",
+    ),
+    PersonalData(
+        "routing.GuidanceRequest",
+        ("request_fingerprint",),
+        "the contact's cases (the fingerprint is a hash of what the person submitted)",
+        "guidance_requests",
+        "the fingerprint blanked; the status link shows only the masked public timeline",
+        registered=True,
+    ),
+    PersonalData(
+        "governance.SavedSearch",
+        ("email", "query_string"),
+        "the e-mail address",
+        "saved_searches",
+        "deleted, so no digest goes out again; their e-mails in the outbox are blanked",
+        registered=True,
+    ),
+    PersonalData(
+        "governance.DigestDelivery",
+        ("saved_search", "notification"),
+        "the person's saved searches",
+        "saved_searches[].deliveries",
+        "deleted with the saved search",
+        registered=True,
+    ),
+    PersonalData(
+        "governance.PageFeedback",
+        ("comment",),
+        "comments that name the person (anonymous; addresses and phones are masked on entry)",
+        "page_feedback",
+        "the person's name masked",
+        registered=True,
+    ),
+]
+
+#: Models with a name, e-mail or phone field that hold no data about a person outside the staff.
+NOT_PERSONAL: dict[str, str] = {
+    "accounts.User": "the portal's own staff; their accounts are managed by the administrators",
+    "auth.Group": "role names",
+    "auth.Permission": "permission names",
+    "axes.AccessAttempt": "staff login attempts, kept for the lockout only",
+    "axes.AccessFailureLog": "staff login failures, kept for the lockout only",
+    "axes.AccessLog": "staff logins",
+    "offers.Region": "place names",
+    "offers.Municipality": "place names",
+    "offers.StrengthPosition": "names of business strongholds",
+    "offers.Theme": "theme names",
+    "offers.Organisation": "organisations and their functional mailboxes",
+    "portal.Heartbeat": "names of background processes",
+}
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a request for access or erasure is about: the address and the names they go by."""
+
+    email: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PersonalDataHandler:
+    key: str
+    export: Callable[[Person], list[dict[str, Any]]]
+    erase: Callable[[Person], int]
+
+
+_HANDLERS: dict[str, PersonalDataHandler] = {}
+
+
+def personal_data_register(
+    model: str,
+    *,
+    key: str,
+    export: Callable[[Person], list[dict[str, Any]]],
+    erase: Callable[[Person], int],
+) -> None:
+    """An app above the CRM covers one ``PERSONAL_DATA`` entry (``registered=True``) of its own:
+    ``export`` lists what it holds about the person (under ``key``), ``erase`` removes it in the
+    erasure's transaction and returns how many rows it changed."""
+    if not any(entry.model == model and entry.registered for entry in PERSONAL_DATA):
+        raise ValueError(f"{model} is not a registered entry of crm.services.privacy.PERSONAL_DATA")
+    _HANDLERS[model] = PersonalDataHandler(key=key, export=export, erase=erase)
+
+
+def personal_data_handlers() -> dict[str, PersonalDataHandler]:
+    return dict(_HANDLERS)
 
 
 def email_hash(email: str) -> str:
@@ -38,7 +244,7 @@ def _scrub(email: str) -> int:
         status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
     ).update(status=Notification.Status.FAILED, last_error="persondata slettet")
     scrubbed = Notification.objects.filter(recipient__iexact=email).update(
-        recipient="", subject="[slettet]", body="[slettet]"
+        recipient="", subject="[slettet]", body="[slettet]", headers={}
     )
     return max(unsent, scrubbed)
 
@@ -46,6 +252,7 @@ def _scrub(email: str) -> int:
 def _contact_anonymise(contact: Contact, *, action: str, actor: User | None) -> int:
     email = contact.email
     _mask_case_texts(contact)
+    _admin_log_relabel(Contact, contact.pk, ANONYMISED_NAME)
     contact.name = ANONYMISED_NAME
     contact.email = ""
     contact.phone = ""
@@ -72,7 +279,8 @@ def _mask_case_texts(contact: Contact) -> None:
     the copies in the timeline's data), referrals, outcomes, feedback and the e-mails sent about
     the cases keep what they say about the business; a company registered under the person's own
     name (no CVR: not started yet) loses that name too."""
-    names = [contact.name]
+    cases = list(Case.objects.select_for_update().filter(contact=contact))
+    names = _names_of(contact, cases)
 
     def masked(text: str) -> str:
         return mask_person(text, names=names) if text else text
@@ -86,7 +294,6 @@ def _mask_case_texts(contact: Contact) -> None:
             return {key: masked_data(item) for key, item in value.items()}
         return value
 
-    cases = list(Case.objects.select_for_update().filter(contact=contact))
     for case in cases:
         needs, outcome_text = masked(case.needs), masked(case.outcome_text)
         if (needs, outcome_text) != (case.needs, case.outcome_text):
@@ -109,10 +316,57 @@ def _mask_case_texts(contact: Contact) -> None:
         subject, body = masked(notification.subject), masked(notification.body)
         if (subject, body) != (notification.subject, notification.body):
             Notification.objects.filter(pk=notification.pk).update(subject=subject, body=body)
+    # E-mails about several cases (a hub's overdue digest) have no case, but name the company,
+    # which for someone without a CVR is the person.
+    for notification in _caseless_mails_naming(names).only("pk", "subject", "body"):
+        subject, body = masked(notification.subject), masked(notification.body)
+        if (subject, body) != (notification.subject, notification.body):
+            Notification.objects.filter(pk=notification.pk).update(subject=subject, body=body)
     company = contact.company
-    if not company.cvr and company.name.casefold() == contact.name.casefold():
+    if not company.cvr and company.name.casefold() in {name.casefold() for name in names}:
         company.name = ANONYMISED_COMPANY_NAME
         company.save(update_fields=["name"])
+        _admin_log_relabel(Company, company.pk, str(company))
+
+
+def _names_of(contact: Contact, cases: list[Case]) -> list[str]:
+    """The contact's name and any other name a request of theirs gave (``submitted_contact``)."""
+    names = [contact.name]
+    for payload in TimelineEntry.objects.filter(
+        case__in=cases, action="crm.case.created"
+    ).values_list("payload", flat=True):
+        given = payload.get("submitted_contact") if isinstance(payload, dict) else None
+        if isinstance(given, dict) and isinstance(given.get("name"), str) and given["name"]:
+            names.append(given["name"])
+    return [name for name in dict.fromkeys(names) if name.strip()]
+
+
+def _caseless_mails_naming(names: list[str]) -> QuerySet[Notification]:
+    mentions = Q()
+    for name in names:
+        if len(name.strip()) >= 3:
+            mentions |= Q(body__icontains=name.strip()) | Q(subject__icontains=name.strip())
+    if not mentions:
+        return Notification.objects.none()
+    return Notification.objects.filter(mentions, case__isnull=True)
+
+
+def _admin_log_relabel(model: type[Contact] | type[Company], pk: int, label: str) -> int:
+    """The admin's log keeps each object's label as it was (a contact's label is their name)."""
+    return LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id=str(pk)
+    ).update(object_repr=label[:200])
+
+
+def _offers_forget(email: str) -> int:
+    """An address published as an offer's contact goes, from the offer and from its history."""
+    history = Offer.history.model.objects.filter(contact_email__iexact=email).update(
+        contact_email="", contact_phone=""
+    )
+    current = Offer.objects.filter(contact_email__iexact=email).update(
+        contact_email="", contact_phone=""
+    )
+    return int(history) + current
 
 
 def contact_cutoff(now: dt.datetime) -> dt.datetime:
@@ -156,8 +410,9 @@ def contacts_anonymise_expired(*, now: dt.datetime, batch: int = 500) -> int:
 def person_erase(*, email: str, erased_by: str) -> ErasureRecord:
     """Anonymise every contact with this address, at every company, and record that it was done.
 
-    The cases, their outcomes and statistics stay; the person's name, e-mail and phone go, and so
-    do the e-mails the portal sent them.
+    Covers every entry of ``PERSONAL_DATA``. The cases, their outcomes and statistics stay; the
+    person's name, e-mail and phone go, and so do the e-mails the portal sent them, their saved
+    searches (no more digests) and the labels the admin's log keeps.
     """
     email = (email or "").strip()
     if not email or "@" not in email:
@@ -165,10 +420,16 @@ def person_erase(*, email: str, erased_by: str) -> ErasureRecord:
     contacts = list(
         Contact.objects.select_for_update().filter(anonymised_at__isnull=True).with_email(email)
     )
+    person = Person(email=email, names=tuple(dict.fromkeys(c.name for c in contacts)))
+    # The apps above the CRM first: they find the person's rows through the cases, before the
+    # contacts are anonymised.
+    for handler in _HANDLERS.values():
+        handler.erase(person)
     notifications = _scrub(email)
     cases = 0
     for contact in contacts:
         cases += _contact_anonymise(contact, action="crm.contact.erased", actor=None)
+    _offers_forget(email)
     return ErasureRecord.objects.create(
         email_hash=email_hash(email),
         reason=ErasureRecord.Reason.REQUEST,
@@ -180,7 +441,8 @@ def person_erase(*, email: str, erased_by: str) -> ErasureRecord:
 
 
 def person_export(*, email: str) -> dict[str, Any]:
-    """Everything the CRM holds about the person with this e-mail address (GDPR art. 15)."""
+    """Everything the portal holds about the person with this address (GDPR art. 15): every
+    entry of ``PERSONAL_DATA``, under the key its ``export`` names."""
     contacts = list(
         Contact.objects.with_email(email).select_related("company").order_by("created_at", "pk")
     )
@@ -212,6 +474,7 @@ def person_export(*, email: str) -> dict[str, Any]:
                             "at": entry.at.isoformat(),
                             "action": entry.action,
                             "text": entry.text,
+                            "data": entry.payload,
                             "public": entry.is_public,
                         }
                         for entry in sorted(case.timeline.all(), key=lambda e: (e.at, e.pk))
@@ -220,6 +483,7 @@ def person_export(*, email: str) -> dict[str, Any]:
                         {
                             "to": referral.target_label,
                             "status": referral.status,
+                            "note": referral.note,
                             "outcome": referral.outcome,
                         }
                         for referral in case.referrals.all()
@@ -257,4 +521,26 @@ def person_export(*, email: str) -> dict[str, Any]:
         }
         for n in Notification.objects.filter(recipient__iexact=email.strip()).order_by("pk")
     ]
+    contact_ids = [str(contact.pk) for contact in contacts]
+    result["admin_log"] = [
+        {
+            "at": entry.action_time.isoformat(),
+            "object": entry.object_repr,
+            "change": entry.get_change_message(),
+        }
+        for entry in LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Contact), object_id__in=contact_ids
+        ).order_by("action_time", "pk")
+    ]
+    result["erasures"] = [
+        {"at": record.erased_at.isoformat(), "reason": record.reason}
+        for record in ErasureRecord.objects.filter(email_hash=email_hash(email)).order_by("pk")
+    ]
+    result["offers"] = [
+        {"offer": offer.external_id, "title": offer.title, "contact_phone": offer.contact_phone}
+        for offer in Offer.objects.filter(contact_email__iexact=email.strip()).order_by("pk")
+    ]
+    person = Person(email=email.strip(), names=tuple(dict.fromkeys(c.name for c in contacts)))
+    for handler in _HANDLERS.values():
+        result[handler.key] = handler.export(person)
     return result

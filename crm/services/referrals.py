@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Case, Referral, TimelineEntry
-from crm.services.common import CrmError, _lock, _mark_first_response, _require_open, _timeline
+from crm.services.common import CrmError, _lock_in_scope, _mark_first_response, _timeline
 from offers.models import Offer, Organisation
 
 if TYPE_CHECKING:
@@ -28,8 +28,7 @@ def referral_create(
     """Refer the company to an offer and/or an operator; the case becomes "referred"."""
     if offer is None and operator is None:
         raise CrmError(_("Vælg et tilbud eller en operatør."), field="offer")
-    case = _lock(case)
-    _require_open(case)
+    case = _lock_in_scope(case, actor)
     if case.adviser_id is None:
         raise CrmError(_("Tag sagen, før du henviser virksomheden."))
     if (
@@ -72,17 +71,26 @@ def referral_create(
     return referral
 
 
-def _lock_referral(referral: Referral) -> Referral:
-    return (
+def _lock_referral(referral: Referral, actor: User | None) -> Referral:
+    """The referral locked with its case, after the checks that must hold on the locked case.
+
+    A referral on a closed case is history: completing it would count a participation the
+    effect measurement never should. The case is locked first (as every case service does), then
+    the referral, so the case cannot close or move to another hub in between.
+    """
+    case = _lock_in_scope(Case(pk=referral.case_id), actor)
+    locked = (
         Referral.objects.select_for_update(of=("self",))
-        .select_related("case", "offer", "operator")
-        .get(pk=referral.pk)
+        .select_related("offer", "operator")
+        .get(pk=referral.pk, case=case)
     )
+    locked.case = case
+    return locked
 
 
 @transaction.atomic
 def referral_accept(*, referral: Referral, actor: User | None) -> Referral:
-    referral = _lock_referral(referral)
+    referral = _lock_referral(referral, actor)
     if referral.status != Referral.Status.PROPOSED:
         raise CrmError(_("Kun en foreslået henvisning kan accepteres."))
     referral.status = Referral.Status.ACCEPTED
@@ -106,7 +114,7 @@ def _referral_finish(
     outcome = (outcome or "").strip()
     if not outcome:
         raise CrmError(_("Skriv, hvordan henvisningen endte."), field="outcome")
-    referral = _lock_referral(referral)
+    referral = _lock_referral(referral, actor)
     if referral.status not in (Referral.Status.PROPOSED, Referral.Status.ACCEPTED):
         raise CrmError(_("Henvisningen er allerede afsluttet."))
     referral.status = status

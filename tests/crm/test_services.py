@@ -77,15 +77,27 @@ def test_it_finds_a_contact_by_email_ignoring_case_and_records_the_consent():
     first = services.contact_find_or_create(
         company=company, name="Anne Holm", email="Anne@Smedie.dk", phone="", consent_version="v1"
     )
+    unchanged = services.contact_find_or_create(
+        company=company,
+        name="Someone Else",
+        email="anne@smedie.dk",
+        phone="+45 99 99 99 99",
+        consent_version="v2",
+    )
+    assert unchanged.pk == first.pk
+    assert (unchanged.name, unchanged.phone, unchanged.consent_version) == ("Anne Holm", "", "v1")
+    # Only an adviser of a hub that already knows the person rewrites the details.
     again = services.contact_find_or_create(
         company=company,
         name="Anne Holm",
         email="anne@smedie.dk",
         phone="+45 11 22 33 44",
         consent_version="v2",
+        keep_details=False,
     )
     assert again.pk == first.pk
     assert again.consent_version == "v2"
+    assert again.phone == "+45 11 22 33 44"
     assert again.consent_at is not None
     assert Contact.objects.filter(company=company).count() == 1
 
@@ -155,11 +167,15 @@ def test_taking_a_case_assigns_it_answers_the_promise_and_tells_the_company(make
     assert "Din sag er nu hos Mette Kristensen, Væksthus Midtjylland" in mail.body
 
 
-def test_it_refuses_to_assign_a_case_to_an_adviser_of_another_hub(make_case, other_adviser):
+def test_it_refuses_to_assign_a_case_to_an_adviser_of_another_hub(
+    make_case, adviser, other_adviser
+):
     case = make_case()
     with pytest.raises(CrmError) as error:
-        services.case_assign(case=case, adviser=other_adviser, actor=other_adviser)
+        services.case_assign(case=case, adviser=other_adviser, actor=adviser)
     assert error.value.field == "adviser"
+    with pytest.raises(CrmError, match="Sagen ligger nu hos"):
+        services.case_assign(case=case, adviser=other_adviser, actor=other_adviser)
     case.refresh_from_db()
     assert case.adviser is None
     assert not case.timeline.filter(action="crm.case.assigned").exists()

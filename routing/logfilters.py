@@ -1,0 +1,45 @@
+"""A logging filter that keeps private links out of every log line.
+
+The company's status page (``/vejledning/<token>/``) and the saved-search links
+(``/gemte-soegninger/bekraeft|afmeld/<token>/``) carry a secret in the path; Django's request and
+server logs print paths. The filter replaces the secret with ``<token>`` in the message, its
+arguments and the traceback. It is pure (no Django import): logging is configured before the apps
+are loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_PRIVATE_PATH = re.compile(
+    r"(/vejledning/)(?!vaeksthus/)[^/\s?#\"'<>]+"
+    r"|(/gemte-soegninger/(?:bekraeft|afmeld)/)[^/\s?#\"'<>]+"
+)
+
+
+def mask_private_paths(text: str) -> str:
+    """``text`` with the secret of every private link replaced by ``<token>``."""
+    return _PRIVATE_PATH.sub(lambda m: (m.group(1) or m.group(2)) + "<token>", text)
+
+
+class PrivatePathFilter(logging.Filter):
+    """Masks private links in a record; never drops one.
+
+    The message is formatted first and masked as a whole (a path may be in the format string or
+    in an argument, and masking the format string alone could break its placeholders).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        masked = mask_private_paths(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_private_paths(record.exc_text)
+        return True
