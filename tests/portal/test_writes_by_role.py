@@ -72,20 +72,32 @@ def world(make_user):
     }
 
 
-@pytest.fixture(
-    params=[
-        "anonymous",
-        "status link of another case",
-        "adviser of another hub",
-        "editor of another organisation",
-        "editor of the case's region",
-        "analyst",
-    ]
-)
+OUTSIDERS_OF_THE_CASE = [
+    "anonymous",
+    "status link of another case",
+    "adviser of another hub",
+    "editor of another organisation",
+    "editor of the case's region",
+    "analyst",
+]
+OUTSIDERS_OF_THE_OFFER = [
+    "anonymous",
+    "status link of another case",
+    "adviser of the case's hub",
+    "adviser of another hub",
+    "editor of another organisation",
+    "editor of the case's region",
+    "analyst",
+]
+
+
+@pytest.fixture
 def visitor(request, make_user, world) -> tuple[str, Client]:
     client = Client()
     role = request.param
-    if role == "status link of another case":
+    if role == "adviser of the case's hub":
+        client.force_login(world["own_adviser"])
+    elif role == "status link of another case":
         # The company has seen its own status page; that opens nothing else.
         assert client.get(f"/vejledning/{world['other_token']}/").status_code == 200
     elif role == "adviser of another hub":
@@ -119,6 +131,7 @@ def _refused(response) -> bool:
     return response.status_code in {400, 401, 403, 404, 405}
 
 
+@pytest.mark.parametrize("visitor", OUTSIDERS_OF_THE_CASE, indirect=True)
 def test_nobody_outside_the_hub_works_its_case(world, visitor) -> None:
     role, client = visitor
     case = world["case"]
@@ -148,6 +161,7 @@ def test_nobody_outside_the_hub_works_its_case(world, visitor) -> None:
     assert Case.objects.get(pk=case.pk).needs == "Vi vil gerne digitalisere."
 
 
+@pytest.mark.parametrize("visitor", OUTSIDERS_OF_THE_OFFER, indirect=True)
 def test_nobody_outside_the_organisation_changes_its_offer(world, visitor) -> None:
     role, client = visitor
     offer = world["offer"]
