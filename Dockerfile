@@ -26,5 +26,7 @@ RUN DEBUG=false SECRET_KEY=build-only-placeholder-that-is-long-enough-for-the-se
 
 USER portal
 EXPOSE 8000
+# No --forwarded-allow-ips "*": which proxies are believed (X-Forwarded-For, X-Forwarded-Proto) is
+# decided by the portal from TRUSTED_PROXIES, not by gunicorn for anyone who sends the header.
 CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", \
-     "--forwarded-allow-ips", "*", "--access-logformat", "%(t)s \"%(m)s\" %(s)s %(b)s %(M)sms"]
+     "--access-logformat", "%(t)s \"%(m)s\" %(s)s %(b)s %(M)sms"]

@@ -9,7 +9,11 @@ from django_ratelimit.core import is_ratelimited
 
 
 def over_limit(request: HttpRequest, *, group: str, rate: str, method: str = "POST") -> bool:
-    """Count this request against its client's limit in ``group``; True when it is one too many."""
+    """Count this request against its client's limit in ``group``; True when it is one too many.
+
+    The client is ``core.clientip.client_ip`` (``RATELIMIT_IP_META_KEY``): behind our proxies the
+    visitor's address, not the proxy's, with IPv6 counted per /64 as django-ratelimit does.
+    """
     return is_ratelimited(request, group=group, key="ip", rate=rate, method=method, increment=True)
 
 

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = _("Sager og virksomheder")
+
+    def ready(self) -> None:
+        from crm import outbox
+        from crm.models import Notification
+
+        outbox.kinds_register(self.label, Notification.Kind)

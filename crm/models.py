@@ -507,15 +507,18 @@ class Feedback(models.Model):
 class Notification(models.Model):
     """An e-mail in the transactional outbox: written with the change, sent after commit.
 
-    A row is never lost when Redis is down: the request only writes it, a Celery task sends it,
-    and the sweep job picks up whatever was never enqueued.
+    A row is never lost when Redis or the mail server is down: the request only writes it, a
+    Celery task sends it, and the sweep job hands the broker whatever is due again
+    (``crm.outbox``). Every app above the CRM writes its e-mails here; each app declares its own
+    kinds and registers them (``crm.outbox.kinds_register``), so ``kind`` has no fixed choices.
     """
 
     class Kind(models.TextChoices):
+        """The CRM's own kinds (other apps declare theirs next to their models)."""
+
         CASE_CREATED = "case_created", _("Ny sag til Væksthuset")
         CASE_ASSIGNED = "case_assigned", _("Sagen er tildelt en rådgiver")
         OVERDUE_DIGEST = "overdue_digest", _("Oversigt over sager uden første svar")
-        REQUEST_RECEIPT = "request_receipt", _("Kvittering til virksomheden")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Venter")
@@ -523,7 +526,7 @@ class Notification(models.Model):
         SENT = "sent", _("Sendt")
         FAILED = "failed", _("Fejlet")
 
-    kind = models.CharField(_("type"), max_length=30, choices=Kind.choices)
+    kind = models.CharField(_("type"), max_length=30)
     case = models.ForeignKey(
         Case,
         verbose_name=_("sag"),
@@ -535,13 +538,24 @@ class Notification(models.Model):
     recipient = models.EmailField(_("modtager"))
     subject = models.CharField(_("emne"), max_length=250)
     body = models.TextField(_("tekst"))
+    # Extra headers, e.g. the saved-search digest's one-click List-Unsubscribe (RFC 8058).
+    headers = models.JSONField(_("ekstra headere"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
+    # Real send attempts since the message was queued (or last put back by "Send igen").
     attempts = models.PositiveSmallIntegerField(_("forsøg"), default=0)
     last_error = models.CharField(_("seneste fejl"), max_length=200, blank=True)
     dedupe_key = models.CharField(max_length=120, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("oprettet"), default=timezone.now)
+    # Since when the message has been waiting to go out: its creation, or the last "Send igen".
+    # The outbox gives up (``failed``) only once this is OUTBOX_GIVE_UP_HOURS old.
+    pending_since = models.DateTimeField(_("venter siden"), default=timezone.now)
+    # When the message is due: a pending row may be sent from then on; a row being sent belongs to
+    # its worker until then (after that the worker is presumed dead and the row is due again).
+    next_attempt_at = models.DateTimeField(_("næste forsøg"), default=timezone.now)
+    # When the row was last handed to the broker; None when it waits for the sweep to do so.
+    enqueued_at = models.DateTimeField(_("sat i kø"), null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(_("påbegyndt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sendt"), null=True, blank=True)
 
@@ -550,7 +564,7 @@ class Notification(models.Model):
         verbose_name_plural = _("beskeder")
         ordering = ["-created_at"]
         constraints = [
-            # One overdue digest per hub per day, however often the job runs.
+            # One overdue digest per hub per day, one saved-search digest per search and week.
             models.UniqueConstraint(
                 fields=["dedupe_key"],
                 condition=Q(dedupe_key__isnull=False),
@@ -558,16 +572,25 @@ class Notification(models.Model):
             ),
         ]
         indexes = [
-            # notifications_sweep: WHERE status IN ('pending', 'sending') ORDER BY created_at.
+            # crm.outbox.notifications_sweep and the claim: WHERE status IN ('pending', 'sending')
+            # AND next_attempt_at <= now ORDER BY next_attempt_at LIMIT n. Sent and failed rows,
+            # nearly all of the table, stay out of the index.
             models.Index(
-                fields=["created_at"],
+                fields=["next_attempt_at"],
                 condition=Q(status__in=["pending", "sending"]),
-                name="crm_notification_unsent",
+                name="crm_notification_due",
+            ),
+            # governance.services._outbox_forget: WHERE dedupe_key LIKE 'saved-search:<id>:%'
+            # (a saved search's e-mails, blanked when its address is deleted).
+            models.Index(
+                OpClass("dedupe_key", name="varchar_pattern_ops"),
+                condition=Q(dedupe_key__isnull=False),
+                name="crm_notification_key_prefix",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk}"
+        return f"{self.kind} #{self.pk}"
 
 
 class ErasureRecord(models.Model):

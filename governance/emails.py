@@ -1,12 +1,14 @@
-"""The saved-search e-mails, in Danish: the confirmation and the weekly digest."""
+"""The saved-search e-mails, in Danish: what the confirmation and the weekly digest show.
+
+They are written to the CRM's outbox (``governance.services``), which sends them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from governance import alerts, tokens
@@ -26,22 +28,19 @@ def unsubscribe_url(saved: SavedSearch) -> str:
     return _link(f"/gemte-soegninger/afmeld/{tokens.unsubscribe_token(saved.pk)}/")
 
 
-def confirmation_message(saved: SavedSearch) -> EmailMessage:
+def confirmation_context(saved: SavedSearch) -> dict[str, Any]:
+    """What governance/email/saved_search_confirmation_*.txt show."""
     with translation.override("da"):
         summary = alerts.describe(saved.query_string, today=timezone.localdate())
-        body = render_to_string(
-            "governance/email/confirm_saved_search.txt",
-            {
-                "summary": summary,
-                "confirm_url": confirm_url(saved),
-                "days": tokens.CONFIRMATION_MAX_AGE.days,
-            },
-        )
-        subject = "Bekræft din gemte søgning på Erhvervsfremmeportalen"
-    return EmailMessage(subject=subject, body=body, to=[saved.email])
+    return {
+        "summary": summary,
+        "confirm_url": confirm_url(saved),
+        "days": tokens.CONFIRMATION_MAX_AGE.days,
+    }
 
 
-def digest_message(delivery: DigestDelivery) -> EmailMessage:
+def digest_context(delivery: DigestDelivery) -> dict[str, Any]:
+    """What governance/email/saved_search_digest_*.txt show: the week's offers, in order."""
     saved = delivery.saved_search
     by_id = {
         offer.pk: offer
@@ -50,36 +49,29 @@ def digest_message(delivery: DigestDelivery) -> EmailMessage:
         )
     }
     offers = [by_id[pk] for pk in delivery.offer_ids if pk in by_id]
-    unsubscribe = unsubscribe_url(saved)
     with translation.override("da"):
         summary = alerts.describe(saved.query_string, today=timezone.localdate())
-        body = render_to_string(
-            "governance/email/digest.txt",
+    return {
+        "summary": summary,
+        "offers": [
             {
-                "summary": summary,
-                "offers": [
-                    {
-                        "offer": offer,
-                        "url": _link(offer.get_absolute_url()),
-                        "is_new": _is_new(offer, delivery.window_start),
-                    }
-                    for offer in offers
-                ],
-                "unsubscribe_url": unsubscribe,
-                "week": week_number(delivery.week),
-            },
-        )
-        subject = f"Nye og ændrede tilbud i din gemte søgning (uge {week_number(delivery.week)})"
-    return EmailMessage(
-        subject=subject,
-        body=body,
-        to=[saved.email],
-        headers={
-            # One click from the mail program (RFC 8058): it POSTs to the same link.
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
+                "offer": offer,
+                "url": _link(offer.get_absolute_url()),
+                "is_new": _is_new(offer, delivery.window_start),
+            }
+            for offer in offers
+        ],
+        "unsubscribe_url": unsubscribe_url(saved),
+        "week": week_number(delivery.week),
+    }
+
+
+def digest_headers(saved: SavedSearch) -> dict[str, str]:
+    # One click from the mail program (RFC 8058): it POSTs to the same link.
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(saved)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def week_number(week: str) -> int:

@@ -256,6 +256,22 @@ class Commitment(models.Model):
         return self.text[:80]
 
 
+class GovernanceMail(models.TextChoices):
+    """The e-mails governance sends through the CRM's outbox (templates in governance/email/)."""
+
+    SAVED_SEARCH_CONFIRMATION = "saved_search_confirmation", _("Bekræftelse af gemt søgning")
+    SAVED_SEARCH_DIGEST = "saved_search_digest", _("Ugentlig oversigt over en gemt søgning")
+
+
+def saved_search_mail_key(saved_search_id: int, what: str) -> str:
+    """The outbox ``dedupe_key`` of a saved search's e-mail: "saved-search:<id>:<what>".
+
+    One digest per search and week, one confirmation per request; and the prefix finds every
+    e-mail of a search when its address is deleted.
+    """
+    return f"saved-search:{saved_search_id}:{what}"
+
+
 class SavedSearch(models.Model):
     """A search from /tilbud/ that a company follows by e-mail (double opt-in).
 
@@ -326,8 +342,16 @@ class DigestDelivery(models.Model):
     window_start = models.DateTimeField(_("ændringer fra"))
     window_end = models.DateTimeField(_("ændringer til"))
     offer_ids = models.JSONField(_("tilbud"), default=list, blank=True)
-    # Taken by the worker sending it, so a task delivered twice does not send twice.
-    claimed_at = models.DateTimeField(_("påbegyndt"), null=True, blank=True)
+    # The e-mail in the outbox (its dedupe_key makes it one per search and week); sent_at is
+    # written when the outbox has sent it.
+    notification = models.OneToOneField(
+        "crm.Notification",
+        verbose_name=_("e-mail"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     sent_at = models.DateTimeField(_("sendt"), null=True, blank=True)
 
     class Meta:

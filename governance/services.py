@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 import re
 import unicodedata
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -16,16 +15,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.masking import mask_personal_data
-from governance import alerts, tokens
+from crm import outbox
+from crm.models import Notification
+from governance import alerts, emails, tokens
 from governance.models import (
     COMMENT_MAX_LENGTH,
     CatalogueSnapshot,
     DigestDelivery,
+    GovernanceMail,
     PageFeedback,
     PageView,
     SavedSearch,
     ThemeSnapshot,
     ZeroResultSearch,
+    saved_search_mail_key,
 )
 from governance.paths import public_path_of
 
@@ -170,21 +173,56 @@ def saved_search_create(
         if not created:
             # A new request restarts the unconfirmed search's life (and its clean-up clock).
             saved.created_at = now
-            saved.confirmation_sent_at = None
-            saved.save(update_fields=["created_at", "confirmation_sent_at"])
-        transaction.on_commit(partial(_enqueue_confirmation, saved.pk))
+            saved.save(update_fields=["created_at"])
+        _confirmation_queue(saved, now=now)
     return saved
 
 
-def _enqueue_confirmation(saved_search_id: int) -> None:
-    """Hand the e-mail to the broker; when it is unreachable, log it and let the page succeed."""
-    from governance.tasks import send_saved_search_confirmation
+def saved_search_confirmation_queue(*, saved_search_id: int) -> bool:
+    """Queue the confirmation of a pending search that has none queued; False when not due."""
+    with transaction.atomic():
+        saved = (
+            SavedSearch.objects.select_for_update()
+            .filter(
+                pk=saved_search_id,
+                status=SavedSearch.Status.PENDING,
+                confirmation_sent_at__isnull=True,
+            )
+            .first()
+        )
+        if saved is None:
+            return False
+        return _confirmation_queue(saved, now=timezone.now())
 
-    try:
-        send_saved_search_confirmation.delay(saved_search_id)
-    except Exception as error:
-        # The row is saved and asking again re-sends. The error class only, no address.
-        logger.warning("Could not enqueue a confirmation e-mail: %s", type(error).__name__)
+
+def _confirmation_queue(saved: SavedSearch, *, now: dt.datetime) -> bool:
+    # In the caller's transaction: the outbox sends it after commit, and again later when the
+    # broker or the mail server is down. The key names this request round (created_at), so the
+    # same round is never queued twice.
+    saved.confirmation_sent_at = now
+    saved.save(update_fields=["confirmation_sent_at"])
+    notification = outbox.notification_queue(
+        kind=GovernanceMail.SAVED_SEARCH_CONFIRMATION,
+        recipient=saved.email,
+        template="saved_search_confirmation",
+        context=emails.confirmation_context(saved),
+        dedupe_key=saved_search_mail_key(saved.pk, f"confirm:{saved.created_at.timestamp()}"),
+    )
+    return notification is not None
+
+
+def _outbox_forget(saved_search_ids: list[int]) -> None:
+    """The address goes with the search: its unsent e-mails are dropped, all are blanked."""
+    if not saved_search_ids:
+        return
+    keys = Q()
+    for saved_search_id in saved_search_ids:
+        keys |= Q(dedupe_key__startswith=saved_search_mail_key(saved_search_id, ""))
+    mails = Notification.objects.filter(keys)
+    mails.filter(status__in=[Notification.Status.PENDING, Notification.Status.SENDING]).update(
+        status=Notification.Status.FAILED, last_error="persondata slettet"
+    )
+    mails.update(recipient="", subject="[slettet]", body="[slettet]", headers={})
 
 
 def saved_search_confirm(*, token: str) -> tuple[SavedSearch, bool]:
@@ -223,6 +261,8 @@ def saved_search_unsubscribe(*, token: str) -> bool:
         ) from None
     with transaction.atomic():
         deleted, _counts = SavedSearch.objects.filter(pk=saved_search_id).delete()
+        if deleted:
+            _outbox_forget([saved_search_id])
     return deleted > 0
 
 
@@ -230,8 +270,12 @@ def saved_searches_expire(*, now: dt.datetime | None = None) -> int:
     """Delete unconfirmed searches whose confirmation link has expired; returns how many."""
     cutoff = (now or timezone.now()) - tokens.CONFIRMATION_MAX_AGE
     with transaction.atomic():
-        deleted, _counts = SavedSearch.objects.pending_since_before(cutoff).delete()
-    return deleted
+        expired = SavedSearch.objects.pending_since_before(cutoff)
+        ids = list(expired.values_list("pk", flat=True))
+        _total, deleted = SavedSearch.objects.filter(pk__in=ids).delete()
+        for start in range(0, len(ids), 500):
+            _outbox_forget(ids[start : start + 500])
+    return deleted.get(SavedSearch._meta.label, 0)
 
 
 def iso_week(day: dt.date) -> str:
@@ -274,23 +318,46 @@ def saved_search_digest_prepare(
         )
 
 
-def digest_claim(*, delivery_id: int, stale_after: dt.timedelta) -> bool:
-    """Take an unsent digest for this worker; False if it is sent or another worker has it."""
-    now = timezone.now()
-    claimed = (
-        DigestDelivery.objects.filter(pk=delivery_id, sent_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - stale_after))
-        .update(claimed_at=now)
-    )
-    return claimed == 1
+def saved_search_digest_send(*, saved_search_id: int, week: str) -> bool:
+    """Work out (or find) this week's digest of one search and send it if there is news.
+
+    The digest goes through the outbox, at most once per search and week (its dedupe_key). The
+    caller is a worker already, so it sends the row at once; if the mail server is down the
+    outbox retries it with its backoff. True when the e-mail went out now.
+    """
+    delivery = saved_search_digest_prepare(saved_search_id=saved_search_id, week=week)
+    if delivery is None or not delivery.offer_ids or delivery.sent_at is not None:
+        return False
+    with transaction.atomic():
+        delivery = (
+            DigestDelivery.objects.select_for_update()
+            .select_related("saved_search")
+            .get(pk=delivery.pk)
+        )
+        if delivery.notification_id is not None:
+            return False  # queued before: the outbox has it
+        notification = outbox.notification_queue(
+            kind=GovernanceMail.SAVED_SEARCH_DIGEST,
+            recipient=delivery.saved_search.email,
+            template="saved_search_digest",
+            context=emails.digest_context(delivery),
+            headers=emails.digest_headers(delivery.saved_search),
+            dedupe_key=saved_search_mail_key(saved_search_id, f"digest:{week}"),
+            enqueue_after_commit=False,
+        )
+        if notification is None:
+            return False
+        delivery.notification = notification
+        delivery.save(update_fields=["notification"])
+    return outbox.notification_send(notification_id=notification.pk) == "sent"
 
 
-def digest_release(*, delivery_id: int) -> None:
-    DigestDelivery.objects.filter(pk=delivery_id, sent_at__isnull=True).update(claimed_at=None)
-
-
-def digest_mark_sent(*, delivery_id: int) -> None:
-    DigestDelivery.objects.filter(pk=delivery_id).update(sent_at=timezone.now())
+def digest_mark_sent(notification: Notification) -> None:
+    """The outbox sent a governance e-mail: note a digest's sending on its delivery."""
+    if notification.kind == GovernanceMail.SAVED_SEARCH_DIGEST:
+        DigestDelivery.objects.filter(notification=notification, sent_at__isnull=True).update(
+            sent_at=notification.sent_at
+        )
 
 
 # --- Fewer but stronger: monthly snapshots -----------------------------------------------------

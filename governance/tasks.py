@@ -1,69 +1,28 @@
 """Background jobs: saved-search e-mails and the monthly catalogue snapshot.
 
-Scheduled in ``CELERY_BEAT_SCHEDULE``. E-mails are sent only after the rows they describe are
-committed, retry on transient mail-server errors and never go out twice for the same search and
-week (the digest row is claimed before sending).
+Scheduled in ``CELERY_BEAT_SCHEDULE``. The e-mails go through the CRM's outbox (``crm.outbox``):
+written with the rows they describe, sent after commit, retried with its backoff while the mail
+server is down, and a digest never twice for the same search and week (the outbox's dedupe_key).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import smtplib
 
 from celery import shared_task
 from django.utils import timezone
 
-from governance import emails, services
-from governance.models import DigestDelivery, SavedSearch
+from governance import services
+from governance.models import SavedSearch
 
 logger = logging.getLogger(__name__)
 
-# Errors after which trying again later may succeed.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    smtplib.SMTPServerDisconnected,
-    smtplib.SMTPConnectError,
-    smtplib.SMTPHeloError,
-    smtplib.SMTPDataError,
-    TimeoutError,
-    ConnectionError,
-)
-# A claim older than this belongs to a worker that died while sending.
-STALE_CLAIM = dt.timedelta(minutes=10)
 
-_MAIL_TASK = {
-    "acks_late": True,
-    "autoretry_for": TRANSIENT_ERRORS,
-    "retry_backoff": 60,
-    "retry_backoff_max": 60 * 60,
-    "retry_jitter": True,
-    "max_retries": 6,
-    "soft_time_limit": 50,
-    "time_limit": 60,
-}
-
-
-@shared_task(**_MAIL_TASK)
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
 def send_saved_search_confirmation(saved_search_id: int) -> bool:
-    """Send the confirmation e-mail once; False when it is not due (sent, confirmed or gone)."""
-    now = timezone.now()
-    claimed = SavedSearch.objects.filter(
-        pk=saved_search_id,
-        status=SavedSearch.Status.PENDING,
-        confirmation_sent_at__isnull=True,
-    ).update(confirmation_sent_at=now)
-    if not claimed:
-        return False
-    saved = SavedSearch.objects.get(pk=saved_search_id)
-    try:
-        emails.confirmation_message(saved).send()
-    except BaseException:
-        # Give the claim back so the retry (or the next request) can send it.
-        SavedSearch.objects.filter(pk=saved_search_id, confirmation_sent_at=now).update(
-            confirmation_sent_at=None
-        )
-        raise
-    return True
+    """Queue a pending search's confirmation if none is queued (the request queues it itself;
+    this serves messages enqueued before the outbox carried confirmations)."""
+    return services.saved_search_confirmation_queue(saved_search_id=saved_search_id)
 
 
 @shared_task(acks_late=True, soft_time_limit=5 * 60, time_limit=6 * 60)
@@ -76,24 +35,10 @@ def send_weekly_digests() -> int:
     return len(ids)
 
 
-@shared_task(**_MAIL_TASK)
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
 def send_saved_search_digest(saved_search_id: int, week: str) -> bool:
     """Work out (or find) this week's digest of one search and send it if there is news."""
-    delivery = services.saved_search_digest_prepare(saved_search_id=saved_search_id, week=week)
-    if delivery is None or not delivery.offer_ids or delivery.sent_at is not None:
-        return False
-    if not services.digest_claim(delivery_id=delivery.pk, stale_after=STALE_CLAIM):
-        return False
-    try:
-        message = emails.digest_message(
-            DigestDelivery.objects.select_related("saved_search").get(pk=delivery.pk)
-        )
-        message.send()
-    except BaseException:
-        services.digest_release(delivery_id=delivery.pk)
-        raise
-    services.digest_mark_sent(delivery_id=delivery.pk)
-    return True
+    return services.saved_search_digest_send(saved_search_id=saved_search_id, week=week)
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)

@@ -33,15 +33,19 @@ def say(message: str) -> None:
 
 @contextmanager
 def services() -> Iterator[dict[str, str]]:
-    """Point DATABASE_URL and REDIS_URL at running servers, embedded ones if unset."""
+    """Point DATABASE_URL and REDIS_URL at running servers, embedded ones if unset.
+
+    Everything started from here runs in development mode (``PORTAL_DEV=true``): DEBUG on unless
+    set otherwise, embedded services allowed, demo logins with the documented password.
+    """
     from portal import embedded
 
     started: list[str] = []
     env = dict(os.environ)
+    env.setdefault("PORTAL_DEV", "true")
     if not env.get("DATABASE_URL"):
         say(f"DATABASE_URL is unset: starting the embedded PostgreSQL in {embedded.PG_DIR}")
         env["DATABASE_URL"] = embedded.postgres_url()
-        env.setdefault("DEBUG", "true")
         started.append("postgres")
     if not env.get("REDIS_URL"):
         say(f"REDIS_URL is unset: starting the embedded Redis in {embedded.REDIS_DIR}")
@@ -156,7 +160,7 @@ def run() -> int:
                     command, env=env, cwd=BASE_DIR, start_new_session=True
                 )
             url = f"http://{host}:{port}"
-            if _wait_for_page(url + "/healthz") or _wait_for_page(url + "/"):
+            if _wait_for_page(url + "/healthz/ready") or _wait_for_page(url + "/"):
                 say("")
                 say(f"Erhvervsfremmeportalen is running at {url}/")
                 say(f"  catalogue      {url}/tilbud/")
@@ -164,7 +168,7 @@ def run() -> int:
                 say(f"  effects        {url}/effekter/")
                 say(f"  admin          {url}/admin/")
                 say(f"  API docs       {url}/api/docs/")
-                say(f"  health         {url}/healthz")
+                say(f"  health         {url}/healthz/ready (liveness: /healthz/live)")
                 say("Demo logins (password: demo-portal-2026):")
                 for username, role in DEMO_LOGINS:
                     say(f"  {username:<28} {role}")

@@ -6,7 +6,8 @@ On when ``MAINTENANCE_MODE`` is true, or while the file ``MAINTENANCE_FILE`` (de
 ``var/maintenance``) exists: ``touch var/maintenance`` switches it on without a restart in every
 web process that sees that file (on several machines or containers, put it on a shared volume or
 use the setting), ``rm var/maintenance`` off again. Celery workers and beat are not stopped by it:
-stop them too before a restore. ``/healthz`` keeps answering, so a load
+stop them too before a restore. ``/healthz`` (and ``/healthz/live``, ``/healthz/ready``) keeps
+answering (``portal.health`` answers before this middleware), so a load
 balancer can tell a process in maintenance from a dead one; static files are served before this
 middleware runs.
 """

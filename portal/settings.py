@@ -3,13 +3,16 @@
 Every variable is listed in ``.env.example``. The small ``env_*`` helpers fail at start-up with a
 clear message when a value cannot be parsed, so a typo never turns into a silent default.
 
-With ``DATABASE_URL`` or ``REDIS_URL`` unset the portal starts its own embedded PostgreSQL and
-Redis (see ``portal/embedded.py``); that mode is meant for a developer machine, so ``DEBUG``
-defaults to on there and off everywhere else.
+Development mode is explicit: ``PORTAL_DEV=true`` (set by ``portal/dev.py`` for ``make run`` and
+``make test``) or ``DEBUG=true``. Only then may ``DATABASE_URL`` and ``REDIS_URL`` be left unset, in
+which case the portal starts its own embedded PostgreSQL and Redis (see ``portal/embedded.py``).
+Anywhere else a missing ``DATABASE_URL`` stops the start-up: a container that lost its environment
+must not come up in debug mode with a public development key.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from datetime import timedelta
@@ -84,13 +87,40 @@ def env_url(name: str, default: str | None = None) -> str | None:
     return value
 
 
-# --- Embedded services ------------------------------------------------------------------------
+def env_networks(name: str) -> list[str]:
+    """Comma-separated addresses or CIDRs (``10.0.0.0/8, 192.0.2.7``), each checked at start-up."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks such as 10.0.0.0/8, not {item!r}."
+            ) from None
+    return networks
+
+
+# --- Development mode and embedded services ---------------------------------------------------
+
+_portal_dev = env_bool("PORTAL_DEV", False)
+DEBUG = env_bool("DEBUG", default=_portal_dev)
+# A developer machine or the test suite: embedded services and demo logins are allowed.
+DEVELOPMENT_MODE = _portal_dev or DEBUG
 
 _database_url = env_url("DATABASE_URL")
 _redis_url = env_url("REDIS_URL")
 EMBEDDED_SERVICES = _database_url is None or _redis_url is None
-
-DEBUG = env_bool("DEBUG", default=_database_url is None)
+if EMBEDDED_SERVICES and not DEVELOPMENT_MODE:
+    _missing = " and ".join(
+        name
+        for name, url in (("DATABASE_URL", _database_url), ("REDIS_URL", _redis_url))
+        if not url
+    )
+    raise ImproperlyConfigured(
+        f"Set the environment variable {_missing}. Only in development (PORTAL_DEV=true, as "
+        "make run and make test set it, or DEBUG=true) does the portal start its own embedded "
+        "PostgreSQL and Redis instead."
+    )
 
 if _database_url is None:
     from portal import embedded
@@ -146,9 +176,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before anything reads a header: control characters answer 400, and forwarded headers from
+    # peers that are not our proxies are dropped.
+    "portal.middleware.RequestHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Health checks answer before the host check and the maintenance switch (portal/health.py).
+    "portal.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.maintenance.MaintenanceMiddleware",
+    # A database outage answers 503 with Retry-After, not 500 (portal/outage.py).
+    "portal.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -190,6 +227,11 @@ if _db.get("OPTIONS", {}).get("host"):
     # A unix-socket URL (postgresql://user@/db?host=/path) as the embedded server gives.
     _db["HOST"] = _db["OPTIONS"].pop("host")
 _db["CONN_HEALTH_CHECKS"] = True
+# A database that does not answer fails a request within seconds (a 503, portal/outage.py) instead
+# of holding a web worker until the proxy gives up.
+_db.setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
+)
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -225,6 +267,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/lockout.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
+# The client behind our proxies, not the proxy (core/clientip.py).
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
 LOGIN_URL = "/admin/login/"
 
 # --- Internationalisation ---------------------------------------------------------------------
@@ -259,6 +303,10 @@ if WHITENOISE_USE_FINDERS:
 
 # --- Security ---------------------------------------------------------------------------------
 
+# The proxies in front of the portal (CIDRs). Only from them are X-Forwarded-For (the client's
+# address, core/clientip.py) and X-Forwarded-Proto (portal/middleware.py) believed; empty trusts
+# no one, and every client is then the address it connects from.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # Secure cookies except on a developer machine; COOKIE_SECURE=false only for a plain-http trial.
@@ -269,7 +317,12 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 10  # one working day
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# Preloading is close to irreversible (browsers ship the list for months), so it is an explicit
+# decision for the domain's owner, not a default; check --deploy's reminder is silenced until then.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Load balancers and container health checks speak plain HTTP to the process itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -288,6 +341,8 @@ SECURE_CSP = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 RATELIMIT_VIEW = "core.ratelimit.ratelimited"
+# key="ip" counts the client behind our proxies, not the proxy (core/clientip.py).
+RATELIMIT_IP_META_KEY = "core.clientip.client_ip"
 
 # --- E-mail -----------------------------------------------------------------------------------
 
@@ -387,7 +442,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "evaluation.tasks.effects_sweep_stale",
         "schedule": crontab(minute="*/10"),
     },
-    # The e-mail outbox: sends what could not be enqueued when it was written (Redis down).
+    # The e-mail outbox: hands the broker what is due (never enqueued because Redis was down, a
+    # retry whose backoff has passed, a send whose worker died), at most OUTBOX_SWEEP_BATCH a run.
     "crm-notifications-sweep": {
         "task": "crm.tasks.notifications_sweep",
         "schedule": crontab(minute="*"),
@@ -416,6 +472,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
+# --- The e-mail outbox (crm.outbox) -----------------------------------------------------------
+
+# A message the mail server did not take is tried again after 30 s, 60 s, 120 s … (each up to a
+# quarter earlier, so a backlog does not hit a recovering server all at once), never more than
+# OUTBOX_RETRY_MAX_SECONDS apart, and marked failed only when a try fails after it has waited
+# OUTBOX_GIVE_UP_HOURS. Failed messages can be sent again (manage.py outbox_resend, the admin).
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3 * 60 * 60, minimum=60)
+OUTBOX_GIVE_UP_HOURS = env_int("OUTBOX_GIVE_UP_HOURS", 72, minimum=1)
+# At most this many messages handed to the broker per sweep (once a minute).
+OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 200, minimum=1)
+# A send or a hand-over to the broker that has not finished after this long is presumed lost
+# (a worker died, a message vanished) and the message is due again.
+OUTBOX_STALE_MINUTES = env_int("OUTBOX_STALE_MINUTES", 10, minimum=2)
+
 # --- Domain settings --------------------------------------------------------------------------
 
 # Working days the hub has to give a first response to a new case.
@@ -437,10 +508,9 @@ EFFECT_MAX_ATTEMPTS = env_int("EFFECT_MAX_ATTEMPTS", 8, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
-    ],
+    # Session only: nothing uses HTTP Basic, and it put passwords on every API call and user
+    # names from any client into the lockout table.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,

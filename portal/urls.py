@@ -3,7 +3,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from portal import views
+from portal import health, views
 
 admin.site.site_header = "Erhvervsfremmeportalen"
 admin.site.site_title = "Erhvervsfremmeportalen"
@@ -23,7 +23,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("om/", views.about, name="about"),
     path("privatliv/", views.privacy, name="privacy"),
-    path("healthz", views.healthz, name="healthz"),
+    # Answered by portal.health.HealthCheckMiddleware before the host check; routed here too.
+    path("healthz", health.ready, name="healthz"),
+    path("healthz/ready", health.ready, name="healthz-ready"),
+    path("healthz/live", health.live, name="healthz-live"),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),

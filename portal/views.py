@@ -1,18 +1,17 @@
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from offers.models import Offer, Theme
-from portal.maintenance import maintenance_on
+from portal.outage import is_outage, log_outage, outage_response
 
 
 @require_GET
@@ -45,40 +44,6 @@ def privacy(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _database_ok() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
-    except Exception:
-        return False
-
-
-def _broker_ok() -> bool:
-    import redis
-
-    url = settings.REDIS_URL
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-        return bool(client.ping())
-    except Exception:
-        return False
-
-
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Database and broker status for load balancers and monitoring: 200 or 503."""
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
-    healthy = all(checks.values())
-    body = {
-        "status": "ok" if healthy else "unavailable",
-        "checks": {name: "ok" if ok else "unavailable" for name, ok in checks.items()},
-        "maintenance": maintenance_on(),
-    }
-    return JsonResponse(body, status=200 if healthy else 503)
-
-
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path_info.startswith("/api/"):
         # API clients get the API's error format, also for an address no route matches.
@@ -87,6 +52,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A database outage raised outside a view (a middleware reading the session, say) reaches
+    # this handler too: it is a 503 with Retry-After, not a server error.
+    exc = sys.exc_info()[1]
+    if is_outage(exc):
+        assert exc is not None
+        log_outage(exc)
+        return outage_response(request)
     # Rendered without a request context: the error may come from the database or a processor.
     from django.template import loader
 
@@ -94,11 +66,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse(template.render(), status=500)
 
 
-def service_unavailable(request: HttpRequest) -> HttpResponse:
-    """The maintenance page (503), standalone like the 500 page so it renders while the database
-    or the rest of the application is down."""
+def service_unavailable(request: HttpRequest, *, outage: bool = False) -> HttpResponse:
+    """The 503 page, standalone like the 500 page so it renders while the database or the rest
+    of the application is down: the maintenance text, or with ``outage`` the text for a database
+    that does not answer (``portal.outage`` sets a shorter, jittered ``Retry-After``)."""
     from django.template import loader
 
-    response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response = HttpResponse(loader.get_template("503.html").render({"outage": outage}), status=503)
     response["Retry-After"] = "300"
     return response

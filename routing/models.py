@@ -15,6 +15,12 @@ from routing.assignment import Scope as RuleScope
 from routing.querysets import GuidanceRequestQuerySet, RoutingRuleQuerySet
 
 
+class RoutingMail(models.TextChoices):
+    """The e-mails routing sends through the CRM's outbox (templates in routing/email/)."""
+
+    REQUEST_RECEIPT = "request_receipt", _("Kvittering til virksomheden")
+
+
 class RoutingRule(models.Model):
     """An exception to "the Væksthus of the municipality's region", maintained in the admin.
 

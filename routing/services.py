@@ -25,14 +25,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm import services as crm_services
-from crm.models import CONSENT_VERSION, Case, Feedback, Notification
-from crm.notifications import notification_queue
+from crm.models import CONSENT_VERSION, Case, Feedback
+from crm.outbox import notification_queue
 from offers.models import Offer, Organisation
 from routing.assignment import Assignment, choose_hub
 from routing.candidates import find_candidates
 from routing.forms import GuidanceSubmission
 from routing.matching import CompanyProfile, Match, match
-from routing.models import GuidanceRequest, RoutingRule, token_digest
+from routing.models import GuidanceRequest, RoutingMail, RoutingRule, token_digest
 from routing.presentation import long_date
 
 logger = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ def _submit(
     with translation.override(language):
         response_date = long_date(case.first_response_due)
     notification_queue(
-        kind=Notification.Kind.REQUEST_RECEIPT,
+        kind=RoutingMail.REQUEST_RECEIPT,
         recipient=contact.email,
         template="request_receipt",
         context={

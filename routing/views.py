@@ -1,9 +1,8 @@
 """Public pages for guidance requests, and the analysts' statistics page.
 
 Abuse handling, decided here:
-- Rate limits per client address (``REMOTE_ADDR``; behind a proxy the proxy must set it, e.g.
-  gunicorn ``--forwarded-allow-ips`` with a proxy that overwrites the address): a Danish page
-  with status 429 when hit (``core.ratelimit.ratelimited``).
+- Rate limits per client address (``core.clientip``: behind ``TRUSTED_PROXIES`` the forwarded
+  one): a Danish page with status 429 when hit (``core.ratelimit.ratelimited``).
 - A honeypot field (``website``), hidden from people and assistive technology. When it is
   filled in, the page answers as if the request had been received, but stores nothing and sends
   nothing: a robot learns nothing to adapt to, and a person cannot reach the field.

@@ -7,14 +7,16 @@ registers every CRM admin:
 - ``cases``: the queue and the case page (``case_page``, ``case_actions``) and "Opret sag"
   (``case_add``), with the list's ``filters``, ``search``, ``pagination`` and ``display``;
 - ``companies``: companies with their shared history, and contacts;
-- ``audit``: for superusers, the audit log, the e-mail outbox and the erasure records.
+- ``audit``: for superusers, the audit log, the e-mail outbox (``outbox``, with "Send igen")
+  and the erasure records.
 
 Who may see what is decided in ``crm.permissions``.
 """
 
-from crm.admin.audit import ErasureRecordAdmin, LogEntryAdmin, NotificationAdmin
+from crm.admin.audit import ErasureRecordAdmin, LogEntryAdmin
 from crm.admin.cases import CaseAdmin
 from crm.admin.companies import CompanyAdmin, ContactAdmin
+from crm.admin.outbox import OutboxAdmin
 from crm.admin.pagination import LIST_COUNT_CAP, CappedPaginator
 
 __all__ = [
@@ -25,5 +27,5 @@ __all__ = [
     "ContactAdmin",
     "ErasureRecordAdmin",
     "LogEntryAdmin",
-    "NotificationAdmin",
+    "OutboxAdmin",
 ]

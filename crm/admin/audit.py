@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import SuperuserReadOnlyAdmin
+from crm.admin.outbox import OutboxAdmin
 from crm.models import ErasureRecord, Notification
 
 
@@ -33,11 +34,8 @@ class LogEntryAdmin(SuperuserReadOnlyAdmin):
         return entry.get_change_message()
 
 
-@admin.register(Notification)
-class NotificationAdmin(SuperuserReadOnlyAdmin):
-    list_display = ("created_at", "kind", "status", "attempts", "last_error", "sent_at")
-    list_filter = ("status", "kind")
-    show_full_result_count = False
+# The outbox: read-only but for "Send igen" on failed e-mails (crm/admin/outbox.py).
+admin.site.register(Notification, OutboxAdmin)
 
 
 @admin.register(ErasureRecord)

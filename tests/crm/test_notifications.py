@@ -4,12 +4,11 @@ import datetime as dt
 import smtplib
 
 import pytest
-from celery.exceptions import Retry
 from django.core import mail
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from crm import services, tasks
+from crm import outbox, services, tasks
 from crm.models import Case, Notification
 
 pytestmark = pytest.mark.django_db
@@ -78,13 +77,17 @@ def test_a_busy_mail_server_is_retried_and_recorded_without_the_address(make_cas
 
     monkeypatch.setattr("django.core.mail.EmailMessage.send", busy)
 
-    with pytest.raises(Retry):
-        tasks.notification_send.apply(args=[notification.pk], throw=True)
+    before = timezone.now()
+    assert tasks.notification_send.apply(args=[notification.pk], throw=True).get() == "retrying"
 
     notification.refresh_from_db()
     assert notification.status == Notification.Status.PENDING
     assert notification.attempts == 1
     assert notification.last_error == "SMTPServerDisconnected"
+    # Due again after the first backoff (30 s, up to a quarter earlier), not before.
+    wait = notification.next_attempt_at - before
+    assert dt.timedelta(seconds=22) <= wait <= dt.timedelta(seconds=31)
+    assert tasks.notification_send.apply(args=[notification.pk]).get() == "skipped"
 
 
 def test_a_refused_address_is_not_retried(make_case, monkeypatch):
@@ -101,11 +104,13 @@ def test_a_refused_address_is_not_retried(make_case, monkeypatch):
     assert notification.status == Notification.Status.FAILED
 
 
-def test_the_sweep_enqueues_mail_that_waited_more_than_a_minute(make_case, enqueued):
+def test_the_sweep_enqueues_mail_the_broker_never_got(make_case, enqueued):
+    # Written while the broker was down: notification_enqueue left it for the sweep.
     old = Notification.objects.get(case=make_case())
     Notification.objects.filter(pk=old.pk).update(
-        created_at=timezone.now() - dt.timedelta(minutes=5)
+        created_at=timezone.now() - dt.timedelta(minutes=5), enqueued_at=None
     )
+    # Just handed to the broker after its commit: a worker is about to send it.
     fresh = Notification.objects.get(case=make_case())
 
     assert tasks.notifications_sweep.apply().get() == 1
@@ -113,12 +118,12 @@ def test_the_sweep_enqueues_mail_that_waited_more_than_a_minute(make_case, enque
     assert fresh.pk not in enqueued
 
 
-def test_the_sweep_takes_over_a_send_a_dead_worker_left_behind(make_case, enqueued):
+def test_the_sweep_takes_over_a_send_a_dead_worker_left_behind(make_case, enqueued, time_machine):
+    # Written an hour ago; a worker claimed it and died before it could send.
+    time_machine.move_to(timezone.now() - dt.timedelta(hours=1), tick=False)
     stuck = Notification.objects.get(case=make_case())
-    Notification.objects.filter(pk=stuck.pk).update(
-        status=Notification.Status.SENDING,
-        claimed_at=timezone.now() - dt.timedelta(hours=1),
-    )
+    assert outbox.notification_claim(stuck.pk) is not None
+    time_machine.move_to(timezone.now() + dt.timedelta(hours=1), tick=False)
 
     tasks.notifications_sweep.apply()
     assert tasks.notification_send.apply(args=[stuck.pk]).get() == "sent"

@@ -8,8 +8,10 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from crm import tasks as crm_tasks
+from crm.models import Notification
 from governance import services, tasks, tokens
-from governance.models import DigestDelivery, SavedSearch
+from governance.models import DigestDelivery, GovernanceMail, SavedSearch
 from offers.models import Offer
 from tests.offers.factories import make_offer
 
@@ -128,12 +130,17 @@ def test_the_page_still_succeeds_when_the_broker_is_down(
     def unreachable(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.send_saved_search_confirmation, "delay", unreachable)
+    monkeypatch.setattr(crm_tasks.notification_send, "delay", unreachable)
     with django_capture_on_commit_callbacks(execute=True):
         response = save(client)
 
     assert response.status_code == 303
-    assert SavedSearch.objects.get().confirmation_sent_at is None
+    # The confirmation waits in the outbox, not yet on its way: the sweep sends it.
+    waiting = Notification.objects.get(kind=GovernanceMail.SAVED_SEARCH_CONFIRMATION)
+    assert (waiting.status, waiting.enqueued_at) == (Notification.Status.PENDING, None)
+    assert waiting.recipient == "anne@firma.dk"
+    assert mail.outbox == []
+    assert "broker unavailable" in caplog.text
     assert "anne@firma.dk" not in caplog.text
 
 
@@ -339,7 +346,7 @@ def test_the_next_digest_has_only_what_changed_since_the_last(client, catalogue)
 
 
 def test_the_digest_is_retried_after_a_transient_mail_error_and_sent_once(
-    client, catalogue, monkeypatch
+    client, catalogue, monkeypatch, eager_tasks, time_machine
 ):
     from django.core.mail import EmailMessage
 
@@ -354,14 +361,23 @@ def test_the_digest_is_retried_after_a_transient_mail_error_and_sent_once(
         return real_send(self, *args, **kwargs)
 
     monkeypatch.setattr(EmailMessage, "send", flaky_send)
-    # Run as a worker would, with Celery's eager retry in place of the broker's.
+    # Run as a worker would: the first try fails and the outbox keeps the digest for later.
     result = tasks.send_saved_search_digest.apply(args=(saved.pk, WEEK), throw=False)
+    assert result.successful() and result.get() is False
+    assert DigestDelivery.objects.get().sent_at is None
+    # The weekly job running again does not queue the week's digest a second time.
+    assert tasks.send_saved_search_digest(saved.pk, WEEK) is False
 
-    assert result.successful()
+    # After the backoff the outbox's sweep hands it to a worker (eager here), which sends it.
+    time_machine.move_to(timezone.now() + dt.timedelta(seconds=31), tick=False)
+    assert crm_tasks.notifications_sweep.apply().get() == 1
+
     assert len(calls) == 2
     assert len(mail.outbox) == 1
+    assert mail.outbox[0].extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     delivery = DigestDelivery.objects.get()
     assert delivery.sent_at is not None
+    assert Notification.objects.get().attempts == 2
 
 
 def test_the_weekly_job_sends_to_confirmed_searches_only(client, catalogue, eager_tasks):
@@ -385,3 +401,34 @@ def test_the_beat_schedule_runs_the_digest_on_monday_morning_and_cleans_up_daily
     assert expire["task"] in app.tasks
     assert digest["schedule"].day_of_week == {1}
     assert digest["schedule"].hour == {7}
+
+
+def test_the_digest_task_delivered_twice_while_the_mail_server_is_down_queues_one_mail(
+    client, catalogue, monkeypatch
+):
+    saved = confirmed(query=QUERY)
+
+    def unreachable(self, *args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", unreachable)
+    assert tasks.send_saved_search_digest(saved.pk, WEEK) is False
+    assert tasks.send_saved_search_digest(saved.pk, WEEK) is False
+
+    digest = Notification.objects.get()
+    assert (digest.kind, digest.status, digest.attempts) == ("saved_search_digest", "pending", 1)
+    assert DigestDelivery.objects.get().notification == digest
+    assert DigestDelivery.objects.get().sent_at is None
+
+
+def test_unsubscribing_takes_the_address_out_of_the_outbox_too(client, catalogue):
+    saved = confirmed(query=QUERY)
+    other = confirmed(email="bo@firma.dk", query=QUERY)
+    tasks.send_saved_search_digest(saved.pk, WEEK)
+    tasks.send_saved_search_digest(other.pk, WEEK)
+
+    Client().post(f"/gemte-soegninger/afmeld/{tokens.unsubscribe_token(saved.pk)}/")
+
+    assert set(Notification.objects.values_list("recipient", flat=True)) == {"", "bo@firma.dk"}
+    assert not Notification.objects.filter(body__contains="anne@firma.dk").exists()
+    assert Notification.objects.get(recipient="").body == "[slettet]"

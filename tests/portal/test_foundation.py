@@ -51,11 +51,43 @@ def test_it_reports_health_of_database_and_broker(client, db):
     }
 
 
-def test_it_reports_503_when_the_broker_is_down(client, db, settings):
+def test_the_health_check_stays_ready_when_only_the_broker_is_down(client, db, settings):
+    # Guidance requests keep working without Redis (the outbox sends later): still in service.
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "broker": "unavailable"}
+    for path in ("/healthz", "/healthz/ready"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.json()["status"] == "degraded"
+        assert response.json()["checks"] == {"database": "ok", "broker": "unavailable"}
+
+
+def test_liveness_answers_without_touching_database_or_broker(client, settings):
+    # No db fixture: a query here would fail the test.
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/healthz/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/healthz/ready", "/healthz/live"])
+def test_health_checks_answer_plain_http_on_any_host(client, db, settings, path):
+    # Production settings as in .env.example: the container's health check asks 127.0.0.1:8000.
+    settings.ALLOWED_HOSTS = ["erhvervsfremme.example.dk"]
+    settings.SECURE_SSL_REDIRECT = True
+
+    health = client.get(path, HTTP_HOST="127.0.0.1:8000")
+    page = client.get("/om/", HTTP_HOST="127.0.0.1:8000")
+
+    assert health.status_code == 200
+    assert page.status_code == 400  # the host check still guards every page
+
+
+def test_the_https_redirect_exempts_only_the_health_checks(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz/ready").status_code == 200
+    assert client.get("/healthz/readyx").status_code == 301
+    assert client.get("/om/").status_code == 301
 
 
 def test_it_sends_security_headers(client, db):
@@ -128,8 +160,9 @@ def _production_env() -> dict[str, str]:
         DATABASE_URL=os.environ.get("DATABASE_URL") or portal_settings.DATABASE_URL,
         REDIS_URL=os.environ.get("REDIS_URL") or portal_settings.REDIS_URL,
     )
-    # Test-only switches (the browser tests allow sync DB access from Playwright's loop).
-    for name in ("PORTAL_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+    # Test-only switches (the browser tests allow sync DB access from Playwright's loop), and the
+    # development mode make test runs in.
+    for name in ("PORTAL_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE", "PORTAL_DEV"):
         env.pop(name, None)
     return env
 

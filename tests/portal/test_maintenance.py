@@ -49,3 +49,5 @@ def test_the_setting_closes_the_portal_but_the_health_check_still_answers(
     health = client.get("/healthz").json()
     assert health["checks"]["database"] == "ok"
     assert health["maintenance"] is True
+    assert client.get("/healthz/ready").json()["maintenance"] is True
+    assert client.get("/healthz/live").status_code == 200

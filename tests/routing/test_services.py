@@ -11,7 +11,7 @@ from django.utils import translation
 
 from crm.models import Case, CaseOffer, Company, Contact, Notification, TimelineEntry
 from offers.models import Organisation
-from routing.models import GuidanceRequest, token_digest
+from routing.models import GuidanceRequest, RoutingMail, token_digest
 from routing.services import (
     IdempotencyConflict,
     RoutingError,
@@ -106,7 +106,7 @@ def test_it_sends_the_company_a_receipt_with_its_private_status_link(
     settings.SITE_URL = "https://erhvervsfremme.example"
     request = guidance_request_submit(submission=submission(), channel="form")
 
-    receipt = Notification.objects.get(case=request.case, kind=Notification.Kind.REQUEST_RECEIPT)
+    receipt = Notification.objects.get(case=request.case, kind=RoutingMail.REQUEST_RECEIPT)
     assert receipt.recipient == request.case.contact.email
     assert receipt.status == Notification.Status.PENDING
     assert request.case.reference in receipt.subject
@@ -123,7 +123,7 @@ def test_the_receipt_follows_the_language_the_company_used_and_the_hub_reads_dan
     with translation.override("en"):
         request = guidance_request_submit(submission=submission(), channel="form")
 
-    receipt = Notification.objects.get(case=request.case, kind=Notification.Kind.REQUEST_RECEIPT)
+    receipt = Notification.objects.get(case=request.case, kind=RoutingMail.REQUEST_RECEIPT)
     notice = Notification.objects.get(case=request.case, kind=Notification.Kind.CASE_CREATED)
     assert receipt.subject == f"We have received your request ({request.case.reference})"
     assert "will contact you by" in receipt.body

@@ -1,0 +1,437 @@
+"""The transactional outbox for every e-mail the portal sends.
+
+How a message travels:
+
+1. ``notification_queue`` writes the row in the caller's transaction (rendered, addressed, due
+   now) and, once that commits, hands its id to the broker (``notification_enqueue``). The row
+   commits or rolls back with the change it reports. When the broker is unreachable the request
+   still succeeds and the row waits for the sweep.
+2. A worker claims the row with one conditional update (``notification_claim``): only a row that
+   is due, and nobody else's, is taken. Every claim is followed by a real send, so the claim is
+   where an attempt is counted.
+3. ``notification_send`` sends it. Sent: done. Refused for good (the address, the message): failed
+   at once. The server busy or unreachable: back to pending, due again after an exponential
+   backoff with jitter (``retry_delay``: 30 s, 60 s, 120 s … capped at a few hours), and failed
+   only when a try fails after the message has waited ``OUTBOX_GIVE_UP_HOURS`` (days, not
+   minutes: an SMTP outage over a weekend loses nothing).
+4. ``notifications_sweep`` (every minute) is the only scheduler of retries: it hands the broker the
+   rows that are due and not already on their way, at most ``OUTBOX_SWEEP_BATCH`` a run. Celery's
+   own countdown retries are not used: a task waiting hours for its ETA sits in a worker's memory
+   and is redelivered when the broker's visibility timeout passes, so the row's
+   ``next_attempt_at`` is the one schedule.
+5. ``notifications_resend`` puts failed rows back (``manage.py outbox_resend``, the admin's
+   "Send igen").
+
+Each kind of message belongs to the app that means it: apps register their kinds (and the
+template directory they come from) with ``kinds_register`` in ``AppConfig.ready``.
+
+Nothing here logs an address, a name or a subject: ids, kinds and error classes only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import smtplib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from celery import current_app
+from celery.app.task import Task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import EmailMessage
+from django.db import DatabaseError, IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django_stubs_ext import StrOrPromise
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
+
+from crm.models import Case, Notification
+
+logger = logging.getLogger(__name__)
+
+# The task that sends one row, by name: the tasks module wraps this one, so importing it here
+# would make the two need each other.
+SEND_TASK = "crm.tasks.notification_send"
+
+BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, RedisError, OSError)
+
+# Never worth retrying: the address or the message itself was refused.
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPNotSupportedError,
+)
+# Trying again later may succeed: every SMTP error not above (they are OSErrors), a refused or
+# reset connection, a name that did not resolve, a timeout, a send that hung past the time limit.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, SoftTimeLimitExceeded)
+
+# Each retry comes up to this fraction earlier than the plain exponential delay, so messages that
+# failed together during an outage do not all return to the mail server in the same minute.
+JITTER = 0.25
+
+_UNSENT = [Notification.Status.PENDING, Notification.Status.SENDING]
+
+
+# --- Kinds -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailKind:
+    value: str
+    label: StrOrPromise  # translated when shown, in the language of the moment
+    app_label: str
+    # Called with the row once it is sent, for the owning app's own bookkeeping.
+    on_sent: Callable[[Notification], None] | None = None
+
+
+_KINDS: dict[str, MailKind] = {}
+
+
+def kinds_register(
+    app_label: str,
+    kinds: type[models.TextChoices],
+    *,
+    on_sent: Callable[[Notification], None] | None = None,
+) -> None:
+    """Declare the kinds of e-mail an app sends; their templates live in ``<app>/email/``."""
+    for value, label in kinds.choices:
+        known = _KINDS.get(value)
+        if known is not None and known.app_label != app_label:
+            raise ImproperlyConfigured(
+                f"The e-mail kind {value!r} belongs to {known.app_label}, not {app_label}."
+            )
+        _KINDS[value] = MailKind(value, label, app_label, on_sent)
+
+
+def kind_label(value: str) -> str:
+    kind = _KINDS.get(value)
+    return str(kind.label) if kind else value
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return sorted(((kind.value, str(kind.label)) for kind in _KINDS.values()), key=lambda c: c[1])
+
+
+def _kind(value: str) -> MailKind:
+    try:
+        return _KINDS[value]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"The e-mail kind {value!r} is not registered (crm.outbox.kinds_register)."
+        ) from None
+
+
+# --- Queue -------------------------------------------------------------------------------------
+
+
+def render_message(
+    template: str, context: dict[str, Any], *, app_label: str = "crm", language: str = "da"
+) -> tuple[str, str]:
+    """Subject and body of ``<app>/email/<template>_subject.txt`` / ``_body.txt``, in Danish
+    unless ``language`` says otherwise (the company's receipt follows the language it used)."""
+    with translation.override(language):
+        subject = render_to_string(f"{app_label}/email/{template}_subject.txt", context)
+        body = render_to_string(f"{app_label}/email/{template}_body.txt", context)
+    return " ".join(subject.split()), body.strip() + "\n"
+
+
+def notification_queue(
+    *,
+    kind: str,
+    recipient: str,
+    template: str,
+    context: dict[str, Any],
+    case: Case | None = None,
+    dedupe_key: str | None = None,
+    language: str = "da",
+    headers: dict[str, str] | None = None,
+    enqueue_after_commit: bool = True,
+) -> Notification | None:
+    """Write an outbox row in the caller's transaction and enqueue it once that commits.
+
+    Returns None when there is nobody to write to, or when ``dedupe_key`` was already queued.
+    ``enqueue_after_commit=False`` is for a caller that is itself a worker and sends the row
+    straight away (``notification_send``); should it die first, the sweep takes the row over.
+    """
+    if not recipient:
+        return None
+    mail_kind = _kind(kind)
+    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    subject, body = render_message(
+        template, context, app_label=mail_kind.app_label, language=language
+    )
+    now = timezone.now()
+    try:
+        # A savepoint: a concurrent writer of the same dedupe_key must not poison the caller's
+        # transaction.
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                kind=mail_kind.value,
+                case=case,
+                recipient=recipient,
+                subject=subject[:250],
+                body=body,
+                headers=headers or {},
+                dedupe_key=dedupe_key,
+                created_at=now,
+                pending_since=now,
+                next_attempt_at=now,
+                # On its way to the broker; notification_enqueue clears this if the broker is down.
+                enqueued_at=now,
+            )
+    except IntegrityError:
+        if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    if enqueue_after_commit:
+        transaction.on_commit(partial(notification_enqueue, notification.pk))
+    return notification
+
+
+def _send_task() -> Task:
+    app = current_app
+    if SEND_TASK not in app.tasks:
+        # A web process has not loaded the task modules yet; a worker loads them at start.
+        app.loader.import_default_modules()
+    return app.tasks[SEND_TASK]
+
+
+def notification_enqueue(notification_id: int) -> bool:
+    """Ask a worker to send the row; never raise, the row is safe in the outbox."""
+    try:
+        _send_task().delay(notification_id)
+    except BROKER_ERRORS as error:
+        # Only the id and the error class: the row holds an address and a name.
+        logger.warning(
+            "notification %s left for the sweep: broker unavailable (%s)",
+            notification_id,
+            type(error).__name__,
+        )
+        # Not on its way after all: the next sweep hands it over as soon as the broker is back.
+        Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
+            enqueued_at=None
+        )
+        return False
+    return True
+
+
+# --- Claim, send, release ----------------------------------------------------------------------
+
+
+def _stale_after() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.OUTBOX_STALE_MINUTES)
+
+
+def _give_up_after() -> dt.timedelta:
+    return dt.timedelta(hours=settings.OUTBOX_GIVE_UP_HOURS)
+
+
+def retry_delay(
+    attempts: int,
+    *,
+    base: float | None = None,
+    cap: float | None = None,
+    rng: Callable[[], float] | None = None,
+) -> dt.timedelta:
+    """The wait after ``attempts`` failed tries (1, 2, …): ``base``·2^(attempts−1) seconds, at
+    most ``cap``, and up to a quarter (``JITTER``) less at random."""
+    base = settings.OUTBOX_RETRY_BASE_SECONDS if base is None else base
+    cap = settings.OUTBOX_RETRY_MAX_SECONDS if cap is None else cap
+    exponent = min(max(attempts, 1) - 1, 32)
+    seconds = min(cap, base * 2**exponent)
+    return dt.timedelta(seconds=seconds * (1 - JITTER * (rng or random.random)()))
+
+
+def notification_claim(notification_id: int) -> Notification | None:
+    """Take the row for this worker and count the attempt; None when it is not due (sent,
+    failed, waiting for its backoff, or being sent by a worker that is still alive)."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        pk=notification_id, status__in=_UNSENT, next_attempt_at__lte=now
+    ).update(
+        status=Notification.Status.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        enqueued_at=None,
+        # Ours until then; a worker that dies mid-send leaves the row due again at this time.
+        next_attempt_at=now + _stale_after(),
+    )
+    if not claimed:
+        return None
+    return Notification.objects.get(pk=notification_id)
+
+
+def _error_text(error: BaseException) -> str:
+    # The class name and SMTP code only: messages may echo the recipient's address.
+    code = getattr(error, "smtp_code", "")
+    return f"{type(error).__name__} {code}".strip()[:200]
+
+
+def _finish(notification: Notification, **fields: Any) -> int:
+    # Only the worker holding the claim writes the outcome.
+    return Notification.objects.filter(
+        pk=notification.pk,
+        status=Notification.Status.SENDING,
+        claimed_at=notification.claimed_at,
+    ).update(**fields)
+
+
+def notification_release(notification: Notification, *, error: BaseException) -> str:
+    """After a transient failure: due again after the backoff, or failed once it waited too long."""
+    now = timezone.now()
+    if now - notification.pending_since >= _give_up_after():
+        _finish(notification, status=Notification.Status.FAILED, last_error=_error_text(error))
+        logger.warning(
+            "notification %s failed after %s attempts: %s",
+            notification.pk,
+            notification.attempts,
+            type(error).__name__,
+        )
+        return "failed"
+    delay = retry_delay(notification.attempts)
+    _finish(
+        notification,
+        status=Notification.Status.PENDING,
+        next_attempt_at=now + delay,
+        last_error=_error_text(error),
+    )
+    logger.warning(
+        "notification %s attempt %s failed: %s; next try in %d s",
+        notification.pk,
+        notification.attempts,
+        type(error).__name__,
+        delay.total_seconds(),
+    )
+    return "retrying"
+
+
+def notification_send(*, notification_id: int) -> str:
+    """Send one row: "sent", "retrying", "failed", or "skipped" when it is not due.
+
+    Idempotent: a row that is sent, failed, waiting for its backoff or held by a live worker is
+    left alone, so a task delivered twice sends once.
+    """
+    notification = notification_claim(notification_id)
+    if notification is None:
+        return "skipped"
+    message = EmailMessage(
+        subject=notification.subject,
+        body=notification.body,
+        to=[notification.recipient],
+        headers=notification.headers or None,
+    )
+    try:
+        message.send()
+    except PERMANENT_ERRORS as error:
+        _finish(notification, status=Notification.Status.FAILED, last_error=_error_text(error))
+        logger.warning("notification %s refused: %s", notification.pk, type(error).__name__)
+        return "failed"
+    except TRANSIENT_ERRORS as error:
+        return notification_release(notification, error=error)
+    except Exception as error:
+        # A fault in the message itself: trying again would fail the same way.
+        _finish(notification, status=Notification.Status.FAILED, last_error=_error_text(error))
+        logger.error("notification %s cannot be sent: %s", notification.pk, type(error).__name__)
+        return "failed"
+    sent_at = timezone.now()
+    _finish(notification, status=Notification.Status.SENT, sent_at=sent_at, last_error="")
+    notification.status = Notification.Status.SENT
+    notification.sent_at = sent_at
+    _after_sent(notification)
+    return "sent"
+
+
+def _after_sent(notification: Notification) -> None:
+    kind = _KINDS.get(notification.kind)
+    if kind is None or kind.on_sent is None:
+        return
+    try:
+        kind.on_sent(notification)
+    except DatabaseError as error:
+        # The mail is out and the row says so; only the owning app's note of it is missing.
+        logger.warning(
+            "notification %s sent, bookkeeping failed: %s", notification.pk, type(error).__name__
+        )
+
+
+# --- Sweep and resend --------------------------------------------------------------------------
+
+
+def _due(now: dt.datetime) -> models.QuerySet[Notification]:
+    # The partial index crm_notification_due: status IN ('pending', 'sending') AND
+    # next_attempt_at <= now.
+    return Notification.objects.filter(status__in=_UNSENT, next_attempt_at__lte=now)
+
+
+def notifications_sweep(*, batch: int | None = None) -> int:
+    """Hand the broker the rows that are due and not already on their way; returns how many.
+
+    Due: pending and past its backoff (or never enqueued because the broker was down), or held
+    by a worker past the stale time. On its way: handed to the broker less than the stale time
+    ago. At most ``batch`` (``OUTBOX_SWEEP_BATCH``) per run, oldest due first, so after a long
+    outage the queue grows by a bounded amount a minute while the workers catch up.
+    """
+    now = timezone.now()
+    batch = settings.OUTBOX_SWEEP_BATCH if batch is None else batch
+    stale = now - _stale_after()
+    # A send that keeps killing its worker never reaches notification_release: give up here.
+    lost = _due(now).filter(
+        status=Notification.Status.SENDING, pending_since__lt=now - _give_up_after()
+    )
+    if given_up := lost.update(status=Notification.Status.FAILED, last_error="WorkerLost"):
+        logger.warning("%s notifications failed: their worker was lost", given_up)
+    with transaction.atomic():
+        ids = list(
+            _due(now)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+            .order_by("next_attempt_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:batch]
+        )
+        Notification.objects.filter(pk__in=ids).update(enqueued_at=now)
+    enqueued = 0
+    for position, notification_id in enumerate(ids):
+        if not notification_enqueue(notification_id):
+            # The broker is down: the rest wait for the next sweep.
+            Notification.objects.filter(pk__in=ids[position + 1 :], enqueued_at=now).update(
+                enqueued_at=None
+            )
+            break
+        enqueued += 1
+    return enqueued
+
+
+def notifications_resend(*, ids: Iterable[int] = (), failed: bool = False) -> int:
+    """Put failed rows back to pending, due now, with a fresh give-up clock; returns how many.
+
+    ``ids`` picks rows (only the failed ones among them are touched: a sent e-mail is never sent
+    twice); ``failed`` takes every failed row. Rows whose personal data was erased stay failed.
+    The sweep sends them within a minute, a batch at a time.
+    """
+    wanted = list(ids)
+    if not wanted and not failed:
+        return 0
+    rows = Notification.objects.filter(status=Notification.Status.FAILED).exclude(recipient="")
+    if wanted:
+        rows = rows.filter(pk__in=wanted)
+    now = timezone.now()
+    with transaction.atomic():
+        count = rows.update(
+            status=Notification.Status.PENDING,
+            attempts=0,
+            pending_since=now,
+            next_attempt_at=now,
+            enqueued_at=None,
+            claimed_at=None,
+        )
+    logger.info("%s failed notifications put back to pending", count)
+    return count

@@ -1,0 +1,323 @@
+"""The outbox through an SMTP outage: backoff, give-up, the sweep's bound, resending."""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+from collections import Counter
+
+import pytest
+from django.contrib import admin, messages
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.db import SessionStore
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.core.management import CommandError, call_command
+from django.template.response import TemplateResponse
+from django.test import RequestFactory
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from crm import outbox, services, tasks
+from crm.admin.outbox import OutboxAdmin
+from crm.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+CAP = dt.timedelta(hours=3)
+
+
+class OutageBackend(EmailBackend):
+    """The locmem backend behind a mail server that refuses connections while ``down``."""
+
+    down = True
+    calls: Counter[tuple[str, str]] = Counter()
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            OutageBackend.calls[(message.to[0], message.subject)] += 1
+        if OutageBackend.down:
+            if sum(OutageBackend.calls.values()) % 2:
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            raise ConnectionRefusedError(111, "Connection refused")
+        return super().send_messages(email_messages)
+
+
+@pytest.fixture
+def smtp_outage(settings):
+    settings.MAILERS = {"default": {"BACKEND": "tests.crm.test_outbox.OutageBackend"}}
+    OutageBackend.down = True
+    OutageBackend.calls = Counter()
+    return OutageBackend
+
+
+@pytest.fixture
+def eager_tasks():
+    from portal.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.notification_send, "delay", lambda pk: sent.append(pk))
+    return sent
+
+
+def _row(**fields) -> Notification:
+    values = {
+        "kind": Notification.Kind.CASE_CREATED,
+        "recipient": "nye-sager@vaeksthus.dk",
+        "subject": "Ny sag",
+        "body": "Der er en ny sag.\n",
+    }
+    return Notification.objects.create(**(values | fields))
+
+
+# --- Backoff -------------------------------------------------------------------------------------
+
+
+def test_the_backoff_doubles_from_thirty_seconds_up_to_the_cap():
+    plain = [outbox.retry_delay(n, rng=lambda: 0.0).total_seconds() for n in range(1, 13)]
+    assert plain == [30, 60, 120, 240, 480, 960, 1920, 3840, 7680, 10800, 10800, 10800]
+    # Jitter only ever brings a retry forward, by at most a quarter, so the cap holds.
+    earliest = [outbox.retry_delay(n, rng=lambda: 0.999999).total_seconds() for n in (1, 10, 40)]
+    assert earliest == pytest.approx([22.5, 8100, 8100], abs=0.01)
+    assert outbox.retry_delay(1000).total_seconds() <= 10800
+
+
+def test_a_failing_row_is_tried_only_when_due_and_each_try_counts_once(smtp_outage, time_machine):
+    time_machine.move_to(START, tick=False)
+    row = _row()
+    waits = []
+    for attempt in range(1, 12):
+        assert outbox.notification_send(notification_id=row.pk) == "retrying"
+        row.refresh_from_db()
+        assert row.attempts == attempt
+        wait = row.next_attempt_at - timezone.now()
+        waits.append(wait)
+        # A second delivery of the task, or the sweep, before the backoff has passed: no try.
+        time_machine.move_to(row.next_attempt_at - dt.timedelta(seconds=1), tick=False)
+        assert outbox.notification_send(notification_id=row.pk) == "skipped"
+        time_machine.move_to(row.next_attempt_at, tick=False)
+
+    assert sum(smtp_outage.calls.values()) == 11
+    for attempt, wait in enumerate(waits, start=1):
+        plain = min(CAP, dt.timedelta(seconds=30 * 2 ** (attempt - 1)))
+        assert plain * 0.75 <= wait <= plain
+    assert waits[-1] <= CAP
+    row.refresh_from_db()
+    assert row.status == Notification.Status.PENDING  # 11 tries in ~13 hours: not given up
+
+
+def test_a_row_fails_only_when_a_try_fails_after_three_days(smtp_outage, time_machine):
+    time_machine.move_to(START, tick=False)
+    row = _row()
+
+    time_machine.move_to(START + dt.timedelta(hours=71, minutes=59, seconds=50), tick=False)
+    assert outbox.notification_send(notification_id=row.pk) == "retrying"
+    row.refresh_from_db()
+    time_machine.move_to(row.next_attempt_at, tick=False)
+    assert timezone.now() - START >= dt.timedelta(hours=72)
+    assert outbox.notification_send(notification_id=row.pk) == "failed"
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("failed", 2, "ConnectionRefusedError")
+
+
+# --- An SMTP outage ------------------------------------------------------------------------------
+
+
+def test_every_mail_goes_out_once_after_a_long_smtp_outage(
+    smtp_outage, eager_tasks, time_machine, make_case, adviser, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(START, tick=False)
+    # 20 requests while the mail server is unreachable: a notice to the hub and a mail to the
+    # company for each, 40 messages, each tried once at once (after commit) and failing.
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(20):
+            case = make_case()
+            services.case_assign(case=case, adviser=adviser, actor=adviser)
+    assert Notification.objects.count() == 40
+    assert sum(smtp_outage.calls.values()) == 40
+    assert mail.outbox == []
+
+    # Seven hours down, the sweep running every minute.
+    recovered_at = START + dt.timedelta(hours=7)
+    minute = START
+    while minute < recovered_at:
+        minute += dt.timedelta(minutes=1)
+        time_machine.move_to(minute, tick=False)
+        tasks.notifications_sweep.apply()
+    assert not Notification.objects.exclude(status=Notification.Status.PENDING).exists()
+
+    # Back up: within the cap (plus the sweep's minute) every message is out, exactly once.
+    smtp_outage.down = False
+    while minute < recovered_at + CAP + dt.timedelta(minutes=2):
+        minute += dt.timedelta(minutes=1)
+        time_machine.move_to(minute, tick=False)
+        tasks.notifications_sweep.apply()
+
+    rows = list(Notification.objects.all())
+    assert {row.status for row in rows} == {Notification.Status.SENT}
+    assert len(mail.outbox) == 40
+    delivered = Counter((message.to[0], message.subject) for message in mail.outbox)
+    assert set(delivered.values()) == {1}
+    for row in rows:
+        # One attempt per real try at the mail server, no more.
+        assert row.attempts == smtp_outage.calls[(row.recipient, row.subject)]
+        assert row.sent_at is not None and row.sent_at >= recovered_at
+    # Seven hours of backoff are a dozen tries a message, not hundreds.
+    assert max(row.attempts for row in rows) <= 13
+
+
+# --- The sweep -----------------------------------------------------------------------------------
+
+
+def test_the_sweep_hands_over_at_most_a_batch_and_never_the_same_row_twice(
+    settings, enqueued, time_machine
+):
+    settings.OUTBOX_SWEEP_BATCH = 10
+    time_machine.move_to(START, tick=False)
+    waiting = [_row().pk for _ in range(25)]
+    later = _row(next_attempt_at=START + dt.timedelta(minutes=5)).pk
+
+    assert [tasks.notifications_sweep.apply().get() for _ in range(4)] == [10, 10, 5, 0]
+    assert sorted(enqueued) == sorted(waiting)
+
+    # Still not claimed after the stale time: the messages were lost, hand them over again.
+    time_machine.move_to(START + dt.timedelta(minutes=11), tick=False)
+    assert [tasks.notifications_sweep.apply().get() for _ in range(4)] == [10, 10, 6, 0]
+    # The row that was not due the first time round is handed over once, now.
+    assert Counter(enqueued) == Counter(waiting * 2 + [later])
+
+
+def test_the_sweep_stops_at_a_down_broker_and_loses_nothing(monkeypatch, enqueued, caplog):
+    rows = [_row().pk for _ in range(3)]
+
+    def broker_down(pk):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.notification_send, "delay", broker_down)
+        assert outbox.notifications_sweep() == 0
+    assert caplog.text.count("broker unavailable") == 1
+    assert set(Notification.objects.values_list("enqueued_at", flat=True)) == {None}
+
+    assert outbox.notifications_sweep() == 3
+    assert sorted(enqueued) == rows
+
+
+# --- Resending -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def failed_rows(time_machine):
+    time_machine.move_to(START, tick=False)
+    failed = _row(status="failed", attempts=14, last_error="SMTPServerDisconnected")
+    other = _row(status="failed", attempts=3, last_error="SMTPConnectError 421")
+    erased = _row(status="failed", recipient="", subject="[slettet]", body="[slettet]")
+    sent = _row(status="sent", sent_at=START)
+    time_machine.move_to(START + dt.timedelta(days=5), tick=False)
+    return failed, other, erased, sent
+
+
+def test_outbox_resend_puts_failed_mail_back_due_now(failed_rows, enqueued):
+    failed, other, erased, sent = failed_rows
+
+    call_command(
+        "outbox_resend", "--id", str(failed.pk), "--id", str(sent.pk), "--id", str(erased.pk)
+    )
+
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == ("pending", 0)
+    assert failed.next_attempt_at == failed.pending_since == timezone.now()
+    sent.refresh_from_db()
+    assert sent.status == "sent"  # a sent e-mail is never sent twice
+    other.refresh_from_db()
+    erased.refresh_from_db()
+    assert (other.status, erased.status) == ("failed", "failed")
+    assert outbox.notifications_sweep() == 1
+    assert enqueued == [failed.pk]
+
+
+def test_outbox_resend_failed_takes_every_failed_mail_with_a_recipient(failed_rows):
+    failed, other, erased, sent = failed_rows
+
+    call_command("outbox_resend", "--failed")
+
+    statuses = dict(Notification.objects.values_list("pk", "status"))
+    assert statuses == {
+        failed.pk: "pending",
+        other.pk: "pending",
+        erased.pk: "failed",
+        sent.pk: "sent",
+    }
+    with pytest.raises(CommandError):
+        call_command("outbox_resend")
+
+
+def test_a_resent_mail_gets_three_new_days_before_it_fails_again(failed_rows, smtp_outage):
+    failed = failed_rows[0]
+    outbox.notifications_resend(ids=[failed.pk])
+
+    assert outbox.notification_send(notification_id=failed.pk) == "retrying"
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == ("pending", 1)
+
+
+def _admin_request(user, data=None):
+    request = RequestFactory().post("/admin/crm/notification/", data or {})
+    request.user = user
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+    return request
+
+
+def test_send_igen_in_the_admin_is_for_superusers_only(failed_rows, make_user):
+    failed, _other, erased, sent = failed_rows
+    model_admin = OutboxAdmin(Notification, admin.site)
+    superuser = make_user("root", is_superuser=True)
+    adviser = make_user("mette", organisation="vaeksthus-midtjylland", role="Rådgiver")
+
+    assert "resend" not in model_admin.get_actions(_admin_request(adviser))
+    assert not model_admin.has_view_permission(_admin_request(adviser))
+
+    request = _admin_request(superuser)
+    assert "resend" in model_admin.get_actions(request)
+    queryset = Notification.objects.filter(pk__in=[failed.pk, sent.pk, erased.pk])
+    model_admin.resend(request, queryset)
+
+    statuses = dict(Notification.objects.values_list("pk", "status"))
+    assert (statuses[failed.pk], statuses[sent.pk], statuses[erased.pk]) == (
+        "pending",
+        "sent",
+        "failed",
+    )
+    shown = [str(message) for message in messages.get_messages(request)]
+    assert shown[0] == "1 fejlet e-mail sendes igen inden for et minut."
+    assert "Kun fejlede e-mails med en modtager" in shown[1]
+
+
+def test_the_outbox_list_shows_each_kind_by_name_in_few_queries(
+    failed_rows, make_user, django_assert_max_num_queries
+):
+    _row(kind="request_receipt", recipient="anne@firma.dk")
+    model_admin = OutboxAdmin(Notification, admin.site)
+    request = RequestFactory().get("/admin/crm/notification/")
+    request.user = make_user("root", is_superuser=True)
+
+    with django_assert_max_num_queries(6):
+        response = model_admin.changelist_view(request)
+        assert isinstance(response, TemplateResponse)
+        body = response.render().content.decode()
+
+    assert "Kvittering til virksomheden" in body
+    assert "Ny sag til Væksthuset" in body
+    assert "anne@firma.dk" not in body
