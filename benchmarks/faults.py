@@ -32,7 +32,7 @@ received twice), the time from the end of the fault to the first 201, p50/p95 la
 201s, the web processes' PIDs before and after, and the exceptions the web log shows. It exits
 non-zero only when the script itself breaks: the figures are the result.
 
-Usage (takes about 12 minutes, or 20 on a main without the OUTBOX_* settings; --quick about 6):
+Usage (takes about 11 minutes, or 20 where the OUTBOX_* settings do not exist; --quick about 6):
 
     .venv/bin/python benchmarks/faults.py [--quick] [--keep] [--smtp-outage SECONDS]
 
@@ -121,7 +121,7 @@ QUICK = Durations(
 
 
 def say(message: str) -> None:
-    print(f"[faults {time.strftime('%H:%M:%S')}] {message}", flush=True)
+    print(f"[faults {time.strftime('%H:%M:%S', time.gmtime())} UTC] {message}", flush=True)
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -639,9 +639,9 @@ def wait_for_outbox(case_ids: list[int], timeout: float) -> tuple[dict[str, int]
 
 
 def measure(portal: Portal, result: Result, *, drain_timeout: float) -> None:
-    from django.db.models import Count
+    from django.db.models import Count, Max
 
-    from crm.models import Case
+    from crm.models import Case, Notification
     from routing.models import GuidanceRequest
 
     stream = result.stream
@@ -680,6 +680,10 @@ def measure(portal: Portal, result: Result, *, drain_timeout: float) -> None:
     ]
     errors = [a for a in stream.attempts if a.status != "201"]
     outbox, waited = wait_for_outbox(case_ids, drain_timeout)
+    tries = db(
+        lambda: Notification.objects.filter(case_id__in=case_ids).aggregate(m=Max("attempts"))["m"]
+    )
+    retry_afters = [a.retry_after for a in stream.attempts if a.retry_after is not None]
     references = set(db_refs.values())
     received = [
         m for m in portal.sink.snapshot() if set(REFERENCE.findall(m["subject"])) & references
@@ -691,6 +695,9 @@ def measure(portal: Portal, result: Result, *, drain_timeout: float) -> None:
     f["201 (keys)"] = len(answered)
     f["other answers (attempts)"] = (
         ", ".join(f"{s}×{n}" for s, n in sorted(statuses.items()) if s != "201") or "none"
+    )
+    f["Retry-After given (s)"] = (
+        f"{min(retry_afters):g}–{max(retry_afters):g} ×{len(retry_afters)}" if retry_afters else "-"
     )
     f["keys never answered 201"] = len(never)
     f["cases in database (for the keys)"] = len(case_ids)
@@ -707,6 +714,7 @@ def measure(portal: Portal, result: Result, *, drain_timeout: float) -> None:
         str(outbox.get(s, 0)) for s in ("sent", "pending", "sending", "failed")
     )
     f["  waited for the outbox"] = f"{waited:.0f} s"
+    f["  most tries for one e-mail"] = tries if tries is not None else "-"
     f["messages received by the sink"] = len(received)
     f["messages received twice or more"] = sum(1 for n in copies.values() if n > 1)
     f["errors from fault start"] = (
