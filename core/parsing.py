@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 
 def parse_int(text: object, *, max_digits: int = 9) -> int | None:
     """A whole number written with ASCII digits only, else None.
@@ -19,3 +21,12 @@ def parse_int(text: object, *, max_digits: int = 9) -> int | None:
 def without_nul(text: str) -> str:
     """PostgreSQL text cannot hold NUL characters; a parameter carrying one is read without."""
     return text.replace("\x00", "")
+
+
+def blank_parameters(values_of: Callable[[str], list[str]], names: Iterable[str]) -> list[str]:
+    """The parameters among ``names`` given with an empty value (``?size=``).
+
+    ``values_of`` is a query dict's ``getlist``. For a parameter whose values come from a fixed
+    list, an empty value is not one of them: the API refuses it rather than quietly ignoring it.
+    """
+    return [name for name in names if any(not value.strip() for value in values_of(name))]

@@ -1,13 +1,16 @@
 """GET /api/effects/: published effects per offer, or rolled up per operator, level, theme, region.
 
 Public and read-only. Only results of completed runs are returned (see
-``EffectEstimate.objects.published``); each row names the run it comes from.
+``EffectEstimate.objects.published``); each row names the run it comes from. What a run stores
+already follows the disclosure rule (``evaluation/disclosure.py``); the counts of each row are
+shown through it as well, so no count below ``EFFECT_MIN_TREATED`` is ever returned.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+from django.conf import settings
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
@@ -21,7 +24,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.parsing import without_nul
+from core.parsing import blank_parameters, without_nul
+from evaluation import disclosure
 from evaluation.estimators import INDICATORS
 from evaluation.models import PUBLISHED_RESULT_FIELDS, EffectEstimate, EffectRollup
 from offers.models import Level, Offer
@@ -88,10 +92,19 @@ class EffectSerializer(serializers.Serializer):
     std_error = serializers.FloatField(allow_null=True)
     ci_low = serializers.FloatField(allow_null=True, help_text="95 %-konfidensinterval, nedre.")
     ci_high = serializers.FloatField(allow_null=True, help_text="95 %-konfidensinterval, øvre.")
-    n_treated = serializers.IntegerField(help_text="Deltagere i skønnet.")
-    n_control = serializers.IntegerField(help_text="Forskellige sammenligningsvirksomheder brugt.")
+    n_treated = serializers.IntegerField(
+        allow_null=True,
+        help_text="Deltagere i skønnet; null uden et tal (status too_few eller no_data), så "
+        "intet antal under grænsen for offentliggørelse vises.",
+    )
+    n_control = serializers.IntegerField(
+        allow_null=True,
+        help_text="Forskellige sammenligningsvirksomheder brugt; null uden et tal.",
+    )
     n_unmatched = serializers.IntegerField(
-        help_text="Deltagere med data, men uden en sammenlignelig virksomhed; udeladt."
+        allow_null=True,
+        help_text="Offentliggøres ikke (altid null): deltagere uden en sammenlignelig "
+        "virksomhed kan være en gruppe under grænsen for offentliggørelse.",
     )
     n_cohorts = serializers.IntegerField(help_text="Deltagelsesår lagt sammen.")
     naive_estimate = serializers.FloatField(
@@ -128,7 +141,7 @@ _EXAMPLE: Final = {
     "ci_high": 2.64,
     "n_treated": 212,
     "n_control": 597,
-    "n_unmatched": 3,
+    "n_unmatched": None,
     "n_cohorts": 4,
     "naive_estimate": 3.12,
     "method": "nn-matching-did-ai-bc",
@@ -149,7 +162,7 @@ def _indicator_order() -> Case:
 
 
 def effect_row(item: EffectEstimate | EffectRollup) -> dict[str, Any]:
-    """The API's view of one stored effect (also used by the pages)."""
+    """The API's view of one stored effect: counts as the disclosure rule lets them be shown."""
     if isinstance(item, EffectEstimate):
         dimension, key, name = "offer", item.offer.external_id, item.offer.title
         reason = item.reason
@@ -164,6 +177,9 @@ def effect_row(item: EffectEstimate | EffectRollup) -> dict[str, Any]:
         "reason": reason,
         "run": {"id": item.run_id, "finished_at": item.run.finished_at},
         **{name: getattr(item, name) for name in PUBLISHED_RESULT_FIELDS},
+        **disclosure.public_counts(
+            item.status, item.n_treated, item.n_control, min_treated=settings.EFFECT_MIN_TREATED
+        ),
     }
 
 
@@ -219,6 +235,11 @@ class EffectListView(generics.ListAPIView):
                         % {"values": ", ".join(unknown_indicators)}
                     ]
                 }
+            )
+        blank = blank_parameters(request.query_params.getlist, ("level", "indicator"))
+        if blank:
+            raise ValidationError(
+                {name: [_("Angiv en værdi, eller udelad parameteren.")] for name in blank}
             )
         unknown_levels = sorted(set(groups["level"]) - set(LEVELS))
         if unknown_levels:

@@ -3,9 +3,9 @@
 The panel is synthetic (see :mod:`evaluation.synthetic`): 20,000 companies over 2017-2024 with
 Danish magnitudes and selective participation. Each chosen offer gets an injected effect, from
 none to three full-time jobs per participant, so the effects pages show a realistic spread,
-including offers with too few participants to measure. Goes through the same imports and the
-same run as production data. Idempotent: an existing panel, participations or completed run is
-left alone, so a second call only checks.
+including offers with too few participants to measure and years too small to show. Goes through
+the same imports and the same run as production data. Idempotent: an existing panel,
+participations or completed run is left alone, so a second call only checks.
 """
 
 from __future__ import annotations
@@ -80,9 +80,12 @@ def _load_register(offers: list[Offer], stdout: Any) -> None:
     taken = np.zeros(len(panel.cvr), dtype=bool)
     for number, offer in enumerate(offers):
         effect = EFFECTS_FTE[number % len(EFFECTS_FTE)]
-        # Every seventh offer is small: too few participants to publish a number.
-        per_year = 3 if number % 7 == 3 else int(rng.integers(12, 45))
+        # Every seventh offer is small: too few participants to publish a number. The others
+        # vary from year to year, so some years are too small to show on their own and are
+        # left out of the offer's figure for all years (evaluation/disclosure.py).
+        small = number % 7 == 3
         for year in COHORTS:
+            per_year = 3 if small else int(rng.integers(10, 48))
             chosen = panel.participants(
                 rng, year=year, count=per_year, selection=1.0, eligible=~taken
             )

@@ -94,10 +94,10 @@ Balance
 
 Small samples
     Below ``min_treated`` matched treated companies, a result has status ``"too_few"`` and no
-    numbers. To pool an offer's cohorts, including cohorts that are too small to publish on their
-    own, estimate the cohorts with a low ``min_treated`` (at least 2), pass them to :func:`pool`
-    (which applies the publication threshold to the pooled count), and show each cohort only
-    through :func:`apply_min_treated`.
+    numbers. :func:`pool` can pool cohorts that are too small to publish on their own (estimate
+    them with a low ``min_treated``, at least 2), but a published pooled figure that contains a
+    withheld cohort lets it be recovered by subtraction. The portal therefore publishes through
+    :mod:`evaluation.disclosure`, which pools and rolls up publishable cells only.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import selectors as crm_selectors
-from evaluation import estimators
+from evaluation import disclosure, estimators
 from evaluation.estimators import CohortData, IndicatorResult
 from evaluation.exceptions import EvaluationError
 from evaluation.models import (
@@ -104,6 +104,15 @@ def effects_start(
     min_treated = settings.EFFECT_MIN_TREATED if min_treated is None else min_treated
     if min_treated < 2:
         raise EvaluationError(_("Mindste antal deltagere skal være mindst 2."))
+    if min_treated < settings.EFFECT_MIN_TREATED:
+        # A completed run is published; a lower threshold would publish groups below it.
+        raise EvaluationError(
+            _(
+                "Mindste antal deltagere kan ikke være under grænsen for offentliggørelse "
+                "(%(minimum)s)."
+            )
+            % {"minimum": settings.EFFECT_MIN_TREATED}
+        )
     participations = participations_sync_crm()
     if offer is not None:
         offer_ids = [offer.pk]
@@ -342,7 +351,7 @@ class _Outcome:
 def _estimate_offer(run: EffectRun, offer_id: int) -> _Outcome:
     parameters = run.parameters
     neighbours = int(parameters.get("neighbours", estimators.DEFAULT_NEIGHBOURS))
-    min_treated = int(parameters.get("min_treated", settings.EFFECT_MIN_TREATED))
+    min_treated = _threshold(parameters)
     wanted_years = parameters.get("years")
     cache = panel_cache((run.pk, run.created_at.isoformat()))
     outcome = _Outcome()
@@ -354,7 +363,9 @@ def _estimate_offer(run: EffectRun, offer_id: int) -> _Outcome:
     measurable = cache.measurable_years
     if wanted_years:
         measurable = measurable & frozenset(wanted_years)
-    cohort_results: list[dict[str, IndicatorResult]] = []
+    # Per indicator, each cohort's result without a threshold: the disclosure rule decides
+    # which cells are published and pools only those (evaluation/disclosure.py).
+    per_indicator: dict[str, dict[int, IndicatorResult]] = defaultdict(dict)
     for t in sorted(set(year.tolist()) & measurable):
         treated_cvr = np.unique(cvr[year == t])
         frame = cache.frame(t)
@@ -367,22 +378,25 @@ def _estimate_offer(run: EffectRun, offer_id: int) -> _Outcome:
         data = CohortData(treated=subset(frame.units, positions), control=cache.control(t))
         cohort["controls"] = len(data.control)
         results = estimators.estimate_cohort(data, neighbours=neighbours, min_treated=2)
-        cohort_results.append(results)
-        for result in results.values():
-            shown = estimators.apply_min_treated(result, min_treated)
-            outcome.estimates.append(_estimate_row(run, offer_id, t, shown, ""))
+        for indicator, result in results.items():
+            per_indicator[indicator][t] = result
 
     outcome.reason = _no_data_reason(outcome, year, measurable, cache)
     for indicator in estimators.INDICATORS:
-        per_cohort = [results[indicator] for results in cohort_results]
-        if per_cohort:
-            pooled = estimators.pool(per_cohort, min_treated=min_treated)
-        else:
+        cells, pooled = disclosure.publish_offer(per_indicator[indicator], min_treated=min_treated)
+        for t, cell in sorted(cells.items()):
+            outcome.estimates.append(_estimate_row(run, offer_id, t, cell, ""))
+        if pooled is None:
             pooled = IndicatorResult(indicator=indicator, status="no_data", n_cohorts=0)
         reason = outcome.reason or _result_reason(pooled, min_treated)
         outcome.estimates.append(_estimate_row(run, offer_id, None, pooled, reason))
     outcome.timings["estimate"] = time.perf_counter() - started
     return outcome
+
+
+def _threshold(parameters: dict[str, Any]) -> int:
+    """The run's threshold, never below the disclosure threshold of the settings."""
+    return max(int(parameters.get("min_treated", 0)), settings.EFFECT_MIN_TREATED)
 
 
 def _no_data_reason(
@@ -408,10 +422,11 @@ def _no_data_reason(
 
 def _result_reason(result: IndicatorResult, min_treated: int) -> str:
     if result.status == "too_few":
+        # Never the count itself: it is below the threshold (evaluation/disclosure.py).
         return _(
-            "For få deltagere til at måle: %(count)s kunne sammenlignes, og der skal mindst "
-            "være %(minimum)s."
-        ) % {"count": result.n_treated, "minimum": min_treated}
+            "For få deltagere til at måle: intet deltagelsesår havde mindst %(minimum)s "
+            "deltagere og %(minimum)s sammenligningsvirksomheder."
+        ) % {"minimum": min_treated}
     if result.status == "no_data":
         return _("Ingen sammenlignelige virksomheder med tal for denne indikator.")
     return ""
@@ -521,7 +536,7 @@ def _finish(run: EffectRun) -> None:
 
 def _publish_rollups(run: EffectRun) -> None:
     """Roll every published pooled offer result up per operator, level, theme and region."""
-    min_treated = int(run.parameters.get("min_treated", settings.EFFECT_MIN_TREATED))
+    min_treated = _threshold(run.parameters)
     pooled = list(
         EffectEstimate.objects.published()
         .pooled()
@@ -553,14 +568,18 @@ def _publish_rollups(run: EffectRun) -> None:
     for (dimension, key), group in groups.items():
         for estimates in group["results"].values():
             results = [IndicatorResult(**e.result_fields()) for e in estimates]
-            combined = estimators.roll_up(results, min_treated=min_treated)
+            # Only publishable offers enter a roll-up, so no offer below the threshold can be
+            # recovered by differencing roll-ups with and without it.
+            combined = disclosure.combine(results, min_treated=min_treated)
             rows.append(
                 EffectRollup(
                     run=run,
                     dimension=dimension,
                     key=key,
                     label=group["label"][:200],
-                    n_offers=sum(1 for r in results if r.status == "ok"),
+                    n_offers=sum(
+                        1 for r in results if disclosure.is_publishable(r, min_treated=min_treated)
+                    ),
                     **asdict(combined),
                 )
             )

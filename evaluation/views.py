@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.parsing import parse_int
+from evaluation import disclosure
 from evaluation.charts import ForestPlot, PlotInput, forest_plot
 from evaluation.estimators import COVARIATES, INDICATORS
 from evaluation.models import EffectEstimate, EffectRollup, EffectRun, EffectRunOffer
@@ -49,8 +50,8 @@ class EffectLine:
     status: str
     effect: str
     interval: str
-    participants: int
-    controls: int
+    participants: int | None  # None: not shown (below the threshold, or no figure)
+    controls: int | None
     extra: str
     naive: str
     note: str
@@ -62,6 +63,9 @@ class EffectLine:
 
 def _line(item: EffectEstimate | EffectRollup, label: str, url: str = "") -> EffectLine:
     indicator = item.indicator
+    counts = disclosure.public_counts(
+        item.status, item.n_treated, item.n_control, min_treated=settings.EFFECT_MIN_TREATED
+    )
     if item.status == "ok":
         note = ""
     elif item.status == "too_few":
@@ -75,8 +79,8 @@ def _line(item: EffectEstimate | EffectRollup, label: str, url: str = "") -> Eff
         status=item.status,
         effect=format_effect(item.estimate, indicator),
         interval=format_interval(item.ci_low, item.ci_high, indicator),
-        participants=item.n_treated,
-        controls=item.n_control,
+        participants=counts["n_treated"],
+        controls=counts["n_control"],
         extra=format_extra(item.extra, indicator) if indicator in EXTRA_LABELS else "",
         naive=format_effect(item.naive_estimate, indicator),
         note=note,
@@ -245,9 +249,16 @@ def offer_effects(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @dataclass(frozen=True, slots=True)
 class Diagnostics:
+    """One offer of a run for analysts; every count is None (shown "færre end k") below k."""
+
     item: EffectRunOffer
     employment: EffectEstimate | None
     balance: list[tuple[str, str, str, bool]]
+    participants: int | None
+    with_panel: int | None
+    in_measurement: int | None
+    controls: int | None
+    unmatched: int | None
 
 
 def _diagnostics(
@@ -268,7 +279,32 @@ def _diagnostics(
                     after is not None and abs(after) > 0.1,
                 )
             )
-        result.append(Diagnostics(item=item, employment=estimate, balance=balance))
+        minimum = settings.EFFECT_MIN_TREATED
+        counts = (
+            disclosure.public_counts(
+                estimate.status, estimate.n_treated, estimate.n_control, min_treated=minimum
+            )
+            if estimate
+            else None
+        )
+        result.append(
+            Diagnostics(
+                item=item,
+                employment=estimate,
+                balance=balance,
+                participants=disclosure.shown_count(item.participants, min_treated=minimum),
+                with_panel=disclosure.shown_count(
+                    item.participants_with_panel, min_treated=minimum
+                ),
+                in_measurement=counts["n_treated"] if counts else None,
+                controls=counts["n_control"] if counts else None,
+                # Analysts see it when it is not a small group; the public never does.
+                unmatched=disclosure.shown_count(
+                    estimate.n_unmatched if estimate and estimate.status == "ok" else None,
+                    min_treated=minimum,
+                ),
+            )
+        )
     return result
 
 
@@ -312,5 +348,6 @@ def analysis(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "covariates": [COVARIATE_LABELS[c] for c in COVARIATES],
+        "min_treated": settings.EFFECT_MIN_TREATED,
     }
     return render(request, "evaluation/analysis.html", context)

@@ -34,6 +34,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.parsing import blank_parameters
 from offers.catalogue_format import ALL_FIELDS
 from offers.forms import OfferSearchForm
 from offers.models import (
@@ -246,6 +247,10 @@ class OfferSerializer(serializers.ModelSerializer):
 
 # --- Views --------------------------------------------------------------------------------------
 
+# Parameters whose values come from a fixed list: an empty value is refused, not ignored.
+CHOICE_PARAMETERS = ("level", "phase", "size", "industry", "price", "sort")
+BLANK_MESSAGE = gettext_lazy("Angiv en værdi, eller udelad parameteren.")
+
 _LIST_PARAMETERS = [
     OpenApiParameter(
         "q",
@@ -425,6 +430,9 @@ class OfferViewSet(
         )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        blank = blank_parameters(request.query_params.getlist, CHOICE_PARAMETERS)
+        if blank:
+            raise ValidationError({name: [str(BLANK_MESSAGE)] for name in blank})
         form = OfferSearchForm(request.query_params)
         if not form.is_valid():
             raise ValidationError(

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.utils.translation import gettext
 
 from core.clientip import peer_is_trusted
 
@@ -45,3 +46,24 @@ class RequestHeadersMiddleware:
             for name in FORWARDED_HEADERS:
                 request.META.pop(name, None)
         return self.get_response(request)
+
+
+class ApiNotFoundMiddleware:
+    """An /api/ address that matches nothing answers the API's JSON error, not an HTML page.
+
+    Views under /api/ answer their own 404s in JSON; this covers the addresses no route matches,
+    which Django answers with the 404 page (or, in development, its debug page).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path_info.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return JsonResponse({"detail": gettext("Ikke fundet.")}, status=404)
+        return response

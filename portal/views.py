@@ -4,10 +4,9 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from offers.models import Offer, Theme
@@ -45,9 +44,6 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if request.path_info.startswith("/api/"):
-        # API clients get the API's error format, also for an address no route matches.
-        return JsonResponse({"detail": gettext("Ikke fundet.")}, status=404)
     return render(request, "404.html", status=404)
 
 

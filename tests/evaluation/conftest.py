@@ -40,7 +40,8 @@ def build_register(db) -> Callable[..., Register]:
     """Import a synthetic register and participations in the given offers.
 
     ``offers`` maps an offer to ``{"effect": FTE, "per_year": n, "years": [...]}`` (optional
-    ``"revenue"`` in DKK and ``"selection"``). Each company takes part at most once.
+    ``"revenue"`` in DKK and ``"selection"``; ``per_year`` may also map each year to its n).
+    Each company takes part at most once.
     """
 
     def build(
@@ -69,7 +70,11 @@ def build_register(db) -> Callable[..., Register]:
                 chosen = panel.participants(
                     rng,
                     year=year,
-                    count=spec["per_year"],
+                    count=(
+                        spec["per_year"][year]
+                        if isinstance(spec["per_year"], dict)
+                        else spec["per_year"]
+                    ),
                     selection=spec.get("selection", 1.0),
                     eligible=~taken,
                 )

@@ -50,6 +50,7 @@ def test_it_answers_per_indicator_with_every_contract_field_without_a_login(clie
     assert first["estimate"] == 2.5
     assert first["ci_low"] == pytest.approx(2.5 - 1.96 * 0.5)
     assert (first["n_treated"], first["n_control"]) == (40, 110)
+    assert first["n_unmatched"] is None  # a sub-group that may be small: not published
     assert first["naive_estimate"] == 4.0
     assert (first["baseline_offset"], first["outcome_offset"]) == (-1, 2)
     assert first["method"] == "nn-matching-did-ai-bc"
@@ -107,6 +108,8 @@ def test_a_too_few_offer_has_a_status_and_no_numbers(client):
         None,
     )
     assert row["reason"].startswith("For få deltagere til at måle")
+    # Its count (8) is below the threshold and is not published.
+    assert (row["n_treated"], row["n_control"], row["n_unmatched"]) == (None, None, None)
 
 
 @pytest.mark.django_db

@@ -172,15 +172,18 @@ class TestNoDataAndTooFew:
         result = pooled(offers["growth"])
         assert result.status == "too_few"
         assert (result.estimate, result.ci_low, result.extra) == (None, None, None)
-        assert result.n_treated == 12
+        # Neither the count (12) nor anything else of the group is stored as published.
+        assert (result.n_treated, result.n_control, result.n_unmatched) == (0, 0, 0)
+        minimum = settings.EFFECT_MIN_TREATED
         assert result.reason == (
-            f"For få deltagere til at måle: 12 kunne sammenlignes, og der skal mindst være "
-            f"{settings.EFFECT_MIN_TREATED}."
+            f"For få deltagere til at måle: intet deltagelsesår havde mindst {minimum} "
+            f"deltagere og {minimum} sammenligningsvirksomheder."
         )
-        # Cohorts are never shown below the threshold either.
-        assert not EffectEstimate.objects.filter(
-            offer=offers["growth"], cohort_year__isnull=False, estimate__isnull=False
-        ).exists()
+        # Cohorts are never shown below the threshold either, nor their counts.
+        cohorts = EffectEstimate.objects.filter(offer=offers["growth"], cohort_year__isnull=False)
+        assert cohorts.count() == 3 * len(estimators.INDICATORS)
+        assert not cohorts.filter(estimate__isnull=False).exists()
+        assert not cohorts.exclude(n_treated=0, n_control=0, n_unmatched=0).exists()
 
 
 @pytest.fixture

@@ -43,6 +43,10 @@ class TestEffectsPage:
         assert "+1,8" in page and "+1,0 til +2,6" in page
         assert "For få deltagere til at måle" in page
         assert "for få deltagere til at måle" in page  # in the chart as well
+        # The too-small theme's count (12) is never shown, only that it is below the threshold.
+        theme = re.search(r'<th scope="row">Vækst</th>(.*?)</tr>', page)
+        assert theme is not None
+        assert "færre end 20" in theme.group(1) and "12" not in theme.group(1)
         # The method section says what the numbers can and cannot claim.
         assert "Det er ikke et lodtrækningsforsøg" in page
         assert "Ekstra job i alt er effekten pr. deltager gange antallet af deltagere" in page
@@ -184,6 +188,8 @@ class TestAnalysis:
         page = text(response)
         assert f"Diagnostik for kørsel {run.pk}" in page
         assert "230 / 215 / 212" in page
+        # The small offer's counts (9, 7) are below the threshold: not shown, even to analysts.
+        assert "færre end 20 / færre end 20 / færre end 20" in page
         assert "Fuldtidsansatte året før" in page
         # SMD before and after matching, from the estimate's balance.
         assert "0,42" in page and "0,03" in page

@@ -69,6 +69,35 @@ def test_an_api_address_no_route_matches_answers_json() -> None:
     assert response.json() == {"detail": "Ikke fundet."}
 
 
+def test_an_api_404_is_json_in_development_too_and_a_missing_slash_still_redirects(
+    settings,
+) -> None:
+    settings.DEBUG = True  # Django's own debug page would answer otherwise
+
+    response = APIClient().get("/api/ingen-saadan-adresse/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Ikke fundet."}
+    redirect = APIClient().get("/api/offers")
+    assert (redirect.status_code, redirect["Location"]) == (301, "/api/offers/")
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/api/offers/", {"size": ""}, "size"),
+        ("/api/offers/", {"level": ["region", " "]}, "level"),
+        ("/api/offers/", {"sort": ""}, "sort"),
+        ("/api/effects/", {"indicator": ""}, "indicator"),
+    ],
+)
+def test_an_empty_value_for_a_fixed_list_parameter_is_refused(path, query, field) -> None:
+    response = APIClient().get(path, query)
+
+    assert response.status_code == 400
+    assert response.json()[field] == ["Angiv en værdi, eller udelad parameteren."]
+
+
 def test_an_unknown_level_is_a_field_error_not_an_empty_answer() -> None:
     response = APIClient().get("/api/effects/", {"level": ["region", "amt"]})
 
