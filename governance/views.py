@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from core.csvsafe import safe_row
 from core.ratelimit import over_limit, ratelimited
 from core.time import add_months, month_start
 from governance import alerts, effects, services
@@ -155,21 +156,13 @@ class _Echo:
         return value
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    # A comment typed by anyone must not run as a formula when the file is opened in a spreadsheet.
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _csv_rows(rows: Iterable[Iterable[object]]) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";")
     # A byte-order mark and semicolons: Excel with Danish settings opens the file as columns.
     yield "\ufeff"
     for row in rows:
-        yield writer.writerow([_cell(value) for value in row])
+        # A comment typed by anyone must not run as a formula when the file is opened.
+        yield writer.writerow(safe_row(str(value) for value in row))
 
 
 @require_GET

@@ -17,15 +17,18 @@ from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.jsonbody import declared_length
+from offers import admin_forms
 from offers.admin_forms import (
     OFFER_AUDIT_FIELDS,
     OFFER_FIELD_GROUPS,
@@ -51,6 +54,8 @@ if TYPE_CHECKING:
     from django.forms import ModelForm
 
 IMPORT_PREVIEW_SECONDS = 30 * 60
+# Room for the multipart framing and the form's other fields around the file itself.
+IMPORT_FORM_OVERHEAD_BYTES = 64 * 1024
 
 
 class StaleFilter(admin.SimpleListFilter):
@@ -141,21 +146,9 @@ class OfferAdmin(SimpleHistoryAdmin):
         user: Any = request.user
         if user.is_superuser:
             return ("owner", "operator", "cannot_combine_with")
+        # The picker searches this admin's scoped queryset: the offers the editor may edit, which
+        # are the ones offers.services lets them pair (pairs show on both offers' pages).
         return ("cannot_combine_with",)
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Offer], search_term: str
-    ) -> tuple[QuerySet[Offer], bool]:
-        # The "cannot be combined with" picker may name any published offer, not only the
-        # editor's own; the autocomplete view asks through this admin's scoped queryset.
-        if (
-            request.path.endswith("/autocomplete/")
-            and request.GET.get("field_name") == "cannot_combine_with"
-        ):
-            queryset = Offer.objects.filter(
-                Q(pk__in=queryset.values("pk")) | Q(status=Offer.Status.PUBLISHED)
-            )
-        return super().get_search_results(request, queryset, search_term)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
         fields = list(super().get_readonly_fields(request, obj))
@@ -283,7 +276,8 @@ class OfferAdmin(SimpleHistoryAdmin):
         return [
             path(
                 "import/",
-                self.admin_site.admin_view(self.import_view),
+                # CSRF is checked inside, after the size: the check reads the body.
+                self.admin_site.admin_view(csrf_exempt(self.import_upload_view)),
                 name="offers_offer_import",
             ),
             *super().get_urls(),
@@ -295,6 +289,25 @@ class OfferAdmin(SimpleHistoryAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         extra_context = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
         return super().changelist_view(request, extra_context)
+
+    def import_upload_view(self, request: HttpRequest) -> HttpResponse:
+        """Refuse an upload over the limit from its Content-Length, before anything reads it.
+
+        Django streams a multipart upload to disk whatever its size as soon as ``request.POST``
+        is read (the CSRF check reads it), so the size is checked first; without a
+        Content-Length nothing of the body is read at all.
+        """
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        limit = admin_forms.IMPORT_MAX_BYTES + IMPORT_FORM_OVERHEAD_BYTES
+        length = declared_length(request.META) or 0
+        if request.method == "POST" and length > limit:
+            form = ImportForm(data={}, files=MultiValueDict())
+            form.full_clean()
+            form.errors["file"] = form.error_class([admin_forms.too_large_message()])
+            return self._import_page(request, form=form, status=413)
+        view: Callable[[HttpRequest], HttpResponse] = csrf_protect(self.import_view)
+        return view(request)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_import_permission(request):
@@ -340,6 +353,17 @@ class OfferAdmin(SimpleHistoryAdmin):
                 if result.ok and result.rows:
                     token = secrets.token_urlsafe(16)
                     cache.set(f"offers:import:{user.pk}:{token}", source, IMPORT_PREVIEW_SECONDS)
+        return self._import_page(request, form=form, result=result, token=token)
+
+    def _import_page(
+        self,
+        request: HttpRequest,
+        *,
+        form: ImportForm,
+        result: ImportResult | None = None,
+        token: str = "",
+        status: int = 200,
+    ) -> HttpResponse:
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -348,9 +372,9 @@ class OfferAdmin(SimpleHistoryAdmin):
             "result": result,
             "errors": [str(error) for error in result.errors] if result else [],
             "token": token,
-            "organisation": getattr(user, "organisation", None),
+            "organisation": getattr(request.user, "organisation", None),
         }
-        return TemplateResponse(request, "offers/admin/import.html", context)
+        return TemplateResponse(request, "offers/admin/import.html", context, status=status)
 
 
 # --- Organisations and reference data ------------------------------------------------------------

@@ -22,6 +22,8 @@ from offers.services import (
     CONSTRAINT_FIELDS,
     allowed_statuses,
     cluster_nationwide_message,
+    combine_change_error,
+    owner_change_error,
     transition_error,
 )
 
@@ -183,11 +185,18 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
             ]
         user = self.user
         if user is not None and not user.is_superuser:
-            allowed = {user.organisation_id, self.instance.owner_id, self.instance.operator_id}
-            queryset = Organisation.objects.filter(pk__in={pk for pk in allowed if pk})
-            for name in ("owner", "operator"):
+            # The owner: the editor's organisation or the current owner (offers.services); the
+            # operator may also stay the one the offer has.
+            mine, owner, operator = (
+                user.organisation_id,
+                self.instance.owner_id,
+                self.instance.operator_id,
+            )
+            for name, allowed in (("owner", {mine, owner}), ("operator", {mine, owner, operator})):
                 if name in fields:
-                    fields[name].queryset = queryset
+                    fields[name].queryset = Organisation.objects.filter(
+                        pk__in={pk for pk in allowed if pk}
+                    )
 
     def clean_phases(self) -> list[str]:
         chosen = self.cleaned_data["phases"]
@@ -220,6 +229,20 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
             and user.organisation_id not in (owner.pk, operator.pk)
         ):
             self.add_error("owner", _("Din organisation skal eje eller drive tilbuddet."))
+        if user is not None and owner is not None:
+            problem = owner_change_error(
+                user=user,
+                owner_id=owner.pk,
+                current_owner_id=self.instance.owner_id if self.instance.pk else None,
+            )
+            if problem:
+                self.add_error("owner", problem)
+        if user is not None and "cannot_combine_with" in cleaned:
+            problem = combine_change_error(
+                user=user, offer_id=self.instance.pk, after=cleaned["cannot_combine_with"]
+            )
+            if problem:
+                self.add_error("cannot_combine_with", problem)
         if owner is not None and owner.kind == Organisation.Kind.CLUSTER:
             nationwide = cleaned.get("nationwide")
             if not nationwide or cleaned.get("regions") or cleaned.get("municipalities"):
@@ -241,6 +264,10 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
 # --- Import ---------------------------------------------------------------------------------------
 
 
+def too_large_message() -> str:
+    return _("Filen er for stor (højst %(mb)d MB).") % {"mb": IMPORT_MAX_BYTES // 2**20}
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Fil med tilbud (JSON eller JSON Lines)"),
@@ -253,9 +280,7 @@ class ImportForm(forms.Form):
     def clean_file(self) -> str:
         upload = self.cleaned_data["file"]
         if upload.size > IMPORT_MAX_BYTES:
-            raise ValidationError(
-                _("Filen er for stor (højst %(mb)d MB).") % {"mb": IMPORT_MAX_BYTES // 2**20}
-            )
+            raise ValidationError(too_large_message())
         try:
             return str(upload.read().decode("utf-8"))
         except UnicodeDecodeError:

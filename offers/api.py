@@ -34,6 +34,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.jsonbody import BoundedJSONParser, check_body_size
 from core.parsing import blank_parameters
 from offers.catalogue_format import ALL_FIELDS
 from offers.forms import OfferSearchForm
@@ -418,6 +419,14 @@ class OfferViewSet(
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filter_backends: list[Any] = []
     pagination_class = None
+    # JSON only (the import format); a body over the size limit is refused before it is read,
+    # and too deep nesting answers 400 instead of a RecursionError.
+    parser_classes = [BoundedJSONParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method not in permissions.SAFE_METHODS:
+            check_body_size(request)
 
     def get_queryset(self) -> QuerySet[Offer]:
         visible = Q(status__in=[Offer.Status.PUBLISHED, Offer.Status.ARCHIVED])

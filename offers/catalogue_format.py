@@ -196,7 +196,14 @@ def _parse_lines(text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
             errors.append(
                 RowError(number, "", _("ugyldig JSON (%(error)s)") % {"error": error.msg})
             )
+        except RecursionError:
+            errors.append(RowError(number, "", too_deep_message()))
     return rows, errors
+
+
+def too_deep_message() -> str:
+    # Python's JSON decoder gives up on deep nesting with a RecursionError; no offer nests so.
+    return _("ugyldig JSON (lister eller objekter er indlejret for dybt)")
 
 
 def _parse_array(text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
@@ -217,6 +224,8 @@ def _parse_array(text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
             return rows, [
                 RowError(error.lineno, "", _("ugyldig JSON (%(error)s)") % {"error": error.msg})
             ]
+        except RecursionError:
+            return rows, [RowError(line_of(position), "", too_deep_message())]
         rows.append((line_of(position), value))
         position = _skip_space(text, end)
         if position < len(text) and text[position] == ",":

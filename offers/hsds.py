@@ -16,6 +16,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
+from core.csvsafe import safe_record
 from offers.exporting import offer_records
 from offers.models import (
     CompanySize,
@@ -215,7 +216,8 @@ def _csv_text(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    # Titles, names and URLs come from editors and imports: never a formula in a spreadsheet.
+    writer.writerows(safe_record(row) for row in rows)
     return buffer.getvalue()
 
 

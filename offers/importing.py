@@ -12,6 +12,10 @@ The format and its row checks are ``offers.catalogue_format``. Import rules:
 - ``cannot_combine_with`` is resolved after all rows, so it may name offers later in the file.
   The relation is symmetrical: a pair named on either side is stored, and a row that carries the
   field replaces that offer's pairs.
+- An editor's import (``user`` not a superuser) follows the scope rules of ``offers.services``:
+  every row's offer is owned or operated by the editor's organisation before and after; the owner
+  is the editor's own organisation or the offer's current owner; and a pair of
+  ``cannot_combine_with`` that the file adds or removes joins two offers the editor may edit.
 - The status is taken from the file as given (the file is the owning organisation's own
   register); a change of status is stamped with who and when like in the admin.
 - Rows that change nothing are not written at all, so importing the same file twice is cheap and
@@ -44,7 +48,12 @@ from offers.catalogue_format import (
 )
 from offers.models import Offer
 from offers.search.index import refresh_search_vectors
-from offers.services import CONSTRAINT_FIELDS, offer_rule_violations
+from offers.services import (
+    CONSTRAINT_FIELDS,
+    combine_scope_message,
+    offer_rule_violations,
+    owner_change_error,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -230,6 +239,14 @@ def _import_rows(
                     )
                 )
                 continue
+            problem = owner_change_error(
+                user=user,
+                owner_id=values["owner_id"],
+                current_owner_id=before.values["owner_id"] if before else None,
+            )
+            if problem:
+                errors.append(RowError(row.line, "owner", problem))
+                continue
         violations = offer_rule_violations(values=values, owner_kind=kinds.get(values["owner_id"]))
         for name, messages in violations.items():
             errors.extend(RowError(row.line, name, message) for message in messages)
@@ -256,6 +273,10 @@ def _import_rows(
         return
 
     pairs = _combine_pairs(rows, existing)
+    if user is not None and not user.is_superuser:
+        _check_combine_scope(rows, existing, pairs, errors, user=user)
+        if errors:
+            return
     now = timezone.now()
     actor = user if user is not None and getattr(user, "is_authenticated", False) else None
     actor_id = actor.pk if actor is not None else None
@@ -311,6 +332,46 @@ def _import_rows(
         now=now,
         result=result,
     )
+
+
+def _check_combine_scope(
+    rows: list[Row],
+    existing: Mapping[str, _Existing],
+    pairs: Mapping[str, set[str]],
+    errors: list[RowError],
+    *,
+    user: User | Any,
+) -> None:
+    """Report each row whose ``cannot_combine_with`` adds or removes a pair with an offer the
+    user may not edit (the rows' own offers are in scope already).
+
+    Every pair the import changes touches a row that carries the field (others keep their pairs),
+    so comparing those rows' pairs before and after finds them all.
+    """
+    changed: dict[int, set[str]] = {}
+    for row in rows:
+        if row.combine is None:
+            continue
+        before = set(existing[row.external_id].combine) if row.external_id in existing else set()
+        diff = (before ^ pairs.get(row.external_id, set())) - {row.external_id}
+        if diff:
+            changed[row.line] = diff
+    others = {other for diff in changed.values() for other in diff} - _ids_of(rows)
+    if not others:
+        return
+    editable = set(
+        Offer.objects.editable_by(user)
+        .filter(external_id__in=others)
+        .values_list("external_id", flat=True)
+    )
+    for line, diff in sorted(changed.items()):
+        refused = sorted(diff & (others - editable))
+        if refused:
+            errors.append(
+                RowError(
+                    line, "cannot_combine_with", combine_scope_message(o[:120] for o in refused)
+                )
+            )
 
 
 def _ids_of(rows: Iterable[Row]) -> set[str]:

@@ -344,6 +344,9 @@ class Offer(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
     last_reviewed = models.DateField(_("senest gennemgået"), null=True, blank=True)
+    # Symmetrical: a pair shows on both offers' public pages, so an editor adds or removes a pair
+    # only where they may edit both offers (offers.services.combine_change_error; every write
+    # path, admin, API and import, goes through that rule).
     cannot_combine_with = models.ManyToManyField(
         "self", verbose_name=_("kan ikke kombineres med"), blank=True, symmetrical=True
     )

@@ -16,6 +16,20 @@ Status transitions (the editorial workflow):
 
 Publishing also counts as a review (``last_reviewed`` = today): an editor who publishes has read it.
 
+Scope of an editor (a user who is not a superuser), the same on every write path (admin, API,
+import), checked here so no path can forget it:
+
+- They change only offers their organisation owns or operates, and the offer must still be owned
+  or operated by it after the change.
+- **Owner.** They may set the owner only to their own organisation, or keep the offer's current
+  owner. An operator may keep running an offer another organisation owns, but never publishes in
+  another organisation's name (``owner_change_error``).
+- **"Cannot be combined with".** The relation is symmetrical, so a pair shows on both offers'
+  public pages. An editor may add or remove a pair only when they may edit *both* offers; pairs
+  they leave as they are stay untouched, whoever made them (``combine_change_error``). Pairs
+  across organisations are made by a superuser, or by an editor of an organisation that owns or
+  operates both offers.
+
 Every write ends with ``refresh_search_vectors`` for the offers it changed, inside the same
 transaction, so search never shows a stale text. That includes renaming a theme or an
 organisation: the names are part of the search text of their offers, so the admin and every other
@@ -162,6 +176,72 @@ def user_can_edit(*, user: User | Any, owner_id: int | None, operator_id: int | 
     return organisation_id is not None and organisation_id in (owner_id, operator_id)
 
 
+def owner_change_error(
+    *, user: User | Any, owner_id: int | None, current_owner_id: int | None
+) -> str | None:
+    """Why ``user`` may not make ``owner_id`` the owner, or None when they may.
+
+    A non-superuser may name only their own organisation as owner, or keep the current owner
+    (``current_owner_id``: the stored owner, None for a new offer).
+    """
+    if getattr(user, "is_superuser", False) or owner_id is None:
+        return None
+    if owner_id == current_owner_id or owner_id == getattr(user, "organisation_id", None):
+        return None
+    return owner_scope_message()
+
+
+def owner_scope_message() -> str:
+    return _(
+        "Du kan kun angive din egen organisation som ejer, eller beholde tilbuddets nuværende ejer."
+    )
+
+
+def combine_scope_message(names: Iterable[str]) -> str:
+    return _(
+        "Du kan kun tilføje eller fjerne “kan ikke kombineres med” mellem tilbud, som din "
+        "organisation ejer eller driver. Det gælder: %(offers)s."
+    ) % {"offers": ", ".join(names)}
+
+
+def combine_change_error(
+    *,
+    user: User | Any,
+    offer_id: int | None,
+    after: Iterable[Offer | int],
+) -> str | None:
+    """Why ``user`` may not give offer ``offer_id`` exactly the pairs ``after``, or None.
+
+    Only the pairs that change count (added or removed); each must join two offers the user may
+    edit. The offer itself is checked by the caller (``offer_save`` requires it editable).
+    """
+    if getattr(user, "is_superuser", False):
+        return None
+    wanted = {item.pk if isinstance(item, Offer) else int(item) for item in after}
+    before: set[int] = set()
+    if offer_id is not None:
+        before = set(
+            Offer.cannot_combine_with.through.objects.filter(from_offer_id=offer_id).values_list(
+                "to_offer_id", flat=True
+            )
+        )
+    changed = (wanted ^ before) - {offer_id}
+    if not changed:
+        return None
+    editable = set(
+        Offer.objects.editable_by(user).filter(pk__in=changed).values_list("pk", flat=True)
+    )
+    refused = changed - editable
+    if not refused:
+        return None
+    names = (
+        Offer.objects.filter(pk__in=refused)
+        .order_by("external_id")
+        .values_list("external_id", flat=True)
+    )
+    return combine_scope_message(names)
+
+
 def _check_editable(*, offer: Offer, user: User | Any) -> None:
     if offer.pk is None:
         return
@@ -242,9 +322,12 @@ def offer_save(
         raise OfferError(_("Ukendte felter: %(fields)s") % {"fields": ", ".join(unknown)})
 
     previous_status: str | None = None
+    stored_owner_id: int | None = None
     if offer.pk is not None:
         _check_editable(offer=offer, user=user)
-        previous_status = Offer.objects.filter(pk=offer.pk).values_list("status", flat=True).first()
+        previous_status, stored_owner_id = (
+            Offer.objects.filter(pk=offer.pk).values_list("status", "owner_id").get()
+        )
 
     themes = data.pop("themes", None)
     cannot_combine_with = data.pop("cannot_combine_with", None)
@@ -256,9 +339,18 @@ def offer_save(
             _("Din organisation skal eje eller drive tilbuddet."),
             errors={"owner": [_("Din organisation skal eje eller drive tilbuddet.")]},
         )
-    problem = transition_error(previous_status, offer.status)
+    problem = owner_change_error(
+        user=user, owner_id=offer.owner_id, current_owner_id=stored_owner_id
+    )
     if problem:
-        raise OfferError(problem, errors={"status": [problem]})
+        raise OfferError(problem, errors={"owner": [problem]})
+    if cannot_combine_with is not None:
+        problem = combine_change_error(user=user, offer_id=offer.pk, after=cannot_combine_with)
+        if problem:
+            raise OfferError(problem, errors={"cannot_combine_with": [problem]})
+    status_problem = transition_error(previous_status, offer.status)
+    if status_problem:
+        raise OfferError(status_problem, errors={"status": [status_problem]})
 
     owner_kind = (
         Organisation.objects.filter(pk=offer.owner_id).values_list("kind", flat=True).first()

@@ -23,11 +23,11 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import permissions, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.jsonbody import BoundedJSONParser, check_body_size
 from core.parsing import parse_int
 from core.ratelimit import over_limit, ratelimited
 from crm.selectors import case_public_timeline
@@ -193,8 +193,13 @@ class GuidanceRequestCreateView(APIView):
     # Anonymous by design; no session authentication, so no CSRF token is expected either.
     authentication_classes: list[Any] = []
     permission_classes = [permissions.AllowAny]
-    # JSON only, as documented: a form-encoded body cannot say null or a list of themes.
-    parser_classes = [JSONParser]
+    # JSON only, as documented: a form-encoded body cannot say null or a list of themes. Bounded:
+    # a body over the size limit is refused before it is read, too deep nesting answers 400.
+    parser_classes = [BoundedJSONParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        check_body_size(request)
 
     @extend_schema(
         operation_id="guidance_requests_create",

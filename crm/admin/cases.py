@@ -14,7 +14,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -196,6 +203,9 @@ class CaseAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        if request.method not in {"GET", "HEAD"}:
+            # The case page only shows; every change is a quick form with its own address.
+            return HttpResponseNotAllowed(["GET", "HEAD"])
         case = self._visible_case(request, unquote(object_id))
         return self._render_case(request, case, case_forms(request, case, bound=None))
 

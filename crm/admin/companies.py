@@ -61,7 +61,9 @@ class CompanyAdmin(admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        company = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        # get_object, as Django's own views: an id that is not a number is no company (and
+        # the change view below answers it with its usual redirect), not a server error.
+        company = self.get_object(request, unquote(object_id))
         history: list[Case] = []
         if company is not None:
             history = list(

@@ -501,15 +501,11 @@ def test_the_offer_form_has_every_field_of_the_catalogue_format_but_the_review_d
     assert sorted(OFFER_FORM_FIELDS) == sorted(set(ALL_FIELDS) - {"last_reviewed"})
 
 
-def test_an_editor_may_name_any_published_offer_as_not_combinable(client, editor, municipal_offer):
-    make_offer(
-        title="Hurtig kladde",
-        owner="kommune-751",
-        level="municipality",
-        nationwide=False,
-        municipalities=[751],
-        status="draft",
-    )
+def test_the_not_combinable_picker_offers_only_offers_the_editor_may_edit(
+    client, editor, regional_offer, municipal_offer
+):
+    # A pair shows on both offers' public pages, so another organisation's offer is not offered.
+    make_offer(title="Digital kladde", owner="region-midtjylland", level="region", status="draft")
     client.force_login(editor)
 
     response = client.get(
@@ -518,11 +514,14 @@ def test_an_editor_may_name_any_published_offer_as_not_combinable(client, editor
             "app_label": "offers",
             "model_name": "offer",
             "field_name": "cannot_combine_with",
-            "term": "Hurtig",
+            "term": "i",
         },
     )
 
-    assert [item["text"] for item in response.json()["results"]] == ["Hurtig byggesag i Aarhus"]
+    assert sorted(item["text"] for item in response.json()["results"]) == [
+        "Digital kladde",
+        "Digitalt løft i Midtjylland",
+    ]
 
 
 def test_the_import_explains_a_file_that_is_not_utf8(client, editor):

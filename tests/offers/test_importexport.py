@@ -396,7 +396,7 @@ def test_an_editor_imports_only_offers_of_their_own_organisation(db, make_user):
 
     result = import_offers(
         source=jsonl(
-            row(),  # operated by vaeksthus-midtjylland
+            row(owner="vaeksthus-midtjylland"),  # owned and operated by the editor's own
             row(external_id="andres", owner="eksportraadet", operator="eksportraadet"),
             row(external_id="fremmed", owner="eksportraadet", operator="vaeksthus-midtjylland"),
         ),
@@ -410,7 +410,7 @@ def test_an_editor_imports_only_offers_of_their_own_organisation(db, make_user):
     assert Offer.objects.get(external_id="fremmed").owner.slug == "kommune-751"
     assert not Offer.objects.filter(external_id="eksportstart").exists()
 
-    result = import_offers(source=jsonl(row()), user=editor)
+    result = import_offers(source=jsonl(row(owner="vaeksthus-midtjylland")), user=editor)
     assert result.ok
     assert Offer.objects.get(external_id="eksportstart").history.first().history_user == editor
 
