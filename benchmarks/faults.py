@@ -918,7 +918,7 @@ class Bench:
         )
 
 
-def print_table(results: list[Result], portal: Portal, header: str) -> None:
+def print_table(results: list[Result], portal: Portal, header: str, *, keep: bool) -> None:
     labels: list[str] = []
     for result in results:
         for label in result.figures:
@@ -948,7 +948,8 @@ def print_table(results: list[Result], portal: Portal, header: str) -> None:
     for result in results:
         for note in result.notes:
             print(f"{result.name}: {note}")
-    print(f"\nlogs of every process: {portal.logs}", flush=True)
+    if keep:
+        print(f"\nlogs of every process: {portal.logs}", flush=True)
 
 
 def main() -> int:
@@ -1001,6 +1002,7 @@ def main() -> int:
                     f"Faults ({'quick' if args.quick else 'full'}; "
                     f"{time.monotonic() - started:.0f} s; load {os.getloadavg()[0]:.1f}; "
                     f"commit {commit[:60]})",
+                    keep=args.keep,
                 )
     finally:
         say("stopping every process")
