@@ -31,8 +31,10 @@ OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     psycopg.OperationalError,
     psycopg.InterfaceError,
 )
-RETRY_AFTER_MIN = 10
-RETRY_AFTER_MAX = 30
+# Most outages are a restart or a failover of seconds: clients should be back soon after the
+# database, spread over ten seconds rather than all in its first second.
+RETRY_AFTER_MIN = 3
+RETRY_AFTER_MAX = 13
 API_MESSAGE = "Portalen kan ikke svare lige nu på grund af en midlertidig fejl. Prøv igen om lidt."
 
 
