@@ -30,10 +30,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+from benchmarks.common import scratch_database
 
 FIRST_NAMES = [
     "Anne",
@@ -61,21 +62,6 @@ TRADE_WORDS = [
     "Maskinfabrik",
     "Energi",
 ]
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin_url = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
 
 
 def sql_array(values: list[str]) -> str:
@@ -342,10 +328,7 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    if "bench" not in urlparse(url).path:
-        sys.exit("Point DATABASE_URL at a scratch database whose name contains 'bench'.")
-    ensure_database(url)
+    scratch_database(os.environ.get("DATABASE_URL", ""))
 
     import django
 

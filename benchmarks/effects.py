@@ -33,11 +33,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+from benchmarks.common import scratch_database  # noqa: E402
 
 FIRST_YEAR = 2015
 YEARS = 10
@@ -52,11 +53,7 @@ def main() -> None:
     parser.add_argument("--keep-data", action="store_true", help="Reuse the imported panel.")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    name = urlparse(url).path.lstrip("/")
-    if not re.search(r"bench|scratch", name):
-        sys.exit(f"Refusing to run against {name!r}: use a scratch database (…_bench).")
-    _create_database(url, name)
+    scratch_database(os.environ.get("DATABASE_URL", ""))
 
     import django
 
@@ -117,18 +114,6 @@ def main() -> None:
         print("  " + output.strip().replace("\n", "\n  "))
         print(f"  {seconds / scan:.0f} x the plain scan")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-
-
-def _create_database(url: str, name: str) -> None:
-    import psycopg
-
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def _empty_tables() -> None:

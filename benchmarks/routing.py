@@ -64,6 +64,8 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("RATELIMIT_ENABLE", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
+from benchmarks.common import percentile, setup_django  # noqa: E402
+
 OFFERS = 10_000
 REQUESTS = 200
 CONCURRENT = 50
@@ -117,18 +119,6 @@ NEEDS = [
     "Vi har brug for sparring om strategi, salg og e-handel.",
     "Hvordan får vi styr på it-sikkerhed og persondata i en lille virksomhed?",
 ]
-
-
-def setup_django() -> None:
-    import django
-
-    django.setup()
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def summary(label: str, values: list[float]) -> str:

@@ -45,6 +45,8 @@ os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
+from benchmarks.common import percentile, setup_django  # noqa: E402
+
 PUBLISHED = 10_000
 ARCHIVED = 5_000
 SEARCHES = 200
@@ -82,12 +84,6 @@ def sentences_of(text: str) -> list[str]:
     import re
 
     return [part.strip() for part in re.split(r"(?<=[.!?])\s+", text) if len(part.strip()) > 20]
-
-
-def setup_django() -> None:
-    import django
-
-    django.setup()
 
 
 def build(rebuild: bool) -> None:
@@ -253,12 +249,6 @@ def municipality_searches() -> list[tuple[str, str]]:
             params.append((name, rng.choice(others[name])))
         result.append(("municipality", "/api/offers/?" + urlencode(params)))
     return result
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def measure(client: Any, plan: list[tuple[str, str]]) -> dict[str, list[Any]]:

@@ -111,6 +111,31 @@ def _plot(
     )
 
 
+def _section(
+    key: str,
+    heading: str,
+    intro: str,
+    first_heading: str,
+    caption: str,
+    indicator: str,
+    items: Sequence[tuple[str, EffectEstimate | EffectRollup, str]],
+    page: Page[EffectEstimate] | None = None,
+) -> dict[str, Any]:
+    """One part of /effekter/ (levels, themes or offers): its chart and its table."""
+    return {
+        "key": key,
+        "heading": heading,
+        "intro": intro,
+        "first_heading": first_heading,
+        "caption": caption,
+        "lines": [_line(item, name, url) for name, item, url in items],
+        "chart": _plot(f"chart-{key}", heading, indicator, [(n, i) for n, i, _u in items]),
+        # Only the offers are compared with the naive estimate; only they run over pages.
+        "show_naive": page is not None,
+        "page": page,
+    }
+
+
 def _offer_url(offer: Offer, indicator: str) -> str:
     """The offer's effects page, keeping the indicator the reader chose."""
     url = f"/effekter/{offer.external_id}/"
@@ -169,34 +194,41 @@ def effects(request: HttpRequest) -> HttpResponse:
     theme_items = [(r.label, r) for r in themes]
     latest = max((r.run.finished_at for r in rollups if r.run.finished_at), default=None)
     label = INDICATOR_LABELS[indicator]
+    sections = [
+        _section(
+            "levels",
+            _("%(indicator)s efter niveau") % {"indicator": label},
+            _("Stat, regioner og kommuner: alle deres målte tilbud lagt sammen."),
+            _("Niveau"),
+            _("%(indicator)s: effekt pr. deltager efter niveau") % {"indicator": label},
+            indicator,
+            [(name, r, "") for name, r in level_items],
+        ),
+        _section(
+            "themes",
+            _("%(indicator)s efter tema") % {"indicator": label},
+            _("Et tilbud med flere temaer tæller med under hvert af dem."),
+            _("Tema"),
+            _("%(indicator)s: effekt pr. deltager efter tema") % {"indicator": label},
+            indicator,
+            [(name, r, "") for name, r in theme_items],
+        ),
+        _section(
+            "offers",
+            _("%(indicator)s efter tilbud") % {"indicator": label},
+            _("Vælg et tilbud for at se effekten på alle indikatorer og for hvert år."),
+            _("Tilbud"),
+            _("%(indicator)s: effekt pr. deltager efter tilbud") % {"indicator": label},
+            indicator,
+            [(title, item, _offer_url(item.offer, indicator)) for title, item in offer_items],
+            page=offers_page,
+        ),
+    ]
     context = {
         **_common(indicator),
         "latest": latest,
         "has_results": bool(rollups or offer_items),
-        "levels": [_line(r, name) for name, r in level_items],
-        "levels_chart": _plot(
-            "chart-levels",
-            _("%(indicator)s efter niveau") % {"indicator": label},
-            indicator,
-            level_items,
-        ),
-        "themes": [_line(r, name) for name, r in theme_items],
-        "themes_chart": _plot(
-            "chart-themes",
-            _("%(indicator)s efter tema") % {"indicator": label},
-            indicator,
-            theme_items,
-        ),
-        "offers": [
-            _line(item, title, _offer_url(item.offer, indicator)) for title, item in offer_items
-        ],
-        "offers_chart": _plot(
-            "chart-offers",
-            _("%(indicator)s efter tilbud") % {"indicator": label},
-            indicator,
-            offer_items,
-        ),
-        "offers_page": offers_page,
+        "sections": [section for section in sections if section["lines"]],
     }
     return render(request, "evaluation/effects.html", context)
 
