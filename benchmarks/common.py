@@ -6,8 +6,37 @@ The benchmarks run as scripts (``python benchmarks/x.py``); each puts the reposi
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
 from urllib.parse import urlparse
+
+# Kinds of companies, as offer texts and needs name them.
+AUDIENCES = [
+    "små virksomheder",
+    "iværksættere",
+    "produktionsvirksomheder",
+    "fødevareproducenter",
+    "turismevirksomheder",
+    "håndværkere",
+    "softwarevirksomheder",
+    "detailhandlen",
+]
+
+
+def production_like_environment(**extra: str) -> None:
+    """Settings as in production (DEBUG off, a random secret), unless the caller's environment
+    says otherwise; ``extra`` adds more defaults, e.g. ``RATELIMIT_ENABLE="false"``."""
+    defaults = {
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "testserver,127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        **extra,
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
 
 
 def scratch_database(url: str) -> str:

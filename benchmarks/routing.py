@@ -40,7 +40,6 @@ import contextlib
 import json
 import os
 import random
-import secrets
 import signal
 import socket
 import statistics
@@ -56,15 +55,15 @@ from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("RATELIMIT_ENABLE", "false")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from benchmarks.common import percentile, setup_django  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    AUDIENCES,
+    percentile,
+    production_like_environment,
+    setup_django,
+)
+
+production_like_environment(RATELIMIT_ENABLE="false", LOG_LEVEL="WARNING")
 
 OFFERS = 10_000
 REQUESTS = 200
@@ -86,16 +85,6 @@ TOPICS = [
     ("authority", ["byggetilladelse", "miljøgodkendelse", "lokalplan"]),
     ("business-service", ["virksomhedsbesøg", "erhvervskontakt", "sparring"]),
     ("startup", ["iværksættervejledning", "opstartsforløb", "forretningsplan"]),
-]
-AUDIENCES = [
-    "små virksomheder",
-    "iværksættere",
-    "produktionsvirksomheder",
-    "fødevareproducenter",
-    "turismevirksomheder",
-    "håndværkere",
-    "softwarevirksomheder",
-    "detailhandlen",
 ]
 SENTENCES = [
     "Forløbet tager udgangspunkt i jeres forretningsmodel og konkrete udfordringer.",

@@ -29,7 +29,6 @@ import argparse
 import datetime as dt
 import os
 import random
-import secrets
 import statistics
 import sys
 import time
@@ -39,13 +38,15 @@ from urllib.parse import urlencode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
-from benchmarks.common import percentile, setup_django  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    AUDIENCES,
+    percentile,
+    production_like_environment,
+    setup_django,
+)
+
+production_like_environment()
 
 PUBLISHED = 10_000
 ARCHIVED = 5_000
@@ -60,15 +61,6 @@ SEED = 20260615
 # vocabulary, so a word matches a realistic share of offers rather than all or none.
 CORPUS = BASE_DIR / "offers" / "data" / "demo_offers.jsonl"
 PLACES = ["Aalborg", "Aarhus", "Odense", "København", "Roskilde", "Esbjerg", "Vejle", "Herning"]
-AUDIENCES = [
-    "små virksomheder",
-    "iværksættere",
-    "produktionsvirksomheder",
-    "fødevareproducenter",
-    "turismevirksomheder",
-    "håndværkere",
-    "softwarevirksomheder",
-]
 TYPOS = ["digitalsering", "eksprt", "iværksæter", "finansering", "automatisring", "rådgivnig"]
 COMPOUNDS = ["eksportrådgivning", "virksomhedsudvikling", "iværksættervejledning", "vækstforløb"]
 
