@@ -380,6 +380,12 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Erhvervsfremmeportalen <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Shown on /om/: questions about the portal itself, and accessibility problems (the accessibility
+# statement must name a route of its own, not the guidance form that opens a case at a hub).
+PORTAL_CONTACT_EMAIL = env_str("PORTAL_CONTACT_EMAIL", "kontakt@erhvervsfremmeportalen.dk")
+PORTAL_ACCESSIBILITY_EMAIL = env_str(
+    "PORTAL_ACCESSIBILITY_EMAIL", "tilgaengelighed@erhvervsfremmeportalen.dk"
+)
 
 # --- Celery -----------------------------------------------------------------------------------
 

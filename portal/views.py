@@ -30,7 +30,11 @@ def about(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/about.html",
-        {"first_response_days": settings.FIRST_RESPONSE_WORKING_DAYS},
+        {
+            "first_response_days": settings.FIRST_RESPONSE_WORKING_DAYS,
+            "contact_email": settings.PORTAL_CONTACT_EMAIL,
+            "accessibility_email": settings.PORTAL_ACCESSIBILITY_EMAIL,
+        },
     )
 
 

@@ -231,8 +231,8 @@ class GuidanceRequestCreateView(APIView):
                         "Ugyldigt CVR-nummer",
                         value={
                             "cvr": [
-                                "Skriv et gyldigt CVR-nummer med 8 cifre – eller lad feltet "
-                                "stå tomt."
+                                "CVR-nummeret 12345678 findes ikke. Tjek, at du har skrevet "
+                                "det rigtigt. Eller lad feltet stå tomt."
                             ]
                         },
                         response_only=True,

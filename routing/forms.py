@@ -18,10 +18,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from stdnum.dk import cvr as cvr_number
+from stdnum.exceptions import InvalidChecksum, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumValidationError
 
-from crm.models import normalise_cvr, validate_cvr
+from crm.models import normalise_cvr
 from offers.fields import (
     EmployeesField,
     IndustryField,
@@ -83,13 +86,13 @@ class GuidanceSubmission:
 
 class GuidanceRequestForm(forms.Form):
     needs = forms.CharField(
-        label=_("Hvad har I brug for hjælp til?"),
+        label=_("Hvad har du brug for hjælp til?"),
         help_text=_(
-            "Skriv med jeres egne ord, f.eks. „Vi vil gerne begynde at eksportere til Tyskland“."
+            "Skriv med dine egne ord, f.eks. „Vi vil gerne begynde at eksportere til Tyskland“."
         ),
         max_length=NEEDS_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": _("Skriv kort, hvad I har brug for hjælp til.")},
+        error_messages={"required": _("Skriv kort, hvad du har brug for hjælp til.")},
     )
     themes = ThemeChoiceField(
         label=_("Hvilke emner handler det om?"),
@@ -102,21 +105,21 @@ class GuidanceRequestForm(forms.Form):
     )
     cvr = forms.CharField(
         label=_("CVR-nummer"),
-        help_text=_("Har I ikke startet virksomheden endnu, kan I lade feltet stå tomt."),
+        help_text=_("Har du ikke startet virksomheden endnu, kan du lade feltet stå tomt."),
         max_length=CVR_MAX_LENGTH,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     company_name = forms.CharField(
         label=_("Virksomhedens navn"),
-        help_text=_("Eller navnet på jeres idé, hvis I ikke er startet endnu."),
+        help_text=_("Eller navnet på din idé, hvis du ikke er startet endnu."),
         max_length=NAME_MAX_LENGTH,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     municipality = MunicipalityChoiceField(
         label=_("Kommune"),
-        help_text=_("Den kommune, virksomheden ligger i – eller hvor I vil starte den."),
+        help_text=_("Den kommune, virksomheden ligger i – eller hvor du vil starte den."),
         queryset=Municipality.objects.select_related("region").order_by("name"),
         to_field_name="code",
         empty_label=_("Vælg kommune"),
@@ -182,13 +185,12 @@ class GuidanceRequestForm(forms.Form):
         if not raw.strip():
             return None
         cvr = normalise_cvr(raw)
-        try:
-            validate_cvr(cvr)
-        except ValidationError:
+        problem = explain_invalid_cvr(cvr)
+        if problem:
             raise ValidationError(
-                _("Skriv et gyldigt CVR-nummer med 8 cifre – eller lad feltet stå tomt."),
+                gettext("%(problem)s Eller lad feltet stå tomt.") % {"problem": problem},
                 code="invalid_cvr",
-            ) from None
+            )
         return cvr
 
     def clean_needs(self) -> str:
@@ -280,3 +282,27 @@ class FeedbackForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"max_length": _("Kommentaren må højst være 2000 tegn.")},
     )
+
+
+def explain_invalid_cvr(value: str) -> str | None:
+    """What is wrong with ``value`` as a CVR number, in words a company owner understands.
+
+    None when it is valid. Eight digits whose check digit fails are no CVR number at all, so the
+    answer says that the number does not exist instead of asking for eight digits again.
+    """
+    try:
+        cvr_number.validate(value)
+    except InvalidChecksum:
+        return gettext("CVR-nummeret %(cvr)s findes ikke. Tjek, at du har skrevet det rigtigt.") % {
+            "cvr": value
+        }
+    except InvalidLength:
+        digits = sum(character.isdigit() for character in value)
+        return ngettext(
+            "Et CVR-nummer har 8 cifre. Du har skrevet %(count)d ciffer.",
+            "Et CVR-nummer har 8 cifre. Du har skrevet %(count)d cifre.",
+            digits,
+        ) % {"count": digits}
+    except StdnumValidationError:
+        return gettext("Et CVR-nummer består kun af 8 cifre.")
+    return None

@@ -34,12 +34,12 @@ def test_a_company_asks_for_guidance_and_follows_its_case(
     assert_accessible(page)
     page.get_by_role("button", name="Send henvendelse").click()
     expect(page.get_by_text("Der er fejl i formularen")).to_be_visible()
-    expect(page.locator("#id_needs_error")).to_contain_text("Skriv kort, hvad I har brug for")
+    expect(page.locator("#id_needs_error")).to_contain_text("Skriv kort, hvad du har brug for")
     assert_accessible(page)
     assert not Case.objects.exists()
 
     # Filled in properly.
-    page.get_by_label("Hvad har I brug for hjælp til?").fill(
+    page.get_by_label("Hvad har du brug for hjælp til?").fill(
         "Vi vil gerne begynde at eksportere vores maskiner til Tyskland."
     )
     page.get_by_label("Eksport", exact=True).check()

@@ -80,10 +80,10 @@ def test_it_accepts_a_request_with_only_the_required_fields(api: APIClient) -> N
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"cvr": "12345678"}, "cvr", "Skriv et gyldigt CVR-nummer med 8 cifre"),
+        ({"cvr": "12345678"}, "cvr", "CVR-nummeret 12345678 findes ikke."),
         ({"municipality": 999}, "municipality", "Vælg en af de 98 kommuner på listen."),
         ({"consent": False}, "consent", "Du skal give samtykke"),
-        ({"needs": ""}, "needs", "Skriv kort, hvad I har brug for hjælp til."),
+        ({"needs": ""}, "needs", "Skriv kort, hvad du har brug for hjælp til."),
         ({"contact_email": "ikke-en-adresse"}, "contact_email", "Skriv en gyldig e-mailadresse"),
         ({"needs": "x" * 5001}, "needs", "5000"),
         ({"contact_name": "x" * 201}, "contact_name", "200"),

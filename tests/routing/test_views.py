@@ -50,7 +50,7 @@ def test_it_shows_the_form_in_danish_with_the_98_municipalities_by_name(client: 
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Hvad har I brug for hjælp til?" in html
+    assert "Hvad har du brug for hjælp til?" in html
     select = html.split('id="id_municipality"')[1].split("</select>")[0]
     options = re.findall(r'<option value="(\d+)">([^<]+)</option>', select)
     names = [name for _, name in options]
@@ -147,11 +147,11 @@ def test_it_carries_the_offer_the_company_came_from_into_the_case(
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"cvr": "12345678"}, "cvr", "Skriv et gyldigt CVR-nummer med 8 cifre"),
+        ({"cvr": "12345678"}, "cvr", "CVR-nummeret 12345678 findes ikke."),
         ({"municipality": "999"}, "municipality", "Vælg en af de 98 kommuner på listen."),
         ({"municipality": ""}, "municipality", "Vælg den kommune, virksomheden ligger i."),
         ({"consent": False}, "consent", "Du skal give samtykke"),
-        ({"needs": "   "}, "needs", "Skriv kort, hvad I har brug for hjælp til."),
+        ({"needs": "   "}, "needs", "Skriv kort, hvad du har brug for hjælp til."),
         ({"contact_email": "mette-at-firma"}, "contact_email", "Skriv en gyldig e-mailadresse"),
         ({"needs": "x" * 5001}, "needs", "Teksten må højst være 5000 tegn (den er 5001)."),
         ({"contact_name": "x" * 201}, "contact_name", "Teksten må højst være 200 tegn"),
