@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
-from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +27,17 @@ from offers.services import (
 )
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
+# Languages an offer is given in (ISO 639-1, as the catalogue format stores them).
+OFFER_LANGUAGES = [
+    ("da", gettext_lazy("Dansk")),
+    ("en", gettext_lazy("Engelsk")),
+    ("de", gettext_lazy("Tysk")),
+    ("sv", gettext_lazy("Svensk")),
+    ("no", gettext_lazy("Norsk")),
+    ("pl", gettext_lazy("Polsk")),
+    ("uk", gettext_lazy("Ukrainsk")),
+    ("ar", gettext_lazy("Arabisk")),
+]
 
 
 class ConstraintErrorsOnFields:
@@ -130,42 +140,85 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
     user: Any = None  # set by OfferAdmin.get_form
 
     phases = forms.MultipleChoiceField(
-        label=gettext_lazy("faser"), choices=Phase.choices, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Faser"), choices=Phase.choices, widget=forms.CheckboxSelectMultiple
     )
     company_sizes = forms.MultipleChoiceField(
-        label=gettext_lazy("virksomhedsstørrelser"),
+        label=gettext_lazy("Virksomhedsstørrelser"),
         choices=CompanySize.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     industries = forms.MultipleChoiceField(
-        label=gettext_lazy("brancher (DB07)"),
+        label=gettext_lazy("Brancher (DB07)"),
         choices=Industry.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=gettext_lazy("Vælg ingen for alle brancher."),
     )
     regions = forms.TypedMultipleChoiceField(
-        label=gettext_lazy("regioner"),
+        label=gettext_lazy("Regioner"),
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("Kun når tilbuddet ikke gælder i hele landet."),
     )
     municipalities = forms.TypedMultipleChoiceField(
-        label=gettext_lazy("kommuner"),
+        label=gettext_lazy("Kommuner"),
         coerce=int,
         required=False,
-        widget=FilteredSelectMultiple(gettext_lazy("kommuner"), is_stacked=False),
+        # Boxes in columns (offers/admin.css): the filter widget's icons carry ARIA attributes
+        # that its markup does not allow.
+        widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy(
             "Kommunale tilbud skal angive deres kommuner. Kun når tilbuddet ikke gælder i hele "
             "landet."
         ),
     )
 
+    languages = forms.MultipleChoiceField(
+        label=gettext_lazy("Sprog"),
+        choices=OFFER_LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=gettext_lazy("De sprog, virksomheden kan få tilbuddet på."),
+    )
+    mark_reviewed = forms.BooleanField(
+        label=gettext_lazy("Markér som gennemgået i dag"),
+        required=False,
+        initial=True,
+        help_text=gettext_lazy(
+            "Sæt hak, når du har læst hele tilbuddet igennem og det er korrekt. Tilbud, der ikke "
+            "er gennemgået i 12 måneder, bliver markeret som forældede."
+        ),
+    )
+
     class Meta:
         model = Offer
         fields = OFFER_FORM_FIELDS
-        widgets: ClassVar[dict[str, Any]] = {"themes": forms.CheckboxSelectMultiple}
+        widgets: ClassVar[dict[str, Any]] = {
+            "themes": forms.CheckboxSelectMultiple,
+            # The browser's own date input: no calendar pop-up that warns about time zones.
+            "application_deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "valid_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        help_texts: ClassVar[dict[str, Any]] = {
+            "title": gettext_lazy(
+                "Hvad virksomheden får, i få ord, f.eks. „Rådgivning om eksport“."
+            ),
+            "summary": gettext_lazy(
+                "Én eller to sætninger, der vises i søgeresultatet. Skriv til virksomheden (du)."
+            ),
+            "expected_result": gettext_lazy(
+                "Hvad står virksomheden med bagefter? F.eks. „En eksportplan for ét marked og "
+                "kontakt til tre mulige kunder“. Bruges også, når portalen foreslår tilbud."
+            ),
+            "how_to_apply": gettext_lazy(
+                "Trin for trin: hvem virksomheden kontakter, hvad den skal have klar, og hvornår "
+                "den får svar."
+            ),
+            "delivery_time": gettext_lazy("F.eks. „3–4 måneder“ eller „2 timer“."),
+            "url": gettext_lazy("Tilbuddets egen side, hvor virksomheden læser mere og søger."),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -176,6 +229,10 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
             fields["municipalities"].choices = [
                 (m.code, str(m)) for m in Municipality.objects.all()
             ]
+        if "languages" in fields:
+            known = {code for code, _label in OFFER_LANGUAGES}
+            extra = [code for code in self.instance.languages or [] if code not in known]
+            fields["languages"].choices = [*OFFER_LANGUAGES, *((code, code) for code in extra)]
         current = self.instance.status if self.instance.pk else None
         if "status" in fields:
             fields["status"].choices = [
@@ -197,6 +254,11 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
                     fields[name].queryset = Organisation.objects.filter(
                         pk__in={pk for pk in allowed if pk}
                     )
+
+    def clean_languages(self) -> list[str]:
+        chosen = self.cleaned_data["languages"]
+        field: Any = self.fields["languages"]
+        return [code for code, _label in field.choices if code in chosen]
 
     def clean_phases(self) -> list[str]:
         chosen = self.cleaned_data["phases"]

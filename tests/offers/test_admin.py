@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -531,3 +532,85 @@ def test_the_import_explains_a_file_that_is_not_utf8(client, editor):
     response = client.post(IMPORT, {"file": upload})
 
     assert "Filen skal være gemt som UTF-8." in response.content.decode()
+
+
+# --- The editor's form: made for the job -------------------------------------------------------
+
+
+def test_saving_with_the_review_box_ticked_marks_the_offer_reviewed_today(
+    client, editor, regional_offer
+):
+    client.force_login(editor)
+    form = client.get(change_url(regional_offer)).content.decode()
+    box = form[form.rindex("<input", 0, form.index('name="mark_reviewed"')) :]
+    assert " checked" in box[: box.index(">")]
+
+    status = regional_offer.status
+    response = client.post(change_url(regional_offer), form_data(mark_reviewed="on", status=status))
+    assert response.status_code == 302
+    regional_offer.refresh_from_db()
+    assert regional_offer.last_reviewed == timezone.localdate()
+
+    regional_offer.last_reviewed = dt.date(2024, 1, 1)
+    regional_offer.save(update_fields=["last_reviewed"])
+    client.post(change_url(regional_offer), form_data(status=status))  # the box left empty
+    regional_offer.refresh_from_db()
+    assert regional_offer.last_reviewed == dt.date(2024, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("published", "vises nu på portalen"),
+        ("draft", "er gemt som kladde. Virksomhederne kan ikke se det"),
+    ],
+)
+def test_the_message_after_saving_says_whether_companies_see_the_offer(
+    client, editor, status, expected
+):
+    client.force_login(editor)
+
+    response = client.post(ADD, form_data(status=status), follow=True)
+
+    messages = [str(message) for message in response.context["messages"]]
+    assert len(messages) == 1
+    assert "Automatiseringstjek" in messages[0] and expected in messages[0]
+    if status == "published":
+        assert 'href="/tilbud/midt-automatisering/"' in messages[0]
+
+
+def test_the_form_has_language_boxes_date_inputs_help_and_capitalised_labels(
+    client, editor, regional_offer
+):
+    regional_offer.languages = ["da", "fo"]  # an imported code the boxes do not list
+    regional_offer.save(update_fields=["languages"])
+    client.force_login(editor)
+
+    html = client.get(change_url(regional_offer)).content.decode()
+
+    assert 'type="checkbox" name="languages" value="en"' in html
+    assert 'name="languages" value="fo"' in html  # kept, not silently dropped
+    assert 'type="date" name="valid_from"' in html
+    assert "Hvad står virksomheden med bagefter?" in html
+    assert "Trin for trin" in html
+    labels = re.findall(r"<(?:label|legend)[^>]*>([^<:]+)", html)
+    for label in ("Faser", "Virksomhedsstørrelser", "Regioner", "Kommuner", "Sprog"):
+        assert label in labels
+    assert not [label for label in labels if label[:1].islower()]
+
+    client.post(
+        change_url(regional_offer), form_data(languages=["en", "fo", "da"], status="published")
+    )
+    regional_offer.refresh_from_db()
+    assert regional_offer.languages == ["da", "en", "fo"]
+
+
+def test_the_offer_list_names_owner_and_operator_in_one_column(client, editor, regional_offer):
+    client.force_login(editor)
+
+    body = client.get(CHANGELIST).content.decode()
+
+    assert "Region Midtjylland, drives af Væksthus Midtjylland" in body
+    assert 'class="column-external_id' not in body
+    # Reviewed 1 January 2024: due, said in words beside the date.
+    assert "1. januar 2024" in body and "skal gennemgås" in body
