@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from governance import views
+from governance.analysis_index import analysis_index
 
 app_name = "governance"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -14,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.growth_agreements_region,
         name="growth_region",
     ),
+    path("analyse/", analysis_index, name="analysis_index"),
     path("analyse/feedback/", views.feedback_report, name="feedback_report"),
     path("analyse/feedback/eksport.csv", views.feedback_export, name="feedback_export"),
     path("analyse/brug/", views.usage_report, name="usage_report"),

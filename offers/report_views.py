@@ -25,7 +25,7 @@ from offers.reports import division_of_labour as build_report
 OVERLAP_GROUPS_ON_PAGE = 50
 
 
-def _may_read_reports(user: Any) -> bool:
+def may_read_reports(user: Any) -> bool:
     return bool(user.is_superuser or user.is_analyst or user.is_editor)
 
 
@@ -33,7 +33,7 @@ def _may_read_reports(user: Any) -> bool:
 @login_required
 def division_of_labour(request: HttpRequest) -> HttpResponse:
     """The analyst page: level mismatches, overlaps, regional restrictions, consolidation."""
-    if not _may_read_reports(request.user):
+    if not may_read_reports(request.user):
         raise PermissionDenied
     report = build_report()
     levels = list(Level.values)

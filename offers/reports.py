@@ -88,6 +88,7 @@ class OfferFacts:
     nationwide: bool
     regions: frozenset[int]
     municipalities: frozenset[int]
+    owner_name: str = ""  # for people: the owner's name beside its slug (the stable key)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def level_mismatches(offers: Iterable[OfferFacts], vocabulary: Vocabulary) -> li
                 "title": offer.title,
                 "level": offer.level,
                 "owner": offer.owner,
+                "owner_name": offer.owner_name or offer.owner,
                 "operator": offer.operator,
                 "themes": [{"theme": slug, "responsible_level": levels[slug]} for slug in themes],
                 "expected_levels": expected,
@@ -477,6 +479,7 @@ def regional_not_nationwide(
             "external_id": offer.external_id,
             "title": offer.title,
             "owner": offer.owner,
+            "owner_name": offer.owner_name or offer.owner,
             "regions": sorted(offer.regions),
             "municipalities": sorted(offer.municipalities),
             "reason": _("Et regionalt tilbud, der kun gælder i %(place)s, ikke i hele landet.")
@@ -565,6 +568,7 @@ _FACT_LOOKUPS: dict[str, str] = {
     "title": "title",
     "level": "level",
     "owner": "owner__slug",
+    "owner_name": "owner__name",
     "owner_kind": "owner__kind",
     "owner_level": "owner__level",
     "operator": "operator__slug",

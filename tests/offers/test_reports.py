@@ -249,6 +249,7 @@ def test_it_lists_regional_offers_that_are_not_open_nationwide():
             "external_id": "region-lokal",
             "title": "Region lokal",
             "owner": "eksportraadet",
+            "owner_name": "eksportraadet",  # the facts carry no name: the key stands in
             "regions": [1084],
             "municipalities": [751],
             "reason": "Et regionalt tilbud, der kun gælder i Region Hovedstaden og Aarhus Kommune, "
@@ -353,6 +354,9 @@ def test_an_analyst_reads_the_division_of_labour_page(
     assert "Kommunalt eksportnetværk" in body  # a level mismatch
     assert "Lokal kompetencepulje" in body  # regional, not nationwide
     assert "«Eksport»: 2 tilbud" in body  # an overlap group
+    # Owners by name, not by their internal key.
+    assert "<td>Esbjerg Kommune</td>" in body
+    assert "<td>kommune-561</td>" not in body
     # Only published offers open today count.
     assert "Kladde om eksport" not in body
     assert "Lukket eksportpulje" not in body
