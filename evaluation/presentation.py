@@ -58,7 +58,7 @@ def format_effect(value: float | None, indicator: str, *, signed: bool = True) -
         return "–"
     if is_amount(indicator):
         text = number_format(round(value, -3), 0, use_l10n=True, force_grouping=True)
-        text = f"{text} {_('kr.')}"
+        text = _("%(amount)s kr.") % {"amount": text}
     else:
         text = number_format(value, 1, use_l10n=True, force_grouping=True)
     return _with_sign(value, text) if signed else text.replace("-", "−")
@@ -70,14 +70,18 @@ def format_extra(value: float | None, indicator: str) -> str:
         return "–"
     if is_amount(indicator):
         millions = number_format(value / _MILLION, 1, use_l10n=True, force_grouping=True)
-        return _with_sign(value, f"{millions} {_('mio. kr.')}")
+        return _with_sign(value, _("%(amount)s mio. kr.") % {"amount": millions})
     return _with_sign(value, number_format(round(value), 0, use_l10n=True, force_grouping=True))
 
 
 def format_interval(low: float | None, high: float | None, indicator: str) -> str:
     if low is None or high is None:
         return "–"
-    return f"{format_effect(low, indicator)} {_('til')} {format_effect(high, indicator)}"
+    # Whole phrases to gettext: words inside an f-string never reach the translators.
+    return _("%(low)s til %(high)s") % {
+        "low": format_effect(low, indicator),
+        "high": format_effect(high, indicator),
+    }
 
 
 def format_smd(value: float | None) -> str:
@@ -92,3 +96,81 @@ def _with_sign(value: float, text: str) -> str:
     if not any(character in "123456789" for character in text):
         return text
     return ("−" if value < 0 else "+") + text
+
+
+# One plain sentence per measured result, for a reader who does not read intervals. The amount is
+# the size of the effect without its sign; "more" or "less" says the direction.
+_SENTENCES: Final[dict[str, tuple[Promise, Promise]]] = {
+    "employment": (
+        _(
+            "Virksomheder, der brugte %(name)s, havde to år efter i gennemsnit %(amount)s flere "
+            "fuldtidsansatte end lignende virksomheder."
+        ),
+        _(
+            "Virksomheder, der brugte %(name)s, havde to år efter i gennemsnit %(amount)s færre "
+            "fuldtidsansatte end lignende virksomheder."
+        ),
+    ),
+    "revenue": (
+        _(
+            "Virksomheder, der brugte %(name)s, omsatte to år efter i gennemsnit for %(amount)s "
+            "mere end lignende virksomheder."
+        ),
+        _(
+            "Virksomheder, der brugte %(name)s, omsatte to år efter i gennemsnit for %(amount)s "
+            "mindre end lignende virksomheder."
+        ),
+    ),
+    "value_added": (
+        _(
+            "Virksomheder, der brugte %(name)s, skabte to år efter i gennemsnit %(amount)s mere "
+            "i værditilvækst end lignende virksomheder."
+        ),
+        _(
+            "Virksomheder, der brugte %(name)s, skabte to år efter i gennemsnit %(amount)s mindre "
+            "i værditilvækst end lignende virksomheder."
+        ),
+    ),
+    "export": (
+        _(
+            "Virksomheder, der brugte %(name)s, eksporterede to år efter i gennemsnit for "
+            "%(amount)s mere end lignende virksomheder."
+        ),
+        _(
+            "Virksomheder, der brugte %(name)s, eksporterede to år efter i gennemsnit for "
+            "%(amount)s mindre end lignende virksomheder."
+        ),
+    ),
+    "productivity": (
+        _(
+            "Virksomheder, der brugte %(name)s, skabte to år efter i gennemsnit %(amount)s mere "
+            "i værditilvækst pr. fuldtidsansat end lignende virksomheder."
+        ),
+        _(
+            "Virksomheder, der brugte %(name)s, skabte to år efter i gennemsnit %(amount)s mindre "
+            "i værditilvækst pr. fuldtidsansat end lignende virksomheder."
+        ),
+    ),
+}
+assert set(_SENTENCES) == set(INDICATORS)
+
+
+def plain_sentence(
+    name: str,
+    estimate: float | None,
+    ci_low: float | None,
+    ci_high: float | None,
+    indicator: str,
+) -> str:
+    """The measured effect in one sentence, and whether chance could explain it."""
+    if estimate is None or not math.isfinite(estimate):
+        return ""
+    more, less = _SENTENCES[indicator]
+    template = more if estimate >= 0 else less
+    sentence = str(template) % {
+        "name": name,
+        "amount": format_effect(abs(estimate), indicator, signed=False),
+    }
+    if ci_low is not None and ci_high is not None and ci_low <= 0 <= ci_high:
+        sentence += " " + str(_("Forskellen er så usikker, at den kan skyldes tilfældigheder."))
+    return sentence

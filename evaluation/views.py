@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -32,6 +32,7 @@ from evaluation.presentation import (
     format_extra,
     format_interval,
     format_smd,
+    plain_sentence,
 )
 from evaluation.querysets import may_analyse
 from offers.models import Level, Offer
@@ -55,13 +56,16 @@ class EffectLine:
     extra: str
     naive: str
     note: str
+    sentence: str = ""
 
     @property
     def measured(self) -> bool:
         return self.status == "ok"
 
 
-def _line(item: EffectEstimate | EffectRollup, label: str, url: str = "") -> EffectLine:
+def _line(
+    item: EffectEstimate | EffectRollup, label: str, url: str = "", *, sentence: bool = False
+) -> EffectLine:
     indicator = item.indicator
     counts = disclosure.public_counts(
         item.status, item.n_treated, item.n_control, min_treated=settings.EFFECT_MIN_TREATED
@@ -84,6 +88,11 @@ def _line(item: EffectEstimate | EffectRollup, label: str, url: str = "") -> Eff
         extra=format_extra(item.extra, indicator) if indicator in EXTRA_LABELS else "",
         naive=format_effect(item.naive_estimate, indicator),
         note=note,
+        sentence=(
+            plain_sentence(label, item.estimate, item.ci_low, item.ci_high, indicator)
+            if sentence and item.status == "ok"
+            else ""
+        ),
     )
 
 
@@ -121,15 +130,23 @@ def _section(
     items: Sequence[tuple[str, EffectEstimate | EffectRollup, str]],
     page: Page[EffectEstimate] | None = None,
 ) -> dict[str, Any]:
-    """One part of /effekter/ (levels, themes or offers): its chart and its table."""
+    """One part of /effekter/ (levels, themes or offers): its chart and its table.
+
+    Offers come with a plain sentence each; those without a measured effect are listed apart, so
+    the table and the chart hold only what was measured.
+    """
+    offers = page is not None
+    lines = [_line(item, name, url, sentence=offers) for name, item, url in items]
+    measured = [(n, i) for n, i, _u in items if not offers or i.status == "ok"]
     return {
         "key": key,
         "heading": heading,
         "intro": intro,
         "first_heading": first_heading,
         "caption": caption,
-        "lines": [_line(item, name, url) for name, item, url in items],
-        "chart": _plot(f"chart-{key}", heading, indicator, [(n, i) for n, i, _u in items]),
+        "lines": [line for line in lines if not offers or line.measured],
+        "unmeasured": [line for line in lines if offers and not line.measured],
+        "chart": _plot(f"chart-{key}", heading, indicator, measured),
         # Only the offers are compared with the naive estimate; only they run over pages.
         "show_naive": page is not None,
         "page": page,
@@ -186,7 +203,13 @@ def effects(request: HttpRequest) -> HttpResponse:
         .pooled()
         .filter(indicator=indicator, offer__status__in=PUBLIC_OFFER_STATUSES)
         .select_related("offer", "run")
-        .order_by("offer__title", "offer__pk"),
+        # Largest measured effect first; a withheld estimate must not order anything (it would
+        # tell what it is), so only published figures sort, and the rest follow by title.
+        .order_by(
+            Case(When(status="ok", then=F("estimate"))).desc(nulls_last=True),
+            "offer__title",
+            "offer__pk",
+        ),
         OFFERS_PER_PAGE,
     ).get_page(request.GET.get("side"))
     offer_items = [(item.offer.title, item) for item in offers_page]
@@ -228,7 +251,7 @@ def effects(request: HttpRequest) -> HttpResponse:
         **_common(indicator),
         "latest": latest,
         "has_results": bool(rollups or offer_items),
-        "sections": [section for section in sections if section["lines"]],
+        "sections": [section for section in sections if section["lines"] or section["unmeasured"]],
     }
     return render(request, "evaluation/effects.html", context)
 

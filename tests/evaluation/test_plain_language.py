@@ -1,0 +1,71 @@
+"""/effekter/ for a lay reader: a sentence per offer, the largest effects first, no-data apart."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.utils import translation
+
+from evaluation.presentation import format_interval, plain_sentence
+from tests.evaluation.factories import TOO_FEW, make_estimate, make_run
+from tests.offers.factories import make_offer
+
+
+def test_a_positive_effect_reads_as_more_and_a_negative_as_fewer() -> None:
+    with translation.override("da"):
+        up = plain_sentence("Eksportstart", 2.14, 0.8, 3.4, "employment")
+        down = plain_sentence("Eksportstart", -1.0, -1.9, -0.2, "employment")
+    assert up == (
+        "Virksomheder, der brugte Eksportstart, havde to år efter i gennemsnit 2,1 flere "
+        "fuldtidsansatte end lignende virksomheder."
+    )
+    assert "1,0 færre fuldtidsansatte" in down and "−" not in down
+
+
+def test_an_interval_across_zero_says_chance_could_explain_it() -> None:
+    with translation.override("da"):
+        sentence = plain_sentence("Vækstforløb", 0.4, -0.3, 1.1, "employment")
+    assert sentence.endswith("Forskellen er så usikker, at den kan skyldes tilfældigheder.")
+
+
+def test_amounts_and_ranges_read_in_english() -> None:
+    with translation.override("en"):
+        sentence = plain_sentence("Export start", 1_540_000.0, 900_000.0, 2_100_000.0, "revenue")
+        interval = format_interval(1.0, 1.8, "employment")
+    assert "DKK 1,540,000 more" in sentence
+    assert interval == "+1.0 to +1.8"
+
+
+@pytest.mark.django_db
+def test_offers_are_ordered_by_effect_and_unmeasured_ones_are_listed_apart(
+    client: Client,
+) -> None:
+    run = make_run()
+    for external_id, title, estimate in [
+        ("lille-effekt", "A: lille effekt", 0.5),
+        ("stor-effekt", "B: stor effekt", 3.0),
+        ("mellem-effekt", "C: mellem effekt", 1.5),
+    ]:
+        make_estimate(
+            run=run, offer=make_offer(external_id=external_id, title=title), estimate=estimate
+        )
+    # Withheld: the stored estimate (99) must not move it up, nor show anywhere.
+    make_estimate(
+        run=run,
+        offer=make_offer(external_id="for-faa", title="D: for få"),
+        **{**TOO_FEW, "estimate": 99.0},
+    )
+
+    page = re.sub(r"\s+", " ", client.get("/effekter/").content.decode())
+
+    table = page[page.index('id="table-offers"') :]
+    order = re.findall(r'<th scope="row"><a href="/effekter/([a-z-]+)/', table)
+    assert order == ["stor-effekt", "mellem-effekt", "lille-effekt"]
+    sentences = page[page.index('class="effect-sentences"') :].split("</ul>")[0]
+    assert sentences.index("B: stor effekt") < sentences.index("C: mellem effekt")
+    assert "havde to år efter i gennemsnit 3,0 flere fuldtidsansatte" in sentences
+    apart = page[page.index('class="effect-unmeasured"') :].split("</details>")[0]
+    assert "1 tilbud uden målt effekt" in apart and "D: for få" in apart
+    assert "99,0" not in page and "+99" not in page
