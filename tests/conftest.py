@@ -69,3 +69,30 @@ def make_user(db, roles):
         return user
 
     return make
+
+
+@pytest.fixture
+def editor(make_user):
+    return make_user("redaktoer-midt", organisation="region-midtjylland", role="Redaktør")
+
+
+@pytest.fixture
+def analyst(make_user):
+    return make_user("analytiker", organisation="erhvervsstyrelsen", role="Analytiker")
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user("admin", organisation="erhvervsstyrelsen", is_superuser=True)
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks run in the calling thread and raise their errors there."""
+    from portal.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before

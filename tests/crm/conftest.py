@@ -4,8 +4,9 @@ import pytest
 
 from crm import services
 from crm.models import Case
-from offers.models import Offer, Organisation, Theme
+from offers.models import Organisation, Theme
 from tests.crm.factories import CompanyFactory, ContactFactory
+from tests.offers.factories import make_export_start
 
 
 @pytest.fixture
@@ -37,20 +38,7 @@ def other_adviser(make_user):
 
 @pytest.fixture
 def offer(db):
-    offer = Offer.objects.create(
-        external_id="test-eksportstart",
-        title="Eksportstart for små virksomheder",
-        summary="Hjælp til de første skridt på et nyt eksportmarked.",
-        level="state",
-        owner=Organisation.objects.get(slug="eksportraadet"),
-        operator=Organisation.objects.get(slug="eksportraadet"),
-        phases=["growth"],
-        company_sizes=["small"],
-        price="free",
-        status="published",
-    )
-    offer.themes.set([Theme.objects.get(slug="export")])
-    return offer
+    return make_export_start()
 
 
 @pytest.fixture
@@ -79,18 +67,3 @@ def logged_in(client):
         return client
 
     return login
-
-
-@pytest.fixture
-def editor(make_user):
-    return make_user("redaktoer", organisation="region-midtjylland", role="Redaktør")
-
-
-@pytest.fixture
-def analyst(make_user):
-    return make_user("analytiker", organisation="erhvervsstyrelsen", role="Analytiker")
-
-
-@pytest.fixture
-def superuser(make_user):
-    return make_user("admin", organisation="erhvervsstyrelsen", is_superuser=True)

@@ -53,17 +53,6 @@ def smtp_outage(settings):
 
 
 @pytest.fixture
-def eager_tasks():
-    from portal.celery import app
-
-    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
-
-
-@pytest.fixture
 def enqueued(monkeypatch):
     sent: list[int] = []
     monkeypatch.setattr(tasks.notification_send, "delay", lambda pk: sent.append(pk))

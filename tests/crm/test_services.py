@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -77,23 +78,19 @@ def test_it_finds_a_contact_by_email_ignoring_case_and_records_the_consent():
     first = services.contact_find_or_create(
         company=company, name="Anne Holm", email="Anne@Smedie.dk", phone="", consent_version="v1"
     )
+    at_anne: dict[str, Any] = {
+        "company": company,
+        "email": "anne@smedie.dk",
+        "consent_version": "v2",
+    }
     unchanged = services.contact_find_or_create(
-        company=company,
-        name="Someone Else",
-        email="anne@smedie.dk",
-        phone="+45 99 99 99 99",
-        consent_version="v2",
+        **at_anne, name="Someone Else", phone="+45 99 99 99 99"
     )
     assert unchanged.pk == first.pk
     assert (unchanged.name, unchanged.phone, unchanged.consent_version) == ("Anne Holm", "", "v1")
     # Only an adviser of a hub that already knows the person rewrites the details.
     again = services.contact_find_or_create(
-        company=company,
-        name="Anne Holm",
-        email="anne@smedie.dk",
-        phone="+45 11 22 33 44",
-        consent_version="v2",
-        keep_details=False,
+        **at_anne, name="Anne Holm", phone="+45 11 22 33 44", keep_details=False
     )
     assert again.pk == first.pk
     assert again.consent_version == "v2"

@@ -8,27 +8,16 @@ from playwright.sync_api import expect
 
 from crm import services
 from crm.models import Case, Referral
-from offers.models import Offer, Organisation, Theme
+from offers.models import Organisation, Theme
 from tests.crm.factories import CompanyFactory, ContactFactory
+from tests.offers.factories import make_export_start
 
 
 def test_an_adviser_takes_a_case_records_a_meeting_refers_and_closes_it(page, live_url, make_user):
     adviser = make_user(
         "mette", organisation="vaeksthus-midtjylland", role="Rådgiver", first_name="Mette"
     )
-    offer = Offer.objects.create(
-        external_id="e2e-eksportstart",
-        title="Eksportstart for små virksomheder",
-        summary="De første skridt på et nyt eksportmarked.",
-        level="state",
-        owner=Organisation.objects.get(slug="eksportraadet"),
-        operator=Organisation.objects.get(slug="eksportraadet"),
-        phases=["growth"],
-        company_sizes=["small"],
-        price="free",
-        status="published",
-    )
-    offer.themes.set([Theme.objects.get(slug="export")])
+    offer = make_export_start()
     company = CompanyFactory.create(name="Skive Plast ApS")
     case = services.case_create(
         company=company,

@@ -10,21 +10,14 @@ from playwright.sync_api import expect
 
 from crm.models import Case
 from routing.models import GuidanceRequest
-from tests.routing.factories import OfferFactory, index_offers
+from tests.offers.factories import make_export_start, make_offer
 
 
 def test_a_company_asks_for_guidance_and_follows_its_case(
     page, live_url, make_user, assert_accessible
 ) -> None:
-    OfferFactory(
-        external_id="e2e-eksportstart",
-        title="Eksportstart for små virksomheder",
-        summary="De første skridt på et nyt eksportmarked.",
-        themes=["export"],
-        company_sizes=["micro", "small"],
-    )
-    OfferFactory(external_id="e2e-kapital", title="Lån til vækst", themes=["capital"])
-    index_offers()
+    make_export_start(company_sizes=["micro", "small"])
+    make_offer(external_id="e2e-kapital", title="Lån til vækst", themes=["capital"])
     make_user("soeren", organisation="vaeksthus-syddanmark", role="Rådgiver", first_name="Søren")
 
     # The form, first sent empty: errors at each field, still accessible.

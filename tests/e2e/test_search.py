@@ -5,19 +5,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.offers.factories import make_offer
+from tests.offers.factories import local_to, make_export_advice, make_offer
 
 
 @pytest.fixture
 def catalogue(live_url):
-    make_offer(
+    make_export_advice(
         external_id="eksportstart",
-        title="Eksportrådgivning til små virksomheder",
-        summary="Gratis sparring om jeres første eksportmarked.",
         description="En rådgiver fra Eksportrådet hjælper jer med at vælge marked.",
-        themes=["export"],
-        owner="eksportraadet",
-        price="free",
         contact_email="eksport@example.dk",
     )
     make_offer(
@@ -33,10 +28,7 @@ def catalogue(live_url):
         title="Byggetilladelse i Aarhus",
         summary="Vejledning før I søger om at bygge.",
         themes=["authority"],
-        level="municipality",
-        owner="kommune-751",
-        nationwide=False,
-        municipalities=[751],
+        **local_to(751),
     )
 
 

@@ -10,11 +10,6 @@ from tests.offers.factories import make_offer
 
 
 @pytest.fixture
-def analyst(make_user):
-    return make_user("karen", organisation="erhvervsstyrelsen", role="Analytiker")
-
-
-@pytest.fixture
 def results(db):
     run = make_run()
     for number in range(12):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evaluation.models import EffectRun
-from tests.evaluation.factories import make_estimate, make_rollup, make_run
+from tests.evaluation.factories import TOO_FEW, make_estimate, make_rollup, make_run
 from tests.offers.factories import make_offer
 
 CONTRACT_FIELDS = {
@@ -86,16 +86,7 @@ def test_a_too_few_offer_has_a_status_and_no_numbers(client):
     offer = make_offer(external_id="lille")
     make_estimate(
         offer=offer,
-        status="too_few",
-        estimate=None,
-        std_error=None,
-        ci_low=None,
-        ci_high=None,
-        extra=None,
-        extra_ci_low=None,
-        extra_ci_high=None,
-        naive_estimate=None,
-        n_treated=8,
+        **{**TOO_FEW, "n_treated": 8},
         reason="For få deltagere til at måle: 8 kunne sammenlignes, og der skal mindst være 20.",
     )
 

@@ -134,6 +134,20 @@ def companies(
     )
 
 
+def manufacturers(
+    *, first_cvr: int, employees: Sequence[float], employment_change: Sequence[float]
+) -> UnitData:
+    """Companies that share one cell: industry C, size class 1."""
+    n = len(employees)
+    return companies(
+        first_cvr=first_cvr,
+        industry=["C"] * n,
+        size_class=[1] * n,
+        employees=employees,
+        employment_change=employment_change,
+    )
+
+
 def join(*groups: UnitData) -> UnitData:
     return UnitData(
         **{name: np.concatenate([getattr(g, name) for g in groups]) for name in UNIT_FIELDS}
@@ -279,17 +293,9 @@ def test_it_uses_and_averages_all_controls_tied_at_the_nearest_distance() -> Non
 
 
 def test_it_treats_controls_equally_far_on_either_side_as_ties() -> None:
-    treated = companies(
-        first_cvr=1,
-        industry=["C"] * 20,
-        size_class=[1] * 20,
-        employees=[1.0] * 20,
-        employment_change=[5.0] * 20,
-    )
-    control = companies(
+    treated = manufacturers(first_cvr=1, employees=[1.0] * 20, employment_change=[5.0] * 20)
+    control = manufacturers(
         first_cvr=100,
-        industry=["C"] * 3,
-        size_class=[1] * 3,
         # 0.9 and 1.1 FTE are equally far from 1.0, but not in binary floating point.
         employees=[0.9, 1.1, 1.5],
         employment_change=[1.0, 3.0, 50.0],
@@ -304,19 +310,9 @@ def test_it_treats_controls_equally_far_on_either_side_as_ties() -> None:
 
 
 def test_it_computes_the_abadie_imbens_standard_error() -> None:
-    treated = companies(
-        first_cvr=1,
-        industry=["C"] * 2,
-        size_class=[1] * 2,
-        employees=[10.0] * 2,
-        employment_change=[5.0, 7.0],
-    )
-    control = companies(
-        first_cvr=100,
-        industry=["C"] * 4,
-        size_class=[1] * 4,
-        employees=[10.0, 10.0, 10.0, 30.0],
-        employment_change=[1.0, 2.0, 6.0, 100.0],
+    treated = manufacturers(first_cvr=1, employees=[10.0] * 2, employment_change=[5.0, 7.0])
+    control = manufacturers(
+        first_cvr=100, employees=[10.0, 10.0, 10.0, 30.0], employment_change=[1.0, 2.0, 6.0, 100.0]
     )
 
     result = estimate_cohort(CohortData(treated=treated, control=control), min_treated=2)
@@ -332,13 +328,7 @@ def test_it_computes_the_abadie_imbens_standard_error() -> None:
 
 
 def test_it_matches_only_within_the_same_industry_and_size_class() -> None:
-    treated = companies(
-        first_cvr=1,
-        industry=["C"] * 20,
-        size_class=[1] * 20,
-        employees=[10.0] * 20,
-        employment_change=[3.0] * 20,
-    )
+    treated = manufacturers(first_cvr=1, employees=[10.0] * 20, employment_change=[3.0] * 20)
     control = companies(
         first_cvr=100,
         industry=["G", "C", "C"],

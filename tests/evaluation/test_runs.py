@@ -281,6 +281,15 @@ class TestPublication:
 
 
 @pytest.mark.django_db
+def compute_and_expect_all_done(run, sent: list[tuple[int, int]]) -> None:
+    """The worker computes every sent offer; the run then ends with its three offers done."""
+    for run_id, offer_id in sent:
+        effects_compute_offer(run_id, offer_id)
+    run.refresh_from_db()
+    assert run.status == EffectRun.Status.COMPLETED
+    assert (run.offers_done, run.offers_failed) == (3, 0)
+
+
 class TestTasks:
     def test_a_redelivered_task_for_a_finished_offer_does_nothing(self, offers, measured):
         run = services.effects_start()
@@ -319,12 +328,7 @@ class TestTasks:
 
         assert services.effects_resume(run=run) == 2
         assert sorted(offer_id for _, offer_id in sent) == sorted([offers["export"].pk, third.pk])
-        for run_id, offer_id in sent:
-            effects_compute_offer(run_id, offer_id)
-
-        run.refresh_from_db()
-        assert run.status == EffectRun.Status.COMPLETED
-        assert (run.offers_done, run.offers_failed) == (3, 0)
+        compute_and_expect_all_done(run, sent)
         assert EffectRunOffer.objects.get(run=run, offer=offers["export"]).attempts == 2
         assert pooled(offers["export"]).run == run
         assert pooled(third).status == "no_data"
@@ -359,11 +363,7 @@ class TestTasks:
         # Handed out again: the next sweep does not send the same offers a second time.
         assert services.effects_sweep_stale(now=later + dt.timedelta(minutes=10)) == (0, 0)
 
-        for run_id, offer_id in sent:
-            effects_compute_offer(run_id, offer_id)
-        run.refresh_from_db()
-        assert run.status == EffectRun.Status.COMPLETED
-        assert (run.offers_done, run.offers_failed) == (3, 0)
+        compute_and_expect_all_done(run, sent)
         assert EffectRunOffer.objects.get(run=run, offer=offers["growth"]).attempts == 2
         # The one-active-run rule no longer blocks the next run.
         assert services.effects_compute().status == EffectRun.Status.PENDING

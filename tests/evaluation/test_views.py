@@ -170,20 +170,14 @@ class TestAnalysis:
         self, client, make_user, published, django_assert_max_num_queries
     ):
         run = published["run"]
-        EffectRunOffer.objects.create(
-            run=run,
-            offer=published["growth"],
-            status="done",
-            participants=230,
-            participants_with_panel=215,
-        )
-        EffectRunOffer.objects.create(
-            run=run,
-            offer=published["small"],
-            status="done",
-            participants=9,
-            participants_with_panel=7,
-        )
+        for offer, participants, with_panel in [("growth", 230, 215), ("small", 9, 7)]:
+            EffectRunOffer.objects.create(
+                run=run,
+                offer=published[offer],
+                status="done",
+                participants=participants,
+                participants_with_panel=with_panel,
+            )
         client.force_login(make_user("karen", organisation="erhvervsstyrelsen", role="Analytiker"))
 
         with django_assert_max_num_queries(10):

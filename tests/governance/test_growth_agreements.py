@@ -13,6 +13,7 @@ from tests.governance.factories import (
     GrowthStrategyFactory,
 )
 from tests.offers.factories import make_offer
+from tests.pages import assert_contains
 
 
 @pytest.fixture
@@ -49,13 +50,16 @@ def test_it_shows_a_regions_agreements_with_commitments_and_the_open_offers_behi
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Midtjysk strategi 2024–2027" in body
-    assert "Vækstpartnerskabsaftale 2026" in body
-    assert "Flere virksomheder skal automatisere" in body
-    assert "Digitalisering og automatisering" in body
-    assert "Region Midtjylland" in body
-    assert "I gang" in body
-    assert "Automatiseringstjek" in body
+    assert_contains(
+        body,
+        "Midtjysk strategi 2024–2027",
+        "Vækstpartnerskabsaftale 2026",
+        "Flere virksomheder skal automatisere",
+        "Digitalisering og automatisering",
+        "Region Midtjylland",
+        "I gang",
+        "Automatiseringstjek",
+    )
     assert "Udløbet program" not in body
     assert "Udkast til aftale 2027" not in body
     assert "Nordjysk aftale" not in body
@@ -138,6 +142,17 @@ def test_a_region_editor_sees_and_edits_only_the_regions_own_agreements(
     client, make_user, agreements
 ):
     own, other = agreements
+    revised = {
+        "region": own.region_id,
+        "year": 2026,
+        "title": "Midtjysk aftale, revideret",
+        "summary": "",
+        "strategy": "",
+        "status": "signed",
+        "signed_on": "2026-02-01",
+        "commitments-TOTAL_FORMS": "0",
+        "commitments-INITIAL_FORMS": "0",
+    }
     client.force_login(make_user("red", organisation="region-midtjylland", role="Redaktør"))
 
     listing = client.get("/admin/governance/growthagreement/")
@@ -146,20 +161,7 @@ def test_a_region_editor_sees_and_edits_only_the_regions_own_agreements(
     assert "Midtjysk aftale" in body
     assert "Nordjysk aftale" not in body
 
-    response = client.post(
-        f"/admin/governance/growthagreement/{own.pk}/change/",
-        {
-            "region": own.region_id,
-            "year": 2026,
-            "title": "Midtjysk aftale, revideret",
-            "summary": "",
-            "strategy": "",
-            "status": "signed",
-            "signed_on": "2026-02-01",
-            "commitments-TOTAL_FORMS": "0",
-            "commitments-INITIAL_FORMS": "0",
-        },
-    )
+    response = client.post(f"/admin/governance/growthagreement/{own.pk}/change/", revised)
     assert response.status_code == 302
     own.refresh_from_db()
     assert own.title == "Midtjysk aftale, revideret"
@@ -235,22 +237,20 @@ def test_a_region_editor_links_offers_of_any_owner_to_their_own_initiative_only(
     mine = CommitmentFactory.create(agreement=own, text="Midtjysk initiativ")
     theirs = CommitmentFactory.create(agreement=other, text="Nordjysk initiativ")
     state_offer = make_offer(title="Statens eksporttilbud", owner="eksportraadet")
+    linked = {
+        "agreement": own.pk,
+        "position": 1,
+        "text": "Midtjysk initiativ",
+        "status": "completed",
+        "offers": [state_offer.pk],
+    }
     client.force_login(make_user("red", organisation="region-midtjylland", role="Redaktør"))
 
     listing = client.get("/admin/governance/commitment/").content.decode()
     assert "Midtjysk initiativ" in listing
     assert "Nordjysk initiativ" not in listing
 
-    response = client.post(
-        f"/admin/governance/commitment/{mine.pk}/change/",
-        {
-            "agreement": own.pk,
-            "position": 1,
-            "text": "Midtjysk initiativ",
-            "status": "completed",
-            "offers": [state_offer.pk],
-        },
-    )
+    response = client.post(f"/admin/governance/commitment/{mine.pk}/change/", linked)
     assert response.status_code == 302
     assert list(mine.offers.all()) == [state_offer]
     assert client.get(f"/admin/governance/commitment/{theirs.pk}/change/").status_code == 302
@@ -260,7 +260,7 @@ def test_a_region_editor_links_offers_of_any_owner_to_their_own_initiative_only(
 
 def test_it_rolls_up_the_measured_effects_of_the_offers_behind_the_commitments(client, midtjylland):
     from evaluation.models import EffectRun
-    from tests.evaluation.factories import EffectEstimateFactory, EffectRunFactory
+    from tests.evaluation.factories import TOO_FEW, EffectEstimateFactory, EffectRunFactory
 
     agreement = GrowthAgreementFactory.create(region=midtjylland, year=2025, status="concluded")
     small, large, unlinked = make_offer(), make_offer(), make_offer()
@@ -283,15 +283,7 @@ def test_it_rolls_up_the_measured_effects_of_the_offers_behind_the_commitments(c
         run=run,
         offer=ended,
         indicator="revenue",
-        status="too_few",
-        estimate=None,
-        std_error=None,
-        ci_low=None,
-        ci_high=None,
-        extra=None,
-        extra_ci_low=None,
-        extra_ci_high=None,
-        n_treated=6,
+        **{**TOO_FEW, "n_treated": 6},
     )
     # Neither another region's offer nor an unfinished run counts.
     EffectEstimateFactory(run=run, offer=unlinked, estimate=100.0, n_treated=500)

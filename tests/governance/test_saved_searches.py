@@ -13,22 +13,11 @@ from crm.models import Notification
 from governance import services, tasks, tokens
 from governance.models import DigestDelivery, GovernanceMail, SavedSearch
 from offers.models import Offer
-from tests.offers.factories import make_offer
+from tests.offers.factories import make_offer, regional_in
 
 pytestmark = pytest.mark.django_db
 
 WEEK = "2026-W10"
-
-
-@pytest.fixture
-def eager_tasks():
-    from portal.celery import app
-
-    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
 
 
 def _links(body: object) -> list[str]:
@@ -255,10 +244,7 @@ def catalogue(db):
         external_id="match-midt",
         title="Eksportkapital i Midtjylland",
         themes=["capital"],
-        nationwide=False,
-        regions=[1082],
-        level="region",
-        owner="region-midtjylland",
+        **regional_in(1082),
     )
     make_offer(external_id="wrong-theme", title="Eksport og digitalisering", themes=["growth"])
     make_offer(external_id="no-text", title="Byggetilladelse", themes=["capital"])
@@ -266,10 +252,7 @@ def catalogue(db):
         external_id="wrong-region",
         title="Eksportstøtte i Nordjylland",
         themes=["export"],
-        nationwide=False,
-        regions=[1081],
-        level="region",
-        owner="region-nordjylland",
+        **regional_in(1081),
     )
     make_offer(external_id="draft", title="Eksportkladde", themes=["export"], status="draft")
     make_offer(

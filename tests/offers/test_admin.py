@@ -11,7 +11,7 @@ from offers.admin_forms import OFFER_FORM_FIELDS
 from offers.catalogue_format import ALL_FIELDS
 from offers.models import Offer, Organisation, StrengthPosition, Theme
 from tests.offers.catalogue_factories import found_by_search
-from tests.offers.factories import make_offer
+from tests.offers.factories import local_to, make_midt_digital, make_offer
 
 CHANGELIST = reverse("admin:offers_offer_changelist")
 ADD = reverse("admin:offers_offer_add")
@@ -22,22 +22,15 @@ def change_url(offer):
     return reverse("admin:offers_offer_change", args=[offer.pk])
 
 
-@pytest.fixture
-def editor(make_user):
-    return make_user("redaktoer-midt", organisation="region-midtjylland", role="Redaktør")
+def changelist_as(client, user, query: dict[str, str] | None = None) -> str:
+    """The offer list as ``user`` sees it."""
+    client.force_login(user)
+    return client.get(CHANGELIST, query).content.decode()
 
 
 @pytest.fixture
 def regional_offer(db):
-    return make_offer(
-        external_id="midt-digital",
-        title="Digitalt løft i Midtjylland",
-        owner="region-midtjylland",
-        operator="vaeksthus-midtjylland",
-        level="region",
-        themes=["digitalisation"],
-        last_reviewed=dt.date(2024, 1, 1),
-    )
+    return make_midt_digital(last_reviewed=dt.date(2024, 1, 1))
 
 
 @pytest.fixture
@@ -45,12 +38,9 @@ def municipal_offer(db):
     return make_offer(
         external_id="aarhus-byggesag",
         title="Hurtig byggesag i Aarhus",
-        owner="kommune-751",
-        level="municipality",
-        nationwide=False,
-        municipalities=[751],
         themes=["authority"],
         last_reviewed=timezone.localdate(),
+        **local_to(751),
     )
 
 
@@ -85,9 +75,7 @@ def form_data(**overrides):
 def test_an_editor_sees_only_offers_of_their_own_organisation(
     client, editor, regional_offer, municipal_offer
 ):
-    client.force_login(editor)
-
-    body = client.get(CHANGELIST).content.decode()
+    body = changelist_as(client, editor)
 
     assert "Digitalt løft i Midtjylland" in body
     assert "Hurtig byggesag i Aarhus" not in body
@@ -110,9 +98,7 @@ def test_an_operator_sees_the_offers_it_runs_for_another_owner(
     client, make_user, regional_offer, municipal_offer
 ):
     hub_editor = make_user("vaeksthus", organisation="vaeksthus-midtjylland", role="Redaktør")
-    client.force_login(hub_editor)
-
-    body = client.get(CHANGELIST).content.decode()
+    body = changelist_as(client, hub_editor)
 
     assert "Digitalt løft i Midtjylland" in body
     assert "Hurtig byggesag i Aarhus" not in body
@@ -122,9 +108,7 @@ def test_an_adviser_may_look_at_their_own_organisations_offers_but_not_change_th
     client, make_user, regional_offer, municipal_offer
 ):
     adviser = make_user("raadgiver", organisation="vaeksthus-midtjylland", role="Rådgiver")
-    client.force_login(adviser)
-
-    body = client.get(CHANGELIST).content.decode()
+    body = changelist_as(client, adviser)
     assert "Digitalt løft i Midtjylland" in body
     assert "Hurtig byggesag i Aarhus" not in body
     assert "Importér tilbud" not in body
@@ -137,17 +121,13 @@ def test_an_analyst_without_an_organisations_offers_sees_an_empty_list(
     client, make_user, regional_offer
 ):
     analyst = make_user("analytiker", organisation="erhvervsstyrelsen", role="Analytiker")
-    client.force_login(analyst)
-
-    body = client.get(CHANGELIST).content.decode()
+    body = changelist_as(client, analyst)
 
     assert "Digitalt løft i Midtjylland" not in body
 
 
 def test_a_superuser_sees_every_offer(client, make_user, regional_offer, municipal_offer):
-    client.force_login(make_user("admin", is_superuser=True))
-
-    body = client.get(CHANGELIST).content.decode()
+    body = changelist_as(client, make_user("admin", is_superuser=True))
 
     assert "Digitalt løft i Midtjylland" in body
     assert "Hurtig byggesag i Aarhus" in body
@@ -184,9 +164,7 @@ def test_the_stale_filter_lists_offers_not_reviewed_for_twelve_months(
         level="region",
         last_reviewed=timezone.localdate(),
     )
-    client.force_login(editor)
-
-    body = client.get(CHANGELIST, {"stale": "yes"}).content.decode()
+    body = changelist_as(client, editor, {"stale": "yes"})
 
     assert "Ikke gennemgået i 12 måneder" in body
     assert "Digitalt løft i Midtjylland" in body
@@ -200,9 +178,7 @@ def test_the_open_filter_hides_closed_offers(client, editor, regional_offer):
         level="region",
         application_deadline=dt.date(2020, 1, 1),
     )
-    client.force_login(editor)
-
-    body = client.get(CHANGELIST, {"open": "yes"}).content.decode()
+    body = changelist_as(client, editor, {"open": "yes"})
 
     assert "Digitalt løft i Midtjylland" in body
     assert "Lukket pulje" not in body
@@ -449,50 +425,42 @@ def test_a_second_funded_cluster_for_a_strength_position_is_a_clear_admin_error(
     assert not Organisation.objects.filter(slug="cluster-energi-vest").exists()
 
 
-def test_renaming_an_operator_refreshes_the_search_text_of_its_offers(
-    client, make_user, regional_offer
-):
-    client.force_login(make_user("admin", is_superuser=True))
-    hub = Organisation.objects.get(slug="vaeksthus-midtjylland")
-    url = reverse("admin:offers_organisation_change", args=[hub.pk])
-    data = {
-        "slug": hub.slug,
-        "name": "Erhvervshus Midtjylland",
-        "kind": hub.kind,
-        "level": hub.level,
-        "region": hub.region_id,
-        "website": hub.website,
-        "contact_email": hub.contact_email,
-        "contact_phone": hub.contact_phone,
-        "address": hub.address,
-        "inbox_email": hub.inbox_email,
-    }
+def save_in_admin(client, user, obj, data: dict) -> None:
+    """``user`` saves ``obj``'s change form in the admin with ``data``."""
+    client.force_login(user)
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
     response = client.post(url, data)
 
     assert response.status_code == 302, response.context["adminform"].form.errors
+
+
+def test_renaming_an_operator_refreshes_the_search_text_of_its_offers(
+    client, superuser, regional_offer
+):
+    hub = Organisation.objects.get(slug="vaeksthus-midtjylland")
+    kept = ["slug", "kind", "level", "website", "contact_email", "contact_phone", "address"]
+    data = {name: getattr(hub, name) for name in [*kept, "inbox_email"]}
+
+    save_in_admin(
+        client, superuser, hub, {**data, "region": hub.region_id, "name": "Erhvervshus Midtjylland"}
+    )
+
     regional_offer.refresh_from_db()
     assert found_by_search(regional_offer, "erhvervshus")
 
 
 def test_renaming_a_theme_refreshes_the_search_text_of_its_offers(
-    client, make_user, regional_offer
+    client, superuser, regional_offer
 ):
-    client.force_login(make_user("admin", is_superuser=True))
     theme = Theme.objects.get(slug="digitalisation")
-    url = reverse("admin:offers_theme_change", args=[theme.pk])
     data = {
-        "slug": theme.slug,
-        "name": "Kvanteteknologi",
-        "name_en": theme.name_en,
-        "responsible_level": theme.responsible_level,
-        "position": theme.position,
+        name: getattr(theme, name) for name in ["slug", "name_en", "responsible_level", "position"]
     }
     assert not found_by_search(regional_offer, "kvanteteknologi")
 
-    response = client.post(url, data)
+    save_in_admin(client, superuser, theme, {**data, "name": "Kvanteteknologi"})
 
-    assert response.status_code == 302, response.context["adminform"].form.errors
     assert found_by_search(regional_offer, "kvanteteknologi")
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -10,7 +9,7 @@ from drf_spectacular.validation import validate_schema
 
 from offers.api import OfferSummarySerializer
 from offers.models import Offer
-from tests.offers.factories import make_offer
+from tests.offers.factories import make_export_offers, make_offer, new_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -50,33 +49,6 @@ FACETS = {
     "operator",
     "municipality",
 }
-
-
-def new_offer(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "external_id": "midt-digital-start",
-        "title": "Digital start",
-        "summary": "Sparring om jeres første digitale skridt.",
-        "level": "region",
-        "owner": "region-midtjylland",
-        "operator": "vaeksthus-midtjylland",
-        "themes": ["digitalisation"],
-        "phases": ["startup"],
-        "company_sizes": ["micro"],
-        "industries": [],
-        "nationwide": True,
-        "regions": [],
-        "municipalities": [],
-        "price": "free",
-        "status": "published",
-    }
-    data.update(changes)
-    return data
-
-
-@pytest.fixture
-def editor(make_user):
-    return make_user("redaktoer-midt", organisation="region-midtjylland", role="Redaktør")
 
 
 @pytest.fixture
@@ -221,12 +193,7 @@ def test_it_searches_odd_text_without_failing(client, query):
 
 
 def test_the_search_needs_at_most_four_queries(client, django_assert_max_num_queries):
-    for number in range(30):
-        make_offer(
-            title=f"Eksportrådgivning {number}",
-            themes=["export", "capital"],
-            owner="eksportraadet" if number % 2 else "vaekstfonden",
-        )
+    make_export_offers(30)
 
     with django_assert_max_num_queries(4):
         response = client.get(

@@ -21,11 +21,6 @@ IMPORT = reverse("admin:offers_offer_import")
 DEPTHS = [100_000, 20_000]
 
 
-@pytest.fixture
-def editor(make_user):
-    return make_user("redaktoer-midt", organisation="region-midtjylland", role="Redaktør")
-
-
 def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 

@@ -4,7 +4,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from offers.models import Organisation, StrengthPosition
-from tests.offers.factories import make_offer
+from tests.offers.factories import make_cluster, make_offer
+from tests.pages import assert_contains
 
 URL = reverse("offers:clusters")
 
@@ -37,12 +38,15 @@ def test_it_lists_strength_positions_with_their_national_cluster_and_its_open_of
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert "<h1>Nationale klynger</h1>" in body
-    assert "Energiteknologi" in body
-    assert "Energy Cluster Denmark" in body
-    assert "Testfaciliteter for energiteknologi" in body
-    assert 'href="/tilbud/energi-test/"' in body
-    assert "Åbent for virksomheder i hele landet." in body
+    assert_contains(
+        body,
+        "<h1>Nationale klynger</h1>",
+        "Energiteknologi",
+        "Energy Cluster Denmark",
+        "Testfaciliteter for energiteknologi",
+        'href="/tilbud/energi-test/"',
+        "Åbent for virksomheder i hele landet.",
+    )
     assert "Ufærdigt klyngeforløb" not in body
 
 
@@ -58,12 +62,8 @@ def test_it_says_so_when_a_strength_position_has_no_funded_cluster(client, db):
 
 
 def test_an_unfunded_cluster_is_not_shown_as_the_national_cluster(client, db):
-    Organisation.objects.create(
-        slug="cluster-materialer-lokal",
-        name="Lokalt materialenetværk",
-        kind="cluster",
-        level="region",
-        strength_position=StrengthPosition.objects.get(slug="materialer"),
+    make_cluster(
+        "cluster-materialer-lokal", "Lokalt materialenetværk", position="materialer", level="region"
     )
 
     assert "Lokalt materialenetværk" not in client.get(URL).content.decode()
@@ -71,13 +71,8 @@ def test_an_unfunded_cluster_is_not_shown_as_the_national_cluster(client, db):
 
 def test_the_database_allows_only_one_funded_cluster_per_strength_position(db):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Organisation.objects.create(
-            slug="cluster-energi-syd",
-            name="Energiklynge Syd",
-            kind="cluster",
-            level="state",
-            strength_position=StrengthPosition.objects.get(slug="energi"),
-            publicly_funded=True,
+        make_cluster(
+            "cluster-energi-syd", "Energiklynge Syd", position="energi", publicly_funded=True
         )
 
     assert (
@@ -88,13 +83,7 @@ def test_the_database_allows_only_one_funded_cluster_per_strength_position(db):
 
 def test_turning_on_funding_for_a_second_cluster_in_the_admin_shows_an_error(client, make_user):
     client.force_login(make_user("admin", is_superuser=True))
-    second = Organisation.objects.create(
-        slug="cluster-energi-syd",
-        name="Energiklynge Syd",
-        kind="cluster",
-        level="state",
-        strength_position=StrengthPosition.objects.get(slug="energi"),
-    )
+    second = make_cluster("cluster-energi-syd", "Energiklynge Syd", position="energi")
     url = reverse("admin:offers_organisation_change", args=[second.pk])
 
     response = client.post(

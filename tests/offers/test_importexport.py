@@ -13,7 +13,7 @@ from offers.importing import import_offers
 from offers.models import Offer
 from offers.services import CONSTRAINT_FIELDS
 from tests.offers.catalogue_factories import found_by_search
-from tests.offers.factories import make_offer
+from tests.offers.factories import local_to, make_offer, regional_in
 
 
 def row(**overrides):
@@ -61,16 +61,13 @@ def test_it_imports_json_lines_with_every_field(db):
             row(
                 external_id="aarhus-byggetilladelse",
                 title="Hurtig byggetilladelse",
-                level="municipality",
-                owner="kommune-751",
                 operator="kommune-751",
                 themes=["authority"],
-                nationwide=False,
-                municipalities=[751],
                 price="free",
                 how_to_apply="Ring til erhvervsservice.",
                 languages=["da", "en"],
                 cannot_combine_with=["eksportstart"],
+                **local_to(751),
             ),
         )
     )
@@ -283,12 +280,9 @@ def test_export_then_import_gives_identical_offers(db, tmp_path):
             row(external_id="b", status="draft", industries=["C", "J"], languages=["da"]),
             row(
                 external_id="c",
-                level="region",
-                owner="region-sjaelland",
                 operator="region-sjaelland",
                 themes=["growth", "digitalisation"],
-                nationwide=False,
-                regions=[1085],
+                **regional_in(1085),
                 municipalities=[259],
                 application_deadline="2026-12-31",
                 status="archived",
@@ -331,12 +325,9 @@ def test_it_exports_hsds_csv_with_open_referral_columns(db, tmp_path):
             row(),
             row(
                 external_id="regional",
-                level="region",
-                owner="region-sjaelland",
                 operator="region-sjaelland",
                 themes=["growth"],
-                nationwide=False,
-                regions=[1085],
+                **regional_in(1085),
                 municipalities=[259],
                 status="draft",
             ),
@@ -386,13 +377,7 @@ def test_it_exports_hsds_into_a_folder(db, tmp_path):
 
 def test_an_editor_imports_only_offers_of_their_own_organisation(db, make_user):
     editor = make_user("redaktoer", organisation="vaeksthus-midtjylland", role="Redaktør")
-    make_offer(
-        external_id="fremmed",
-        owner="kommune-751",
-        level="municipality",
-        nationwide=False,
-        municipalities=[751],
-    )
+    make_offer(external_id="fremmed", **local_to(751))
 
     result = import_offers(
         source=jsonl(

@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from offers.models import Offer, Organisation, StrengthPosition
-from tests.offers.factories import make_offer
+from tests.offers.factories import make_cluster, make_offer
 
 D = dt.date
 
@@ -65,22 +65,11 @@ def test_it_allows_one_publicly_funded_cluster_per_strength_position_only(db):
         pytest.raises(IntegrityError, match="one_funded_cluster_per_strength_position"),
         transaction.atomic(),
     ):
-        Organisation.objects.create(
-            slug="cluster-energi-2",
-            name="Anden energiklynge",
-            kind="cluster",
-            level="state",
-            strength_position=position,
-            publicly_funded=True,
+        make_cluster(
+            "cluster-energi-2", "Anden energiklynge", position="energi", publicly_funded=True
         )
     # An unfunded second cluster for the same position is fine.
-    Organisation.objects.create(
-        slug="cluster-energi-lokal",
-        name="Lokal energiklynge",
-        kind="cluster",
-        level="region",
-        strength_position=position,
-    )
+    make_cluster("cluster-energi-lokal", "Lokal energiklynge", position="energi", level="region")
 
 
 def test_it_refuses_public_cluster_funding_for_an_organisation_that_is_not_a_cluster(db):

@@ -15,7 +15,7 @@ from offers.reports import (
     pair_overlap,
     regional_not_nationwide,
 )
-from tests.offers.factories import make_offer
+from tests.offers.factories import local_to, make_offer, regional_in
 
 VOCABULARY = Vocabulary(
     theme_levels={
@@ -295,43 +295,23 @@ def catalogue(db):
     make_offer(
         external_id="eksport-stat", title="Eksportforløb", owner="eksportraadet", themes=["export"]
     )
-    make_offer(
-        external_id="eksport-kommune",
-        title="Kommunalt eksportnetværk",
-        owner="kommune-561",
-        level="municipality",
-        nationwide=False,
-        municipalities=[561],
-        themes=["export"],
-    )
+    export_in_561 = {**local_to(561), "themes": ["export"]}
+    make_offer(external_id="eksport-kommune", title="Kommunalt eksportnetværk", **export_in_561)
     make_offer(
         external_id="region-lokal",
         title="Lokal kompetencepulje",
-        owner="region-sjaelland",
-        level="region",
-        nationwide=False,
-        regions=[1085],
         themes=["growth"],
+        **regional_in(1085),
     )
     make_offer(
-        external_id="kladde-kommune",
-        title="Kladde om eksport",
-        owner="kommune-561",
-        level="municipality",
-        nationwide=False,
-        municipalities=[561],
-        themes=["export"],
-        status="draft",
+        external_id="kladde-kommune", title="Kladde om eksport", status="draft", **export_in_561
     )
+    closed = dt.date(2020, 1, 1)
     make_offer(
         external_id="lukket-kommune",
         title="Lukket eksportpulje",
-        owner="kommune-561",
-        level="municipality",
-        nationwide=False,
-        municipalities=[561],
-        themes=["export"],
-        application_deadline=dt.date(2020, 1, 1),
+        application_deadline=closed,
+        **export_in_561,
     )
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from offers.importing import import_offers
 from offers.models import Offer, Organisation
 from offers.services import OfferError, offer_save
-from tests.offers.factories import make_offer
+from tests.offers.factories import local_to, make_midt_digital, make_offer, new_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -26,37 +26,20 @@ COMBINE_MESSAGE = "Du kan kun tilføje eller fjerne “kan ikke kombineres med�
 
 
 @pytest.fixture
-def editor(make_user):
-    return make_user("redaktoer-midt", organisation="region-midtjylland", role="Redaktør")
-
-
-@pytest.fixture
-def superuser(make_user):
-    return make_user("admin", organisation="erhvervsstyrelsen", is_superuser=True)
-
-
-@pytest.fixture
 def run_for_someone_else(db):
     """An offer the editor's organisation operates for another owner (Aarhus Kommune)."""
     return make_offer(
         external_id="drives-for-aarhus",
         title="Drevet for Aarhus",
-        owner="kommune-751",
         operator="region-midtjylland",
-        level="municipality",
-        nationwide=False,
-        municipalities=[751],
+        **local_to(751),
     )
 
 
 @pytest.fixture
 def own_offer(db):
-    return make_offer(
-        external_id="midt-egen",
-        title="Eget tilbud",
-        owner="region-midtjylland",
-        level="region",
-        themes=["digitalisation"],
+    return make_midt_digital(
+        external_id="midt-egen", title="Eget tilbud", operator="region-midtjylland"
     )
 
 
@@ -73,25 +56,16 @@ def pairs_of(offer: Offer) -> list[str]:
 
 
 def api_offer(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "external_id": "midt-ny",
-        "title": "Nyt tilbud",
-        "summary": "Et nyt tilbud.",
-        "level": "region",
-        "owner": "region-midtjylland",
-        "operator": "region-midtjylland",
-        "themes": ["digitalisation"],
-        "phases": ["startup"],
-        "company_sizes": ["micro"],
-        "industries": [],
-        "nationwide": True,
-        "regions": [],
-        "municipalities": [],
-        "price": "free",
-        "status": "published",
-    }
-    data.update(changes)
-    return data
+    own = {"external_id": "midt-ny", "title": "Nyt tilbud", "summary": "Et nyt tilbud."}
+    return new_offer(**{**own, "operator": "region-midtjylland", **changes})
+
+
+def patch_as(client, user, offer: Offer, changes: dict[str, Any]):
+    """The answer to ``user`` changing ``offer`` through the API."""
+    client.force_login(user)
+    return client.patch(
+        f"/api/offers/{offer.external_id}/", changes, content_type="application/json"
+    )
 
 
 def jsonl(*rows: dict[str, Any]) -> str:
@@ -153,13 +127,7 @@ def test_the_api_lets_an_operator_keep_but_not_change_the_owner(
 
 
 def test_a_superuser_may_name_any_owner(client, superuser, run_for_someone_else):
-    client.force_login(superuser)
-
-    response = client.patch(
-        f"/api/offers/{run_for_someone_else.external_id}/",
-        {"owner": "region-nordjylland"},
-        content_type="application/json",
-    )
+    response = patch_as(client, superuser, run_for_someone_else, {"owner": "region-nordjylland"})
 
     assert response.status_code == 200, response.json()
 
@@ -193,14 +161,7 @@ def test_the_admin_offers_and_accepts_only_the_own_organisation_or_the_current_o
 ):
     # Owned by the editor's organisation and run by the Væksthus: the editor may not hand the
     # offer over to the Væksthus's name.
-    offer = make_offer(
-        external_id="midt-digital",
-        title="Digitalt løft",
-        owner="region-midtjylland",
-        operator="vaeksthus-midtjylland",
-        level="region",
-        themes=["digitalisation"],
-    )
+    offer = make_midt_digital()
     client.force_login(editor)
     url = reverse("admin:offers_offer_change", args=[offer.pk])
     operator = Organisation.objects.get(slug="vaeksthus-midtjylland")
@@ -220,12 +181,8 @@ def test_the_admin_offers_and_accepts_only_the_own_organisation_or_the_current_o
 def test_the_api_refuses_to_pair_with_another_organisations_offer(
     client, editor, own_offer, foreign_offer
 ):
-    client.force_login(editor)
-
-    response = client.patch(
-        f"/api/offers/{own_offer.external_id}/",
-        {"cannot_combine_with": [foreign_offer.external_id]},
-        content_type="application/json",
+    response = patch_as(
+        client, editor, own_offer, {"cannot_combine_with": [foreign_offer.external_id]}
     )
 
     assert response.status_code == 400
@@ -250,34 +207,25 @@ def test_the_api_refuses_to_remove_a_pair_from_another_organisations_page(
     assert pairs_of(foreign_offer) == ["midt-egen"]
 
 
-def test_the_api_pairs_two_offers_the_editor_may_edit(
-    client, editor, own_offer, run_for_someone_else
-):
-    client.force_login(editor)
+@pytest.mark.parametrize(
+    ("user", "other"),
+    [
+        pytest.param("editor", "run_for_someone_else", id="an-editor-two-offers-they-may-edit"),
+        pytest.param("superuser", "foreign_offer", id="a-superuser-offers-of-different-owners"),
+    ],
+)
+def test_the_api_pairs(client, request, own_offer, user, other):
+    other_offer = request.getfixturevalue(other)
 
-    response = client.patch(
-        f"/api/offers/{own_offer.external_id}/",
-        {"cannot_combine_with": [run_for_someone_else.external_id]},
-        content_type="application/json",
+    response = patch_as(
+        client,
+        request.getfixturevalue(user),
+        own_offer,
+        {"cannot_combine_with": [other_offer.external_id]},
     )
 
     assert response.status_code == 200, response.json()
-    assert pairs_of(run_for_someone_else) == ["midt-egen"]
-
-
-def test_a_superuser_pairs_offers_of_different_organisations(
-    client, superuser, own_offer, foreign_offer
-):
-    client.force_login(superuser)
-
-    response = client.patch(
-        f"/api/offers/{own_offer.external_id}/",
-        {"cannot_combine_with": [foreign_offer.external_id]},
-        content_type="application/json",
-    )
-
-    assert response.status_code == 200, response.json()
-    assert pairs_of(foreign_offer) == ["midt-egen"]
+    assert pairs_of(other_offer) == ["midt-egen"]
 
 
 def test_the_import_refuses_to_add_or_remove_pairs_with_another_organisations_offer(

@@ -19,11 +19,6 @@ from tests.offers.factories import make_offer
 
 
 @pytest.fixture
-def editor(make_user):
-    return make_user("redaktoer", organisation="region-midtjylland", role="Redaktør")
-
-
-@pytest.fixture
 def other_editor(make_user):
     return make_user("anden-redaktoer", organisation="kommune-751", role="Redaktør")
 

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from offers.models import Offer
-from tests.offers.factories import make_offer
+from tests.offers.factories import make_export_advice, make_export_offers, make_offer
+from tests.pages import assert_contains
 
 pytestmark = pytest.mark.django_db
 
@@ -25,25 +26,20 @@ def page(client, url: str) -> str:
 
 
 def test_it_shows_matching_offers_with_their_facts(client):
-    make_offer(
-        external_id="eksport",
-        title="Eksportrådgivning til små virksomheder",
-        summary="Gratis sparring om jeres første eksportmarked.",
-        themes=["export"],
-        owner="eksportraadet",
-        price="free",
-        application_deadline=timezone.localdate() + dt.timedelta(days=30),
-    )
+    make_export_advice(application_deadline=timezone.localdate() + dt.timedelta(days=30))
     make_offer(external_id="andet", title="Byggetilladelse")
 
     body = page(client, "/tilbud/?q=rådgivning")
 
-    assert "<h1>Find tilbud til din virksomhed</h1>" in body
-    assert "<title>“rådgivning” – find tilbud – Erhvervsfremmeportalen</title>" in body
-    assert 'href="/tilbud/eksport/"' in body
-    assert "Gratis sparring om jeres første eksportmarked." in body
-    assert "Eksportrådet" in body
-    assert "Gratis" in body
+    assert_contains(
+        body,
+        "<h1>Find tilbud til din virksomhed</h1>",
+        "<title>“rådgivning” – find tilbud – Erhvervsfremmeportalen</title>",
+        'href="/tilbud/eksport/"',
+        "Gratis sparring om jeres første eksportmarked.",
+        "Eksportrådet",
+        "Gratis",
+    )
     assert "Byggetilladelse" not in body
     assert "1 tilbud" in body
 
@@ -64,27 +60,33 @@ def test_it_shows_facets_as_labelled_check_boxes_with_counts(client):
     assert '(2<span class="sr-only"> tilbud</span>)' in body
 
 
-def test_it_offers_every_municipality_in_a_labelled_select_with_counts(client):
+@pytest.fixture
+def vejle_and_nationwide(db):
+    """Two offers for a company in Vejle, one for a company in Aarhus."""
     make_offer()
     make_offer(nationwide=False, municipalities=[630])
 
+
+def test_it_offers_every_municipality_in_a_labelled_select_with_counts(
+    client, vejle_and_nationwide
+):
     body = page(client, "/tilbud/")
 
-    assert '<label class="form-label" for="f-municipality">Kommune</label>' in body
-    assert (
+    assert_contains(
+        body,
+        '<label class="form-label" for="f-municipality">Kommune</label>',
         '<select class="form-select" id="f-municipality" name="municipality" '
-        'aria-describedby="f-municipality-hint">' in body
+        'aria-describedby="f-municipality-hint">',
+        '<option value="">Alle kommuner</option>',
+        '<option value="630">Vejle Kommune (2 tilbud)</option>',
+        '<option value="751">Aarhus Kommune (1 tilbud)</option>',
     )
-    assert '<option value="">Alle kommuner</option>' in body
-    assert '<option value="630">Vejle Kommune (2 tilbud)</option>' in body
-    assert '<option value="751">Aarhus Kommune (1 tilbud)</option>' in body
     assert body.count("<option value=") == 1 + 98 + 3  # none, the municipalities, sort orders
 
 
-def test_a_chosen_municipality_is_a_ticked_check_box_and_the_select_adds_another(client):
-    make_offer()
-    make_offer(nationwide=False, municipalities=[630])
-
+def test_a_chosen_municipality_is_a_ticked_check_box_and_the_select_adds_another(
+    client, vejle_and_nationwide
+):
     body = page(client, "/tilbud/?municipality=630")
 
     assert '<legend class="form-label">Kommune</legend>' in body
@@ -224,12 +226,7 @@ def at_most_queries(limit: int) -> Iterator[None]:
 
 
 def test_the_search_page_needs_at_most_four_queries(client):
-    for number in range(30):
-        make_offer(
-            title=f"Eksportrådgivning {number}",
-            themes=["export", "capital"],
-            owner="eksportraadet" if number % 2 else "vaekstfonden",
-        )
+    make_export_offers(30)
 
     # Resolve names and words, count facets with the page's ids, fetch the page, count the
     # page view.

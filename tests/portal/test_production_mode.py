@@ -39,6 +39,13 @@ def environment(monkeypatch):
     return monkeypatch, started
 
 
+def with_production_services(monkeypatch) -> None:
+    """The variables a production container gets: its database, broker and secret key."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://portal@db/portal")
+    monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
+    monkeypatch.setenv("SECRET_KEY", PRODUCTION_SECRET)
+
+
 def _settings() -> dict[str, object]:
     return runpy.run_path(str(SETTINGS_FILE))
 
@@ -74,9 +81,7 @@ def test_development_mode_is_explicit_and_starts_the_embedded_servers(environmen
 
 def test_production_with_its_services_set_is_not_debug(environment):
     monkeypatch, started = environment
-    monkeypatch.setenv("DATABASE_URL", "postgresql://portal@db/portal")
-    monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
-    monkeypatch.setenv("SECRET_KEY", PRODUCTION_SECRET)
+    with_production_services(monkeypatch)
 
     values = _settings()
 
@@ -87,9 +92,7 @@ def test_production_with_its_services_set_is_not_debug(environment):
 
 def test_hsts_preload_is_an_explicit_opt_in(environment):
     monkeypatch, _ = environment
-    monkeypatch.setenv("DATABASE_URL", "postgresql://portal@db/portal")
-    monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
-    monkeypatch.setenv("SECRET_KEY", PRODUCTION_SECRET)
+    with_production_services(monkeypatch)
 
     default = _settings()
     monkeypatch.setenv("SECURE_HSTS_PRELOAD", "true")

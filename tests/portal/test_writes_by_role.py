@@ -21,7 +21,7 @@ from offers.models import Offer, Organisation, Theme
 from routing.models import GuidanceRequest
 from routing.services import guidance_request_submit
 from tests.crm.factories import CompanyFactory, ContactFactory
-from tests.offers.factories import make_offer
+from tests.offers.factories import make_midt_digital
 from tests.routing.factories import submission
 
 pytestmark = pytest.mark.django_db
@@ -41,12 +41,8 @@ CASE_ACTIONS = {
 def world(make_user):
     hub = Organisation.objects.get(slug="vaeksthus-midtjylland")
     own_adviser = make_user("mette", organisation="vaeksthus-midtjylland", role="Rådgiver")
-    offer = make_offer(
-        external_id="region-midt-digital",
-        title="Digitalt løft",
-        owner="region-midtjylland",
-        operator="region-midtjylland",
-        level="region",
+    offer = make_midt_digital(
+        external_id="region-midt-digital", operator="region-midtjylland", themes=[]
     )
     company = CompanyFactory.create()
     case = services.case_create(

@@ -8,10 +8,11 @@ from typing import Any
 import factory
 
 from core.cvr import valid_cvrs
-from offers.models import Municipality, Offer, Organisation, Theme
+from offers.models import Municipality, Organisation, Theme
 from offers.search import refresh_search_vectors
 from routing.forms import GuidanceSubmission
 from routing.models import RoutingRule
+from tests.offers import factories as offers_factories
 
 ALL_PHASES = ["idea", "startup", "growth", "established"]
 ALL_SIZES = ["micro", "small", "medium", "large"]
@@ -23,33 +24,14 @@ def next_cvr() -> str:
     return next(_cvrs)
 
 
-class OfferFactory(factory.django.DjangoModelFactory):
+class OfferFactory(offers_factories.OfferFactory):
     """A published, nationwide offer open to everyone; call ``index_offers()`` after creating."""
 
-    class Meta:
-        model = Offer
-        skip_postgeneration_save = True
+    _index_on_create = False
 
     external_id = factory.Sequence(lambda n: f"routing-test-offer-{n}")
-    title = factory.Sequence(lambda n: f"Testtilbud {n}")
-    summary = "Et tilbud til virksomheder."
-    description = ""
-    level = "state"
-    owner = factory.LazyFunction(lambda: Organisation.objects.get(slug="erhvervsstyrelsen"))
-    operator = factory.SelfAttribute("owner")
     phases = factory.LazyFunction(lambda: list(ALL_PHASES))
     company_sizes = factory.LazyFunction(lambda: list(ALL_SIZES))
-    industries = factory.LazyFunction(list)
-    nationwide = True
-    regions = factory.LazyFunction(list)
-    municipalities = factory.LazyFunction(list)
-    price = "free"
-    status = "published"
-
-    @factory.post_generation
-    def themes(self, create: bool, extracted: Any, **kwargs: Any) -> None:
-        if create and extracted:
-            self.themes.set(Theme.objects.filter(slug__in=list(extracted)))
 
 
 def index_offers() -> None:
@@ -72,14 +54,12 @@ def rule(**values: Any) -> RoutingRule:
 _emails = itertools.count(1)
 
 
-def submission(**changes: Any) -> GuidanceSubmission:
-    """A valid request from a growing manufacturer in Vejle that wants to export."""
+def _request(**changes: Any) -> dict[str, Any]:
+    """A growing manufacturer in Vejle that wants to export, as both kinds of request hold it."""
     values: dict[str, Any] = {
         "cvr": next_cvr(),
         "company_name": "Vejle Maskinfabrik ApS",
-        "municipality": Municipality.objects.select_related("region").get(code=630),
         "needs": "Vi vil gerne eksportere vores maskiner til Tyskland.",
-        "themes": tuple(Theme.objects.filter(slug="export")),
         "phase": "growth",
         "employees": 25,
         "industry": "C",
@@ -89,24 +69,18 @@ def submission(**changes: Any) -> GuidanceSubmission:
         "consent": True,
     }
     values.update(changes)
-    return GuidanceSubmission(**values)
+    return values
+
+
+def submission(**changes: Any) -> GuidanceSubmission:
+    """A valid request from a growing manufacturer in Vejle that wants to export."""
+    municipality = Municipality.objects.select_related("region").get(code=630)
+    themes = tuple(Theme.objects.filter(slug="export"))
+    return GuidanceSubmission(
+        **_request(**{"municipality": municipality, "themes": themes, **changes})
+    )
 
 
 def form_data(**changes: Any) -> dict[str, Any]:
     """What a company posts to /vejledning/ or the API (API field names)."""
-    data: dict[str, Any] = {
-        "cvr": next_cvr(),
-        "company_name": "Vejle Maskinfabrik ApS",
-        "municipality": 630,
-        "needs": "Vi vil gerne eksportere vores maskiner til Tyskland.",
-        "themes": ["export"],
-        "phase": "growth",
-        "employees": 25,
-        "industry": "C",
-        "contact_name": "Mette Hansen",
-        "contact_email": f"mette{next(_emails)}@example.dk",
-        "contact_phone": "+45 12 34 56 78",
-        "consent": True,
-    }
-    data.update(changes)
-    return data
+    return _request(**{"municipality": 630, "themes": ["export"], **changes})

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from crm import services as crm_services
 from crm.models import Case, Company, Contact
+from routing.api import EXAMPLE_RESULT
 from routing.models import GuidanceRequest
 from tests.routing.factories import form_data
 
@@ -46,14 +47,8 @@ def test_it_creates_a_case_and_answers_with_the_whole_result(
     assert body["reference"] == request.case.reference
     assert body["token"] == request.token
     assert body["status_url"] == f"http://testserver/vejledning/{request.token}/"
-    assert body["hub"] == {
-        "slug": "vaeksthus-syddanmark",
-        "name": "Væksthus Syddanmark",
-        "email": "kontakt@vaeksthus-syddanmark.dk",
-        "phone": "+45 76 10 10 00",
-        "address": "Vesterballevej 5, 7000 Fredericia",
-        "website": "https://www.vaeksthus-syddanmark.dk",
-    }
+    # A company in Vejle gets the hub the schema's example shows, with every contact detail.
+    assert body["hub"] == EXAMPLE_RESULT["hub"]
     assert body["expected_response_by"] == request.case.first_response_due.isoformat()
     assert body["matches"][0]["external_id"] == "eksportstart"
     assert set(body["matches"][0]) == {"external_id", "title", "score", "reasons"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -14,6 +13,7 @@ from routing.candidates import load_candidates, needs_words
 from routing.matching import CompanyProfile, match
 from routing.services import offers_match
 from tests.routing.factories import OfferFactory, index_offers, submission
+from tests.routing.profiles import company
 
 pytestmark = pytest.mark.django_db
 
@@ -21,18 +21,8 @@ TODAY = timezone.localdate()
 
 
 def profile(**changes: Any) -> CompanyProfile:
-    base = CompanyProfile(
-        municipality_code=630,
-        region_code=1083,
-        phase="growth",
-        employees=25,
-        industry="C",
-        themes=(),
-        needs_text="",
-        municipality_name="Vejle Kommune",
-        region_name="Region Syddanmark",
-    )
-    return dataclasses.replace(base, **changes)
+    """The Vejle manufacturer with no themes or needs."""
+    return company(**{"themes": (), "needs_text": "", **changes})
 
 
 def ids(candidates: list[Any]) -> list[str]:

@@ -3,7 +3,6 @@ text rank, reused only while the catalogue's version stands."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import random
 from typing import Any
@@ -26,6 +25,7 @@ from routing.matching import (
     score,
 )
 from tests.routing.factories import ALL_PHASES, ALL_SIZES, OfferFactory, index_offers
+from tests.routing.profiles import company
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +36,9 @@ THEMES = ["export", "capital", "digitalisation", "growth", "startup"]
 
 
 def profile(**changes: Any) -> CompanyProfile:
-    base = CompanyProfile(
-        municipality_code=630,
-        region_code=1083,
-        phase="growth",
-        employees=25,
-        industry="C",
-        themes=(),
-        needs_text="",
-    )
-    return dataclasses.replace(base, **changes)
+    """The Vejle manufacturer with no themes, needs or place names."""
+    blank = {"themes": (), "needs_text": "", "municipality_name": None, "region_name": None}
+    return company(**{**blank, **changes})
 
 
 def random_dates(rng: random.Random) -> dict[str, dt.date | None]:

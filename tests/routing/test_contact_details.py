@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from crm import services as crm_services
 from crm.models import Contact, TimelineEntry
+from routing.forms import GuidanceSubmission
 from routing.services import guidance_request_submit
 from tests.routing.factories import form_data, next_cvr, submission
 
 pytestmark = pytest.mark.django_db
+
+
+def person(cvr: str, name: str, email: str, phone: str, **changes: Any) -> GuidanceSubmission:
+    """A request in which a person at company ``cvr`` gives their name, e-mail and phone."""
+    return submission(
+        cvr=cvr, contact_name=name, contact_email=email, contact_phone=phone, **changes
+    )
 
 
 def created_entry(case) -> TimelineEntry:
@@ -22,27 +32,14 @@ def test_a_second_request_with_a_known_address_leaves_the_contact_unchanged(
     export_offers: None,
 ) -> None:
     cvr = next_cvr()
-    first = guidance_request_submit(
-        submission=submission(
-            cvr=cvr,
-            contact_name="Anne Larsen",
-            contact_email="anne@firma.dk",
-            contact_phone="+45 11 11 11 11",
-        ),
-        channel="form",
-    )
+    anne = ("Anne Larsen", "anne@firma.dk", "+45 11 11 11 11")
+    first = guidance_request_submit(submission=person(cvr, *anne), channel="form")
     contact = Contact.objects.get(pk=first.case.contact_id)
     consent_at = contact.consent_at
 
+    mallory = ("Mallory Fremmed", "ANNE@firma.dk", "+45 99 99 99 99")
     second = guidance_request_submit(
-        submission=submission(
-            cvr=cvr,
-            contact_name="Mallory Fremmed",
-            contact_email="ANNE@firma.dk",
-            contact_phone="+45 99 99 99 99",
-            needs="Ring til mig i stedet.",
-        ),
-        channel="api",
+        submission=person(cvr, *mallory, needs="Ring til mig i stedet."), channel="api"
     )
 
     contact.refresh_from_db()

@@ -1,6 +1,5 @@
 """Matching a company's needs to offers, on plain data (no database)."""
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from routing.matching import (
     size_class,
     text_relevance,
 )
+from tests.routing import profiles
 
 VEJLE = 630
 KOLDING = 621
@@ -28,35 +28,11 @@ LABELS = {"export": "eksport", "digitalisation": "digitalisering", "capital": "k
 
 
 def company(**changes: Any) -> CompanyProfile:
-    base = CompanyProfile(
-        municipality_code=VEJLE,
-        region_code=SYDDANMARK,
-        phase="growth",
-        employees=25,
-        industry="C",
-        themes=("export",),
-        needs_text="Vi vil eksportere til Tyskland",
-        municipality_name="Vejle Kommune",
-        region_name="Region Syddanmark",
-    )
-    return dataclasses.replace(base, **changes)
+    return profiles.company(**changes)
 
 
 def offer(external_id: str = "offer-1", **changes: Any) -> OfferCandidate:
-    base = OfferCandidate(
-        external_id=external_id,
-        title=f"Tilbud {external_id}",
-        themes=("export",),
-        phases=("idea", "startup", "growth", "established"),
-        company_sizes=("micro", "small", "medium", "large"),
-        industries=(),
-        nationwide=True,
-        region_codes=(),
-        municipality_codes=(),
-        is_open=True,
-        text_rank=0.0,
-    )
-    return dataclasses.replace(base, **changes)
+    return profiles.candidate(external_id, **changes)
 
 
 def ids(matches: list[Match]) -> list[str]:

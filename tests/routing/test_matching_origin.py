@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-
-from routing.matching import ORIGIN_BONUS, REASON_ORIGIN, CompanyProfile, OfferCandidate, match
-
-
-def company(**changes: object) -> CompanyProfile:
-    base = CompanyProfile(
-        municipality_code=630,
-        region_code=1083,
-        phase="growth",
-        employees=25,
-        industry="C",
-        themes=("export",),
-        needs_text="Vi vil eksportere",
-        municipality_name="Vejle Kommune",
-        region_name="Region Syddanmark",
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+from routing.matching import ORIGIN_BONUS, REASON_ORIGIN, OfferCandidate, match
+from tests.routing.profiles import candidate, company
 
 
 def offer(external_id: str, **changes: object) -> OfferCandidate:
-    base = OfferCandidate(
-        external_id=external_id,
-        title=external_id,
-        themes=("export",),
-        phases=(),
-        company_sizes=(),
-        industries=(),
-        nationwide=True,
-        region_codes=(),
-        municipality_codes=(),
-        is_open=True,
-        text_rank=0.0,
+    return candidate(
+        external_id, **{"title": external_id, "phases": (), "company_sizes": (), **changes}
     )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_it_lists_the_offer_the_company_asked_about_first_with_its_reason() -> None:

@@ -33,27 +33,14 @@ TRACES = (EMAIL, "Kjærsgaard", "+45 31 31 31 31", "+45 42 42 42 42")
 @pytest.fixture
 def person_everywhere(export_offers, make_user, client):
     """Ida, who has not started a company yet, in every place the inventory lists."""
+    ida = {"cvr": None, "company_name": "", "contact_name": NAME, "contact_email": EMAIL}
     first = guidance_request_submit(
-        submission=submission(
-            cvr=None,
-            company_name="",
-            contact_name=NAME,
-            contact_email=EMAIL,
-            contact_phone="+45 31 31 31 31",
-        ),
-        channel="form",
+        submission=submission(**ida, contact_phone="+45 31 31 31 31"), channel="form"
     )
     contact = first.case.contact
     # Not started yet: each request without a CVR is a company of its own, named after her.
     second = guidance_request_submit(
-        submission=submission(
-            cvr=None,
-            company_name="",
-            contact_name=NAME,
-            contact_email=EMAIL,
-            needs=f"Ring til {NAME} på +45 31 31 31 31.",
-        ),
-        channel="api",
+        submission=submission(**ida, needs=f"Ring til {NAME} på +45 31 31 31 31."), channel="api"
     )
     # At a company she works for, a later request gives another name and phone.
     cvr = next_cvr()

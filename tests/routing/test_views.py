@@ -14,6 +14,7 @@ from crm.models import Case, Company, Contact, Feedback, TimelineEntry
 from offers.fields import danish_sort_key
 from routing.models import GuidanceRequest
 from routing.services import guidance_request_submit
+from tests.pages import assert_contains
 from tests.routing.factories import form_data, submission
 
 pytestmark = pytest.mark.django_db
@@ -218,13 +219,16 @@ def test_it_confirms_with_reference_hub_contact_date_matches_and_status_link(
 
     html = response.content.decode()
     assert submitted.case.reference in html
-    assert "Væksthus Syddanmark" in html
-    assert "Vesterballevej 5, 7000 Fredericia" in html
-    assert "+45 76 10 10 00" in html
-    assert "kontakt@vaeksthus-syddanmark.dk" in html
-    assert 'href="/tilbud/eksportstart/"' in html
-    assert "Matcher dit behov: eksport" in html
-    assert "For virksomheder med 10–49 ansatte" in html
+    assert_contains(
+        html,
+        "Væksthus Syddanmark",
+        "Vesterballevej 5, 7000 Fredericia",
+        "+45 76 10 10 00",
+        "kontakt@vaeksthus-syddanmark.dk",
+        'href="/tilbud/eksportstart/"',
+        "Matcher dit behov: eksport",
+        "For virksomheder med 10–49 ansatte",
+    )
     assert f"http://testserver/vejledning/{submitted.token}/" in html
 
 
