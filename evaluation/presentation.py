@@ -64,6 +64,33 @@ def format_effect(value: float | None, indicator: str, *, signed: bool = True) -
     return _with_sign(value, text) if signed else text.replace("-", "−")
 
 
+def supported_step(low: float | None, high: float | None, indicator: str) -> float:
+    """The rounding the data supports: two significant digits of the interval's half-width.
+
+    An interval of ±1.9 million kroner makes "1.233.004" false precision; rounded to 100.000 it
+    says what the data knows. Never finer than the usual display (0.1 FTE, 1.000 kr.).
+    """
+    finest = 1000.0 if is_amount(indicator) else 0.1
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return finest
+    half = (high - low) / 2
+    if half <= 0:
+        return finest
+    return max(finest, 10.0 ** (math.floor(math.log10(half)) - 1))
+
+
+def format_supported(value: float | None, indicator: str, step: float) -> str:
+    """``value`` rounded to ``step`` (from supported_step), signed, with its unit."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    rounded = round(value / step) * step
+    decimals = max(0, -math.floor(math.log10(step)))
+    text = number_format(round(rounded, decimals), decimals, use_l10n=True, force_grouping=True)
+    if is_amount(indicator):
+        text = _("%(amount)s kr.") % {"amount": text}
+    return _with_sign(rounded, text)
+
+
 def format_extra(value: float | None, indicator: str) -> str:
     """Effect × participants: whole FTE jobs, or millions of kroner."""
     if value is None or not math.isfinite(value):

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from evaluation import estimators
 from evaluation.models import EffectEstimate, Indicator
+from evaluation.presentation import format_supported, supported_step
 
 
 @dataclass(frozen=True)
@@ -30,25 +31,24 @@ class RolledUpEffect:
         return self.result.status == "ok"
 
     @property
+    def _step(self) -> float:
+        return supported_step(self.result.ci_low, self.result.ci_high, self.indicator)
+
+    @property
     def estimate_text(self) -> str:
-        return _number(self.result.estimate, self.indicator)
+        # Rounded to what the interval supports: one offer and 65 companies do not know a
+        # revenue effect to the krone.
+        return format_supported(self.result.estimate, self.indicator, self._step)
 
     @property
     def interval_text(self) -> str:
         low, high = self.result.ci_low, self.result.ci_high
         if low is None or high is None:
             return ""
-        return f"{_number(low, self.indicator)} til {_number(high, self.indicator)}"
-
-
-def _number(value: float | None, indicator: str) -> str:
-    if value is None:
-        return ""
-    # Jobs in tenths of a full-time employee; kroner in whole kroner.
-    decimals = 1 if indicator == Indicator.EMPLOYMENT else 0
-    # number_format cuts off decimals; round first so 2.75 shows as 2,8.
-    rounded = round(value, decimals)
-    return number_format(rounded, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+        return _("%(low)s til %(high)s") % {
+            "low": format_supported(low, self.indicator, self._step),
+            "high": format_supported(high, self.indicator, self._step),
+        }
 
 
 def offer_effects_summary(*, offer_ids: Sequence[int]) -> list[RolledUpEffect]:

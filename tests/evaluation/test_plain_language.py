@@ -8,7 +8,12 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from evaluation.presentation import format_interval, plain_sentence
+from evaluation.presentation import (
+    format_interval,
+    format_supported,
+    plain_sentence,
+    supported_step,
+)
 from tests.evaluation.factories import TOO_FEW, make_estimate, make_run
 from tests.offers.factories import make_offer
 
@@ -69,3 +74,16 @@ def test_offers_are_ordered_by_effect_and_unmeasured_ones_are_listed_apart(
     apart = page[page.index('class="effect-unmeasured"') :].split("</details>")[0]
     assert "1 tilbud uden målt effekt" in apart and "D: for få" in apart
     assert "99,0" not in page and "+99" not in page
+
+
+def test_figures_are_rounded_to_what_their_interval_supports() -> None:
+    # One offer, 65 companies: a revenue effect of 1.233.004 kr. ± 1,9 million.
+    low, estimate, high = -632_144.0, 1_233_004.0, 3_098_152.0
+    step = supported_step(low, high, "revenue")
+    with translation.override("da"):
+        assert step == 100_000
+        assert format_supported(estimate, "revenue", step) == "+1.200.000 kr."
+        assert format_supported(low, "revenue", step) == "−600.000 kr."
+    # A tight interval keeps the usual display, never finer: 0.1 FTE, 1.000 kr.
+    assert supported_step(2.3, 2.5, "employment") == 0.1
+    assert supported_step(10_100.0, 10_300.0, "revenue") == 1000

@@ -303,8 +303,8 @@ def test_it_rolls_up_the_measured_effects_of_the_offers_behind_the_commitments(c
     assert not effects["revenue"].is_measured
     body = response.content.decode()
     assert "Beskæftigelse (fuldtidsansatte)" in body
-    assert "2,8" in body
-    assert "2,0 til 3,5" in body  # 2.75 ± 1.96 × 0.3905
+    assert "+2,8" in body
+    assert "+2,0 til +3,5" in body  # 2.75 ± 1.96 × 0.3905
     assert "For få deltagere til at vise en effekt" in body
 
 
