@@ -13,6 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -35,7 +36,7 @@ from evaluation.presentation import (
     plain_sentence,
 )
 from evaluation.querysets import may_analyse
-from offers.models import Level, Offer
+from offers.models import Level, Offer, Theme
 
 OFFERS_PER_PAGE = 25
 PUBLIC_OFFER_STATUSES = (Offer.Status.PUBLISHED, Offer.Status.ARCHIVED)
@@ -214,7 +215,11 @@ def effects(request: HttpRequest) -> HttpResponse:
     ).get_page(request.GET.get("side"))
     offer_items = [(item.offer.title, item) for item in offers_page]
     level_items = [(str(level_labels.get(r.key, r.label)), r) for r in levels]
-    theme_items = [(r.label, r) for r in themes]
+    # The run stored the Danish theme name; the page speaks the reader's language.
+    english: dict[str, str] = {}
+    if themes and get_language() == "en":
+        english = dict(Theme.objects.exclude(name_en="").values_list("slug", "name_en"))
+    theme_items = [(english.get(r.key, r.label), r) for r in themes]
     latest = max((r.run.finished_at for r in rollups if r.run.finished_at), default=None)
     label = INDICATOR_LABELS[indicator]
     sections = [

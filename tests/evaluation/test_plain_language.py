@@ -87,3 +87,23 @@ def test_figures_are_rounded_to_what_their_interval_supports() -> None:
     # A tight interval keeps the usual display, never finer: 0.1 FTE, 1.000 kr.
     assert supported_step(2.3, 2.5, "employment") == 0.1
     assert supported_step(10_100.0, 10_300.0, "revenue") == 1000
+
+
+@pytest.mark.django_db
+def test_theme_names_follow_the_page_language(client: Client) -> None:
+    from offers.models import Theme
+    from tests.evaluation.factories import make_rollup
+
+    export = Theme.objects.get(slug="export")
+    run = make_run()
+    make_rollup(run=run, dimension="theme", key="export", label=export.name, estimate=0.8)
+
+    english = client.get("/effekter/", headers={"accept-language": "en"}).content.decode()
+    danish = client.get("/effekter/", headers={"accept-language": "da"}).content.decode()
+
+    def theme_rows(page: str) -> list[str]:
+        table = page[page.index('id="table-themes"') :].split("</table>")[0]
+        return re.findall(r'<th scope="row">([^<]+)</th>', table)
+
+    assert export.name_en and theme_rows(english) == [export.name_en]
+    assert theme_rows(danish) == [export.name]
