@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 from django.utils import translation
+from django.utils import timezone
 from django.utils.formats import date_format
 
 from tests.offers.factories import make_offer
@@ -25,7 +26,7 @@ def test_the_date_formats_per_language() -> None:
 
 
 def test_an_offer_page_writes_its_deadline_in_the_readers_language(client: Client) -> None:
-    deadline = dt.date.today() + dt.timedelta(days=400)
+    deadline = timezone.localdate() + dt.timedelta(days=400)
     offer = make_offer(external_id="med-frist", application_deadline=deadline)
 
     danish = client.get(offer.get_absolute_url(), headers={"accept-language": "da"}).text
