@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
-from django.utils import translation
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from tests.offers.factories import make_offer
