@@ -59,6 +59,11 @@ class SearchResult:
     region_labels: dict[int, str] = field(default_factory=dict)
 
     @property
+    def filter_count(self) -> int:
+        """The filters chosen, not counting the search text (the phone's "Filtre (2 valgt)")."""
+        return sum(1 for chip in self.active_filters if chip.name != "q")
+
+    @property
     def page(self) -> int:
         return self.search.page
 

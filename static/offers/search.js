@@ -11,6 +11,19 @@
     return;
   }
   var status = document.getElementById("search-status");
+  // Whether the folded filters are open (on a phone); kept when the results are swapped in.
+  var filtersOpen = false;
+
+  function showFilters(open) {
+    filtersOpen = open;
+    var panel = document.getElementById("search-filters");
+    var toggle = panel && panel.querySelector(".search-filters-toggle");
+    if (!panel || !toggle) {
+      return;
+    }
+    panel.classList.toggle("is-open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
   var searchUrl = form.getAttribute("action");
   var pending = null;
 
@@ -67,6 +80,7 @@
         }
         body.replaceWith(fresh);
         hideSubmitButtons();
+        showFilters(filtersOpen);
         if (options.push) {
           window.history.pushState({ query: query }, "", url);
         }
@@ -107,6 +121,23 @@
   });
 
   form.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".search-filters-toggle");
+    if (toggle) {
+      showFilters(!filtersOpen);
+      return;
+    }
+    var done = event.target.closest && event.target.closest(".search-filters-done a");
+    if (done) {
+      event.preventDefault();
+      showFilters(false);
+      var heading = document.getElementById("search-results-heading");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+        heading.scrollIntoView();
+      }
+      return;
+    }
     var link = event.target.closest && event.target.closest("a[href]");
     if (!link || event.defaultPrevented || event.button !== 0) {
       return;
@@ -130,4 +161,5 @@
   });
 
   hideSubmitButtons();
+  showFilters(false);
 })();

@@ -108,3 +108,16 @@ def assert_accessible() -> Callable[[Any], None]:
         )
 
     return check
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Any, str], None]:
+    """``screenshot(page, "name")`` saves a full-page PNG to $E2E_SCREENSHOTS/name.png when that
+    variable names a folder (for looking at a page by eye); otherwise it does nothing."""
+    folder = os.environ.get("E2E_SCREENSHOTS", "")
+
+    def take(browser_page: Any, name: str) -> None:
+        if folder:
+            browser_page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+    return take

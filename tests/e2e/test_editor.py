@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from django.utils import timezone
@@ -11,13 +10,6 @@ from playwright.sync_api import expect
 
 from offers.models import Offer
 from tests.offers.factories import make_offer
-
-SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS", "")
-
-
-def _shot(page, name: str) -> None:
-    if SCREENSHOTS:
-        page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True)
 
 
 def _log_in(page, live_url: str, username: str, target: str) -> None:
@@ -29,7 +21,7 @@ def _log_in(page, live_url: str, username: str, target: str) -> None:
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_an_editor_marks_an_offer_reviewed_and_publishes_it(
-    page, live_url, make_user, assert_accessible, width
+    page, live_url, make_user, assert_accessible, screenshot, width
 ):
     make_user("redaktoer-midt", organisation="region-midtjylland", role="Redaktør")
     offer = make_offer(
@@ -51,20 +43,20 @@ def test_an_editor_marks_an_offer_reviewed_and_publishes_it(
         # Every column, the last one too, is on screen, not cut off behind a horizontal scroll.
         box = page.locator("#result_list th").last.bounding_box()
         assert box is not None and box["x"] + box["width"] <= width
-    _shot(page, f"editor-list-{width}")
+    screenshot(page, f"editor-list-{width}")
     assert_accessible(page)
 
     page.get_by_role("link", name="Automatiseringstjek").click()
     expect(page.get_by_text("Hvad står virksomheden med bagefter?")).to_be_visible()
     expect(page.get_by_label("Markér som gennemgået i dag")).to_be_checked()
-    _shot(page, f"editor-form-{width}")
+    screenshot(page, f"editor-form-{width}")
     assert_accessible(page)
 
     page.locator("#id_status").select_option("published")
     page.get_by_role("button", name="Gem", exact=True).click()
 
     expect(page.get_by_text("er gemt og vises nu på portalen")).to_be_visible()
-    _shot(page, f"editor-saved-{width}")
+    screenshot(page, f"editor-saved-{width}")
     offer.refresh_from_db()
     assert offer.status == Offer.Status.PUBLISHED
     assert offer.last_reviewed == timezone.localdate()

@@ -138,3 +138,44 @@ def test_a_company_narrows_the_catalogue_to_its_municipality(
     expect(page).to_have_url(re.compile(r"municipality=630"))
     expect(page.get_by_role("checkbox", name=re.compile(r"^Vejle Kommune"))).to_be_checked()
     assert_accessible(page)
+
+
+def test_on_a_phone_the_results_come_first_and_the_filters_fold(
+    page, live_url, catalogue, assert_accessible, screenshot
+):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_url + "/tilbud/?q=eksport")
+
+    heading = page.locator("#search-results-heading")
+    expect(heading).to_have_text("2 tilbud")
+    first_result = page.locator(".search-result-title a").first
+    box = first_result.bounding_box()
+    assert box is not None and box["y"] < 844, f"the first result starts at {box}"
+    toggle = page.get_by_role("button", name="Filtre")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(page.get_by_role("checkbox", name=re.compile(r"^Gratis"))).to_be_hidden()
+    screenshot(page, "search-390-folded")
+    assert_accessible(page)
+
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.get_by_role("checkbox", name=re.compile(r"^Gratis")).check()
+    expect(heading).to_have_text("1 tilbud")
+    # Still open after the results were swapped in, and it says how many filters are chosen.
+    toggle = page.locator(".search-filters-toggle")
+    expect(toggle).to_have_text(re.compile(r"Filtre \(1 valgt\)"))
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    screenshot(page, "search-390-open")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Vis 1 tilbud").click()
+    expect(heading).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+
+
+def test_on_a_wide_screen_the_filters_stay_beside_the_results(page, live_url, catalogue):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_url + "/tilbud/?q=eksport")
+
+    expect(page.get_by_role("button", name="Filtre")).to_be_hidden()
+    expect(page.get_by_role("checkbox", name=re.compile(r"^Gratis"))).to_be_visible()
