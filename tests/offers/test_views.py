@@ -274,7 +274,7 @@ def test_it_shows_everything_a_company_needs_about_an_offer(client, offer):
     body = page(client, "/tilbud/digital-start/")
 
     assert "<title>Digital start – Erhvervsfremmeportalen</title>" in body
-    assert "<h1>Digital start</h1>" in body
+    assert '<h1 lang="da">Digital start</h1>' in body
     for text in [
         "To møder med en konsulent.",
         "En handlingsplan for digitalisering.",
@@ -313,7 +313,7 @@ def test_it_links_offers_that_cannot_be_combined_and_related_open_offers(client,
     body = page(client, "/tilbud/digital-start/")
 
     exclusive = body.split("Kan ikke kombineres med", 1)[1].split("</section>", 1)[0]
-    assert 'href="/tilbud/rival/">Anden digital pulje</a>' in exclusive
+    assert 'href="/tilbud/rival/" lang="da">Anden digital pulje</a>' in exclusive
     related = body.split("Lignende tilbud", 1)[1]
     assert related.count("<h3") == 5
     assert "Lukket beslægtet" not in related
