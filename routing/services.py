@@ -79,7 +79,11 @@ def company_profile(submission: GuidanceSubmission) -> CompanyProfile:
 
 def offers_match(*, submission: GuidanceSubmission, day: dt.date) -> list[Match]:
     """The offers shown to the company, best first (candidates in SQL, scoring in Python)."""
-    profile = company_profile(submission)
+    return profile_match(profile=company_profile(submission), day=day)
+
+
+def profile_match(*, profile: CompanyProfile, day: dt.date) -> list[Match]:
+    """The offers shown to a company with this profile on ``day``, best first."""
     candidates = find_candidates(profile, day=day)
     # Reasons are stored on the case in Danish, whatever language the visitor reads.
     return match(
