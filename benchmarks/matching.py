@@ -109,6 +109,12 @@ def shown_for(profile: Any, day: Any) -> list[str]:
     return [m.external_id for m in services.profile_match(profile=profile, day=day)]
 
 
+def scored_for(profile: Any, day: Any) -> list[tuple[str, float]]:
+    from routing import services
+
+    return [(m.external_id, m.score) for m in services.profile_match(profile=profile, day=day)]
+
+
 def eligible_ids(profile: Any, day: Any) -> set[str]:
     from routing.catalogue import catalogue_at
 
@@ -161,10 +167,13 @@ def report(part: str, rows: list[dict[str, float]], times: list[float]) -> None:
 
 
 def explain(need: Mapping[str, Any], shown: Sequence[str], figures: Mapping[str, float]) -> None:
+    from offers.demo import DEMO_AS_OF
+
     print(f"\n{need['id']} ({need['split']}) nDCG@5 {figures['ndcg']:.2f}: {need['needs'][:100]}")
     print(f"  profile {need['profile']}")
-    for rank, external_id in enumerate(shown, 1):
-        print(f"  {rank:2}. [{need['judgements'].get(external_id, 0)}] {external_id}")
+    for rank, (external_id, points) in enumerate(scored_for(profile_of(need), DEMO_AS_OF), 1):
+        grade = need["judgements"].get(external_id, 0)
+        print(f"  {rank:2}. [{grade}] {external_id} ({points:.1f})")
     missing = [o for o, g in need["judgements"].items() if g == 3 and o not in shown]
     if missing:
         print(f"  not shown (grade 3): {', '.join(missing)}")

@@ -40,6 +40,7 @@ from offers.models import Municipality, Offer, Organisation, Theme
 from routing.forms import FeedbackForm, GuidancePageForm
 from routing.models import GuidanceRequest
 from routing.presentation import hub_contact, long_date, public_status
+from routing.reasons import stored_reasons_html
 from routing.services import (
     RoutingError,
     guidance_feedback_submit,
@@ -160,7 +161,11 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
             "external_id", "title", "summary"
         )
     }
-    matches = [{**m, "offer": offers.get(m["external_id"])} for m in guidance_request.matches]
+    worded = stored_reasons_html(guidance_request.matches)
+    matches = [
+        {**m, "offer": offers.get(m["external_id"]), "worded_reasons": reasons}
+        for m, reasons in zip(guidance_request.matches, worded, strict=True)
+    ]
     contact = guidance_request.case.contact
     context = {
         "guidance_request": guidance_request,
