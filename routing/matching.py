@@ -438,7 +438,8 @@ class _Need:
     chosen: tuple[str, ...]
     implied: tuple[str, ...]
     section: str | None
-    groups: frozenset[str]
+    #: The company's DB07 main groups, the likeliest first.
+    groups: tuple[str, ...]
 
     @classmethod
     def of(cls, company: CompanyProfile, vocabulary: Vocabulary) -> "_Need":
@@ -446,14 +447,16 @@ class _Need:
         section = company_section(company)
         given = company_group(company)
         if given is not None:
-            groups = frozenset({given})
+            groups: tuple[str, ...] = (given,)
         else:
             # Groups the needs name ("møbler"), as far as they agree with the section given.
-            groups = frozenset(
-                group
-                for concept in concepts
-                for group in vocabulary.concepts[concept].groups
-                if section is None or section_of_group(group) == section
+            groups = tuple(
+                _unique(
+                    group
+                    for concept in concepts
+                    for group in vocabulary.concepts[concept].groups
+                    if section is None or section_of_group(group) == section
+                )
             )
         chosen = tuple(_unique(company.themes))
         implied = tuple(t for t in vocabulary.implied_themes(concepts) if t not in chosen)
@@ -559,7 +562,7 @@ class _Need:
         # word is an example, not a target.
         named = about.groups
         if named and self.groups:
-            fitting = sorted(named & self.groups)
+            fitting = [group for group in self.groups if group in named]
             if not fitting:
                 return -GROUP_PENALTY
             reasons.append(Reason(ReasonCode.INDUSTRY_GROUP, (fitting[0],)))
@@ -634,17 +637,19 @@ def match(
     )
     best = max((a.score for o, a in assessed if o.external_id != origin), default=0.0)
     floor = max(MIN_RANK_SCORE, RELATIVE_CUT * best)
-    shown = [
-        (offer, assessment)
-        for offer, assessment in assessed
-        if offer.external_id == origin or assessment.score >= floor
-    ]
-    return _compatible(shown, limit)
+    return _compatible(assessed, limit, floor=floor, origin=origin)
 
 
-def _compatible(ranked: Sequence[tuple[OfferCandidate, _Assessment]], limit: int) -> list[Match]:
-    """The ranked offers without two that cannot be combined: the later one becomes the earlier
-    one's alternative (conflicts are symmetrical, whichever side recorded them)."""
+def _compatible(
+    ranked: Sequence[tuple[OfferCandidate, _Assessment]],
+    limit: int,
+    *,
+    floor: float,
+    origin: str | None,
+) -> list[Match]:
+    """The ranked offers above ``floor`` without two that cannot be combined: the later one
+    becomes the earlier one's alternative (conflicts are symmetrical, whichever side recorded
+    them), even when it alone would have fallen below the floor."""
     conflicts: dict[str, set[str]] = {}
     for offer, _assessment in ranked:
         for other in offer.cannot_combine_with:
@@ -663,7 +668,8 @@ def _compatible(ranked: Sequence[tuple[OfferCandidate, _Assessment]], limit: int
                 )
             )
             continue
-        kept.append((offer, assessment))
+        if offer.external_id == origin or assessment.score >= floor:
+            kept.append((offer, assessment))
     return [
         Match(
             external_id=offer.external_id,

@@ -49,7 +49,9 @@ def _join(items: Sequence[str]) -> str:
     """Join as prose: "a", "a og b", "a, b og c" ("and" in English)."""
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} {gettext('og')} {items[-1]}"
+    # Translators: joins the last two items of a list, "eksport og messer".
+    and_word = pgettext("list", "og")
+    return f"{', '.join(items[:-1])} {and_word} {items[-1]}"
 
 
 def _quoted(words: Iterable[str]) -> str:
