@@ -57,14 +57,18 @@ FEEDBACK_RATE = getattr(settings, "ROUTING_FEEDBACK_RATE", "10/h")
 
 
 def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Headers for a page reached by a private link: not indexed, not cached, no referrer."""
+    """Headers for a page reached by a private link: not indexed, not cached, not referred to
+    other sites."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Cache-Control"] = "private, no-store"
-        response["Referrer-Policy"] = "no-referrer"
+        # Same origin only: no other site learns the link. Not "no-referrer": under it browsers
+        # send "Origin: null" with the page's own forms (the language switch, the feedback), and
+        # the CSRF check refuses them. Our own logs mask the token (routing.logfilters).
+        response["Referrer-Policy"] = "same-origin"
         return response
 
     return wrapped
