@@ -91,6 +91,9 @@ GROUP_PENALTY = 30.0
 #: Ranking: an offer for named groups of the company's section, when the company's group is not
 #: known: it may fit, but less surely than an offer for the whole section or for everyone.
 UNKNOWN_GROUP_PENALTY = 6.0
+#: Ranking: an offer whose title or summary names another part of the country than the
+#: company's ("Midtjysk Lånefond" for a company in Næstved), though it is open to all.
+ELSEWHERE_PENALTY = 8.0
 #: Ranking: points for an offer about nothing but what the need is about (the weighted share of
 #: the offer's own strong concepts that the need names).
 PRECISION_WEIGHT = 10.0
@@ -446,18 +449,21 @@ class _Need:
         concepts = vocabulary.need_concepts(company.needs_text or "")
         section = company_section(company)
         given = company_group(company)
-        if given is not None:
-            groups: tuple[str, ...] = (given,)
-        else:
-            # Groups the needs name ("møbler"), as far as they agree with the section given.
-            groups = tuple(
-                _unique(
-                    group
-                    for concept in concepts
-                    for group in vocabulary.concepts[concept].groups
-                    if section is None or section_of_group(group) == section
-                )
+        # The group given, then the groups the needs name ("møbler", "spildevand"), as far as
+        # they agree with the section.
+        groups = tuple(
+            _unique(
+                [
+                    *((given,) if given is not None else ()),
+                    *(
+                        group
+                        for concept in concepts
+                        for group in vocabulary.concepts[concept].groups
+                        if section is None or section_of_group(group) == section
+                    ),
+                ]
             )
+        )
         chosen = tuple(_unique(company.themes))
         implied = tuple(t for t in vocabulary.implied_themes(concepts) if t not in chosen)
         has_needs = any(not vocabulary.concepts[c].is_industry for c in concepts)
@@ -543,7 +549,7 @@ class _Need:
             reasons.append(Reason(ReasonCode.SUMMARY, (summary,)))
 
         points += self._industry(offer, about, reasons)
-        points += self._place(offer, reasons)
+        points += self._place(offer, about, reasons)
         points += self._focus(offer, reasons)
         if is_origin:
             points += ORIGIN_BONUS
@@ -574,8 +580,14 @@ class _Need:
         reasons.append(Reason(ReasonCode.INDUSTRY, (self.section,)))
         return INDUSTRY_BONUS
 
-    def _place(self, offer: OfferCandidate, reasons: list[Reason]) -> float:
+    def _place(self, offer: OfferCandidate, about: OfferConcepts, reasons: list[Reason]) -> float:
         company = self.company
+        if (
+            about.regions
+            and company.region_code is not None
+            and company.region_code not in about.regions
+        ):
+            return -ELSEWHERE_PENALTY
         if _in_own_municipality(company, offer):
             reasons.append(Reason(ReasonCode.MUNICIPALITY, (company.municipality_name or "",)))
             return LOCAL_BONUS

@@ -61,6 +61,8 @@ class OfferConcepts:
 
     strength: Mapping[str, float]
     groups: frozenset[str]
+    #: Region codes of the places the title or summary names ("Midtjysk Lånefond": 1082).
+    regions: frozenset[int] = frozenset()
 
 
 class _Matcher:
@@ -155,6 +157,16 @@ class Vocabulary:
         self.group_labels: dict[str, tuple[str, str]] = {
             str(code): (str(names["da"]), str(names["en"])) for code, names in groups.items()
         }
+        places = data.get("places") or {}
+        if not isinstance(places, dict):
+            msg = "the vocabulary's places map words to region codes"
+            raise ValueError(msg)
+        self._places = _Matcher(
+            {
+                str(code): tuple(w for w, c in places.items() if c == code)
+                for code in set(places.values())
+            }
+        )
         self._needs = _Matcher(need_words)
         self._offers = _Matcher(offer_words)
         self.need_concepts = lru_cache(maxsize=2048)(self._need_concepts)
@@ -181,7 +193,10 @@ class Vocabulary:
             if value >= SUMMARY_STRENGTH
             for group in self.concepts[concept].groups
         )
-        return OfferConcepts(strength=strength, groups=groups)
+        named = self._places.find(normalise(f"{title} \n {summary}"))
+        return OfferConcepts(
+            strength=strength, groups=groups, regions=frozenset(int(code) for code in named)
+        )
 
     def implied_themes(self, concepts: Iterable[str]) -> tuple[str, ...]:
         """The catalogue themes the concepts imply, in the vocabulary's order."""

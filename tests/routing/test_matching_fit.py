@@ -211,3 +211,21 @@ def test_an_english_need_for_money_finds_the_loan() -> None:
 
     assert ids(match(needs, [EXPORT_START, LOAN])) == ["vaekstlaan"]
     assert match(needs, [LOAN])[0].reasons[0] == Reason(ReasonCode.NEED_WORDS, ("funding",))
+
+
+# --- Geography ----------------------------------------------------------------------------------
+
+
+def test_an_offer_named_for_another_part_of_the_country_ranks_below_one_for_everyone() -> None:
+    needs = company(themes=("capital",), needs_text="Vi har brug for et lån", industry_group=None)
+    midtjysk = offer(
+        "midtjysk-laanefond", "Midtjysk Lånefond – lån til små virksomheder", themes=("capital",)
+    )
+    national = offer("vaekstlaan", "Lånefond – lån til små virksomheder", themes=("capital",))
+
+    in_vejle = match(needs, [midtjysk, national])
+    in_aarhus = match(dataclasses.replace(needs, region_code=1082), [midtjysk, national])
+
+    assert ids(in_vejle)[0] == "vaekstlaan"
+    assert in_vejle[-1].score < in_vejle[0].score
+    assert {m.score for m in in_aarhus} == {in_vejle[0].score}
