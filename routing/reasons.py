@@ -114,20 +114,12 @@ def reason_text(
         section = values[0] if values else ""
         label = dict(Industry.choices).get(section, section)
         return gettext("Målrettet din branche: %(industry)s") % {"industry": str(label).lower()}
-    if code == ReasonCode.MUNICIPALITY:
-        place = values[0] if values and values[0] else ""
-        return (
-            gettext("Tilbydes i %(place)s") % {"place": place}
-            if place
-            else gettext("Tilbydes i din kommune")
-        )
-    if code == ReasonCode.REGION:
-        place = values[0] if values and values[0] else ""
-        return (
-            gettext("Tilbydes i %(place)s") % {"place": place}
-            if place
-            else gettext("Tilbydes i din region")
-        )
+    if code in (ReasonCode.MUNICIPALITY, ReasonCode.REGION):
+        if values and values[0]:
+            return gettext("Tilbydes i %(place)s") % {"place": values[0]}
+        if code == ReasonCode.MUNICIPALITY:
+            return gettext("Tilbydes i din kommune")
+        return gettext("Tilbydes i din region")
     if code == ReasonCode.NATIONWIDE:
         return gettext("Tilbydes i hele landet")
     if code == ReasonCode.SIZE:

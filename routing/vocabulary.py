@@ -33,11 +33,16 @@ VOCABULARY_FILE = Path(__file__).resolve().parent / "data" / "needs_vocabulary.j
 TITLE_STRENGTH = 1.0
 SUMMARY_STRENGTH = 0.8
 DESCRIPTION_STRENGTH = 0.4
+#: Only this much of a description is read: what an offer is about is said early, and the
+#: time to read an offer stays bounded (about a millisecond per 2,000 characters).
+DESCRIPTION_SCAN_CHARS = 1500
 #: Words this short only ever match at the start of a word.
 INFIX_MIN_LENGTH = 5
 
 _SPACE = re.compile(r"\s+")
 _PREFIX = 3
+# Words as the matchers see them: letters and digits, joined by hyphens ("e-handel", "nis2").
+_WORDS = re.compile(r"\w+(?:-\w+)*")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,21 +98,24 @@ class _Matcher:
         found: dict[str, list[str]] = {}
         padded = text + " "
         by_start = self._by_start
-        for position in range(len(text)):
-            entries = by_start.get(text[position : position + _PREFIX], ())
-            short = by_start.get(text[position : position + 2], ())
-            if not entries and not short:
-                continue
-            at_start = position == 0 or not text[position - 1].isalnum()
-            for body, pinned, key in (*entries, *short):
-                if (pinned and not at_start) or not padded.startswith(body, position):
+        for word in _WORDS.finditer(text):
+            start, end = word.span()
+            # A word's start; inside a word only where a compound part of five letters fits.
+            for position in range(start, max(start + 1, end - INFIX_MIN_LENGTH + 1)):
+                entries = by_start.get(text[position : position + _PREFIX], ())
+                short = by_start.get(text[position : position + 2], ()) if position == start else ()
+                if not entries and not short:
                     continue
-                word = _whole_word(text, position, position + len(body))
-                for concept in self._concepts_of[key]:
-                    words = found.setdefault(concept, [])
-                    if word not in words:
-                        words.append(word)
-                break
+                at_start = position == start
+                for body, pinned, key in (*entries, *short):
+                    if (pinned and not at_start) or not padded.startswith(body, position):
+                        continue
+                    hit = _whole_word(text, position, position + len(body))
+                    for concept in self._concepts_of[key]:
+                        words = found.setdefault(concept, [])
+                        if hit not in words:
+                            words.append(hit)
+                    break
         return found
 
 
@@ -181,7 +189,7 @@ class Vocabulary:
     ) -> OfferConcepts:
         strength: dict[str, float] = {}
         for text, weight in (
-            (description, DESCRIPTION_STRENGTH),
+            (description[:DESCRIPTION_SCAN_CHARS], DESCRIPTION_STRENGTH),
             (f"{summary} \n {expected_result}", SUMMARY_STRENGTH),
             (title, TITLE_STRENGTH),
         ):

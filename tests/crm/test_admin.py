@@ -589,22 +589,11 @@ def test_the_offer_picker_puts_the_suggested_offers_first_then_the_text_match(
     logged_in, adviser, make_case, offer
 ):
     from crm.models import CaseOffer
-    from offers.models import Offer
     from offers.search import refresh_search_vectors
+    from tests.routing.factories import OfferFactory
 
     def published(external_id, title, summary):
-        return Offer.objects.create(
-            external_id=external_id,
-            title=title,
-            summary=summary,
-            level="state",
-            owner=offer.owner,
-            operator=offer.operator,
-            phases=["growth"],
-            company_sizes=["small"],
-            price="free",
-            status="published",
-        )
+        return OfferFactory(external_id=external_id, title=title, summary=summary, themes=[])
 
     suggested = published("test-zzz-forslag", "Zzz vækstlån", "Lån til vækst.")
     eksport = published(

@@ -6,33 +6,14 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from offers.models import Offer
 from routing.services import guidance_request_submit
-from tests.routing.factories import OfferFactory, index_offers
-from tests.routing.test_services import submission
+from tests.routing.factories import export_offers_that_cannot_be_combined, submission
 
 
 def test_a_company_reads_specific_reasons_and_the_alternative_in_both_languages(
     page, live_url, assert_accessible
 ) -> None:
-    OfferFactory(
-        external_id="e2e-eksportstart",
-        title="Eksportstart – kom i gang med eksport",
-        summary="Rådgivning til små virksomheder, der vil eksportere for første gang.",
-        expected_result="I har en plan for jeres første eksportmarked.",
-        themes=["export"],
-    )
-    OfferFactory(
-        external_id="e2e-eksportklar",
-        title="Eksportklar – sparring om de første skridt",
-        summary="Sparring om eksport.",
-        themes=["export"],
-    )
-    OfferFactory(external_id="e2e-kapital", title="Lån til vækst", themes=["capital"])
-    Offer.objects.get(external_id="e2e-eksportstart").cannot_combine_with.add(
-        Offer.objects.get(external_id="e2e-eksportklar")
-    )
-    index_offers()
+    export_offers_that_cannot_be_combined(prefix="e2e-")
     request = guidance_request_submit(submission=submission(), channel="form")
     shown = request.matches[0]
 

@@ -15,40 +15,25 @@ from routing.matching import (
     company_section,
     match,
 )
+from tests.routing.test_matching import company as base_company
+from tests.routing.test_matching import offer as base_offer
 
 
 def company(**changes: Any) -> CompanyProfile:
-    base = CompanyProfile(
-        municipality_code=630,
-        region_code=1083,
-        phase="growth",
-        employees=25,
-        industry="C",
-        industry_group="31",
-        themes=("export",),
-        needs_text="Vi laver møbler og vil gerne i gang med at eksportere",
-        municipality_name="Vejle Kommune",
-        region_name="Region Syddanmark",
+    return base_company(
+        **{
+            "industry_group": "31",
+            "needs_text": "Vi laver møbler og vil gerne i gang med at eksportere",
+            **changes,
+        }
     )
-    return dataclasses.replace(base, **changes)
 
 
 def offer(external_id: str, title: str, summary: str = "", **changes: Any) -> OfferCandidate:
-    base = OfferCandidate(
-        external_id=external_id,
-        title=title,
-        summary=summary,
-        themes=("export",),
-        phases=(),
-        company_sizes=(),
-        industries=(),
-        nationwide=True,
-        region_codes=(),
-        municipality_codes=(),
-        is_open=True,
-        text_rank=0.0,
+    return base_offer(
+        external_id,
+        **{"title": title, "summary": summary, "phases": (), "company_sizes": (), **changes},
     )
-    return dataclasses.replace(base, **changes)
 
 
 EXPORT_START = offer(

@@ -7,13 +7,16 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from offers.models import Offer
 from routing.matching import Reason, ReasonCode
 from routing.models import GuidanceRequest
 from routing.reasons import reason_text, reasons_text, stored_reasons_html
 from routing.services import guidance_request_submit
-from tests.routing.factories import OfferFactory, index_offers
-from tests.routing.test_services import submission
+from tests.routing.factories import (
+    OfferFactory,
+    export_offers_that_cannot_be_combined,
+    index_offers,
+    submission,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,22 +108,7 @@ def test_the_confirmation_page_gives_the_reasons_in_danish(
 def test_the_confirmation_names_the_alternative_that_cannot_be_combined(
     client: Client, db: None
 ) -> None:
-    OfferFactory(
-        external_id="eksportstart",
-        title="Eksportstart – kom i gang med eksport",
-        summary="Rådgivning til små virksomheder, der vil eksportere for første gang.",
-        themes=["export"],
-    )
-    OfferFactory(
-        external_id="eksportklar",
-        title="Eksportklar – første skridt på eksportmarkedet",
-        summary="Sparring om eksport.",
-        themes=["export"],
-    )
-    Offer.objects.get(external_id="eksportstart").cannot_combine_with.add(
-        Offer.objects.get(external_id="eksportklar")
-    )
-    index_offers()
+    export_offers_that_cannot_be_combined()
 
     request = guidance_request_submit(submission=submission(), channel="form")
 
