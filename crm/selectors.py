@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -42,14 +43,33 @@ def completed_offer_referrals() -> Iterator[tuple[str, str, int]]:
 
 
 def offers_suggested_for(case: Case, *, term: str = "", limit: int = 20) -> list[Offer]:
-    """Open offers to refer the case to: those matching its themes and the company's place first."""
-    from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+    """Open offers to refer the case to, by relevance: the offers the matching suggested for the
+    case (best first), then, for a search term, the offers whose text matches it best (stemmed
+    full text, or the term in the title), then those matching the case's themes and place."""
+    from django.contrib.postgres.search import SearchQuery, SearchRank
+    from django.db.models import (
+        BooleanField,
+        Exists,
+        ExpressionWrapper,
+        OuterRef,
+        Q,
+        Subquery,
+        Value,
+    )
+    from django.db.models.functions import Coalesce
     from django.utils import timezone
 
+    from crm.models import CaseOffer
+
     offers = Offer.objects.published().open_on(timezone.localdate())
-    term = term.strip()
+    term = term.strip()[:100]
+    relevance: Any = Value(0.0)
     if term:
-        offers = offers.filter(Q(title__icontains=term) | Q(external_id__icontains=term))
+        query = SearchQuery(term, config="danish", search_type="plain")
+        offers = offers.filter(
+            Q(title__icontains=term) | Q(external_id__icontains=term) | Q(search_vector=query)
+        )
+        relevance = SearchRank("search_vector", query)
     theme_ids = [theme.pk for theme in case.themes.all()]
     in_place = Q(nationwide=True)
     municipality = case.company.municipality
@@ -57,6 +77,19 @@ def offers_suggested_for(case: Case, *, term: str = "", limit: int = 20) -> list
         in_place |= Q(regions__contains=[municipality.region_id]) | Q(
             municipalities__contains=[municipality.code]
         )
+    suggested = CaseOffer.objects.filter(case=case, offer_id=OuterRef("pk")).values("score")[:1]
+    return list(
+        offers.annotate(
+            suggested=Coalesce(Subquery(suggested), Value(-1.0)),
+            relevance=relevance,
+            theme_match=Exists(
+                Offer.themes.through.objects.filter(offer_id=OuterRef("pk"), theme_id__in=theme_ids)
+            ),
+            place_match=ExpressionWrapper(in_place, output_field=BooleanField()),
+        )
+        .select_related("operator")
+        .order_by("-suggested", "-relevance", "-theme_match", "-place_match", "title")[:limit]
+    )
     return list(
         offers.annotate(
             theme_match=Exists(

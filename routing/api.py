@@ -88,11 +88,27 @@ class HubSerializer(serializers.Serializer):
     website = serializers.URLField()
 
 
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    values = serializers.ListField(child=serializers.CharField())
+
+
+class AlternativeSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    title = serializers.CharField()
+
+
 class MatchSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     title = serializers.CharField()
     score = serializers.FloatField()
     reasons = serializers.ListField(child=serializers.CharField())
+    explanation = ReasonSerializer(
+        many=True, help_text="The reasons as data (code and values; docs/matching.md)."
+    )
+    alternatives = AlternativeSerializer(
+        many=True, help_text="Offers that cannot be combined with this one: choose one."
+    )
 
 
 class GuidanceRequestResultSerializer(serializers.Serializer):
@@ -152,10 +168,27 @@ EXAMPLE_RESULT = {
             "title": "Eksportstart – rådgivning til virksomheder, der vil eksportere",
             "score": 82.5,
             "reasons": [
+                "Svarer på det, du skriver: »begynde at eksportere« og »tyskland«",
+                "Handler om eksport og første skridt",
                 "Matcher dit behov: eksport",
-                "Matcher det, du skriver om dit behov",
+                "Tilbuddet: Rådgivning til virksomheder, der vil eksportere for første gang.",
                 "For virksomheder med 10–49 ansatte",
-                "Tilbydes i hele landet",
+            ],
+            "explanation": [
+                {"code": "need_words", "values": ["begynde at eksportere", "tyskland"]},
+                {"code": "topics", "values": ["export", "first_steps"]},
+                {"code": "themes", "values": ["export"]},
+                {
+                    "code": "summary",
+                    "values": ["Rådgivning til virksomheder, der vil eksportere for første gang."],
+                },
+                {"code": "size", "values": ["small"]},
+            ],
+            "alternatives": [
+                {
+                    "external_id": "erhvervsstyrelsen-eksportklar",
+                    "title": "Eksportklar: sparring om jeres første skridt på eksportmarkederne",
+                }
             ],
         }
     ],
@@ -176,6 +209,9 @@ def guidance_result(guidance_request: GuidanceRequest, request: HttpRequest) -> 
                 "title": m["title"],
                 "score": m["score"],
                 "reasons": m["reasons"],
+                # Requests stored before these existed have none.
+                "explanation": m.get("explanation", []),
+                "alternatives": m.get("alternatives", []),
             }
             for m in guidance_request.matches
         ],

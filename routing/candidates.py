@@ -31,6 +31,7 @@ word list (``offers.OfferSearchTerm``, rebuilt by ``offers.search.refresh_search
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,7 @@ from offers.catalogue_version import CHANGED_HERE_SQL, VERSION_SQL
 from offers.compounds import CompoundSplitter
 from routing.catalogue import Catalogue, catalogue_at
 from routing.matching import CompanyProfile, OfferCandidate
+from routing.vocabulary import default_vocabulary
 
 #: At most this many offers reach the pure scoring, best first by the same score with
 #: ``ts_rank`` for the text part. On 200 varied requests over 10,000 offers the shown top ten
@@ -57,6 +59,13 @@ COMMON_MIN_DOCUMENTS = 50
 RAREST_KEPT = 2
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def expanded_needs(needs: str) -> str:
+    """The needs text with the Danish search words of what it is about (the needs vocabulary,
+    ``routing.vocabulary``), so "sell abroad" or "penge" finds "eksport" or "finansiering"."""
+    extra = default_vocabulary().expansion(needs)
+    return f"{needs} {' '.join(extra)}" if extra else needs
 
 
 def needs_words(needs: str) -> list[str]:
@@ -144,11 +153,15 @@ def find_candidates(
     The company's ``origin_offer_id`` (the offer page it came from) is always among them when
     eligible, first.
     """
-    version, stems = _version_and_stems(company.needs_text)
+    vocabulary = default_vocabulary()
+    version, stems = _version_and_stems(expanded_needs(company.needs_text))
     catalogue = catalogue_at(version)
     terms = informative_stems(stems, len(catalogue))
     hit, rank = catalogue.text_match(terms)
-    pool = catalogue.pool(company, day=day, hit=hit, rank=rank, limit=limit)
+    # The themes the text implies choose candidates too ("sælge i udlandet" finds export offers).
+    implied = vocabulary.implied_themes(vocabulary.need_concepts(company.needs_text))
+    pooled = dataclasses.replace(company, themes=tuple(dict.fromkeys((*company.themes, *implied))))
+    pool = catalogue.pool(pooled, day=day, hit=hit, rank=rank, limit=limit)
     query = terms_tsquery(terms) if terms else ""
     return Candidates(
         offers=_fresh(pool, query=query, day=day, catalogue=catalogue),
@@ -162,7 +175,11 @@ SELECT o.id, o.external_id, o.title, o.theme_ids, o.phases, o.company_sizes, o.i
        (o.valid_from IS NULL OR o.valid_from <= %(day)s)
        AND (o.valid_to IS NULL OR o.valid_to >= %(day)s)
        AND (o.application_deadline IS NULL OR o.application_deadline >= %(day)s),
-       {rank}
+       {rank},
+       o.summary, o.expected_result, o.description,
+       ARRAY(SELECT other.external_id FROM offers_offer_cannot_combine_with c
+             JOIN offers_offer other ON other.id = c.to_offer_id
+             WHERE c.from_offer_id = o.id ORDER BY other.external_id)
 FROM offers_offer o
 WHERE o.id = ANY(%(ids)s) AND o.status = 'published'
 """
@@ -198,6 +215,10 @@ def _fresh(
             municipality_codes=tuple(row[9] or ()),
             is_open=bool(row[10]),
             text_rank=float(row[11]),
+            summary=row[12] or "",
+            expected_result=row[13] or "",
+            description=row[14] or "",
+            cannot_combine_with=tuple(row[15] or ()),
         )
         for row in rows
     }

@@ -41,6 +41,7 @@ from routing.matching import (
     TEXT_WEIGHT,
     THEME_WEIGHT,
     CompanyProfile,
+    company_section,
     size_class,
 )
 
@@ -149,7 +150,7 @@ class Catalogue:
         ok &= self.phases.allow(company.phase)
         ok &= self.sizes.allow(size_class(company.employees))
         # An unknown industry passes only offers open to every industry.
-        ok &= self.industries.open | self.industries.listing(company.industry)
+        ok &= self.industries.open | self.industries.listing(company_section(company))
         return ok
 
     def text_match(self, terms: Sequence[str]) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
@@ -225,8 +226,9 @@ class Catalogue:
     def _bonus(self, company: CompanyProfile) -> NDArray[np.float64]:
         local, regional = self._local(company)
         bonus = np.where(local, LOCAL_BONUS, np.where(regional, REGIONAL_BONUS, 0.0))
-        if company.industry is not None:
-            bonus = bonus + np.where(self.industries.listing(company.industry), INDUSTRY_BONUS, 0)
+        section = company_section(company)
+        if section is not None:
+            bonus = bonus + np.where(self.industries.listing(section), INDUSTRY_BONUS, 0)
         return bonus
 
 

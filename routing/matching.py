@@ -1,103 +1,140 @@
-"""Match a company's guidance request to offers: eligibility, score and reasons.
+"""Match a company's guidance request to offers: eligibility, ranking, reasons and compatibility.
 
 Pure logic on plain data, with no ORM and no Django, so it is tested without a database.
 The caller loads the candidate offers (with ``text_rank``, PostgreSQL's ``ts_rank_cd`` of the
-needs text against each offer under the ``danish`` configuration) and passes them here.
+needs text, expanded through the needs vocabulary, against each offer under the ``danish``
+configuration) and passes them here with their texts.
 
 How an offer is judged:
 
 1. Hard eligibility (:func:`eligibility_failures`): open now, geography, phase, size and
-   industry. An offer that fails any rule is never shown.
-2. Score (:func:`score`), 0-100: theme fit (:data:`THEME_WEIGHT`), text relevance
-   (:data:`TEXT_WEIGHT`) and small specificity bonuses for an offer aimed at the company's own
-   municipality, region (:data:`LOCAL_BONUS`, :data:`REGIONAL_BONUS`) or industry
-   (:data:`INDUSTRY_BONUS`). The weights add up to 100.
-3. :func:`match` keeps eligible offers that fit at least one chosen theme or the needs text
-   (bonuses alone never make an offer relevant), then sorts by score and external id.
+   industry (the DB07 section). An offer that fails any rule is never shown.
+2. The base score (:func:`score`), 0-100: theme fit (:data:`THEME_WEIGHT`), text relevance
+   (:data:`TEXT_WEIGHT`) and small bonuses for the company's own municipality, region
+   (:data:`LOCAL_BONUS`, :data:`REGIONAL_BONUS`) and industry (:data:`INDUSTRY_BONUS`). The
+   catalogue copy (``routing.catalogue``) chooses the candidates by this score.
+3. The ranking (:func:`match`) reads what the need and the offer say, through the needs
+   vocabulary (``routing.vocabulary``): the concepts of the needs text ("sælge i udlandet" is
+   export, "hacket" is cyber security, in Danish and English) against the concepts of the
+   offer's title, summary and expected result (strong) and description (weak)
+   (:data:`CONCEPT_WEIGHT`); the text rank (:data:`RANK_TEXT_WEIGHT`); the ticked themes
+   (:data:`CHOSEN_THEME_WEIGHT`) and the themes the text implies (:data:`IMPLIED_THEME_WEIGHT`);
+   the fine industry (DB07 main groups, below); the place; an offer aimed at few phases or sizes
+   that include the company's (:data:`FOCUS_BONUS`).
+4. Only offers with evidence are relevant: a concept or the text of the need, a ticked theme,
+   or the offer the company came from. Of those, the list keeps the ones scoring at least
+   :data:`RELATIVE_CUT` of the best and :data:`MIN_RANK_SCORE`: fewer than ten when fewer fit.
+5. Offers that cannot be combined (``cannot_combine_with``) are never both shown: the better one
+   is, and the other is named under it as its alternative.
+
+The fine industry. A company gives its DB07 main group (two digits, ``industry_group``; an
+``industry`` written "31" or "C31" gives both) or its needs name it ("møbler" is 31). An offer
+restricted to industries names its main groups when its title or summary names an industry
+concept (a cluster for "møbel-, interiør- og modemesser" is for 31 and 14). When both are known,
+an offer for the company's group gets :data:`GROUP_BONUS` and says so by the group's name; one
+for other groups gets :data:`GROUP_PENALTY` and no industry reason. An offer naming no group but
+restricted to the company's section gets :data:`INDUSTRY_BONUS` and names the section.
 
 The offer a company came from (it pressed "Få vejledning" on that offer's page,
 ``origin_offer_id``) is relevant by definition when eligible: it is listed first, gets
-:data:`ORIGIN_BONUS` and says so as its first reason, so the company sees at once whether the
-offer it asked about fits. An ineligible origin offer is left out like any other.
+:data:`ORIGIN_BONUS` and says so as its first reason. An ineligible origin offer is left out.
+
+Reasons are structured (:class:`Reason`: a code and values), rendered in the page's language by
+``routing.reasons``. Each names what is particular to the offer: the words of the need it answers,
+what the offer's result is (or, without one, what it is), the fine industry or the place.
 
 Rules decided here, beyond "the offer lists the company's value":
 
 - An empty ``industries`` means open to all industries; so do empty ``phases`` and
   ``company_sizes`` (a restriction nobody entered is not a restriction).
 - A company whose phase or size is unknown passes the phase or size rule. A company whose
-  industry is unknown passes only offers open to all industries: an industry-targeted offer
-  cannot be shown to be for it.
+  industry is unknown passes only offers open to all industries.
 - A company without a municipality gets only nationwide offers, even when a region is given;
   the caller derives the region from the municipality.
 """
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from routing.vocabulary import SUMMARY_STRENGTH, OfferConcepts, Vocabulary, default_vocabulary
 
 # --- Weights and thresholds -------------------------------------------------------------------
 
-#: Points for covering every theme the company chose (scaled by the share covered).
+#: Base score: points for covering every theme the company chose (scaled by the share covered).
 THEME_WEIGHT = 60.0
-#: Points for a perfect text match (scaled by :func:`text_relevance`).
+#: Base score: points for a perfect text match (scaled by :func:`text_relevance`).
 TEXT_WEIGHT = 30.0
 #: Bonus for an offer that lists the company's own municipality.
 LOCAL_BONUS = 5.0
-#: Bonus for an offer that lists the company's own region (not its municipality): a regional
-#: offer is less specific than a municipal one, so it gets less.
+#: Bonus for an offer that lists the company's own region (not its municipality).
 REGIONAL_BONUS = 3.0
-#: Bonus for an offer targeted at named industries that include the company's.
+#: Bonus for an offer targeted at named industries (DB07 sections) that include the company's.
 INDUSTRY_BONUS = 5.0
-#: Bonus for the offer the company asked about; beyond the 100 of the others, capped at 100.
+#: Bonus for the offer the company asked about; capped at 100.
 ORIGIN_BONUS = 10.0
+
+#: Ranking: points for an offer that says everything the need is about (scaled by the
+#: weighted share of the need's concepts the offer covers, and how strongly).
+CONCEPT_WEIGHT = 30.0
+#: Ranking: points for a perfect full-text rank.
+RANK_TEXT_WEIGHT = 30.0
+#: Ranking: points for covering every ticked theme.
+CHOSEN_THEME_WEIGHT = 15.0
+#: Ranking: points for covering every theme the needs text implies.
+IMPLIED_THEME_WEIGHT = 8.0
+#: Ranking: an offer for the company's DB07 main group, and one for other groups only.
+GROUP_BONUS = 10.0
+GROUP_PENALTY = 30.0
+#: Ranking: an offer for named groups of the company's section, when the company's group is not
+#: known: it may fit, but less surely than an offer for the whole section or for everyone.
+UNKNOWN_GROUP_PENALTY = 6.0
+#: Ranking: an offer whose title or summary names another part of the country than the
+#: company's ("Midtjysk Lånefond" for a company in Næstved), though it is open to all.
+ELSEWHERE_PENALTY = 8.0
+#: Ranking: points for an offer about nothing but what the need is about (the weighted share of
+#: the offer's own strong concepts that the need names).
+PRECISION_WEIGHT = 10.0
+#: An industry concept in a need that also says what it needs ("we are a bakery and need a
+#: loan") describes the company more than the need: it counts this share of its weight.
+SECTOR_SHARE = 0.3
+#: Ranking: an offer aimed at at most :data:`FOCUS_MAX` phases (or sizes) including the company's.
+FOCUS_BONUS = 2.0
+FOCUS_MAX = 2
+#: Ranking: a match is shown when it scores at least this share of the best match ...
+RELATIVE_CUT = 0.65
+#: ... and at least this.
+MIN_RANK_SCORE = 12.0
 
 #: ``ts_rank_cd`` at which text relevance is one half. Under Django's default weights a single
 #: stemmed hit in an offer's body ranks about 0.1 and a hit in its title about 1.0.
 TEXT_RANK_HALF = 0.1
-#: Text relevance (0-1) from which the needs text alone makes an offer relevant and the text
-#: reason is given: one third, reached at ``text_rank`` = ``TEXT_RANK_HALF / 2``.
+#: Text relevance (0-1) from which the needs text alone makes an offer relevant.
 TEXT_MIN_RELEVANCE = 1 / 3
 
-#: Default floor on the final score in :func:`match`. Relevance is decided by the rule above,
-#: so the default keeps every relevant offer; a caller may raise it.
+#: Default floor on the final score in :func:`match`.
 DEFAULT_MIN_SCORE = 0.0
 #: Default number of matches returned by :func:`match`.
 DEFAULT_LIMIT = 10
+#: At most this many words of the need are quoted in a reason.
+QUOTED_WORDS = 4
+#: The result or summary quoted in a reason is cut at a sentence's end or this many characters.
+QUOTED_TEXT = 180
 
 # --- Domain values ----------------------------------------------------------------------------
 
 PHASES = ("idea", "startup", "growth", "established")
 SIZE_CLASSES = ("micro", "small", "medium", "large")
 
-# --- User-facing texts (Danish) ---------------------------------------------------------------
-# Every string a company reads lives here, so it is easy to find and to translate later.
-
-REASON_THEMES = "Matcher dit behov: {themes}"
-REASON_TEXT = "Matcher det, du skriver om dit behov"
-REASON_SIZE = "For virksomheder med {size}"
-# Danish writes number ranges with an en dash; ruff's RUF001 would have a hyphen.
-SIZE_LABELS: Mapping[str, str] = {
-    "micro": "under 10 ansatte",
-    "small": "10–49 ansatte",
-    "medium": "50–249 ansatte",
-    "large": "250 eller flere ansatte",
-}
-PHASE_REASONS: Mapping[str, str] = {
-    "idea": "For virksomheder i idéfasen",
-    "startup": "For virksomheder i opstartsfasen",
-    "growth": "For virksomheder i vækst",
-    "established": "For etablerede virksomheder",
-}
-REASON_NATIONWIDE = "Tilbydes i hele landet"
-REASON_PLACE = "Tilbydes i {place}"
-#: Used when the caller gave no display name for the company's municipality or region.
-REASON_OWN_MUNICIPALITY = "Tilbydes i din kommune"
-REASON_OWN_REGION = "Tilbydes i din region"
-REASON_INDUSTRY = "Målrettet din branche"
-REASON_ORIGIN = "Det tilbud, du spurgte om"
-#: The word joining the last two items of a list: "eksport og digitalisering".
-AND_WORD = "og"
+#: DB07 main groups (two digits) → section letter, as ranges of the first group of each section.
+_SECTION_STARTS = (
+    (1, "A"), (5, "B"), (10, "C"), (35, "D"), (36, "E"), (41, "F"), (45, "G"), (49, "H"),
+    (55, "I"), (58, "J"), (64, "K"), (68, "L"), (69, "M"), (77, "N"), (84, "O"), (85, "P"),
+    (86, "Q"), (90, "R"), (94, "S"), (97, "T"), (99, "U"),
+)  # fmt: skip
+_INDUSTRY_CODE = re.compile(r"^\s*([A-Za-z])?\s*(\d{2})?\d*\s*$")
 
 
 # --- Data -------------------------------------------------------------------------------------
@@ -109,8 +146,9 @@ class CompanyProfile:
 
     ``municipality_name`` and ``region_name`` are display names used in reasons, written as
     they should read: "Vejle Kommune", "Bornholms Regionskommune", "Region Syddanmark".
-    ``needs_text`` is carried for the caller; its relevance arrives as each offer's
-    ``text_rank``. ``origin_offer_id`` is the external id of the offer the company came from.
+    ``industry`` is the DB07 section ("C"), or a main group ("31", "C31");
+    ``industry_group`` the main group when known separately. ``origin_offer_id`` is the external
+    id of the offer the company came from.
     """
 
     municipality_code: int | None
@@ -123,6 +161,7 @@ class CompanyProfile:
     municipality_name: str | None = None
     region_name: str | None = None
     origin_offer_id: str | None = None
+    industry_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,16 +179,71 @@ class OfferCandidate:
     municipality_codes: tuple[int, ...]
     is_open: bool
     text_rank: float
+    summary: str = ""
+    expected_result: str = ""
+    description: str = ""
+    #: External ids of the offers this one cannot be combined with.
+    cannot_combine_with: tuple[str, ...] = ()
+
+
+class ReasonCode(StrEnum):
+    """What a reason says; ``routing.reasons`` words each one in Danish and English."""
+
+    ORIGIN = "origin"
+    #: values: the words of the need the offer answers, as the company wrote them.
+    NEED_WORDS = "need_words"
+    #: values: the vocabulary concepts of the need the offer is about.
+    TOPICS = "topics"
+    #: values: the ticked theme slugs the offer covers.
+    THEMES = "themes"
+    #: The full text matches, without a vocabulary concept to name.
+    TEXT = "text"
+    #: values: the offer's expected result (its first sentence).
+    RESULT = "result"
+    #: values: the offer's summary (its first sentence), for an offer without a result.
+    SUMMARY = "summary"
+    #: values: the DB07 main group.
+    INDUSTRY_GROUP = "industry_group"
+    #: values: the DB07 section.
+    INDUSTRY = "industry"
+    #: values: the municipality's or region's name (may be empty: "your municipality").
+    MUNICIPALITY = "municipality"
+    REGION = "region"
+    NATIONWIDE = "nationwide"
+    #: values: the size class / the phase.
+    SIZE = "size"
+    PHASE = "phase"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason an offer is shown: a code and its values (words, names, codes)."""
+
+    code: ReasonCode
+    values: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": str(self.code), "values": list(self.values)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Match:
-    """An offer shown to the company, with a 0-100 score and the reasons in Danish."""
+class Alternative:
+    """An offer that cannot be combined with the one it is shown under."""
 
     external_id: str
     title: str
     score: float
-    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Match:
+    """An offer shown to the company, with a 0-100 score, its reasons and its alternatives."""
+
+    external_id: str
+    title: str
+    score: float
+    reasons: tuple[Reason, ...]
+    alternatives: tuple[Alternative, ...] = field(default=())
 
 
 class Rule(StrEnum):
@@ -160,6 +254,47 @@ class Rule(StrEnum):
     PHASE = "phase"
     SIZE = "size"
     INDUSTRY = "industry"
+
+
+# --- Industry codes ---------------------------------------------------------------------------
+
+
+def section_of_group(group: str) -> str | None:
+    """The DB07 section of a main group ("31" → "C"), or None for a code that is none."""
+    if len(group) != 2 or not group.isdigit() or group == "00":
+        return None
+    number = int(group)
+    section = None
+    for start, letter in _SECTION_STARTS:
+        if number >= start:
+            section = letter
+    return section
+
+
+def company_section(company: CompanyProfile) -> str | None:
+    """The company's DB07 section, from ``industry`` or, failing that, ``industry_group``."""
+    section, group = _parse_industry(company.industry)
+    if section is None and group is not None:
+        section = section_of_group(group)
+    if section is None and company.industry_group:
+        section = section_of_group(company.industry_group)
+    return section
+
+
+def company_group(company: CompanyProfile) -> str | None:
+    """The company's DB07 main group when it gave one."""
+    if company.industry_group and section_of_group(company.industry_group):
+        return company.industry_group
+    _section, group = _parse_industry(company.industry)
+    return group if group and section_of_group(group) else None
+
+
+def _parse_industry(value: str | None) -> tuple[str | None, str | None]:
+    found = _INDUSTRY_CODE.match(value or "")
+    if not value or found is None:
+        return None, None
+    letter, group = found.group(1), found.group(2)
+    return (letter.upper() if letter else None), group
 
 
 # --- Eligibility ------------------------------------------------------------------------------
@@ -233,10 +368,11 @@ def _restriction_allows(allowed: tuple[str, ...], value: str | None) -> bool:
 def _industry_fits(company: CompanyProfile, offer: OfferCandidate) -> bool:
     if not offer.industries:
         return True
-    return company.industry is not None and company.industry in offer.industries
+    section = company_section(company)
+    return section is not None and section in offer.industries
 
 
-# --- Scoring ----------------------------------------------------------------------------------
+# --- Base score -------------------------------------------------------------------------------
 
 
 def text_relevance(text_rank: float) -> float:
@@ -253,14 +389,231 @@ def score(
     offer: OfferCandidate,
     *,
     theme_labels: Mapping[str, str] | None = None,
-) -> tuple[float, tuple[str, ...]]:
-    """Score an offer for the company (0-100, one decimal) and explain it in Danish.
+) -> tuple[float, tuple[Reason, ...]]:
+    """The base score of an offer for the company (0-100, one decimal), the one the catalogue
+    copy chooses candidates by, and the offer's reasons. Eligibility is not checked here.
 
-    ``theme_labels`` maps theme slugs to Danish labels ("export" → "eksport"); a slug without
-    a label is shown as is. Eligibility is not checked here: see :func:`is_eligible`.
+    ``theme_labels`` is accepted for callers of the earlier interface; reasons now carry theme
+    slugs and are worded by ``routing.reasons``.
     """
-    assessment = _assess(company, offer, theme_labels or {})
-    return assessment.score, assessment.reasons
+    del theme_labels
+    chosen = _unique(company.themes)
+    covered = [theme for theme in chosen if theme in offer.themes]
+    theme_fit = len(covered) / len(chosen) if chosen else 0.0
+    bonus = 0.0
+    if _in_own_municipality(company, offer):
+        bonus += LOCAL_BONUS
+    elif _in_own_region(company, offer):
+        bonus += REGIONAL_BONUS
+    section = company_section(company)
+    if section is not None and section in offer.industries:
+        bonus += INDUSTRY_BONUS
+    if company.origin_offer_id is not None and offer.external_id == company.origin_offer_id:
+        bonus += ORIGIN_BONUS
+    total = THEME_WEIGHT * theme_fit + TEXT_WEIGHT * text_relevance(offer.text_rank) + bonus
+    ranked = _Need.of(company, default_vocabulary()).assess(offer)
+    return round(min(total, 100.0), 1), ranked.reasons
+
+
+# --- Ranking ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Assessment:
+    score: float
+    reasons: tuple[Reason, ...]
+    relevant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Need:
+    """What the ranking reads from the company once per request."""
+
+    company: CompanyProfile
+    vocabulary: Vocabulary
+    #: Concept id → the words of the needs text that say it.
+    concepts: Mapping[str, tuple[str, ...]]
+    #: Concept id → its weight in this need.
+    weights: Mapping[str, float]
+    concept_weight: float
+    #: Whether the need names more than industries (then an industry alone is no evidence).
+    has_needs: bool
+    chosen: tuple[str, ...]
+    implied: tuple[str, ...]
+    section: str | None
+    #: The company's DB07 main groups, the likeliest first.
+    groups: tuple[str, ...]
+
+    @classmethod
+    def of(cls, company: CompanyProfile, vocabulary: Vocabulary) -> "_Need":
+        concepts = vocabulary.need_concepts(company.needs_text or "")
+        section = company_section(company)
+        given = company_group(company)
+        # The group given, then the groups the needs name ("møbler", "spildevand"), as far as
+        # they agree with the section.
+        groups = tuple(
+            _unique(
+                [
+                    *((given,) if given is not None else ()),
+                    *(
+                        group
+                        for concept in concepts
+                        for group in vocabulary.concepts[concept].groups
+                        if section is None or section_of_group(group) == section
+                    ),
+                ]
+            )
+        )
+        chosen = tuple(_unique(company.themes))
+        implied = tuple(t for t in vocabulary.implied_themes(concepts) if t not in chosen)
+        has_needs = any(not vocabulary.concepts[c].is_industry for c in concepts)
+        weights = {
+            c: vocabulary.concepts[c].weight
+            * (SECTOR_SHARE if has_needs and vocabulary.concepts[c].is_industry else 1.0)
+            for c in concepts
+        }
+        return cls(
+            company=company,
+            vocabulary=vocabulary,
+            concepts=concepts,
+            weights=weights,
+            concept_weight=sum(weights.values()),
+            has_needs=has_needs,
+            chosen=chosen,
+            implied=implied,
+            section=section,
+            groups=groups,
+        )
+
+    def assess(self, offer: OfferCandidate) -> _Assessment:
+        company = self.company
+        about = self.vocabulary.offer_concepts(
+            offer.title, offer.summary, offer.expected_result, offer.description
+        )
+        reasons: list[Reason] = []
+        is_origin = (
+            company.origin_offer_id is not None and offer.external_id == company.origin_offer_id
+        )
+        if is_origin:
+            reasons.append(Reason(ReasonCode.ORIGIN))
+
+        # What the need says, against what the offer says.
+        concepts = self.vocabulary.concepts
+        shared = [c for c in self.concepts if about.strength.get(c, 0.0) > 0]
+        fit = (
+            sum(self.weights[c] * about.strength[c] for c in shared) / self.concept_weight
+            if self.concept_weight
+            else 0.0
+        )
+        own = {c: v for c, v in about.strength.items() if v >= SUMMARY_STRENGTH}
+        own_weight = sum(
+            concepts[c].weight * v for c, v in own.items() if not concepts[c].is_industry
+        )
+        precision = (
+            sum(
+                concepts[c].weight * own[c]
+                for c in shared
+                if c in own and not concepts[c].is_industry
+            )
+            / own_weight
+            if own_weight
+            else 0.0
+        )
+        evidence = [c for c in shared if not (self.has_needs and concepts[c].is_industry)]
+        relevance = text_relevance(offer.text_rank)
+        text_matches = relevance >= TEXT_MIN_RELEVANCE
+        covered = [theme for theme in self.chosen if theme in offer.themes]
+        implied = [theme for theme in self.implied if theme in offer.themes]
+        if shared:
+            # The strongest first: the words the offer answers most clearly.
+            strongest = sorted(shared, key=lambda c: -about.strength[c])
+            words = _unique(word for c in strongest for word in self.concepts[c])
+            reasons.append(Reason(ReasonCode.NEED_WORDS, tuple(words[:QUOTED_WORDS])))
+            reasons.append(Reason(ReasonCode.TOPICS, tuple(strongest[:QUOTED_WORDS])))
+        elif text_matches:
+            reasons.append(Reason(ReasonCode.TEXT))
+        if covered:
+            reasons.append(Reason(ReasonCode.THEMES, tuple(covered)))
+        points = CONCEPT_WEIGHT * fit + RANK_TEXT_WEIGHT * relevance
+        if evidence:
+            points += PRECISION_WEIGHT * precision
+        if self.chosen:
+            points += CHOSEN_THEME_WEIGHT * len(covered) / len(self.chosen)
+        if self.implied:
+            points += IMPLIED_THEME_WEIGHT * len(implied) / len(self.implied)
+
+        result = _first_sentence(offer.expected_result)
+        if result:
+            reasons.append(Reason(ReasonCode.RESULT, (result,)))
+        elif summary := _first_sentence(offer.summary):
+            reasons.append(Reason(ReasonCode.SUMMARY, (summary,)))
+
+        points += self._industry(offer, about, reasons)
+        points += self._place(offer, about, reasons)
+        points += self._focus(offer, reasons)
+        if is_origin:
+            points += ORIGIN_BONUS
+        return _Assessment(
+            score=round(max(0.0, min(points, 100.0)), 1),
+            reasons=tuple(reasons),
+            relevant=bool(evidence) or text_matches or bool(covered) or is_origin,
+        )
+
+    def _industry(
+        self, offer: OfferCandidate, about: OfferConcepts, reasons: list[Reason]
+    ) -> float:
+        if not offer.industries or self.section is None or self.section not in offer.industries:
+            return 0.0
+        # Only an offer restricted to industries names its groups: in an open offer an industry
+        # word is an example, not a target.
+        named = about.groups
+        if named and self.groups:
+            fitting = [group for group in self.groups if group in named]
+            if not fitting:
+                return -GROUP_PENALTY
+            reasons.append(Reason(ReasonCode.INDUSTRY_GROUP, (fitting[0],)))
+            return GROUP_BONUS
+        if named:
+            # The offer is for some groups of the section; which one the company is in is not
+            # known, so no "aimed at your industry".
+            return -UNKNOWN_GROUP_PENALTY
+        reasons.append(Reason(ReasonCode.INDUSTRY, (self.section,)))
+        return INDUSTRY_BONUS
+
+    def _place(self, offer: OfferCandidate, about: OfferConcepts, reasons: list[Reason]) -> float:
+        company = self.company
+        if (
+            about.regions
+            and company.region_code is not None
+            and company.region_code not in about.regions
+        ):
+            return -ELSEWHERE_PENALTY
+        if _in_own_municipality(company, offer):
+            reasons.append(Reason(ReasonCode.MUNICIPALITY, (company.municipality_name or "",)))
+            return LOCAL_BONUS
+        if _in_own_region(company, offer):
+            reasons.append(Reason(ReasonCode.REGION, (company.region_name or "",)))
+            return REGIONAL_BONUS
+        # "Offered in the whole country" is true of most offers and says nothing particular.
+        return 0.0
+
+    def _focus(self, offer: OfferCandidate, reasons: list[Reason]) -> float:
+        points = 0.0
+        # Said only of an offer aimed at few sizes or phases: "for companies of 10-49" on
+        # nearly every offer says nothing.
+        size = size_class(self.company.employees)
+        if (
+            size is not None
+            and size in offer.company_sizes
+            and len(offer.company_sizes) <= FOCUS_MAX
+        ):
+            reasons.append(Reason(ReasonCode.SIZE, (size,)))
+            points += FOCUS_BONUS
+        phase = self.company.phase
+        if phase in PHASES and phase in offer.phases and len(offer.phases) <= FOCUS_MAX:
+            reasons.append(Reason(ReasonCode.PHASE, (str(phase),)))
+            points += FOCUS_BONUS
+        return points
 
 
 def match(
@@ -270,112 +623,90 @@ def match(
     theme_labels: Mapping[str, str] | None = None,
     limit: int = DEFAULT_LIMIT,
     min_score: float = DEFAULT_MIN_SCORE,
+    vocabulary: Vocabulary | None = None,
 ) -> list[Match]:
-    """Return the eligible, relevant offers for the company, best first.
+    """Return the eligible, relevant offers for the company, best first (module docstring).
 
-    Relevant means the offer covers at least one chosen theme or its text relevance reaches
-    :data:`TEXT_MIN_RELEVANCE`, or it is the company's origin offer. Matches scoring below
-    ``min_score`` are dropped. Order: the origin offer first, then score descending, then
-    ``external_id`` ascending, so equal requests give equal lists.
+    Order: the origin offer first, then score descending, then ``external_id`` ascending, so
+    equal requests give equal lists. Of two offers that cannot be combined only the better is
+    listed, with the other as its alternative.
     """
+    del theme_labels
     if limit < 0:
         msg = f"limit must be zero or more, got {limit}"
         raise ValueError(msg)
-    labels = theme_labels or {}
-    matches: list[Match] = []
+    need = _Need.of(company, vocabulary or default_vocabulary())
+    assessed: list[tuple[OfferCandidate, _Assessment]] = []
     for offer in offers:
         if not is_eligible(company, offer):
             continue
-        assessment = _assess(company, offer, labels)
-        if not assessment.relevant or assessment.score < min_score:
-            continue
-        matches.append(
-            Match(
-                external_id=offer.external_id,
-                title=offer.title,
-                score=assessment.score,
-                reasons=assessment.reasons,
-            ),
-        )
+        assessment = need.assess(offer)
+        if assessment.relevant and assessment.score >= min_score:
+            assessed.append((offer, assessment))
     origin = company.origin_offer_id
-    matches.sort(key=lambda m: (m.external_id != origin, -m.score, m.external_id, m.title))
-    return matches[:limit]
-
-
-@dataclass(frozen=True, slots=True)
-class _Assessment:
-    score: float
-    reasons: tuple[str, ...]
-    relevant: bool
-
-
-def _assess(
-    company: CompanyProfile,
-    offer: OfferCandidate,
-    theme_labels: Mapping[str, str],
-) -> _Assessment:
-    reasons: list[str] = []
-
-    is_origin = company.origin_offer_id is not None and offer.external_id == company.origin_offer_id
-    if is_origin:
-        reasons.append(REASON_ORIGIN)
-
-    chosen = _unique(company.themes)
-    covered = [theme for theme in chosen if theme in offer.themes]
-    theme_fit = len(covered) / len(chosen) if chosen else 0.0
-    if covered:
-        labels = [theme_labels.get(theme, theme) for theme in covered]
-        reasons.append(REASON_THEMES.format(themes=_join(labels)))
-
-    relevance = text_relevance(offer.text_rank)
-    text_matches = relevance >= TEXT_MIN_RELEVANCE
-    if text_matches:
-        reasons.append(REASON_TEXT)
-
-    size = size_class(company.employees)
-    if size is not None and size in offer.company_sizes and size in SIZE_LABELS:
-        reasons.append(REASON_SIZE.format(size=SIZE_LABELS[size]))
-
-    if company.phase is not None and company.phase in offer.phases:
-        phase_reason = PHASE_REASONS.get(company.phase)
-        if phase_reason is not None:
-            reasons.append(phase_reason)
-
-    bonus = 0.0
-    if _in_own_municipality(company, offer):
-        bonus += LOCAL_BONUS
-        reasons.append(_place_reason(company.municipality_name, REASON_OWN_MUNICIPALITY))
-    elif _in_own_region(company, offer):
-        bonus += REGIONAL_BONUS
-        reasons.append(_place_reason(company.region_name, REASON_OWN_REGION))
-    elif offer.nationwide:
-        reasons.append(REASON_NATIONWIDE)
-
-    if company.industry is not None and company.industry in offer.industries:
-        bonus += INDUSTRY_BONUS
-        reasons.append(REASON_INDUSTRY)
-
-    if is_origin:
-        bonus += ORIGIN_BONUS
-
-    total = THEME_WEIGHT * theme_fit + TEXT_WEIGHT * relevance + bonus
-    return _Assessment(
-        score=round(min(total, 100.0), 1),
-        reasons=tuple(reasons),
-        relevant=bool(covered) or text_matches or is_origin,
+    assessed.sort(
+        key=lambda pair: (pair[0].external_id != origin, -pair[1].score, pair[0].external_id)
     )
+    best = max((a.score for o, a in assessed if o.external_id != origin), default=0.0)
+    floor = max(MIN_RANK_SCORE, RELATIVE_CUT * best)
+    return _compatible(assessed, limit, floor=floor, origin=origin)
 
 
-def _place_reason(name: str | None, fallback: str) -> str:
-    return REASON_PLACE.format(place=name) if name else fallback
+def _compatible(
+    ranked: Sequence[tuple[OfferCandidate, _Assessment]],
+    limit: int,
+    *,
+    floor: float,
+    origin: str | None,
+) -> list[Match]:
+    """The ranked offers above ``floor`` without two that cannot be combined: the later one
+    becomes the earlier one's alternative (conflicts are symmetrical, whichever side recorded
+    them), even when it alone would have fallen below the floor."""
+    conflicts: dict[str, set[str]] = {}
+    for offer, _assessment in ranked:
+        for other in offer.cannot_combine_with:
+            conflicts.setdefault(offer.external_id, set()).add(other)
+            conflicts.setdefault(other, set()).add(offer.external_id)
+    kept: list[tuple[OfferCandidate, _Assessment]] = []
+    alternatives: dict[str, list[Alternative]] = {}
+    for offer, assessment in ranked:
+        clash = next(
+            (k for k, _a in kept if k.external_id in conflicts.get(offer.external_id, ())), None
+        )
+        if clash is not None:
+            alternatives.setdefault(clash.external_id, []).append(
+                Alternative(
+                    external_id=offer.external_id, title=offer.title, score=assessment.score
+                )
+            )
+            continue
+        if offer.external_id == origin or assessment.score >= floor:
+            kept.append((offer, assessment))
+    return [
+        Match(
+            external_id=offer.external_id,
+            title=offer.title,
+            score=assessment.score,
+            reasons=assessment.reasons,
+            alternatives=tuple(alternatives.get(offer.external_id, ())),
+        )
+        for offer, assessment in kept[:limit]
+    ]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of a text, cut at :data:`QUOTED_TEXT` characters on a word."""
+    text = " ".join(text.split())
+    if not text:
+        return ""
+    sentence = _SENTENCE_END.split(text, maxsplit=1)[0]
+    if len(sentence) <= QUOTED_TEXT:
+        return sentence
+    return sentence[:QUOTED_TEXT].rsplit(" ", 1)[0] + " …"
 
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
-
-
-def _join(items: Sequence[str]) -> str:
-    """Join as Danish prose: "a", "a og b", "a, b og c"."""
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {AND_WORD} {items[-1]}"

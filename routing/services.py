@@ -34,6 +34,7 @@ from routing.forms import GuidanceSubmission
 from routing.matching import CompanyProfile, Match, match
 from routing.models import GuidanceRequest, RoutingMail, RoutingRule, token_digest
 from routing.presentation import long_date
+from routing.reasons import reasons_text, theme_names
 
 logger = logging.getLogger(__name__)
 
@@ -79,12 +80,36 @@ def company_profile(submission: GuidanceSubmission) -> CompanyProfile:
 
 def offers_match(*, submission: GuidanceSubmission, day: dt.date) -> list[Match]:
     """The offers shown to the company, best first (candidates in SQL, scoring in Python)."""
-    profile = company_profile(submission)
+    return profile_match(profile=company_profile(submission), day=day)
+
+
+def profile_match(*, profile: CompanyProfile, day: dt.date) -> list[Match]:
+    """The offers shown to a company with this profile on ``day``, best first."""
     candidates = find_candidates(profile, day=day)
-    # Reasons are stored on the case in Danish, whatever language the visitor reads.
     return match(
         profile, candidates.offers, theme_labels=candidates.theme_labels, limit=MATCH_LIMIT
     )
+
+
+def matches_stored(matches: list[Match]) -> list[dict[str, Any]]:
+    """The matches as a request and its case store them: the Danish ``reasons`` (the stable API
+    field), the structured ``explanation`` the pages word in their language, and the
+    ``alternatives`` that cannot be combined with each."""
+    themes = theme_names()
+    with translation.override("da"):
+        return [
+            {
+                "external_id": m.external_id,
+                "title": m.title,
+                "score": m.score,
+                "reasons": reasons_text(m.reasons, themes=themes),
+                "explanation": [reason.as_dict() for reason in m.reasons],
+                "alternatives": [
+                    {"external_id": a.external_id, "title": a.title} for a in m.alternatives
+                ],
+            }
+            for m in matches
+        ]
 
 
 def hub_choose(
@@ -219,15 +244,7 @@ def _submit(
     )
     hub = Organisation.objects.hubs().get(slug=assignment.hub_slug)
     matched_offers = _offers_by_external_id([m.external_id for m in matches])
-    matches_payload = [
-        {
-            "external_id": m.external_id,
-            "title": m.title,
-            "score": m.score,
-            "reasons": list(m.reasons),
-        }
-        for m in matches
-    ]
+    matches_payload = matches_stored(matches)
     payload: dict[str, Any] = {
         "channel": str(channel),
         "routing": {

@@ -40,6 +40,7 @@ from offers.models import Municipality, Offer, Organisation, Theme
 from routing.forms import FeedbackForm, GuidancePageForm
 from routing.models import GuidanceRequest
 from routing.presentation import hub_contact, long_date, public_status
+from routing.reasons import stored_reasons_html
 from routing.services import (
     RoutingError,
     guidance_feedback_submit,
@@ -56,14 +57,18 @@ FEEDBACK_RATE = getattr(settings, "ROUTING_FEEDBACK_RATE", "10/h")
 
 
 def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Headers for a page reached by a private link: not indexed, not cached, no referrer."""
+    """Headers for a page reached by a private link: not indexed, not cached, not referred to
+    other sites."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Cache-Control"] = "private, no-store"
-        response["Referrer-Policy"] = "no-referrer"
+        # Same origin only: no other site learns the link. Not "no-referrer": under it browsers
+        # send "Origin: null" with the page's own forms (the language switch, the feedback), and
+        # the CSRF check refuses them. Our own logs mask the token (routing.logfilters).
+        response["Referrer-Policy"] = "same-origin"
         return response
 
     return wrapped
@@ -160,7 +165,11 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
             "external_id", "title", "summary"
         )
     }
-    matches = [{**m, "offer": offers.get(m["external_id"])} for m in guidance_request.matches]
+    worded = stored_reasons_html(guidance_request.matches)
+    matches = [
+        {**m, "offer": offers.get(m["external_id"]), "worded_reasons": reasons}
+        for m, reasons in zip(guidance_request.matches, worded, strict=True)
+    ]
     contact = guidance_request.case.contact
     context = {
         "guidance_request": guidance_request,

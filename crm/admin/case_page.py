@@ -19,7 +19,7 @@ from crm.forms import (
     TransferForm,
     TransitionForm,
 )
-from crm.models import Case, TimelineEntry
+from crm.models import Case, Referral, TimelineEntry
 from crm.permissions import may_take, sees_contact_of, sees_texts_of
 
 
@@ -72,7 +72,11 @@ def case_page_context(
         "sees_texts": sees_texts_of(user, case),
         "timeline": timeline,
         "referrals": referrals,
-        "matches": list(case.case_offers.select_related("offer")[:10]),
+        "matches": list(case.case_offers.select_related("offer__operator")[:10]),
+        # A suggestion already referred to (and not declined) gets no second "refer" button.
+        "referred_offer_ids": {
+            r.offer_id for r in referrals if r.offer_id and r.status != Referral.Status.DECLINED
+        },
         "forms": forms_by_name,
         "failed": failed,
         "failed_errors": error_messages(forms_by_name, failed),

@@ -12,7 +12,7 @@ nationwide, lists that municipality, or lists its region.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -258,6 +258,12 @@ def _raw(expression: str) -> SearchQuery:
     return SearchQuery(expression, config=SEARCH_CONFIG, search_type="raw")
 
 
+#: Functions that give extra words for a query (letters only; others are ignored), each ORed
+#: with the query. An app above ``offers`` registers one at start-up (``routing`` expands an
+#: English query through its needs vocabulary: "export" also finds "eksport").
+query_expanders: list[Callable[[str], Sequence[str]]] = []
+
+
 def text_query(q: str, words: Sequence[str], prepared: Prepared) -> TextQuery | None:
     """The tsquery for ``q``, or None when there is nothing to search for.
 
@@ -270,10 +276,11 @@ def text_query(q: str, words: Sequence[str], prepared: Prepared) -> TextQuery | 
     """
     if not words_in(q):
         return None  # empty, or only punctuation
-    if not words:
-        if _WEBSEARCH_SYNTAX.search(q):
-            query = SearchQuery(q, config=SEARCH_CONFIG, search_type="websearch")
-            return TextQuery(query, None, {})
+    if not words and _WEBSEARCH_SYNTAX.search(q):
+        query = SearchQuery(q, config=SEARCH_CONFIG, search_type="websearch")
+        return TextQuery(query, None, {})
+    extra = list(dict.fromkeys(w for expand in query_expanders for w in expand(q) if w.isalpha()))
+    if not words and not extra:
         return None
     splitter = CompoundSplitter(prepared.catalogue_parts)
     corrections: dict[str, str] = {}
@@ -290,16 +297,20 @@ def text_query(q: str, words: Sequence[str], prepared: Prepared) -> TextQuery | 
             corrections[word] = closest
             alternatives.append([closest])
         groups.append(alternatives)
-    if not groups:
+    if not groups and not extra:
         return None
 
     def expression(suffix: str) -> str:
-        return " & ".join(
+        query = " & ".join(
             "("
             + " | ".join("(" + " & ".join(t + suffix for t in terms) + ")" for terms in group)
             + ")"
             for group in groups
         )
+        if not extra:
+            return query
+        expanded = " | ".join(word + suffix for word in extra)
+        return f"({query}) | {expanded}" if query else expanded
 
     return TextQuery(_raw(expression("")), _raw(expression(":A")), corrections)
 

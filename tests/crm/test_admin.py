@@ -549,3 +549,69 @@ def test_a_company_change_in_the_admin_is_in_the_audit_log(logged_in, adviser, m
     assert (company.name, company.size_class) == ("Nyt Navn ApS", "medium")
     entry = LogEntry.objects.get(object_id=str(company.pk))
     assert entry.user == adviser and "Navn" in entry.get_change_message()
+
+
+def test_one_click_refers_the_case_to_a_suggested_offer_with_its_reasons(
+    logged_in, adviser, make_case, offer
+):
+    from crm.models import CaseOffer, Referral
+
+    case = make_case()
+    CaseOffer.objects.create(
+        case=case,
+        offer=offer,
+        score=88.0,
+        reasons=["Svarer på det, du skriver: »eksport«", "Målrettet møbelindustrien"],
+    )
+    client = logged_in(adviser)
+    client.post(action(case, "take"))
+
+    html = client.get(page(case)).content.decode()
+    assert f"Henvis til {offer.title}" in html
+    assert "Målrettet møbelindustrien" in html
+    assert "score" not in html.split("Tilbud, portalen foreslog")[1].split("Henvisninger")[0]
+
+    client.post(
+        action(case, "refer"),
+        {
+            "refer-offer": str(offer.pk),
+            "refer-note": "Foreslået af portalen: Målrettet møbelindustrien",
+        },
+    )
+
+    referral = Referral.objects.get(case=case)
+    assert referral.offer == offer
+    assert "Målrettet møbelindustrien" in referral.note
+    assert f"Henvis til {offer.title}" not in client.get(page(case)).content.decode()
+
+
+def test_the_offer_picker_puts_the_suggested_offers_first_then_the_text_match(
+    logged_in, adviser, make_case, offer
+):
+    from crm.models import CaseOffer
+    from offers.search import refresh_search_vectors
+    from tests.routing.factories import OfferFactory
+
+    def published(external_id, title, summary):
+        return OfferFactory(external_id=external_id, title=title, summary=summary, themes=[])
+
+    suggested = published("test-zzz-forslag", "Zzz vækstlån", "Lån til vækst.")
+    eksport = published(
+        "test-mmm-eksport", "Mmm rådgivning", "Rådgivning om eksport og eksportmarkeder."
+    )
+    other = published("test-aaa-andet", "Aaa netværk", "Netværk om noget andet.")
+    refresh_search_vectors()
+    case = make_case()
+    CaseOffer.objects.create(case=case, offer=suggested, score=70.0, reasons=[])
+    client = logged_in(adviser)
+    url = reverse("admin:crm_case_offers", args=[case.pk])
+
+    first = [row["id"] for row in client.get(url).json()["results"]]
+    searched = [row["id"] for row in client.get(url, {"term": "eksportmarkeder"}).json()["results"]]
+
+    assert first[0] == str(suggested.pk)
+    # By relevance, not alphabet: the offer about export markets before "Aaa netværk", if that
+    # is found at all (through the operator's name).
+    assert str(eksport.pk) in searched
+    if str(other.pk) in searched:
+        assert searched.index(str(eksport.pk)) < searched.index(str(other.pk))

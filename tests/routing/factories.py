@@ -8,7 +8,7 @@ from typing import Any
 import factory
 
 from core.cvr import valid_cvrs
-from offers.models import Municipality, Organisation, Theme
+from offers.models import Municipality, Offer, Organisation, Theme
 from offers.search import refresh_search_vectors
 from routing.forms import GuidanceSubmission
 from routing.models import RoutingRule
@@ -37,6 +37,29 @@ class OfferFactory(offers_factories.OfferFactory):
 def index_offers() -> None:
     """Compute the stored search vectors the way the catalogue does."""
     refresh_search_vectors()
+
+
+def export_offers_that_cannot_be_combined(prefix: str = "") -> None:
+    """Two nationwide export offers, ``<prefix>eksportstart`` and ``<prefix>eksportklar``,
+    that cannot be combined, and a capital offer; indexed."""
+    OfferFactory(
+        external_id=f"{prefix}eksportstart",
+        title="Eksportstart – kom i gang med eksport",
+        summary="Rådgivning til små virksomheder, der vil eksportere for første gang.",
+        expected_result="I har en plan for jeres første eksportmarked.",
+        themes=["export"],
+    )
+    OfferFactory(
+        external_id=f"{prefix}eksportklar",
+        title="Eksportklar – sparring om de første skridt",
+        summary="Sparring om eksport.",
+        themes=["export"],
+    )
+    OfferFactory(external_id=f"{prefix}kapital", title="Lån til vækst", themes=["capital"])
+    Offer.objects.get(external_id=f"{prefix}eksportstart").cannot_combine_with.add(
+        Offer.objects.get(external_id=f"{prefix}eksportklar")
+    )
+    index_offers()
 
 
 def rule(**values: Any) -> RoutingRule:

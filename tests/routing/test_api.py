@@ -51,8 +51,17 @@ def test_it_creates_a_case_and_answers_with_the_whole_result(
     assert body["hub"] == EXAMPLE_RESULT["hub"]
     assert body["expected_response_by"] == request.case.first_response_due.isoformat()
     assert body["matches"][0]["external_id"] == "eksportstart"
-    assert set(body["matches"][0]) == {"external_id", "title", "score", "reasons"}
+    assert set(body["matches"][0]) == {
+        "external_id",
+        "title",
+        "score",
+        "reasons",
+        "explanation",
+        "alternatives",
+    }
     assert "Matcher dit behov: eksport" in body["matches"][0]["reasons"]
+    assert {"code": "themes", "values": ["export"]} in body["matches"][0]["explanation"]
+    assert body["matches"][0]["alternatives"] == []
     assert request.channel == GuidanceRequest.Channel.API
 
 

@@ -107,7 +107,9 @@ def test_it_agrees_with_the_pure_eligibility_rules() -> None:
 
     found = load_candidates(company, day=TODAY)
 
-    assert [m.external_id for m in match(company, found)] == ["b", "c", "a"]
+    # b: its industry (+5); a: aimed at few phases and sizes including the company's (+2 +2);
+    # c: its region (+3).
+    assert [m.external_id for m in match(company, found)] == ["b", "a", "c"]
 
 
 def test_it_gives_a_company_of_unknown_industry_only_offers_open_to_all() -> None:

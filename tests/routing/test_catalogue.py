@@ -135,7 +135,18 @@ def test_its_order_is_the_pure_score_when_themes_and_place_decide() -> None:
         company = random_company(rng)
         pool = copy.pool(company, day=TODAY, hit=no_text[0], rank=no_text[1], limit=1000)
         pooled = [Offer.objects.get(pk=pk).external_id for pk in pool]
-        expected = [m.external_id for m in match(company, by_id.values(), limit=1000)]
+        # The pool is the eligible offers sharing a chosen theme, by the base score.
+        expected = [
+            o.external_id
+            for o in sorted(
+                (
+                    o
+                    for o in by_id.values()
+                    if is_eligible(company, o) and set(o.themes) & set(company.themes)
+                ),
+                key=lambda o: (-score(company, o)[0], o.external_id),
+            )
+        ]
         assert pooled == expected, company
         scores = [score(company, by_id[e])[0] for e in pooled]
         assert scores == sorted(scores, reverse=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.matching import ORIGIN_BONUS, REASON_ORIGIN, OfferCandidate, match
+from routing.matching import ORIGIN_BONUS, OfferCandidate, Reason, ReasonCode, match
 from tests.routing.profiles import candidate, company
 
 
@@ -18,7 +18,7 @@ def test_it_lists_the_offer_the_company_asked_about_first_with_its_reason() -> N
     result = match(company(origin_offer_id="b-capital"), offers)
 
     assert [m.external_id for m in result] == ["b-capital", "a-export"]
-    assert result[0].reasons[0] == REASON_ORIGIN
+    assert result[0].reasons[0] == Reason(ReasonCode.ORIGIN)
     assert result[0].score == ORIGIN_BONUS
 
 

@@ -39,7 +39,13 @@ def test_it_stores_the_matched_offers_with_reasons_on_the_case(export_offers: No
     request = guidance_request_submit(submission=submission(), channel="form")
 
     assert [m["external_id"] for m in request.matches] == ["eksportstart"]
-    assert request.matches[0]["reasons"][0] == "Matcher dit behov: eksport"
+    stored = request.matches[0]
+    # The Danish reasons (the stable field) and the same reasons as data, for other languages.
+    assert stored["reasons"][0].startswith("Svarer på det, du skriver: »")
+    assert "Matcher dit behov: eksport" in stored["reasons"]
+    assert stored["explanation"][0]["code"] == "need_words"
+    assert {"code": "themes", "values": ["export"]} in stored["explanation"]
+    assert stored["alternatives"] == []
     case_offers = CaseOffer.objects.filter(case=request.case)
     assert [(co.offer.external_id, co.reasons) for co in case_offers] == [
         ("eksportstart", request.matches[0]["reasons"])

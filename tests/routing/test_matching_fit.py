@@ -1,0 +1,216 @@
+"""What an adviser expects of the ranking, on plain data (no database): the need's words, the
+fine industry, fewer offers when fewer fit, compatible suggestions, English needs."""
+
+import dataclasses
+from typing import Any
+
+from routing.matching import (
+    GROUP_PENALTY,
+    CompanyProfile,
+    Match,
+    OfferCandidate,
+    Reason,
+    ReasonCode,
+    company_group,
+    company_section,
+    match,
+)
+from tests.routing.test_matching import company as base_company
+from tests.routing.test_matching import offer as base_offer
+
+
+def company(**changes: Any) -> CompanyProfile:
+    return base_company(
+        **{
+            "industry_group": "31",
+            "needs_text": "Vi laver møbler og vil gerne i gang med at eksportere",
+            **changes,
+        }
+    )
+
+
+def offer(external_id: str, title: str, summary: str = "", **changes: Any) -> OfferCandidate:
+    return base_offer(
+        external_id,
+        **{"title": title, "summary": summary, "phases": (), "company_sizes": (), **changes},
+    )
+
+
+EXPORT_START = offer(
+    "eksportstart",
+    "Eksportstart – rådgivning til virksomheder, der vil eksportere for første gang",
+    "Få hjælp til de første skridt på et nyt eksportmarked.",
+    cannot_combine_with=("eksportklar",),
+)
+EXPORT_READY = offer(
+    "eksportklar",
+    "Eksportklar: sparring om jeres første skridt på eksportmarkederne",
+    "Sparring om eksport for små virksomheder.",
+)
+FURNITURE_FAIRS = offer(
+    "designmesser",
+    "Internationale designmesser for livsstilsbrands",
+    "Vis jeres produkter på udvalgte møbel-, interiør- og modemesser i udlandet.",
+    industries=("C", "G", "M"),
+)
+MEDICAL_DEVICES = offer(
+    "medico",
+    "Regulatorisk sparring om medicinsk udstyr og markedsadgang i udlandet",
+    "For producenter af medicinsk udstyr, der vil eksportere.",
+    industries=("C", "M", "Q"),
+)
+ALL_MANUFACTURERS = offer(
+    "produktion-eksport",
+    "Eksportforløb for produktionsvirksomheder",
+    "Et forløb om eksport for industrien.",
+    industries=("C",),
+)
+LOAN = offer(
+    "vaekstlaan", "Vækstlån til etablerede virksomheder", "Lån til nye planer.", themes=("capital",)
+)
+
+
+def ids(matches: list[Match]) -> list[str]:
+    return [m.external_id for m in matches]
+
+
+def by_id(matches: list[Match]) -> dict[str, Match]:
+    return {m.external_id: m for m in matches}
+
+
+# --- Fine industry ----------------------------------------------------------------------------
+
+
+def test_it_reads_the_main_group_from_any_way_of_writing_it() -> None:
+    assert (company_section(company(industry="31", industry_group=None)), "C") == ("C", "C")
+    assert company_group(company(industry="C31", industry_group=None)) == "31"
+    assert company_group(company(industry="C", industry_group=None)) is None
+    assert company_section(company(industry=None, industry_group="56")) == "I"
+    assert company_group(company(industry="C", industry_group="00")) is None
+
+
+def test_an_offer_for_other_groups_of_the_section_is_not_aimed_at_a_furniture_maker() -> None:
+    result = by_id(match(company(), [FURNITURE_FAIRS, MEDICAL_DEVICES, ALL_MANUFACTURERS]))
+
+    assert Reason(ReasonCode.INDUSTRY_GROUP, ("31",)) in result["designmesser"].reasons
+    assert "medico" not in result or all(
+        r.code not in (ReasonCode.INDUSTRY, ReasonCode.INDUSTRY_GROUP)
+        for r in result["medico"].reasons
+    )
+    assert Reason(ReasonCode.INDUSTRY, ("C",)) in result["produktion-eksport"].reasons
+
+
+def test_the_fine_industry_moves_the_fitting_offer_above_the_other_groups() -> None:
+    offers = [FURNITURE_FAIRS, MEDICAL_DEVICES]
+    furniture = match(company(), offers)
+    medical = match(
+        company(
+            industry_group="32", needs_text="Vi laver udstyr og vil gerne i gang med at eksportere"
+        ),
+        offers,
+    )
+
+    assert ids(furniture)[0] == "designmesser"
+    assert ids(medical)[0] == "medico"
+
+
+def test_the_needs_text_names_the_group_when_the_profile_does_not() -> None:
+    needs = company(industry_group=None)
+
+    result = by_id(match(needs, [FURNITURE_FAIRS, MEDICAL_DEVICES]))
+
+    assert Reason(ReasonCode.INDUSTRY_GROUP, ("31",)) in result["designmesser"].reasons
+    assert GROUP_PENALTY > 0 and "medico" not in result
+
+
+# --- Fewer when fewer fit ---------------------------------------------------------------------
+
+
+def test_it_shows_only_what_fits_instead_of_padding_the_list() -> None:
+    padding = [
+        offer(f"andet-{n}", f"Netværk om noget andet {n}", themes=("export", "clusters"))
+        for n in range(12)
+    ]
+
+    result = match(company(), [EXPORT_START, *padding, LOAN])
+
+    assert ids(result) == ["eksportstart"]
+
+
+# --- Compatible suggestions -------------------------------------------------------------------
+
+
+def test_two_offers_that_cannot_be_combined_are_never_both_suggested() -> None:
+    result = match(company(), [EXPORT_READY, EXPORT_START])
+
+    assert len(result) == 1
+    shown, other = (
+        (EXPORT_READY, EXPORT_START)
+        if result[0].external_id == "eksportklar"
+        else (EXPORT_START, EXPORT_READY)
+    )
+    assert result[0].external_id == shown.external_id
+    assert [(a.external_id, a.title) for a in result[0].alternatives] == [
+        (other.external_id, other.title)
+    ]
+    assert result[0].alternatives[0].score <= result[0].score
+
+
+def test_the_better_one_is_shown_whichever_side_recorded_the_conflict() -> None:
+    # Only the worse offer names the conflict this time, and the better one comes later.
+    better = dataclasses.replace(EXPORT_READY, cannot_combine_with=(), text_rank=1.0)
+    worse = dataclasses.replace(EXPORT_START, cannot_combine_with=("eksportklar",))
+
+    result = match(company(), [worse, better])
+
+    assert ids(result) == ["eksportklar"]
+    assert [a.external_id for a in result[0].alternatives] == ["eksportstart"]
+
+
+def test_an_alternative_does_not_take_a_place_in_the_list() -> None:
+    others = [
+        offer(f"eksport-{n}", f"Eksportrådgivning variant {n}", "Første skridt i eksport.")
+        for n in range(10)
+    ]
+
+    result = match(company(), [EXPORT_START, EXPORT_READY, *others], limit=10)
+
+    assert len(result) == 10
+    assert sum(1 for m in result if m.external_id in ("eksportklar", "eksportstart")) == 1
+
+
+# --- English needs ----------------------------------------------------------------------------
+
+
+def test_a_need_written_in_english_gets_the_same_offers_as_in_danish() -> None:
+    offers = [EXPORT_START, FURNITURE_FAIRS, MEDICAL_DEVICES, LOAN]
+    danish = company(needs_text="Vi laver møbler og vil gerne i gang med at eksportere")
+    english = company(needs_text="We make furniture and want to start exporting")
+
+    assert ids(match(english, offers)) == ids(match(danish, offers))
+    assert ids(match(english, offers))[:2] == ["eksportstart", "designmesser"]
+
+
+def test_an_english_need_for_money_finds_the_loan() -> None:
+    needs = company(themes=(), needs_text="We need funding to expand", industry_group=None)
+
+    assert ids(match(needs, [EXPORT_START, LOAN])) == ["vaekstlaan"]
+    assert match(needs, [LOAN])[0].reasons[0] == Reason(ReasonCode.NEED_WORDS, ("funding",))
+
+
+# --- Geography ----------------------------------------------------------------------------------
+
+
+def test_an_offer_named_for_another_part_of_the_country_ranks_below_one_for_everyone() -> None:
+    needs = company(themes=("capital",), needs_text="Vi har brug for et lån", industry_group=None)
+    midtjysk = offer(
+        "midtjysk-laanefond", "Midtjysk Lånefond – lån til små virksomheder", themes=("capital",)
+    )
+    national = offer("vaekstlaan", "Lånefond – lån til små virksomheder", themes=("capital",))
+
+    in_vejle = match(needs, [midtjysk, national])
+    in_aarhus = match(dataclasses.replace(needs, region_code=1082), [midtjysk, national])
+
+    assert ids(in_vejle)[0] == "vaekstlaan"
+    assert in_vejle[-1].score < in_vejle[0].score
+    assert {m.score for m in in_aarhus} == {in_vejle[0].score}
