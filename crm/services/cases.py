@@ -20,6 +20,7 @@ from crm.models import (
     Contact,
     Feedback,
     Notification,
+    Referral,
     TimelineEntry,
     normalise_cvr,
 )
@@ -319,7 +320,37 @@ def case_close(*, case: Case, outcome: str, outcome_text: str = "", actor: User 
         is_public=True,
         at=now,
     )
+    _closing_mail(case)
     return case
+
+
+def _closing_mail(case: Case) -> None:
+    """Tell the company its case is closed and what came of it: the offers and operators it was
+    referred to, with their contacts (declined referrals left out)."""
+    contact = case.contact
+    if contact.is_anonymised or not contact.email:
+        return
+    referrals = list(
+        case.referrals.exclude(status=Referral.Status.DECLINED)
+        .select_related("offer", "operator")
+        .order_by("created_at", "id")
+    )
+    notification_queue(
+        kind=Notification.Kind.CASE_CLOSED,
+        recipient=contact.email,
+        template="case_closed",
+        context={
+            "case": case,
+            "contact": contact,
+            "hub": case.hub,
+            "adviser_name": _adviser_name(case.adviser) if case.adviser else "",
+            "referrals": referrals,
+            "survey_days": settings.SURVEY_AFTER_DAYS,
+            "site_url": settings.SITE_URL,
+        },
+        case=case,
+        dedupe_key=f"case-closed:{case.pk}",
+    )
 
 
 # --- Cases an adviser opens by hand -----------------------------------------------------------
