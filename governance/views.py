@@ -356,12 +356,16 @@ def service_standards_public(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     last = add_months(month_start(today), -1)
     first = add_months(last, -(PUBLIC_SUMMARY_MONTHS - 1))
+    hubs = service_standards(first_month=first, last_month=last, today=today, by_month=False)
     context = {
         "first": first,
         "last": last,
-        "hubs": service_standards(first_month=first, last_month=last, today=today, by_month=False),
+        "hubs": hubs,
+        # Survey figures only where enough companies answered (small numbers suppressed).
+        "surveys": [(hub, hub.survey_published(min_answers=PUBLIC_MIN_RATINGS)) for hub in hubs],
         "promise_days": settings.FIRST_RESPONSE_WORKING_DAYS,
         "min_ratings": PUBLIC_MIN_RATINGS,
+        "survey_days": settings.SURVEY_AFTER_DAYS,
     }
     return render(request, "governance/service_standards.html", context)
 

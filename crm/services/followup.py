@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.conf import settings
@@ -54,7 +54,13 @@ from crm.models import (
     SurveyAnswer,
     TimelineEntry,
 )
-from crm.outbox import Mail, notifications_queue_many
+from crm.outbox import (
+    Mail,
+    MergedMail,
+    merge_field,
+    notifications_queue_many,
+    notifications_queue_merged,
+)
 from crm.workdays import latest_day_reached, working_days_after
 
 Step = CaseFollowUp.Step
@@ -111,7 +117,7 @@ def _claim(
 def _cases(ids: list[int]) -> list[Case]:
     return list(
         Case.objects.filter(pk__in=ids)
-        .select_related("hub", "contact", "company", "adviser")
+        .select_related("hub", "contact", "company__municipality", "adviser")
         .order_by("first_response_due", "id")
     )
 
@@ -146,6 +152,48 @@ def _entries(
 def _company_address(case: Case) -> str:
     contact = case.contact
     return "" if contact.is_anonymised else contact.email
+
+
+def _company_mails(
+    cases: list[Case],
+    *,
+    kind: str,
+    template: str,
+    step: str,
+    group_by: Callable[[Case], Hashable],
+    context: Callable[[Case], dict[str, Any]],
+    fields: Callable[[Case], dict[str, str]] | None = None,
+) -> None:
+    """One e-mail per company that can be written to, rendered once per group of cases whose
+    e-mails differ only in the name, the reference (and ``fields``): ``group_by`` must cover
+    everything else the template uses (``notifications_queue_merged``)."""
+    groups: dict[Hashable, list[Case]] = defaultdict(list)
+    for case in cases:
+        if _company_address(case):
+            groups[group_by(case)].append(case)
+    for group in groups.values():
+        notifications_queue_merged(
+            kind=kind,
+            template=template,
+            context={
+                "case": {"reference": merge_field("reference")},
+                "contact": {"name": merge_field("name")},
+                **context(group[0]),
+            },
+            mails=[
+                MergedMail(
+                    recipient=_company_address(case),
+                    fields={
+                        "reference": case.reference,
+                        "name": case.contact.name,
+                        **(fields(case) if fields else {}),
+                    },
+                    case=case,
+                    dedupe_key=f"followup:{step}:{case.pk}",
+                )
+                for case in group
+            ],
+        )
 
 
 def _run_step(handle: Callable[[], int]) -> int:
@@ -204,14 +252,25 @@ def _nudge_batch(*, today: dt.date, now: dt.datetime) -> int:
     return len(ids)
 
 
-def _lead_batch(*, today: dt.date, now: dt.datetime) -> int:
-    since = latest_day_reached(today, settings.FOLLOWUP_LEAD_WORKING_DAYS)
-    select = "SELECT c.id FROM {case} c WHERE {unanswered} AND {after_previous} AND {not_done}"
-    ids = _claim(
-        step=Step.LEAD_ALERT,
-        select=select,
-        params={"previous": Step.NUDGE, "since": since},
+def _claim_next(
+    *, step: str, previous: str, working_days: int, today: dt.date, now: dt.datetime
+) -> list[int]:
+    """Claim ``step`` for the unanswered cases whose ``previous`` step is ``working_days`` old."""
+    return _claim(
+        step=step,
+        select="SELECT c.id FROM {case} c WHERE {unanswered} AND {after_previous} AND {not_done}",
+        params={"previous": previous, "since": latest_day_reached(today, working_days)},
         day=today,
+        now=now,
+    )
+
+
+def _lead_batch(*, today: dt.date, now: dt.datetime) -> int:
+    ids = _claim_next(
+        step=Step.LEAD_ALERT,
+        previous=Step.NUDGE,
+        working_days=settings.FOLLOWUP_LEAD_WORKING_DAYS,
+        today=today,
         now=now,
     )
     if not ids:
@@ -257,13 +316,11 @@ def _lead_batch(*, today: dt.date, now: dt.datetime) -> int:
 
 
 def _company_batch(*, today: dt.date, now: dt.datetime) -> int:
-    since = latest_day_reached(today, settings.FOLLOWUP_COMPANY_WORKING_DAYS)
-    select = "SELECT c.id FROM {case} c WHERE {unanswered} AND {after_previous} AND {not_done}"
-    ids = _claim(
+    ids = _claim_next(
         step=Step.COMPANY_UPDATE,
-        select=select,
-        params={"previous": Step.LEAD_ALERT, "since": since},
-        day=today,
+        previous=Step.LEAD_ALERT,
+        working_days=settings.FOLLOWUP_COMPANY_WORKING_DAYS,
+        today=today,
         now=now,
     )
     if not ids:
@@ -284,21 +341,13 @@ def _company_batch(*, today: dt.date, now: dt.datetime) -> int:
         is_public=True,
         now=now,
     )
-    notifications_queue_many(
-        Mail(
-            kind=Notification.Kind.FOLLOWUP_COMPANY,
-            recipient=_company_address(case),
-            template="followup_company",
-            context={
-                "case": case,
-                "contact": case.contact,
-                "hub": case.hub,
-                "expected_by": expected,
-            },
-            case=case,
-            dedupe_key=f"followup:company:{case.pk}",
-        )
-        for case in cases
+    _company_mails(
+        cases,
+        kind=Notification.Kind.FOLLOWUP_COMPANY,
+        template="followup_company",
+        step="company",
+        group_by=lambda case: case.hub_id,
+        context=lambda case: {"hub": case.hub, "expected_by": expected},
     )
     return len(ids)
 
@@ -344,22 +393,17 @@ def _close_batch(*, today: dt.date, now: dt.datetime) -> int:
         is_public=True,
         now=now,
     )
-    notifications_queue_many(
-        Mail(
-            kind=Notification.Kind.CASE_NOT_HANDLED,
-            recipient=_company_address(case),
-            template="case_not_handled",
-            context={
-                "case": case,
-                "contact": case.contact,
-                "hub": case.hub,
-                "company": case.company,
-                "site_url": settings.SITE_URL,
-            },
-            case=case,
-            dedupe_key=f"followup:closed:{case.pk}",
-        )
-        for case in cases
+    _company_mails(
+        cases,
+        kind=Notification.Kind.CASE_NOT_HANDLED,
+        template="case_not_handled",
+        step="closed",
+        group_by=lambda case: (case.hub_id, case.company.municipality_id),
+        context=lambda case: {
+            "hub": case.hub,
+            "company": {"municipality": case.company.municipality},
+            "site_url": settings.SITE_URL,
+        },
     )
     return len(ids)
 
@@ -383,22 +427,18 @@ NOT_SURVEYED = (Case.Outcome.NOT_HANDLED, Case.Outcome.WITHDRAWN)
 
 
 def _survey_mails(cases: list[Case], *, step: str, template: str, kind: str) -> None:
-    notifications_queue_many(
-        Mail(
-            kind=kind,
-            recipient=_company_address(case),
-            template=template,
-            context={
-                "case": case,
-                "contact": case.contact,
-                "hub": case.hub,
-                "survey_url": survey.survey_url(case),
-                "valid_days": settings.SURVEY_LINK_DAYS,
-            },
-            case=case,
-            dedupe_key=f"followup:{step}:{case.pk}",
-        )
-        for case in cases
+    _company_mails(
+        cases,
+        kind=kind,
+        template=template,
+        step=step,
+        group_by=lambda case: case.hub_id,
+        context=lambda case: {
+            "hub": case.hub,
+            "survey_url": merge_field("survey_url"),
+            "valid_days": settings.SURVEY_LINK_DAYS,
+        },
+        fields=lambda case: {"survey_url": survey.survey_url(case)},
     )
 
 

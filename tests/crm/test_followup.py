@@ -264,3 +264,29 @@ def test_the_task_is_scheduled_before_the_digest(settings):
         schedule["crm-overdue-digest"]["schedule"],
     )
     assert (min(follow_up.hour), min(follow_up.minute)) < (min(digest.hour), min(digest.minute))
+
+
+def test_the_hubs_digest_shows_the_step_each_case_has_reached(christmas_case, time_machine):
+    run_on(time_machine, morning(2026, 12, 28))
+    time_machine.move_to(morning(2026, 12, 28) + dt.timedelta(minutes=15), tick=False)
+
+    services.overdue_digests_queue(day=dt.date(2026, 12, 28))
+
+    digest = Notification.objects.get(kind=Notification.Kind.OVERDUE_DIGEST)
+    assert f"{christmas_case.reference} · " in digest.body
+    assert "Påmindelse til rådgiveren eller Væksthuset" in digest.body
+
+
+def test_each_company_gets_its_own_name_reference_and_link(christmas_case, make_case, time_machine):
+    time_machine.move_to(dt.datetime(2026, 12, 21, 11, 0, tzinfo=CPH), tick=False)
+    second = make_case()
+    for day in (28, 30):
+        run_on(time_machine, morning(2026, 12, day))
+
+    for case in (christmas_case, second):
+        mail = Notification.objects.get(kind=Notification.Kind.FOLLOWUP_COMPANY, case=case)
+        assert mail.recipient == case.contact.email
+        assert f"Kære {case.contact.name}\n" in mail.body
+        assert f"henvendelse {case.reference}," in mail.body
+        assert mail.subject == f"Vi har ikke glemt din henvendelse ({case.reference})"
+        assert "\ue000" not in mail.body + mail.subject
