@@ -28,7 +28,7 @@ from crm.models import (
     normalise_cvr,
     validate_cvr,
 )
-from crm.services import ALLOWED_TRANSITIONS, CASE_SOURCES_BY_HAND
+from crm.services import ALLOWED_TRANSITIONS, BY_HAND_OUTCOMES, CASE_SOURCES_BY_HAND
 from offers.fields import (
     EmployeesField,
     IndustryField,
@@ -168,7 +168,11 @@ class ReferralOutcomeForm(DesignSystemForm):
 
 class CloseForm(DesignSystemForm):
     outcome = forms.ChoiceField(
-        label=_("Udfald"), choices=[("", "---------"), *Case.Outcome.choices]
+        label=_("Udfald"),
+        choices=[
+            ("", "---------"),
+            *[(value, label) for value, label in Case.Outcome.choices if value in BY_HAND_OUTCOMES],
+        ],
     )
     outcome_text = forms.CharField(
         label=_("Uddybning"),

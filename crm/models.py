@@ -621,8 +621,13 @@ class CaseFollowUp(models.Model):
         SURVEY = "survey", _("Spørgeskema sendt")
         SURVEY_REMINDER = "survey_reminder", _("Påmindelse om spørgeskema sendt")
 
+    # No index of its own: the unique (case, step) index serves every lookup by case.
     case = models.ForeignKey(
-        Case, verbose_name=_("sag"), on_delete=models.CASCADE, related_name="follow_ups"
+        Case,
+        verbose_name=_("sag"),
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+        db_index=False,
     )
     step = models.CharField(_("trin"), max_length=20, choices=Step.choices)
     # The Danish date of the step: the next step counts its working days from it.

@@ -46,7 +46,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
-from django.db import DatabaseError, IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -211,34 +211,46 @@ class Mail:
     language: str = "da"
 
 
-#: What ``_bulk_insert`` writes: (case, recipient, subject, body, dedupe_key).
-_Message = tuple[Case | None, str, str, str, str | None]
+#: What ``_bulk_insert`` writes: (case id, recipient, subject, body, dedupe_key).
+_Message = tuple[int | None, str, str, str, str | None]
+
+# Every column of a pending row, as Notification's defaults have it (a new field with no database
+# default must be added here too: tests/crm/test_outbox.py compares a row from each path).
+_BULK_INSERT = """
+INSERT INTO {table} (kind, case_id, recipient, subject, body, headers, status, attempts,
+                     last_error, dedupe_key, created_at, pending_since, next_attempt_at,
+                     enqueued_at, claimed_at, sent_at)
+SELECT %(kind)s, m.case_id, m.recipient, m.subject, m.body, '{{}}'::jsonb, 'pending', 0, '',
+       m.dedupe_key, %(now)s, %(now)s, %(now)s, NULL, NULL, NULL
+FROM unnest(%(cases)s::bigint[], %(recipients)s::text[], %(subjects)s::text[],
+            %(bodies)s::text[], %(keys)s::text[])
+     AS m(case_id, recipient, subject, body, dedupe_key)
+ON CONFLICT DO NOTHING
+"""
 
 
 def _bulk_insert(kind: str, messages: Iterable[_Message]) -> int:
-    """Insert (case, recipient, subject, body, dedupe_key) rows, skipping queued dedupe keys."""
-    now = timezone.now()
-    rows = [
-        Notification(
-            kind=kind,
-            case=case,
-            recipient=recipient,
-            subject=subject[:250],
-            body=body,
-            dedupe_key=dedupe_key,
-            created_at=now,
-            pending_since=now,
-            next_attempt_at=now,
-            # Left for the sweep to hand the broker, a batch a minute.
-            enqueued_at=None,
+    """Insert the rows in one statement, skipping dedupe keys already queued; how many were new.
+
+    The rows are left for the sweep to hand the broker (``enqueued_at`` empty), a batch a minute.
+    """
+    rows = [message for message in messages if message[1]]
+    if not rows:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BULK_INSERT.format(table=Notification._meta.db_table),
+            {
+                "kind": kind,
+                "now": timezone.now(),
+                "cases": [row[0] for row in rows],
+                "recipients": [row[1] for row in rows],
+                "subjects": [row[2][:250] for row in rows],
+                "bodies": [row[3] for row in rows],
+                "keys": [row[4] for row in rows],
+            },
         )
-        for case, recipient, subject, body, dedupe_key in messages
-        if recipient
-    ]
-    if rows:
-        with transaction.atomic():
-            Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    return len(rows)
+        return cursor.rowcount
 
 
 def notifications_queue_many(mails: Iterable[Mail]) -> int:
@@ -259,7 +271,7 @@ def notifications_queue_many(mails: Iterable[Mail]) -> int:
             mail.template, mail.context, app_label=mail_kind.app_label, language=mail.language
         )
         by_kind.setdefault(mail_kind.value, []).append(
-            (mail.case, mail.recipient, subject, body, mail.dedupe_key)
+            (mail.case.pk if mail.case else None, mail.recipient, subject, body, mail.dedupe_key)
         )
     for kind, messages in by_kind.items():
         written += _bulk_insert(kind, messages)
@@ -283,7 +295,7 @@ class MergedMail:
 
     recipient: str
     fields: dict[str, str]
-    case: Case | None = None
+    case_id: int | None = None
     dedupe_key: str | None = None
 
 
@@ -317,7 +329,7 @@ def notifications_queue_merged(
         mail_kind.value,
         (
             (
-                mail.case,
+                mail.case_id,
                 mail.recipient,
                 " ".join(fill(subject, mail.fields).split()),
                 fill(body, mail.fields),

@@ -9,14 +9,10 @@ e-mail; the reminder carries a fresh one.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
-
-if TYPE_CHECKING:
-    from crm.models import Case
 
 _SALT = "crm.survey"
 
@@ -29,12 +25,12 @@ class SurveyLinkExpired(Exception):
     """The link is genuine but older than ``SURVEY_LINK_DAYS``."""
 
 
-def survey_token(case: Case) -> str:
-    return signing.dumps(case.pk, salt=_SALT, compress=False)
+def survey_token(case_id: int) -> str:
+    return signing.dumps(case_id, salt=_SALT, compress=False)
 
 
-def survey_url(case: Case) -> str:
-    return settings.SITE_URL + reverse("crm:survey", kwargs={"token": survey_token(case)})
+def survey_url(case_id: int) -> str:
+    return settings.SITE_URL + reverse("crm:survey", kwargs={"token": survey_token(case_id)})
 
 
 def survey_case_id(token: str) -> int:

@@ -14,6 +14,7 @@ code imports from ``crm.services`` itself.
 
 from crm.services.cases import (
     ALLOWED_TRANSITIONS,
+    BY_HAND_OUTCOMES,
     CASE_SOURCES_BY_HAND,
     case_assign,
     case_close,
@@ -59,6 +60,7 @@ __all__ = [
     "ALLOWED_TRANSITIONS",
     "ANONYMISED_COMPANY_NAME",
     "ANONYMISED_NAME",
+    "BY_HAND_OUTCOMES",
     "CASE_SOURCES_BY_HAND",
     "NOT_PERSONAL",
     "PERSONAL_DATA",

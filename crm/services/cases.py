@@ -298,10 +298,16 @@ def case_note_add(
     )
 
 
+#: The outcomes an adviser closes a case with; "not handled" is the reminder ladder's alone.
+BY_HAND_OUTCOMES = tuple(
+    value for value in Case.Outcome.values if value != Case.Outcome.NOT_HANDLED
+)
+
+
 @transaction.atomic
 def case_close(*, case: Case, outcome: str, outcome_text: str = "", actor: User | None) -> Case:
     """Close the case with its outcome; only an open case can be closed."""
-    if outcome not in Case.Outcome.values:
+    if outcome not in BY_HAND_OUTCOMES:
         raise CrmError(_("Vælg sagens udfald."), field="outcome")
     case = _lock_in_scope(case, actor)
     now = timezone.now()

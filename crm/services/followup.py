@@ -34,11 +34,14 @@ mail server are up or not.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -62,11 +65,13 @@ from crm.outbox import (
     notifications_queue_merged,
 )
 from crm.workdays import latest_day_reached, working_days_after
+from offers.models import Municipality, Organisation
 
 Step = CaseFollowUp.Step
 
 _TABLES = {
     "case": Case._meta.db_table,
+    "timeline": TimelineEntry._meta.db_table,
     "followup": CaseFollowUp._meta.db_table,
     "contact": Contact._meta.db_table,
     "answer": SurveyAnswer._meta.db_table,
@@ -114,16 +119,92 @@ def _claim(
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def _cases(ids: list[int]) -> list[Case]:
-    return list(
+@dataclass(frozen=True)
+class _Company:
+    name: str
+    municipality: Municipality | None
+
+
+@dataclass(frozen=True)
+class _Contact:
+    name: str
+    # Empty when the company cannot be written to (no address, or anonymised).
+    email: str
+
+
+@dataclass(frozen=True)
+class _CaseRow:
+    """What the e-mails and entries of a step need of a case, read without building models: a
+    step may touch tens of thousands of cases, and a model instance per case and relation was
+    most of its time."""
+
+    pk: int
+    reference: str
+    first_response_due: dt.date
+    hub_id: int
+    hub: Organisation
+    adviser_id: int | None
+    adviser: Any
+    company: _Company
+    contact: _Contact
+
+
+def _cases(ids: list[int]) -> list[_CaseRow]:
+    rows = list(
         Case.objects.filter(pk__in=ids)
-        .select_related("hub", "contact", "company__municipality", "adviser")
         .order_by("first_response_due", "id")
+        .values_list(
+            "id",
+            "reference",
+            "first_response_due",
+            "hub_id",
+            "adviser_id",
+            "company__name",
+            "company__municipality_id",
+            "contact__name",
+            "contact__email",
+            "contact__anonymised_at",
+        )
     )
+    hubs = Organisation.objects.in_bulk({row[3] for row in rows})
+    advisers = get_user_model().objects.in_bulk({row[4] for row in rows if row[4]})
+    municipalities = Municipality.objects.in_bulk({row[6] for row in rows if row[6]})
+    return [
+        _CaseRow(
+            pk=pk,
+            reference=reference,
+            first_response_due=due,
+            hub_id=hub_id,
+            hub=hubs[hub_id],
+            adviser_id=adviser_id,
+            adviser=advisers.get(adviser_id) if adviser_id else None,
+            company=_Company(name=company_name, municipality=municipalities.get(municipality_id)),
+            contact=_Contact(name=contact_name, email="" if anonymised_at else email),
+        )
+        for (
+            pk,
+            reference,
+            due,
+            hub_id,
+            adviser_id,
+            company_name,
+            municipality_id,
+            contact_name,
+            email,
+            anonymised_at,
+        ) in rows
+    ]
+
+
+_ENTRIES = (
+    "INSERT INTO {timeline} (case_id, kind, action, actor_id, at, text, payload, is_public) "
+    "SELECT unnest(%(ids)s::bigint[]), %(kind)s, %(action)s, NULL, %(at)s, %(text)s, "
+    "%(payload)s::jsonb, %(public)s"
+)
 
 
 def _entries(
-    cases: list[Case],
+    cases: list[_CaseRow],
     *,
     kind: str,
     action: str,
@@ -132,42 +213,42 @@ def _entries(
     is_public: bool = False,
     payload: dict[str, Any] | None = None,
 ) -> None:
-    TimelineEntry.objects.bulk_create(
-        [
-            TimelineEntry(
-                case=case,
-                kind=kind,
-                action=action,
-                text=text,
-                payload=payload or {},
-                is_public=is_public,
-                at=now,
-            )
-            for case in cases
-        ],
-        batch_size=1000,
-    )
+    """The same timeline entry on each case, in one statement."""
+    if not cases:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(_ENTRIES),
+            {
+                "ids": [case.pk for case in cases],
+                "kind": kind,
+                "action": action,
+                "at": now,
+                "text": text,
+                "payload": json.dumps(payload or {}),
+                "public": is_public,
+            },
+        )
 
 
-def _company_address(case: Case) -> str:
-    contact = case.contact
-    return "" if contact.is_anonymised else contact.email
+def _company_address(case: _CaseRow) -> str:
+    return case.contact.email
 
 
 def _company_mails(
-    cases: list[Case],
+    cases: list[_CaseRow],
     *,
     kind: str,
     template: str,
     step: str,
-    group_by: Callable[[Case], Hashable],
-    context: Callable[[Case], dict[str, Any]],
-    fields: Callable[[Case], dict[str, str]] | None = None,
+    group_by: Callable[[_CaseRow], Hashable],
+    context: Callable[[_CaseRow], dict[str, Any]],
+    fields: Callable[[_CaseRow], dict[str, str]] | None = None,
 ) -> None:
     """One e-mail per company that can be written to, rendered once per group of cases whose
     e-mails differ only in the name, the reference (and ``fields``): ``group_by`` must cover
     everything else the template uses (``notifications_queue_merged``)."""
-    groups: dict[Hashable, list[Case]] = defaultdict(list)
+    groups: dict[Hashable, list[_CaseRow]] = defaultdict(list)
     for case in cases:
         if _company_address(case):
             groups[group_by(case)].append(case)
@@ -188,7 +269,7 @@ def _company_mails(
                         "name": case.contact.name,
                         **(fields(case) if fields else {}),
                     },
-                    case=case,
+                    case_id=case.pk,
                     dedupe_key=f"followup:{step}:{case.pk}",
                 )
                 for case in group
@@ -220,25 +301,23 @@ def _nudge_batch(*, today: dt.date, now: dt.datetime) -> int:
     if not ids:
         return 0
     cases = _cases(ids)
-    by_recipient: dict[str, list[Case]] = defaultdict(list)
-    entries = []
+    by_recipient: dict[str, list[_CaseRow]] = defaultdict(list)
+    by_whom: dict[bool, list[_CaseRow]] = defaultdict(list)
     for case in cases:
         adviser = case.adviser
         to_adviser = bool(adviser is not None and adviser.is_active and adviser.email)
-        recipient = adviser.email if to_adviser and adviser is not None else case.hub.inbox_email
-        by_recipient[recipient].append(case)
-        entries.append(
-            TimelineEntry(
-                case=case,
-                kind=TimelineEntry.Kind.REMINDER,
-                action="crm.followup.nudge",
-                text=_("Fristen for første svar er overskredet. Påmindelse sendt til %(to)s.")
-                % {"to": _("rådgiveren") if to_adviser else _("Væksthusets indbakke")},
-                payload={"to": "adviser" if to_adviser else "hub"},
-                at=now,
-            )
+        by_recipient[adviser.email if to_adviser else case.hub.inbox_email].append(case)
+        by_whom[to_adviser].append(case)
+    for to_adviser, group in by_whom.items():
+        _entries(
+            group,
+            kind=TimelineEntry.Kind.REMINDER,
+            action="crm.followup.nudge",
+            text=_("Fristen for første svar er overskredet. Påmindelse sendt til %(to)s.")
+            % {"to": _("rådgiveren") if to_adviser else _("Væksthusets indbakke")},
+            payload={"to": "adviser" if to_adviser else "hub"},
+            now=now,
         )
-    TimelineEntry.objects.bulk_create(entries, batch_size=1000)
     notifications_queue_many(
         Mail(
             kind=Notification.Kind.FOLLOWUP_NUDGE,
@@ -276,7 +355,7 @@ def _lead_batch(*, today: dt.date, now: dt.datetime) -> int:
     if not ids:
         return 0
     cases = _cases(ids)
-    by_hub: dict[int, list[Case]] = defaultdict(list)
+    by_hub: dict[int, list[_CaseRow]] = defaultdict(list)
     for case in cases:
         by_hub[case.hub_id].append(case)
     leads = {
@@ -398,10 +477,10 @@ def _close_batch(*, today: dt.date, now: dt.datetime) -> int:
         kind=Notification.Kind.CASE_NOT_HANDLED,
         template="case_not_handled",
         step="closed",
-        group_by=lambda case: (case.hub_id, case.company.municipality_id),
+        group_by=lambda case: (case.hub_id, case.company.municipality),
         context=lambda case: {
             "hub": case.hub,
-            "company": {"municipality": case.company.municipality},
+            "company": case.company,
             "site_url": settings.SITE_URL,
         },
     )
@@ -426,7 +505,7 @@ def followup_ladder_run(*, now: dt.datetime) -> dict[str, int]:
 NOT_SURVEYED = (Case.Outcome.NOT_HANDLED, Case.Outcome.WITHDRAWN)
 
 
-def _survey_mails(cases: list[Case], *, step: str, template: str, kind: str) -> None:
+def _survey_mails(cases: list[_CaseRow], *, step: str, template: str, kind: str) -> None:
     _company_mails(
         cases,
         kind=kind,
@@ -438,7 +517,7 @@ def _survey_mails(cases: list[Case], *, step: str, template: str, kind: str) -> 
             "survey_url": merge_field("survey_url"),
             "valid_days": settings.SURVEY_LINK_DAYS,
         },
-        fields=lambda case: {"survey_url": survey.survey_url(case)},
+        fields=lambda case: {"survey_url": survey.survey_url(case.pk)},
     )
 
 

@@ -290,3 +290,14 @@ def test_each_company_gets_its_own_name_reference_and_link(christmas_case, make_
         assert f"henvendelse {case.reference}," in mail.body
         assert mail.subject == f"Vi har ikke glemt din henvendelse ({case.reference})"
         assert "\ue000" not in mail.body + mail.subject
+
+
+def test_an_adviser_cannot_close_a_case_as_not_handled(make_case, adviser):
+    case = make_case()
+    services.case_assign(case=case, adviser=adviser, actor=adviser)
+
+    with pytest.raises(services.CrmError):
+        services.case_close(case=case, outcome=Case.Outcome.NOT_HANDLED, actor=adviser)
+
+    case.refresh_from_db()
+    assert case.is_open

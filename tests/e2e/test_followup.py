@@ -22,10 +22,10 @@ def test_a_late_case_is_chased_closed_and_rated_by_the_company(
     adviser = make_user(
         "mette", organisation="vaeksthus-midtjylland", role="Rådgiver", email="mette@vh.dk"
     )
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     case = services.case_create(
         company=company,
-        contact=ContactFactory(company=company),
+        contact=ContactFactory.create(company=company),
         hub=Organisation.objects.get(slug="vaeksthus-midtjylland"),
         needs="Vi vil gerne eksportere til Tyskland.",
         themes=Theme.objects.filter(slug="export"),
