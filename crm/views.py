@@ -27,7 +27,7 @@ def _message(request: HttpRequest, *, title: str, text: str, status: int = 200) 
     return render(request, "crm/survey_message.html", {"title": title, "text": text}, status=status)
 
 
-@private_page
+@private_page(referrer_policy="same-origin")
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
     """/tilfredshed/<token>/: four questions, answered once."""

@@ -134,7 +134,7 @@ def test_the_link_opens_the_survey_without_login_and_records_nothing_on_opening(
     assert response.status_code == 200
     assert "Blev du kontaktet af en rådgiver?" in response.text
     assert response["X-Robots-Tag"] == "noindex, nofollow"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert not SurveyAnswer.objects.exists()
 
 
