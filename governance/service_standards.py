@@ -39,26 +39,14 @@ from evaluation.disclosure import shown_count
 from offers.models import Organisation
 
 
-@dataclass(frozen=True)
-class ServiceStandard:
-    hub_id: int
-    hub_name: str
-    month: dt.date  # first day; the first month of the period for period totals
-    received: int
-    responded: int
-    median_hours: float | None
-    within_promise: int
-    decided: int
-    referrals_completed: int
-    rating_mean: float | None
-    ratings: int
-    not_handled: int = 0
-    surveys_sent: int = 0
-    surveys_answered: int = 0
-    contacted: int = 0
-    usefulness_mean: float | None = None
-    came_to_something: int = 0
-    additional: int = 0
+class SurveyFigures:
+    """The survey's shares, for a hub's or an operator's row (the counts are its fields)."""
+
+    surveys_sent: int
+    surveys_answered: int
+    contacted: int
+    came_to_something: int
+    additional: int
 
     def _share(self, count: int) -> float | None:
         return 100 * count / self.surveys_answered if self.surveys_answered else None
@@ -83,6 +71,28 @@ class ServiceStandard:
         """May the survey figures be shown to the public? Only from ``min_answers`` answers (and
         so as many surveys) up: a share of two answers tells about two companies."""
         return shown_count(self.surveys_answered, min_treated=min_answers) is not None
+
+
+@dataclass(frozen=True)
+class ServiceStandard(SurveyFigures):
+    hub_id: int
+    hub_name: str
+    month: dt.date  # first day; the first month of the period for period totals
+    received: int
+    responded: int
+    median_hours: float | None
+    within_promise: int
+    decided: int
+    referrals_completed: int
+    rating_mean: float | None
+    ratings: int
+    not_handled: int = 0
+    surveys_sent: int = 0
+    surveys_answered: int = 0
+    contacted: int = 0
+    usefulness_mean: float | None = None
+    came_to_something: int = 0
+    additional: int = 0
 
     @property
     def within_promise_share(self) -> float | None:
@@ -226,6 +236,72 @@ def service_standards(
             usefulness_mean=float(row[15]) if row[15] is not None else None,
             came_to_something=row[16],
             additional=row[17],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class OperatorSurvey(SurveyFigures):
+    """The survey of the cases referred to one operator (declined referrals left out)."""
+
+    operator_id: int
+    operator_name: str
+    surveys_sent: int
+    surveys_answered: int
+    contacted: int
+    usefulness_mean: float | None
+    came_to_something: int
+    additional: int
+
+
+_OPERATOR_SQL = """
+WITH surveyed AS (
+    SELECT f.case_id FROM {followup} f
+    WHERE f.step = 'survey' AND f.at >= %(start)s AND f.at < %(end)s
+), referred AS (
+    SELECT DISTINCT r.operator_id, r.case_id
+    FROM {referral} r JOIN surveyed s ON s.case_id = r.case_id
+    WHERE r.operator_id IS NOT NULL AND r.status <> 'declined'
+)
+SELECT o.id, o.name, count(*), count(a.id), count(*) FILTER (WHERE a.contacted),
+       avg(a.usefulness),
+       count(*) FILTER (WHERE a.result IN ('found_support', 'started')),
+       count(*) FILTER (WHERE a.additionality = 'no')
+FROM referred x
+JOIN {organisation} o ON o.id = x.operator_id
+LEFT JOIN {answer} a ON a.case_id = x.case_id
+GROUP BY o.id, o.name
+ORDER BY o.name
+"""
+
+
+def operator_surveys(*, first_month: dt.date, last_month: dt.date) -> list[OperatorSurvey]:
+    """The survey per operator that cases were referred to, for the surveys sent from
+    ``first_month`` to ``last_month`` (both included); a case referred to two operators counts
+    for both."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    start = dt.datetime.combine(month_start(first_month), dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(add_months(month_start(last_month), 1), dt.time.min, tzinfo=tz)
+    sql = _OPERATOR_SQL.format(
+        followup=CaseFollowUp._meta.db_table,
+        referral=Referral._meta.db_table,
+        organisation=Organisation._meta.db_table,
+        answer=SurveyAnswer._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"start": start, "end": end})
+        rows = cursor.fetchall()
+    return [
+        OperatorSurvey(
+            operator_id=row[0],
+            operator_name=row[1],
+            surveys_sent=row[2],
+            surveys_answered=row[3],
+            contacted=row[4],
+            usefulness_mean=float(row[5]) if row[5] is not None else None,
+            came_to_something=row[6],
+            additional=row[7],
         )
         for row in rows
     ]

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm.models import Case, CaseFollowUp, SurveyAnswer
-from governance.service_standards import service_standards
+from crm.models import Case, CaseFollowUp, Referral, SurveyAnswer
+from governance.service_standards import operator_surveys, service_standards
 from offers.models import Organisation
 from tests.crm.factories import CaseFactory
 
@@ -117,3 +117,55 @@ def test_the_analysts_see_the_survey_figures(answered, make_user, client, time_m
 
     assert page.status_code == 200
     assert "5 af 8" in page.text
+
+
+def refer(case, slug, status="completed"):
+    Referral.objects.create(
+        case=case,
+        operator=Organisation.objects.get(slug=slug),
+        status=status,
+        completed_at=SENT - dt.timedelta(days=12),
+    )
+
+
+@pytest.fixture
+def referred(midt):
+    answers = [
+        (True, 5, "found_support", "no"),
+        (True, 4, "started", "no"),
+        (True, 4, "started", "later_or_less"),
+        (False, 2, "nothing_yet", "yes"),
+        (True, 5, "found_support", "no"),
+    ]
+    cases = [surveyed(midt, answer) for answer in answers] + [surveyed(midt)]
+    for case in cases:
+        refer(case, "eksportraadet")
+    # Twice to the same operator counts once; a declined referral does not count.
+    refer(cases[0], "eksportraadet")
+    refer(cases[1], "vaekstfonden", status="declined")
+    refer(cases[2], "vaekstfonden")
+    return cases
+
+
+def test_it_computes_the_survey_per_operator_referred_to(referred):
+    rows = {row.operator_name: row for row in operator_surveys(first_month=MARCH, last_month=MARCH)}
+
+    export = rows["Eksportrådet"]
+    assert (export.surveys_sent, export.surveys_answered) == (6, 5)
+    assert export.usefulness_mean == pytest.approx(4.0)
+    assert export.additional_percent == pytest.approx(60.0)
+    assert export.survey_published(min_answers=5)
+    fund = next(row for name, row in rows.items() if name != "Eksportrådet")
+    assert (fund.surveys_sent, fund.surveys_answered) == (1, 1)
+    assert not fund.survey_published(min_answers=5)
+
+
+def test_the_public_page_suppresses_operators_with_few_answers(referred, client, time_machine):
+    time_machine.move_to(dt.datetime(2026, 5, 2, 12, tzinfo=CPH), tick=False)
+
+    page = client.get("/servicestandarder/").text
+
+    operators = page.split("Fordelt på de operatører")[1].split("</table>")[0]
+    export = operators.split("Eksportrådet</th>")[1].split("</tr>")[0]
+    assert "4,0" in export
+    assert operators.count("For få svar") == 1
