@@ -23,6 +23,7 @@ from crm.services.cases import (
     case_register,
     case_transfer,
     case_transition,
+    cases_hand_over,
     feedback_submit,
 )
 from crm.services.common import CrmError, integrity_error_scrubbed
@@ -74,6 +75,7 @@ __all__ = [
     "case_register",
     "case_transfer",
     "case_transition",
+    "cases_hand_over",
     "company_find_or_create",
     "contact_cutoff",
     "contact_find_or_create",

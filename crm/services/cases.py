@@ -32,6 +32,7 @@ from crm.services.common import (
     _lock,
     _lock_in_scope,
     _mark_first_response,
+    _require_scope,
     _timeline,
 )
 from crm.services.companies import (
@@ -357,6 +358,66 @@ def _closing_mail(case: Case) -> None:
         case=case,
         dedupe_key=f"case-closed:{case.pk}",
     )
+
+
+@transaction.atomic
+def cases_hand_over(*, from_adviser: User, to_adviser: User, actor: User | None) -> int:
+    """Give every open case of an adviser who leaves to a colleague at the same hub, in one go.
+
+    Each case gets its timeline entry (shown to the company too) and its company an e-mail
+    naming the new adviser, as when a case is assigned. Returns how many cases moved.
+    """
+    if to_adviser.pk == from_adviser.pk:
+        raise CrmError(_("Vælg en anden rådgiver."), field="to_adviser")
+    if (
+        not to_adviser.is_active
+        or not to_adviser.is_adviser
+        or to_adviser.organisation_id is None
+        or to_adviser.organisation_id != from_adviser.organisation_id
+    ):
+        raise CrmError(
+            _("Sagerne kan kun overdrages til en aktiv rådgiver i samme Væksthus."),
+            field="to_adviser",
+        )
+    cases = list(
+        Case.objects.open()
+        .filter(adviser=from_adviser)
+        .select_for_update(of=("self",))
+        .select_related("hub", "contact")
+        .order_by("id")
+    )
+    for case in cases:
+        _require_scope(case, actor)
+    now = timezone.now()
+    Case.objects.filter(pk__in=[case.pk for case in cases]).update(adviser=to_adviser)
+    name = _adviser_name(to_adviser)
+    for case in cases:
+        case.adviser = to_adviser
+        _timeline(
+            case,
+            kind=TimelineEntry.Kind.ASSIGNMENT,
+            action="crm.case.handed_over",
+            actor=actor,
+            text=str(_("Din sag er overdraget til en anden rådgiver.")),
+            payload={"adviser": to_adviser.pk, "previous_adviser": from_adviser.pk},
+            is_public=True,
+            at=now,
+        )
+        if not case.contact.is_anonymised:
+            notification_queue(
+                kind=Notification.Kind.CASE_ASSIGNED,
+                recipient=case.contact.email,
+                template="case_assigned",
+                context={
+                    "case": case,
+                    "contact": case.contact,
+                    "adviser_name": name,
+                    "adviser_email": to_adviser.email,
+                    "hub": case.hub,
+                },
+                case=case,
+            )
+    return len(cases)
 
 
 # --- Cases an adviser opens by hand -----------------------------------------------------------
