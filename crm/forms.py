@@ -1,4 +1,5 @@
-"""The adviser's forms in the admin: the quick forms on the case page and "Opret sag".
+"""The adviser's forms in the admin (the quick forms on the case page and "Opret sag"), and the
+company's survey.
 
 They validate input; the services do the work.
 """
@@ -22,11 +23,12 @@ from crm.models import (
     Case,
     Company,
     Referral,
+    SurveyAnswer,
     TimelineEntry,
     normalise_cvr,
     validate_cvr,
 )
-from crm.services import ALLOWED_TRANSITIONS, CASE_SOURCES_BY_HAND
+from crm.services import ALLOWED_TRANSITIONS, BY_HAND_OUTCOMES, CASE_SOURCES_BY_HAND
 from offers.fields import (
     EmployeesField,
     IndustryField,
@@ -166,7 +168,11 @@ class ReferralOutcomeForm(DesignSystemForm):
 
 class CloseForm(DesignSystemForm):
     outcome = forms.ChoiceField(
-        label=_("Udfald"), choices=[("", "---------"), *Case.Outcome.choices]
+        label=_("Udfald"),
+        choices=[
+            ("", "---------"),
+            *[(value, label) for value, label in Case.Outcome.choices if value in BY_HAND_OUTCOMES],
+        ],
     )
     outcome_text = forms.CharField(
         label=_("Uddybning"),
@@ -380,3 +386,52 @@ class CaseCreateForm(DesignSystemForm):
                 ),
             )
         return data
+
+
+class SurveyForm(forms.Form):
+    """The company's four answers after its case was closed (public, no login)."""
+
+    contacted = forms.TypedChoiceField(
+        label=_("Blev du kontaktet af en rådgiver?"),
+        choices=[("yes", _("Ja")), ("no", _("Nej"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Svar ja eller nej."),
+            "invalid_choice": _("Svar ja eller nej."),
+        },
+    )
+    usefulness = forms.TypedChoiceField(
+        label=_("Hvor meget fik du ud af hjælpen?"),
+        choices=[
+            (5, _("5 – Meget")),
+            (4, _("4")),
+            (3, _("3")),
+            (2, _("2")),
+            (1, _("1 – Intet")),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Vælg et tal fra 1 til 5."),
+            "invalid_choice": _("Vælg et tal fra 1 til 5."),
+        },
+    )
+    result = forms.ChoiceField(
+        label=_("Hvad er der kommet ud af det indtil nu?"),
+        choices=SurveyAnswer.Result.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Vælg, hvad der kom ud af det."),
+            "invalid_choice": _("Vælg, hvad der kom ud af det."),
+        },
+    )
+    additionality = forms.ChoiceField(
+        label=_("Ville du have gjort det samme uden hjælpen?"),
+        choices=SurveyAnswer.Additionality.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Vælg et svar."),
+            "invalid_choice": _("Vælg et svar."),
+        },
+    )

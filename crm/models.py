@@ -203,6 +203,8 @@ class Case(models.Model):
         NOT_RELEVANT = "not_relevant", _("Ikke relevant for erhvervsfremme")
         NO_RESPONSE = "no_response", _("Virksomheden svarede ikke")
         WITHDRAWN = "withdrawn", _("Virksomheden trak henvendelsen tilbage")
+        # Set only by the reminder ladder (crm.services.followup): nobody answered in time.
+        NOT_HANDLED = "not_handled", _("Ikke behandlet: Væksthuset svarede ikke")
 
     OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REFERRED)
 
@@ -365,6 +367,8 @@ class TimelineEntry(models.Model):
         TRANSFER = "transfer", _("Overdragelse")
         CLOSED = "closed", _("Lukket")
         PRIVACY = "privacy", _("Persondata")
+        REMINDER = "reminder", _("Påmindelse")
+        SURVEY = "survey", _("Spørgeskema")
 
     # Kinds an adviser records by hand; each counts as a first response.
     ACTIVITY_KINDS = (Kind.NOTE, Kind.MEETING, Kind.CALL, Kind.EMAIL)
@@ -519,6 +523,14 @@ class Notification(models.Model):
         CASE_CREATED = "case_created", _("Ny sag til Væksthuset")
         CASE_ASSIGNED = "case_assigned", _("Sagen er tildelt en rådgiver")
         OVERDUE_DIGEST = "overdue_digest", _("Oversigt over sager uden første svar")
+        FOLLOWUP_NUDGE = "followup_nudge", _("Påmindelse: sager uden første svar")
+        FOLLOWUP_LEAD = "followup_lead", _("Til Væksthusets leder: sager uden svar")
+        FOLLOWUP_COMPANY = "followup_company", _("Til virksomheden: vi har ikke glemt dig")
+        CASE_NOT_HANDLED = "case_not_handled", _("Til virksomheden: sagen er lukket uden svar")
+        CASE_CLOSED = "case_closed", _("Til virksomheden: sagen er lukket")
+        SURVEY = "survey", _("Spørgeskema til virksomheden")
+        SURVEY_REMINDER = "survey_reminder", _("Påmindelse om spørgeskema")
+        SURVEY_ANSWERED = "survey_answered", _("Virksomheden har svaret på spørgeskemaet")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Venter")
@@ -591,6 +603,125 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+
+class CaseFollowUp(models.Model):
+    """One step of a case's follow-up, done once: the reminder ladder and the survey.
+
+    The row is the claim: the jobs insert it with ON CONFLICT DO NOTHING before they write the
+    timeline entry and the e-mail in the same transaction, so a job run twice (or two at once)
+    does each step of each case once (``crm.services.followup``).
+    """
+
+    class Step(models.TextChoices):
+        NUDGE = "nudge", _("Påmindelse til rådgiveren eller Væksthuset")
+        LEAD_ALERT = "lead_alert", _("Væksthusets leder orienteret")
+        COMPANY_UPDATE = "company_update", _("Virksomheden fik en ny forventet dato")
+        CLOSED_NOT_HANDLED = "closed_not_handled", _("Lukket som ikke behandlet")
+        SURVEY = "survey", _("Spørgeskema sendt")
+        SURVEY_REMINDER = "survey_reminder", _("Påmindelse om spørgeskema sendt")
+
+    # No index of its own: the unique (case, step) index serves every lookup by case.
+    case = models.ForeignKey(
+        Case,
+        verbose_name=_("sag"),
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+        db_index=False,
+    )
+    step = models.CharField(_("trin"), max_length=20, choices=Step.choices)
+    # The Danish date of the step: the next step counts its working days from it.
+    day = models.DateField(_("dag"))
+    at = models.DateTimeField(_("tidspunkt"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("opfølgning")
+        verbose_name_plural = _("opfølgninger")
+        ordering = ["case", "at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "step"], name="crm_casefollowup_unique_step"),
+        ]
+        indexes = [
+            # The next step's candidates: WHERE step = %s AND day <= %s (then the case's checks).
+            models.Index(fields=["step", "day"], name="crm_casefollowup_step_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.step}"
+
+
+class HubLead(models.Model):
+    """Who leads a Væksthus: the person the reminder ladder alerts about unanswered cases."""
+
+    hub = models.OneToOneField(
+        "offers.Organisation",
+        verbose_name=_("Væksthus"),
+        on_delete=models.CASCADE,
+        related_name="crm_lead",
+        limit_choices_to={"kind": "business_hub"},
+    )
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("leder"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Får besked, når en sag stadig mangler første svar efter påmindelsen."),
+    )
+
+    class Meta:
+        verbose_name = _("Væksthusets leder")
+        verbose_name_plural = _("Væksthusenes ledere")
+
+    def __str__(self) -> str:
+        return f"{self.hub}: {self.lead}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.hub_id and self.lead_id and self.lead.organisation_id != self.hub_id:
+            raise ValidationError(
+                {"lead": _("Lederen skal høre til Væksthuset.")}, code="lead_not_of_hub"
+            )
+
+
+class SurveyAnswer(models.Model):
+    """The company's answer to the survey after its case was closed: categories only, no free
+    text, so it holds nothing about a person beyond which case it belongs to."""
+
+    class Result(models.TextChoices):
+        FOUND_SUPPORT = "found_support", _("Vi har fundet hjælp eller et tilbud, der passer")
+        STARTED = "started", _("Vi har sat noget i gang")
+        NOTHING_YET = "nothing_yet", _("Intet endnu")
+
+    class Additionality(models.TextChoices):
+        YES = "yes", _("Ja, på samme måde")
+        LATER_OR_LESS = "later_or_less", _("Ja, men senere eller i mindre omfang")
+        NO = "no", _("Nej")
+        DONT_KNOW = "dont_know", _("Ved ikke")
+
+    case = models.OneToOneField(
+        Case, verbose_name=_("sag"), on_delete=models.CASCADE, related_name="survey_answer"
+    )
+    contacted = models.BooleanField(_("blev kontaktet"))
+    usefulness = models.PositiveSmallIntegerField(_("udbytte (1–5)"))
+    result = models.CharField(_("hvad kom der ud af det"), max_length=20, choices=Result.choices)
+    additionality = models.CharField(
+        _("ville have gjort det uden hjælpen"), max_length=20, choices=Additionality.choices
+    )
+    answered_at = models.DateTimeField(_("svaret"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("svar på spørgeskema")
+        verbose_name_plural = _("svar på spørgeskema")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(usefulness__gte=1, usefulness__lte=5),
+                name="crm_surveyanswer_usefulness_1_to_5",
+                violation_error_message=_("Udbyttet skal være mellem 1 og 5."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.usefulness}"
 
 
 class ErasureRecord(models.Model):

@@ -1,4 +1,5 @@
-"""Background jobs of the CRM: sending the outbox, the overdue digest, contact retention.
+"""Background jobs of the CRM: sending the outbox, the overdue digest, the reminder ladder and
+the survey, contact retention.
 
 Routed to the ``notifications`` queue by module (``CELERY_TASK_ROUTES``); scheduled in
 ``CELERY_BEAT_SCHEDULE``.
@@ -30,6 +31,15 @@ def cases_overdue_digest() -> int:
     from crm.services import overdue_digests_queue
 
     return overdue_digests_queue(day=timezone.localdate())
+
+
+@shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
+def cases_follow_up() -> dict[str, int]:
+    """The reminder ladder and the surveys (``crm.services.followup``), once a day; running it
+    again the same day does nothing twice."""
+    from crm.services import followup_run
+
+    return followup_run(now=timezone.now())
 
 
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)

@@ -1,4 +1,5 @@
-"""Working days for the first-response promise: no weekends, no Danish public holidays.
+"""Working days for the first-response promise and the reminder ladder: no weekends, no Danish
+public holidays.
 
 Pure: no ORM, no settings. The rule, as promised to companies on the status page:
 
@@ -61,4 +62,27 @@ def add_working_days(start: dt.datetime, days: int) -> dt.date:
     day = first_counting_day(start)
     for _ in range(days):
         day = next_working_day(day)
+    return day
+
+
+def working_days_after(day: dt.date, days: int) -> dt.date:
+    """The ``days``-th working day after ``day`` (``day`` itself when ``days`` is 0)."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    for _ in range(days):
+        day = next_working_day(day)
+    return day
+
+
+def latest_day_reached(today: dt.date, days: int) -> dt.date:
+    """The latest day whose ``days``-th working day after it has come by ``today``.
+
+    A step of the reminder ladder due ``days`` working days after a date is due today for every
+    date up to and including this one, so one comparison in SQL finds them all.
+    ``working_days_after`` never goes backwards as the date moves on, so walking back from
+    ``today`` stops at the first date that qualifies.
+    """
+    day = today
+    while working_days_after(day, days) > today:
+        day -= dt.timedelta(days=1)
     return day

@@ -14,6 +14,14 @@ What each figure means (also shown on the pages):
 - **Referrals completed**: referrals of the hub's cases marked completed in the month.
 - **Satisfaction**: the mean rating (1–5) and the number of ratings companies gave in the month
   after their case was closed.
+- **Closed as not handled**: of the month's cases, those the reminder ladder closed because
+  nobody at the hub answered (``crm.services.followup``).
+- **Survey**: of the surveys sent in the month (about ten days after closing), how many were
+  answered (the response rate), and of the answers: the share contacted by an adviser, the mean
+  usefulness (1–5), the share that found support or started something, and the share that would
+  not have done it without the help (additionality). Public pages show these only from as many
+  answers as the satisfaction mean needs (``PUBLIC_MIN_RATINGS`` in ``governance.views``), by
+  ``survey_published`` through ``evaluation.disclosure.shown_count``.
 """
 
 from __future__ import annotations
@@ -26,12 +34,47 @@ from django.conf import settings
 from django.db import connection
 
 from core.time import add_months, month_start
-from crm.models import Case, Feedback, Referral
+from crm.models import Case, CaseFollowUp, Feedback, Referral, SurveyAnswer
+from evaluation.disclosure import shown_count
 from offers.models import Organisation
 
 
+class SurveyFigures:
+    """The survey's shares, for a hub's or an operator's row (the counts are its fields)."""
+
+    surveys_sent: int
+    surveys_answered: int
+    contacted: int
+    came_to_something: int
+    additional: int
+
+    def _share(self, count: int) -> float | None:
+        return 100 * count / self.surveys_answered if self.surveys_answered else None
+
+    @property
+    def response_percent(self) -> float | None:
+        return 100 * self.surveys_answered / self.surveys_sent if self.surveys_sent else None
+
+    @property
+    def contacted_percent(self) -> float | None:
+        return self._share(self.contacted)
+
+    @property
+    def came_to_something_percent(self) -> float | None:
+        return self._share(self.came_to_something)
+
+    @property
+    def additional_percent(self) -> float | None:
+        return self._share(self.additional)
+
+    def survey_published(self, *, min_answers: int) -> bool:
+        """May the survey figures be shown to the public? Only from ``min_answers`` answers (and
+        so as many surveys) up: a share of two answers tells about two companies."""
+        return shown_count(self.surveys_answered, min_treated=min_answers) is not None
+
+
 @dataclass(frozen=True)
-class ServiceStandard:
+class ServiceStandard(SurveyFigures):
     hub_id: int
     hub_name: str
     month: dt.date  # first day; the first month of the period for period totals
@@ -43,6 +86,13 @@ class ServiceStandard:
     referrals_completed: int
     rating_mean: float | None
     ratings: int
+    not_handled: int = 0
+    surveys_sent: int = 0
+    surveys_answered: int = 0
+    contacted: int = 0
+    usefulness_mean: float | None = None
+    came_to_something: int = 0
+    additional: int = 0
 
     @property
     def within_promise_share(self) -> float | None:
@@ -69,7 +119,8 @@ WITH cases AS (
            ) AS within_promise,
            count(*) FILTER (
                WHERE c.first_responded_at IS NOT NULL OR c.first_response_due < %(today)s
-           ) AS decided
+           ) AS decided,
+           count(*) FILTER (WHERE c.outcome = 'not_handled') AS not_handled
     FROM {case} c
     WHERE c.created_at >= %(start)s AND c.created_at < %(end)s
     GROUP BY 1, 2
@@ -83,20 +134,37 @@ WITH cases AS (
     FROM {feedback} f JOIN {case} c ON c.id = f.case_id
     WHERE f.created_at >= %(start)s AND f.created_at < %(end)s
     GROUP BY 1, 2
+), surveys AS (
+    SELECT c.hub_id, {bucket_survey} AS month,
+           count(*) AS sent,
+           count(a.id) AS answered,
+           count(*) FILTER (WHERE a.contacted) AS contacted,
+           avg(a.usefulness) AS usefulness,
+           count(*) FILTER (WHERE a.result IN ('found_support', 'started')) AS came_to_something,
+           count(*) FILTER (WHERE a.additionality = 'no') AS additional
+    FROM {followup} f JOIN {case} c ON c.id = f.case_id
+    LEFT JOIN {answer} a ON a.case_id = f.case_id
+    WHERE f.step = 'survey' AND f.at >= %(start)s AND f.at < %(end)s
+    GROUP BY 1, 2
 ), keys AS (
     SELECT hub_id, month FROM cases
     UNION SELECT hub_id, month FROM referrals
     UNION SELECT hub_id, month FROM ratings
+    UNION SELECT hub_id, month FROM surveys
 )
 SELECT k.hub_id, o.name, k.month,
        coalesce(cases.received, 0), coalesce(cases.responded, 0), cases.median_hours,
        coalesce(cases.within_promise, 0), coalesce(cases.decided, 0),
-       coalesce(referrals.completed, 0), ratings.mean, coalesce(ratings.n, 0)
+       coalesce(referrals.completed, 0), ratings.mean, coalesce(ratings.n, 0),
+       coalesce(cases.not_handled, 0), coalesce(surveys.sent, 0), coalesce(surveys.answered, 0),
+       coalesce(surveys.contacted, 0), surveys.usefulness, coalesce(surveys.came_to_something, 0),
+       coalesce(surveys.additional, 0)
 FROM keys k
 JOIN {organisation} o ON o.id = k.hub_id
 LEFT JOIN cases USING (hub_id, month)
 LEFT JOIN referrals USING (hub_id, month)
 LEFT JOIN ratings USING (hub_id, month)
+LEFT JOIN surveys USING (hub_id, month)
 WHERE (%(hub)s::bigint IS NULL OR k.hub_id = %(hub)s::bigint)
 ORDER BY k.month DESC, o.name
 """
@@ -129,6 +197,9 @@ def service_standards(
         bucket_case=bucket("c.created_at"),
         bucket_referral=bucket("r.completed_at"),
         bucket_feedback=bucket("f.created_at"),
+        bucket_survey=bucket("f.at"),
+        followup=CaseFollowUp._meta.db_table,
+        answer=SurveyAnswer._meta.db_table,
         case=Case._meta.db_table,
         referral=Referral._meta.db_table,
         feedback=Feedback._meta.db_table,
@@ -158,6 +229,79 @@ def service_standards(
             referrals_completed=row[8],
             rating_mean=float(row[9]) if row[9] is not None else None,
             ratings=row[10],
+            not_handled=row[11],
+            surveys_sent=row[12],
+            surveys_answered=row[13],
+            contacted=row[14],
+            usefulness_mean=float(row[15]) if row[15] is not None else None,
+            came_to_something=row[16],
+            additional=row[17],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class OperatorSurvey(SurveyFigures):
+    """The survey of the cases referred to one operator (declined referrals left out)."""
+
+    operator_id: int
+    operator_name: str
+    surveys_sent: int
+    surveys_answered: int
+    contacted: int
+    usefulness_mean: float | None
+    came_to_something: int
+    additional: int
+
+
+_OPERATOR_SQL = """
+WITH surveyed AS (
+    SELECT f.case_id FROM {followup} f
+    WHERE f.step = 'survey' AND f.at >= %(start)s AND f.at < %(end)s
+), referred AS (
+    SELECT DISTINCT r.operator_id, r.case_id
+    FROM {referral} r JOIN surveyed s ON s.case_id = r.case_id
+    WHERE r.operator_id IS NOT NULL AND r.status <> 'declined'
+)
+SELECT o.id, o.name, count(*), count(a.id), count(*) FILTER (WHERE a.contacted),
+       avg(a.usefulness),
+       count(*) FILTER (WHERE a.result IN ('found_support', 'started')),
+       count(*) FILTER (WHERE a.additionality = 'no')
+FROM referred x
+JOIN {organisation} o ON o.id = x.operator_id
+LEFT JOIN {answer} a ON a.case_id = x.case_id
+GROUP BY o.id, o.name
+ORDER BY o.name
+"""
+
+
+def operator_surveys(*, first_month: dt.date, last_month: dt.date) -> list[OperatorSurvey]:
+    """The survey per operator that cases were referred to, for the surveys sent from
+    ``first_month`` to ``last_month`` (both included); a case referred to two operators counts
+    for both."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    start = dt.datetime.combine(month_start(first_month), dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(add_months(month_start(last_month), 1), dt.time.min, tzinfo=tz)
+    sql = _OPERATOR_SQL.format(
+        followup=CaseFollowUp._meta.db_table,
+        referral=Referral._meta.db_table,
+        organisation=Organisation._meta.db_table,
+        answer=SurveyAnswer._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"start": start, "end": end})
+        rows = cursor.fetchall()
+    return [
+        OperatorSurvey(
+            operator_id=row[0],
+            operator_name=row[1],
+            surveys_sent=row[2],
+            surveys_answered=row[3],
+            contacted=row[4],
+            usefulness_mean=float(row[5]) if row[5] is not None else None,
+            came_to_something=row[6],
+            additional=row[7],
         )
         for row in rows
     ]

@@ -48,7 +48,7 @@ from governance.models import (
     ThemeSnapshot,
     ZeroResultSearch,
 )
-from governance.service_standards import ServiceStandard, service_standards
+from governance.service_standards import ServiceStandard, operator_surveys, service_standards
 from offers.models import Municipality, Offer, Organisation, Region, Theme
 
 FEEDBACK_RATE = "10/h"
@@ -345,6 +345,7 @@ def service_standards_report(request: HttpRequest) -> HttpResponse:
             first_month=first, last_month=last, today=today, hub_id=hub_id, by_month=False
         ),
         "months": months,
+        "operators": operator_surveys(first_month=first, last_month=last),
         "promise_days": settings.FIRST_RESPONSE_WORKING_DAYS,
     }
     return render(request, "governance/analyse/service_standards.html", context)
@@ -356,12 +357,20 @@ def service_standards_public(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     last = add_months(month_start(today), -1)
     first = add_months(last, -(PUBLIC_SUMMARY_MONTHS - 1))
+    hubs = service_standards(first_month=first, last_month=last, today=today, by_month=False)
     context = {
         "first": first,
         "last": last,
-        "hubs": service_standards(first_month=first, last_month=last, today=today, by_month=False),
+        "hubs": hubs,
+        # Survey figures only where enough companies answered (small numbers suppressed).
+        "surveys": [(hub, hub.survey_published(min_answers=PUBLIC_MIN_RATINGS)) for hub in hubs],
+        "operators": [
+            (operator, operator.survey_published(min_answers=PUBLIC_MIN_RATINGS))
+            for operator in operator_surveys(first_month=first, last_month=last)
+        ],
         "promise_days": settings.FIRST_RESPONSE_WORKING_DAYS,
         "min_ratings": PUBLIC_MIN_RATINGS,
+        "survey_days": settings.SURVEY_AFTER_DAYS,
     }
     return render(request, "governance/service_standards.html", context)
 

@@ -457,6 +457,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "crm.tasks.notifications_sweep",
         "schedule": crontab(minute="*"),
     },
+    # The reminder ladder and the surveys first, so the hubs' digest at 7:00 shows today's steps.
+    "crm-follow-up": {
+        "task": "crm.tasks.cases_follow_up",
+        "schedule": crontab(hour=6, minute=45),
+    },
     "crm-overdue-digest": {
         "task": "crm.tasks.cases_overdue_digest",
         "schedule": crontab(hour=7, minute=0),
@@ -500,6 +505,33 @@ OUTBOX_STALE_MINUTES = env_int("OUTBOX_STALE_MINUTES", 10, minimum=2)
 
 # Working days the hub has to give a first response to a new case.
 FIRST_RESPONSE_WORKING_DAYS = env_int("FIRST_RESPONSE_WORKING_DAYS", 2, minimum=1)
+# The reminder ladder for a case still without a first response (crm.services.followup), in
+# Danish working days, each step counted from the one before: the adviser (or, for a case nobody
+# has taken, the hub's queue) is nudged this many working days after the first-response date ...
+FOLLOWUP_NUDGE_WORKING_DAYS = env_int("FOLLOWUP_NUDGE_WORKING_DAYS", 1, minimum=1)
+# ... the hub's lead is alerted this many after the nudge ...
+FOLLOWUP_LEAD_WORKING_DAYS = env_int("FOLLOWUP_LEAD_WORKING_DAYS", 2, minimum=1)
+# ... the company hears "we have not forgotten you" this many after the lead (0: the same day),
+# with a new expected date this many working days ahead ...
+FOLLOWUP_COMPANY_WORKING_DAYS = env_int("FOLLOWUP_COMPANY_WORKING_DAYS", 0, minimum=0)
+FOLLOWUP_NEW_PROMISE_WORKING_DAYS = env_int("FOLLOWUP_NEW_PROMISE_WORKING_DAYS", 3, minimum=1)
+# ... and the case is closed as "not handled" this many after the company was told, which must be
+# after the new date the company was given.
+FOLLOWUP_CLOSE_WORKING_DAYS = env_int("FOLLOWUP_CLOSE_WORKING_DAYS", 5, minimum=1)
+if FOLLOWUP_CLOSE_WORKING_DAYS <= FOLLOWUP_NEW_PROMISE_WORKING_DAYS:
+    raise ImproperlyConfigured(
+        "FOLLOWUP_CLOSE_WORKING_DAYS must be more than FOLLOWUP_NEW_PROMISE_WORKING_DAYS: "
+        "a case may not be closed before the date the company was promised."
+    )
+# The company's survey: sent this many calendar days after closing (cases closed longer ago than
+# SURVEY_AFTER_DAYS + SURVEY_LATEST_DAYS are never surveyed, so a first run does not write to
+# years of companies), one reminder SURVEY_REMINDER_DAYS later, and the link valid this long.
+SURVEY_AFTER_DAYS = env_int("SURVEY_AFTER_DAYS", 10, minimum=1)
+SURVEY_LATEST_DAYS = env_int("SURVEY_LATEST_DAYS", 14, minimum=1)
+SURVEY_REMINDER_DAYS = env_int("SURVEY_REMINDER_DAYS", 7, minimum=1)
+SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 60, minimum=SURVEY_REMINDER_DAYS + 1)
+# Cases the follow-up jobs handle per transaction.
+FOLLOWUP_BATCH = env_int("FOLLOWUP_BATCH", 2000, minimum=1)
 # Months after closing before a case's contact is anonymised.
 CONTACT_RETENTION_MONTHS = env_int("CONTACT_RETENTION_MONTHS", 36, minimum=1)
 # Months without review before an offer is flagged as stale.

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.parsing import parse_int, without_nul
+from core.privatepage import private_page
 from core.ratelimit import over_limit, ratelimited
 from crm.models import Case, Feedback
 from crm.selectors import case_public_timeline
@@ -54,24 +53,6 @@ logger = logging.getLogger(__name__)
 #: Submissions per client address; generous enough for an office behind one address.
 SUBMIT_RATE = getattr(settings, "ROUTING_SUBMIT_RATE", "20/h")
 FEEDBACK_RATE = getattr(settings, "ROUTING_FEEDBACK_RATE", "10/h")
-
-
-def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Headers for a page reached by a private link: not indexed, not cached, not referred to
-    other sites."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        response["Cache-Control"] = "private, no-store"
-        # Same origin only: no other site learns the link. Not "no-referrer": under it browsers
-        # send "Origin: null" with the page's own forms (the language switch, the feedback), and
-        # the CSRF check refuses them. Our own logs mask the token (routing.logfilters).
-        response["Referrer-Policy"] = "same-origin"
-        return response
-
-    return wrapped
 
 
 def _what_happens_next() -> dict[str, Any]:

@@ -7,6 +7,7 @@ registers every CRM admin:
 - ``cases``: the queue and the case page (``case_page``, ``case_actions``) and "Opret sag"
   (``case_add``), with the list's ``filters``, ``search``, ``pagination`` and ``display``;
 - ``companies``: companies with their shared history, and contacts;
+- ``followup``: for superusers, who leads each hub (alerted by the reminder ladder);
 - ``audit``: for superusers, the audit log, the e-mail outbox (``outbox``, with "Send igen")
   and the erasure records.
 
@@ -16,6 +17,7 @@ Who may see what is decided in ``crm.permissions``.
 from crm.admin.audit import ErasureRecordAdmin, LogEntryAdmin
 from crm.admin.cases import CaseAdmin
 from crm.admin.companies import CompanyAdmin, ContactAdmin
+from crm.admin.followup import HubLeadAdmin
 from crm.admin.outbox import OutboxAdmin
 from crm.admin.pagination import LIST_COUNT_CAP, CappedPaginator
 
@@ -26,6 +28,7 @@ __all__ = [
     "CompanyAdmin",
     "ContactAdmin",
     "ErasureRecordAdmin",
+    "HubLeadAdmin",
     "LogEntryAdmin",
     "OutboxAdmin",
 ]

@@ -6,13 +6,15 @@ Notifications are written to the outbox (``crm.notifications``) in the same tran
 after commit.
 
 One module per idea: ``companies`` (companies and contacts), ``cases`` (a case's life, the cases
-advisers open by hand, feedback), ``referrals``, ``deadlines`` (the response-time promise) and
+advisers open by hand, feedback), ``referrals``, ``deadlines`` (the response-time promise),
+``followup`` (the reminder ladder and the survey), ``survey`` (the company's answer) and
 ``privacy`` (access, erasure, retention); ``common`` holds the error and the timeline entry. Other
 code imports from ``crm.services`` itself.
 """
 
 from crm.services.cases import (
     ALLOWED_TRANSITIONS,
+    BY_HAND_OUTCOMES,
     CASE_SOURCES_BY_HAND,
     case_assign,
     case_close,
@@ -21,6 +23,7 @@ from crm.services.cases import (
     case_register,
     case_transfer,
     case_transition,
+    cases_hand_over,
     feedback_submit,
 )
 from crm.services.common import CrmError, integrity_error_scrubbed
@@ -31,6 +34,7 @@ from crm.services.companies import (
     contact_update,
 )
 from crm.services.deadlines import overdue_digests_queue
+from crm.services.followup import followup_ladder_run, followup_run, surveys_run
 from crm.services.privacy import (
     ANONYMISED_COMPANY_NAME,
     ANONYMISED_NAME,
@@ -51,11 +55,13 @@ from crm.services.referrals import (
     referral_create,
     referral_decline,
 )
+from crm.services.survey import survey_answer_submit, survey_answer_summary
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "ANONYMISED_COMPANY_NAME",
     "ANONYMISED_NAME",
+    "BY_HAND_OUTCOMES",
     "CASE_SOURCES_BY_HAND",
     "NOT_PERSONAL",
     "PERSONAL_DATA",
@@ -69,6 +75,7 @@ __all__ = [
     "case_register",
     "case_transfer",
     "case_transition",
+    "cases_hand_over",
     "company_find_or_create",
     "contact_cutoff",
     "contact_find_or_create",
@@ -77,6 +84,8 @@ __all__ = [
     "contacts_anonymise_expired",
     "email_hash",
     "feedback_submit",
+    "followup_ladder_run",
+    "followup_run",
     "integrity_error_scrubbed",
     "overdue_digests_queue",
     "person_erase",
@@ -86,4 +95,7 @@ __all__ = [
     "referral_complete",
     "referral_create",
     "referral_decline",
+    "survey_answer_submit",
+    "survey_answer_summary",
+    "surveys_run",
 ]

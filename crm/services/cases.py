@@ -20,6 +20,7 @@ from crm.models import (
     Contact,
     Feedback,
     Notification,
+    Referral,
     TimelineEntry,
     normalise_cvr,
 )
@@ -31,6 +32,7 @@ from crm.services.common import (
     _lock,
     _lock_in_scope,
     _mark_first_response,
+    _require_scope,
     _timeline,
 )
 from crm.services.companies import (
@@ -297,10 +299,16 @@ def case_note_add(
     )
 
 
+#: The outcomes an adviser closes a case with; "not handled" is the reminder ladder's alone.
+BY_HAND_OUTCOMES = tuple(
+    value for value in Case.Outcome.values if value != Case.Outcome.NOT_HANDLED
+)
+
+
 @transaction.atomic
 def case_close(*, case: Case, outcome: str, outcome_text: str = "", actor: User | None) -> Case:
     """Close the case with its outcome; only an open case can be closed."""
-    if outcome not in Case.Outcome.values:
+    if outcome not in BY_HAND_OUTCOMES:
         raise CrmError(_("Vælg sagens udfald."), field="outcome")
     case = _lock_in_scope(case, actor)
     now = timezone.now()
@@ -319,7 +327,97 @@ def case_close(*, case: Case, outcome: str, outcome_text: str = "", actor: User 
         is_public=True,
         at=now,
     )
+    _closing_mail(case)
     return case
+
+
+def _closing_mail(case: Case) -> None:
+    """Tell the company its case is closed and what came of it: the offers and operators it was
+    referred to, with their contacts (declined referrals left out)."""
+    contact = case.contact
+    if contact.is_anonymised or not contact.email:
+        return
+    referrals = list(
+        case.referrals.exclude(status=Referral.Status.DECLINED)
+        .select_related("offer", "operator")
+        .order_by("created_at", "id")
+    )
+    notification_queue(
+        kind=Notification.Kind.CASE_CLOSED,
+        recipient=contact.email,
+        template="case_closed",
+        context={
+            "case": case,
+            "contact": contact,
+            "hub": case.hub,
+            "adviser_name": _adviser_name(case.adviser) if case.adviser else "",
+            "referrals": referrals,
+            "survey_days": settings.SURVEY_AFTER_DAYS,
+            "site_url": settings.SITE_URL,
+        },
+        case=case,
+        dedupe_key=f"case-closed:{case.pk}",
+    )
+
+
+@transaction.atomic
+def cases_hand_over(*, from_adviser: User, to_adviser: User, actor: User | None) -> int:
+    """Give every open case of an adviser who leaves to a colleague at the same hub, in one go.
+
+    Each case gets its timeline entry (shown to the company too) and its company an e-mail
+    naming the new adviser, as when a case is assigned. Returns how many cases moved.
+    """
+    if to_adviser.pk == from_adviser.pk:
+        raise CrmError(_("Vælg en anden rådgiver."), field="to_adviser")
+    if (
+        not to_adviser.is_active
+        or not to_adviser.is_adviser
+        or to_adviser.organisation_id is None
+        or to_adviser.organisation_id != from_adviser.organisation_id
+    ):
+        raise CrmError(
+            _("Sagerne kan kun overdrages til en aktiv rådgiver i samme Væksthus."),
+            field="to_adviser",
+        )
+    cases = list(
+        Case.objects.open()
+        .filter(adviser=from_adviser)
+        .select_for_update(of=("self",))
+        .select_related("hub", "contact")
+        .order_by("id")
+    )
+    for case in cases:
+        _require_scope(case, actor)
+    now = timezone.now()
+    Case.objects.filter(pk__in=[case.pk for case in cases]).update(adviser=to_adviser)
+    name = _adviser_name(to_adviser)
+    for case in cases:
+        case.adviser = to_adviser
+        _timeline(
+            case,
+            kind=TimelineEntry.Kind.ASSIGNMENT,
+            action="crm.case.handed_over",
+            actor=actor,
+            text=str(_("Din sag er overdraget til en anden rådgiver.")),
+            payload={"adviser": to_adviser.pk, "previous_adviser": from_adviser.pk},
+            is_public=True,
+            at=now,
+        )
+        if not case.contact.is_anonymised:
+            notification_queue(
+                kind=Notification.Kind.CASE_ASSIGNED,
+                recipient=case.contact.email,
+                template="case_assigned",
+                context={
+                    "case": case,
+                    "contact": case.contact,
+                    "adviser_name": name,
+                    "adviser_email": to_adviser.email,
+                    "hub": case.hub,
+                },
+                case=case,
+            )
+    return len(cases)
 
 
 # --- Cases an adviser opens by hand -----------------------------------------------------------

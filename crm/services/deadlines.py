@@ -1,4 +1,5 @@
-"""The response-time promise: the hubs' daily digest of overdue cases."""
+"""The response-time promise: the hubs' daily digest of overdue cases, each with the step of the
+reminder ladder it has reached."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def overdue_digests_queue(*, day: dt.date) -> int:
                 Case.objects.filter(hub=hub)
                 .overdue_on(day)
                 .select_related("company", "adviser")
+                # Where each case stands on the reminder ladder (crm.services.followup).
+                .prefetch_related("follow_ups")
                 .order_by("first_response_due", "id")[:500]
             )
             if not cases:

@@ -37,6 +37,7 @@ from crm.models import (
     Feedback,
     Notification,
     Referral,
+    SurveyAnswer,
     TimelineEntry,
 )
 from crm.services.common import CrmError, _timeline
@@ -108,6 +109,13 @@ PERSONAL_DATA: list[PersonalData] = [
         "the contact's cases",
         "contacts[].cases[].feedback",
         "masked",
+    ),
+    PersonalData(
+        "crm.SurveyAnswer",
+        ("contacted", "usefulness", "result", "additionality"),
+        "the contact's cases (answers are categories, no free text, no address)",
+        "contacts[].cases[].survey",
+        "kept: categories that say nothing about the person once the contact is anonymised",
     ),
     PersonalData(
         "crm.Notification",
@@ -456,6 +464,7 @@ def person_export(*, email: str) -> dict[str, Any]:
             .order_by("created_at", "pk")
         ):
             feedback = Feedback.objects.filter(case=case).first()
+            answer = SurveyAnswer.objects.filter(case=case).first()
             cases.append(
                 {
                     "reference": case.reference,
@@ -495,6 +504,17 @@ def person_export(*, email: str) -> dict[str, Any]:
                             "created_at": feedback.created_at.isoformat(),
                         }
                         if feedback
+                        else None
+                    ),
+                    "survey": (
+                        {
+                            "contacted": answer.contacted,
+                            "usefulness": answer.usefulness,
+                            "result": answer.result,
+                            "additionality": answer.additionality,
+                            "answered_at": answer.answered_at.isoformat(),
+                        }
+                        if answer
                         else None
                     ),
                 }

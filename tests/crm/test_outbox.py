@@ -310,3 +310,58 @@ def test_the_outbox_list_shows_each_kind_by_name_in_few_queries(
     assert "Kvittering til virksomheden" in body
     assert "Ny sag til Væksthuset" in body
     assert "anne@firma.dk" not in body
+
+
+def test_a_row_written_in_bulk_is_the_same_as_one_queued_alone(make_case, time_machine):
+    time_machine.move_to(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False)
+    case = make_case()
+    context = {
+        "case": case,
+        "contact": case.contact,
+        "hub": case.hub,
+        "expected_by": dt.date(2026, 3, 5),
+    }
+    alone = outbox.notification_queue(
+        kind=Notification.Kind.FOLLOWUP_COMPANY,
+        recipient="a@example.dk",
+        template="followup_company",
+        context=context,
+        case=case,
+        enqueue_after_commit=False,
+    )
+    written = outbox.notifications_queue_many(
+        [
+            outbox.Mail(
+                kind=Notification.Kind.FOLLOWUP_COMPANY,
+                recipient="a@example.dk",
+                template="followup_company",
+                context=context,
+                case=case,
+                dedupe_key="bulk:1",
+            )
+        ]
+    )
+    again = outbox.notifications_queue_many(
+        [
+            outbox.Mail(
+                kind=Notification.Kind.FOLLOWUP_COMPANY,
+                recipient="a@example.dk",
+                template="followup_company",
+                context=context,
+                case=case,
+                dedupe_key="bulk:1",
+            )
+        ]
+    )
+
+    assert (written, again) == (1, 0)
+    bulk = Notification.objects.get(dedupe_key="bulk:1")
+    fields = [
+        f.name
+        for f in Notification._meta.concrete_fields
+        if f.name not in {"id", "dedupe_key", "enqueued_at"}
+    ]
+    assert {f: getattr(bulk, f) for f in fields} == {f: getattr(alone, f) for f in fields}
+    # Left for the sweep, which hands it to the broker within a minute.
+    assert bulk.enqueued_at is None
+    assert outbox.notifications_sweep() >= 1

@@ -82,7 +82,8 @@ def test_privacy_export_prints_everything_about_the_person_as_json(make_case, ad
     assert "Talte med Anne om eksport" in [e["text"] for e in exported_case["timeline"]]
     assert exported_case["feedback"]["comment"] == "Tak for hjælpen"
     assert [n["subject"] for n in data["notifications"]] == [
-        f"Din sag {case.reference} er nu hos en rådgiver"
+        f"Din sag {case.reference} er nu hos en rådgiver",
+        f"Din sag {case.reference} er afsluttet",
     ]
     assert other.email not in out.getvalue()
 

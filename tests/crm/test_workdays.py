@@ -3,7 +3,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm.workdays import add_working_days, is_working_day
+from crm.workdays import (
+    add_working_days,
+    is_working_day,
+    latest_day_reached,
+    working_days_after,
+)
 
 CPH = ZoneInfo("Europe/Copenhagen")
 
@@ -50,3 +55,37 @@ def test_it_knows_ascension_day_and_whit_monday_are_holidays():
 def test_it_refuses_a_naive_datetime():
     with pytest.raises(ValueError):
         add_working_days(dt.datetime(2026, 3, 2, 10), 2)  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    ("day", "days", "expected"),
+    [
+        (dt.date(2026, 12, 23), 0, dt.date(2026, 12, 23)),
+        # Christmas Eve and Day, Boxing Day (a Saturday) and the Sunday are closed.
+        (dt.date(2026, 12, 23), 1, dt.date(2026, 12, 28)),
+        # New Year's Eve and Day and the weekend.
+        (dt.date(2026, 12, 30), 3, dt.date(2027, 1, 6)),
+        # From a Saturday the first working day is Monday.
+        (dt.date(2026, 3, 7), 1, dt.date(2026, 3, 9)),
+    ],
+)
+def test_it_counts_working_days_after_a_date(day, days, expected):
+    assert working_days_after(day, days) == expected
+
+
+@pytest.mark.parametrize(
+    ("today", "days", "latest"),
+    [
+        # On Monday 28 December a step one working day after its date is due for every date up
+        # to Wednesday 23 December, the last working day before Christmas.
+        (dt.date(2026, 12, 28), 1, dt.date(2026, 12, 27)),
+        (dt.date(2026, 12, 29), 1, dt.date(2026, 12, 28)),
+        # Nothing comes due on a closed day: on Christmas Day the latest date is still 22 Dec.
+        (dt.date(2026, 12, 25), 1, dt.date(2026, 12, 22)),
+        (dt.date(2026, 12, 30), 0, dt.date(2026, 12, 30)),
+    ],
+)
+def test_it_finds_the_latest_date_a_step_has_come_due_for(today, days, latest):
+    assert latest_day_reached(today, days) == latest
+    assert working_days_after(latest, days) <= today
+    assert working_days_after(latest + dt.timedelta(days=1), days) > today

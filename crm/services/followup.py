@@ -1,0 +1,597 @@
+"""No request falls through: the reminder ladder on Danish working days, and the survey.
+
+The ladder, for an open case still without a first response (taking the case, a note, a call, a
+meeting, an e-mail or a referral is one: ``_mark_first_response``). Each step happens once per
+case, writes its timeline entry, and is counted in working days (``crm.workdays``) from the step
+before, so a job that was down for a week, or a backlog on the first day, never runs the whole
+ladder in one morning:
+
+1. ``nudge``, ``FOLLOWUP_NUDGE_WORKING_DAYS`` after the first-response date: an e-mail to the
+   case's adviser or, for a case nobody has taken, to the hub's inbox (its queue); one e-mail per
+   recipient listing that day's cases.
+2. ``lead_alert``, ``FOLLOWUP_LEAD_WORKING_DAYS`` after the nudge: an e-mail to the hub's lead
+   (``HubLead``; the hub's inbox when none is named), one per hub.
+3. ``company_update``, ``FOLLOWUP_COMPANY_WORKING_DAYS`` after the alert: the company hears that
+   it has not been forgotten, with a new expected date ``FOLLOWUP_NEW_PROMISE_WORKING_DAYS``
+   ahead (also on its status page).
+4. ``closed_not_handled``, ``FOLLOWUP_CLOSE_WORKING_DAYS`` after that (always after the new
+   date): the case is closed with the outcome *not handled*, the company is told where else to
+   find help, and the service standards count it.
+
+The survey: ``SURVEY_AFTER_DAYS`` calendar days after a case closed (handled, not withdrawn), the
+company gets a signed link (``crm.survey``) to four questions; ``SURVEY_REMINDER_DAYS`` later one
+reminder if it has not answered, then nothing.
+
+How a run stays idempotent and fast: each step selects its cases in SQL and claims them by
+inserting their ``CaseFollowUp`` rows with ON CONFLICT DO NOTHING (closing claims by the
+conditional UPDATE of the case), in batches of ``FOLLOWUP_BATCH`` per transaction, and writes the
+timeline entries and the outbox rows of the claimed cases in that same transaction. A second run
+finds nothing to claim; a failure rolls the claim back with the e-mails. The e-mails go through
+the outbox in bulk (``notifications_queue_many``) and the sweep sends them, whether Redis and the
+mail server are up or not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from core.time import COPENHAGEN
+from crm import survey
+from crm.models import (
+    Case,
+    CaseFollowUp,
+    Contact,
+    HubLead,
+    Notification,
+    SurveyAnswer,
+    TimelineEntry,
+)
+from crm.outbox import (
+    Mail,
+    MergedMail,
+    merge_field,
+    notifications_queue_many,
+    notifications_queue_merged,
+)
+from crm.workdays import latest_day_reached, working_days_after
+from offers.models import Municipality, Organisation
+
+Step = CaseFollowUp.Step
+
+_TABLES = {
+    "case": Case._meta.db_table,
+    "timeline": TimelineEntry._meta.db_table,
+    "followup": CaseFollowUp._meta.db_table,
+    "contact": Contact._meta.db_table,
+    "answer": SurveyAnswer._meta.db_table,
+}
+
+# An open case nobody at the hub has acted on yet: the partial index crm_case_open_queue
+# (first_responded_at NULLS FIRST, first_response_due, id WHERE status <> 'closed') finds them.
+_FRAGMENTS = {
+    "unanswered": "c.status <> 'closed' AND c.first_responded_at IS NULL",
+    "not_done": "NOT EXISTS (SELECT 1 FROM {followup} f WHERE f.case_id = c.id "
+    "AND f.step = %(step)s)",
+    "after_previous": "EXISTS (SELECT 1 FROM {followup} p WHERE p.case_id = c.id "
+    "AND p.step = %(previous)s AND p.day <= %(since)s)",
+    # The company can be written to: an address, and not anonymised.
+    "reachable": "JOIN {contact} ct ON ct.id = c.contact_id AND ct.email <> '' "
+    "AND ct.anonymised_at IS NULL",
+}
+_CLAIM = (
+    "INSERT INTO {followup} (case_id, step, day, at) "
+    "SELECT s.id, %(step)s, %(day)s, %(now)s FROM ({select} ORDER BY c.id LIMIT %(limit)s) s "
+    "ON CONFLICT ON CONSTRAINT crm_casefollowup_unique_step DO NOTHING RETURNING case_id"
+)
+
+
+def _sql(template: str, **parts: str) -> str:
+    """The statement with its fragments and table names filled in: all constants, no input."""
+    fragments = {key: value.format(**_TABLES) for key, value in _FRAGMENTS.items()}
+    return template.format(**_TABLES, **fragments, **parts)
+
+
+def _claim(
+    *, step: str, select: str, params: dict[str, Any], day: dt.date, now: dt.datetime
+) -> list[int]:
+    """Record ``step`` for at most a batch of the cases ``select`` finds; their ids.
+
+    ``select`` yields case ids as ``c.id``; a case another run claimed first is skipped by the
+    unique constraint, so whatever runs at the same time, each case gets each step once.
+    """
+    sql = _sql(_CLAIM, select=_sql(select))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {**params, "step": step, "day": day, "now": now, "limit": settings.FOLLOWUP_BATCH},
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class _Company:
+    name: str
+    municipality: Municipality | None
+
+
+@dataclass(frozen=True)
+class _Contact:
+    name: str
+    # Empty when the company cannot be written to (no address, or anonymised).
+    email: str
+
+
+@dataclass(frozen=True)
+class _CaseRow:
+    """What the e-mails and entries of a step need of a case, read without building models: a
+    step may touch tens of thousands of cases, and a model instance per case and relation was
+    most of its time."""
+
+    pk: int
+    reference: str
+    first_response_due: dt.date
+    hub_id: int
+    hub: Organisation
+    adviser_id: int | None
+    adviser: Any
+    company: _Company
+    contact: _Contact
+
+
+def _cases(ids: list[int]) -> list[_CaseRow]:
+    rows = list(
+        Case.objects.filter(pk__in=ids)
+        .order_by("first_response_due", "id")
+        .values_list(
+            "id",
+            "reference",
+            "first_response_due",
+            "hub_id",
+            "adviser_id",
+            "company__name",
+            "company__municipality_id",
+            "contact__name",
+            "contact__email",
+            "contact__anonymised_at",
+        )
+    )
+    hubs = Organisation.objects.in_bulk({row[3] for row in rows})
+    advisers = get_user_model().objects.in_bulk({row[4] for row in rows if row[4]})
+    municipalities = Municipality.objects.in_bulk({row[6] for row in rows if row[6]})
+    return [
+        _CaseRow(
+            pk=pk,
+            reference=reference,
+            first_response_due=due,
+            hub_id=hub_id,
+            hub=hubs[hub_id],
+            adviser_id=adviser_id,
+            adviser=advisers.get(adviser_id) if adviser_id else None,
+            company=_Company(name=company_name, municipality=municipalities.get(municipality_id)),
+            contact=_Contact(name=contact_name, email="" if anonymised_at else email),
+        )
+        for (
+            pk,
+            reference,
+            due,
+            hub_id,
+            adviser_id,
+            company_name,
+            municipality_id,
+            contact_name,
+            email,
+            anonymised_at,
+        ) in rows
+    ]
+
+
+_ENTRIES = (
+    "INSERT INTO {timeline} (case_id, kind, action, actor_id, at, text, payload, is_public) "
+    "SELECT unnest(%(ids)s::bigint[]), %(kind)s, %(action)s, NULL, %(at)s, %(text)s, "
+    "%(payload)s::jsonb, %(public)s"
+)
+
+
+def _entries(
+    cases: list[_CaseRow],
+    *,
+    kind: str,
+    action: str,
+    text: str,
+    now: dt.datetime,
+    is_public: bool = False,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """The same timeline entry on each case, in one statement."""
+    if not cases:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(_ENTRIES),
+            {
+                "ids": [case.pk for case in cases],
+                "kind": kind,
+                "action": action,
+                "at": now,
+                "text": text,
+                "payload": json.dumps(payload or {}),
+                "public": is_public,
+            },
+        )
+
+
+def _company_address(case: _CaseRow) -> str:
+    return case.contact.email
+
+
+def _company_mails(
+    cases: list[_CaseRow],
+    *,
+    kind: str,
+    template: str,
+    step: str,
+    group_by: Callable[[_CaseRow], Hashable],
+    context: Callable[[_CaseRow], dict[str, Any]],
+    fields: Callable[[_CaseRow], dict[str, str]] | None = None,
+) -> None:
+    """One e-mail per company that can be written to, rendered once per group of cases whose
+    e-mails differ only in the name, the reference (and ``fields``): ``group_by`` must cover
+    everything else the template uses (``notifications_queue_merged``)."""
+    groups: dict[Hashable, list[_CaseRow]] = defaultdict(list)
+    for case in cases:
+        if _company_address(case):
+            groups[group_by(case)].append(case)
+    for group in groups.values():
+        notifications_queue_merged(
+            kind=kind,
+            template=template,
+            context={
+                "case": {"reference": merge_field("reference")},
+                "contact": {"name": merge_field("name")},
+                **context(group[0]),
+            },
+            mails=[
+                MergedMail(
+                    recipient=_company_address(case),
+                    fields={
+                        "reference": case.reference,
+                        "name": case.contact.name,
+                        **(fields(case) if fields else {}),
+                    },
+                    case_id=case.pk,
+                    dedupe_key=f"followup:{step}:{case.pk}",
+                )
+                for case in group
+            ],
+        )
+
+
+def _run_step(handle: Callable[[], int]) -> int:
+    """Run one step batch after batch, each in its own transaction, until nothing is left."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            done = handle()
+        if not done:
+            return total
+        total += done
+
+
+# --- The ladder --------------------------------------------------------------------------------
+
+
+def _nudge_batch(*, today: dt.date, now: dt.datetime) -> int:
+    since = latest_day_reached(today, settings.FOLLOWUP_NUDGE_WORKING_DAYS)
+    select = (
+        "SELECT c.id FROM {case} c WHERE {unanswered} AND c.first_response_due <= %(since)s "
+        "AND {not_done}"
+    )
+    ids = _claim(step=Step.NUDGE, select=select, params={"since": since}, day=today, now=now)
+    if not ids:
+        return 0
+    cases = _cases(ids)
+    by_recipient: dict[str, list[_CaseRow]] = defaultdict(list)
+    by_whom: dict[bool, list[_CaseRow]] = defaultdict(list)
+    for case in cases:
+        adviser = case.adviser
+        to_adviser = bool(adviser is not None and adviser.is_active and adviser.email)
+        by_recipient[adviser.email if to_adviser else case.hub.inbox_email].append(case)
+        by_whom[to_adviser].append(case)
+    for to_adviser, group in by_whom.items():
+        _entries(
+            group,
+            kind=TimelineEntry.Kind.REMINDER,
+            action="crm.followup.nudge",
+            text=_("Fristen for første svar er overskredet. Påmindelse sendt til %(to)s.")
+            % {"to": _("rådgiveren") if to_adviser else _("Væksthusets indbakke")},
+            payload={"to": "adviser" if to_adviser else "hub"},
+            now=now,
+        )
+    notifications_queue_many(
+        Mail(
+            kind=Notification.Kind.FOLLOWUP_NUDGE,
+            recipient=recipient,
+            template="followup_nudge",
+            context={"cases": group, "day": today, "site_url": settings.SITE_URL},
+            dedupe_key=f"followup:nudge:{group[0].pk}",
+        )
+        for recipient, group in by_recipient.items()
+    )
+    return len(ids)
+
+
+def _claim_next(
+    *, step: str, previous: str, working_days: int, today: dt.date, now: dt.datetime
+) -> list[int]:
+    """Claim ``step`` for the unanswered cases whose ``previous`` step is ``working_days`` old."""
+    return _claim(
+        step=step,
+        select="SELECT c.id FROM {case} c WHERE {unanswered} AND {after_previous} AND {not_done}",
+        params={"previous": previous, "since": latest_day_reached(today, working_days)},
+        day=today,
+        now=now,
+    )
+
+
+def _lead_batch(*, today: dt.date, now: dt.datetime) -> int:
+    ids = _claim_next(
+        step=Step.LEAD_ALERT,
+        previous=Step.NUDGE,
+        working_days=settings.FOLLOWUP_LEAD_WORKING_DAYS,
+        today=today,
+        now=now,
+    )
+    if not ids:
+        return 0
+    cases = _cases(ids)
+    by_hub: dict[int, list[_CaseRow]] = defaultdict(list)
+    for case in cases:
+        by_hub[case.hub_id].append(case)
+    leads = {
+        row.hub_id: row.lead
+        for row in HubLead.objects.filter(hub_id__in=by_hub).select_related("lead")
+    }
+    mails = []
+    for hub_id, group in by_hub.items():
+        lead = leads.get(hub_id)
+        recipient = lead.email if lead is not None and lead.is_active and lead.email else ""
+        _entries(
+            group,
+            kind=TimelineEntry.Kind.REMINDER,
+            action="crm.followup.lead_alert",
+            text=_("Sagen har stadig ikke fået første svar. Væksthusets leder er orienteret."),
+            payload={"to": "lead" if recipient else "hub"},
+            now=now,
+        )
+        mails.append(
+            Mail(
+                kind=Notification.Kind.FOLLOWUP_LEAD,
+                recipient=recipient or group[0].hub.inbox_email,
+                template="followup_lead",
+                context={
+                    "hub": group[0].hub,
+                    "cases": group,
+                    "day": today,
+                    "close_days": settings.FOLLOWUP_COMPANY_WORKING_DAYS
+                    + settings.FOLLOWUP_CLOSE_WORKING_DAYS,
+                    "site_url": settings.SITE_URL,
+                },
+                dedupe_key=f"followup:lead:{group[0].pk}",
+            )
+        )
+    notifications_queue_many(mails)
+    return len(ids)
+
+
+def _company_batch(*, today: dt.date, now: dt.datetime) -> int:
+    ids = _claim_next(
+        step=Step.COMPANY_UPDATE,
+        previous=Step.LEAD_ALERT,
+        working_days=settings.FOLLOWUP_COMPANY_WORKING_DAYS,
+        today=today,
+        now=now,
+    )
+    if not ids:
+        return 0
+    cases = _cases(ids)
+    expected = working_days_after(today, settings.FOLLOWUP_NEW_PROMISE_WORKING_DAYS)
+    with override("da"):
+        text = _(
+            "Vi beklager, at du endnu ikke har hørt fra os. Vi har ikke glemt din henvendelse, "
+            "og du kan forvente svar senest %(date)s."
+        ) % {"date": _long_date(expected)}
+    _entries(
+        cases,
+        kind=TimelineEntry.Kind.REMINDER,
+        action="crm.followup.company_update",
+        text=text,
+        payload={"expected_by": expected.isoformat()},
+        is_public=True,
+        now=now,
+    )
+    _company_mails(
+        cases,
+        kind=Notification.Kind.FOLLOWUP_COMPANY,
+        template="followup_company",
+        step="company",
+        group_by=lambda case: case.hub_id,
+        context=lambda case: {"hub": case.hub, "expected_by": expected},
+    )
+    return len(ids)
+
+
+def _close_batch(*, today: dt.date, now: dt.datetime) -> int:
+    since = latest_day_reached(today, settings.FOLLOWUP_CLOSE_WORKING_DAYS)
+    # Claimed by closing: the conditional UPDATE takes only cases still open and unanswered,
+    # skipping any an adviser holds locked this moment (they are about to act on it).
+    sql = _sql(
+        "WITH due AS ("
+        "  SELECT c.id FROM {case} c WHERE {unanswered} AND {after_previous}"
+        "  ORDER BY c.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED"
+        ") UPDATE {case} SET status = 'closed', outcome = %(outcome)s, closed_at = %(now)s "
+        "FROM due WHERE {case}.id = due.id AND {case}.status <> 'closed' RETURNING {case}.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "previous": Step.COMPANY_UPDATE,
+                "since": since,
+                "limit": settings.FOLLOWUP_BATCH,
+                "outcome": Case.Outcome.NOT_HANDLED,
+                "now": now,
+            },
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
+    if not ids:
+        return 0
+    CaseFollowUp.objects.bulk_create(
+        [CaseFollowUp(case_id=pk, step=Step.CLOSED_NOT_HANDLED, day=today, at=now) for pk in ids],
+        batch_size=1000,
+    )
+    cases = _cases(ids)
+    with override("da"):
+        text = _("Sagen er lukket, fordi Væksthuset ikke nåede at svare. Vi beklager.")
+    _entries(
+        cases,
+        kind=TimelineEntry.Kind.CLOSED,
+        action="crm.case.closed",
+        text=text,
+        payload={"outcome": Case.Outcome.NOT_HANDLED, "by": "followup"},
+        is_public=True,
+        now=now,
+    )
+    _company_mails(
+        cases,
+        kind=Notification.Kind.CASE_NOT_HANDLED,
+        template="case_not_handled",
+        step="closed",
+        group_by=lambda case: (case.hub_id, case.company.municipality),
+        context=lambda case: {
+            "hub": case.hub,
+            "company": case.company,
+            "site_url": settings.SITE_URL,
+        },
+    )
+    return len(ids)
+
+
+def followup_ladder_run(*, now: dt.datetime) -> dict[str, int]:
+    """Take every case that is due a step of the ladder one step further; counts per step."""
+    today = now.astimezone(COPENHAGEN).date()
+    with override("da"):
+        return {
+            Step.NUDGE: _run_step(lambda: _nudge_batch(today=today, now=now)),
+            Step.LEAD_ALERT: _run_step(lambda: _lead_batch(today=today, now=now)),
+            Step.COMPANY_UPDATE: _run_step(lambda: _company_batch(today=today, now=now)),
+            Step.CLOSED_NOT_HANDLED: _run_step(lambda: _close_batch(today=today, now=now)),
+        }
+
+
+# --- The survey --------------------------------------------------------------------------------
+
+#: Closed cases that get no survey: nobody handled them, or the company withdrew.
+NOT_SURVEYED = (Case.Outcome.NOT_HANDLED, Case.Outcome.WITHDRAWN)
+
+
+def _survey_mails(cases: list[_CaseRow], *, step: str, template: str, kind: str) -> None:
+    _company_mails(
+        cases,
+        kind=kind,
+        template=template,
+        step=step,
+        group_by=lambda case: case.hub_id,
+        context=lambda case: {
+            "hub": case.hub,
+            "survey_url": merge_field("survey_url"),
+            "valid_days": settings.SURVEY_LINK_DAYS,
+        },
+        fields=lambda case: {"survey_url": survey.survey_url(case.pk)},
+    )
+
+
+def _survey_batch(*, today: dt.date, now: dt.datetime) -> int:
+    select = (
+        "SELECT c.id FROM {case} c {reachable} WHERE c.status = 'closed' "
+        "AND c.closed_at <= %(latest)s AND c.closed_at > %(earliest)s "
+        "AND c.outcome <> ALL(%(skip)s) AND {not_done}"
+    )
+    after = dt.timedelta(days=settings.SURVEY_AFTER_DAYS)
+    params = {
+        "latest": now - after,
+        "earliest": now - after - dt.timedelta(days=settings.SURVEY_LATEST_DAYS),
+        "skip": [str(outcome) for outcome in NOT_SURVEYED],
+    }
+    ids = _claim(step=Step.SURVEY, select=select, params=params, day=today, now=now)
+    if not ids:
+        return 0
+    cases = _cases(ids)
+    with override("da"):
+        text = _("Virksomheden har fået et spørgeskema om forløbet.")
+    _entries(cases, kind=TimelineEntry.Kind.SURVEY, action="crm.survey.sent", text=text, now=now)
+    _survey_mails(cases, step=Step.SURVEY, template="survey", kind=Notification.Kind.SURVEY)
+    return len(ids)
+
+
+def _survey_reminder_batch(*, today: dt.date, now: dt.datetime) -> int:
+    # Driven by the survey rows of a bounded window of days (index crm_casefollowup_step_day).
+    select = (
+        "SELECT c.id FROM {followup} p JOIN {case} c ON c.id = p.case_id {reachable} "
+        "WHERE p.step = %(previous)s AND p.day <= %(since)s AND p.day > %(earliest)s "
+        "AND NOT EXISTS (SELECT 1 FROM {answer} a WHERE a.case_id = c.id) "
+        "AND {not_done}"
+    )
+    since = today - dt.timedelta(days=settings.SURVEY_REMINDER_DAYS)
+    params = {
+        "previous": Step.SURVEY,
+        "since": since,
+        "earliest": since - dt.timedelta(days=settings.SURVEY_LATEST_DAYS),
+    }
+    ids = _claim(step=Step.SURVEY_REMINDER, select=select, params=params, day=today, now=now)
+    if not ids:
+        return 0
+    cases = _cases(ids)
+    with override("da"):
+        text = _("Virksomheden har fået en påmindelse om spørgeskemaet.")
+    _entries(
+        cases, kind=TimelineEntry.Kind.SURVEY, action="crm.survey.reminded", text=text, now=now
+    )
+    _survey_mails(
+        cases,
+        step=Step.SURVEY_REMINDER,
+        template="survey_reminder",
+        kind=Notification.Kind.SURVEY_REMINDER,
+    )
+    return len(ids)
+
+
+def surveys_run(*, now: dt.datetime) -> dict[str, int]:
+    """Send the surveys and the one reminder that are due; counts per step."""
+    today = now.astimezone(COPENHAGEN).date()
+    with override("da"):
+        return {
+            Step.SURVEY: _run_step(lambda: _survey_batch(today=today, now=now)),
+            Step.SURVEY_REMINDER: _run_step(lambda: _survey_reminder_batch(today=today, now=now)),
+        }
+
+
+def followup_run(*, now: dt.datetime) -> dict[str, int]:
+    """The daily follow-up job: the ladder, then the surveys."""
+    return {**followup_ladder_run(now=now), **surveys_run(now=now)}
+
+
+def _long_date(day: dt.date) -> str:
+    from django.utils.formats import date_format
+
+    return date_format(day, "j. F Y")
