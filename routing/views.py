@@ -134,11 +134,8 @@ def _request_or_404(token: str) -> GuidanceRequest:
     return found
 
 
-@private_page
-@require_GET
-def confirmation(request: HttpRequest, token: str) -> HttpResponse:
-    """The receipt after sending: safe to reload, shows the same result every time."""
-    guidance_request = _request_or_404(token)
+def _worded_matches(guidance_request: GuidanceRequest) -> list[dict[str, Any]]:
+    """The offers matched when the request came in, with their reasons in the page's language."""
     external_ids = [m["external_id"] for m in guidance_request.matches]
     offers = {
         offer.external_id: offer
@@ -147,10 +144,34 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
         )
     }
     worded = stored_reasons_html(guidance_request.matches)
-    matches = [
+    return [
         {**m, "offer": offers.get(m["external_id"]), "worded_reasons": reasons}
         for m, reasons in zip(guidance_request.matches, worded, strict=True)
     ]
+
+
+def _public_referrals(case: Case) -> list[dict[str, str]]:
+    """Where the hub has referred the company, with a link to read more; declines left out."""
+    referrals = (
+        case.referrals.exclude(status="declined")
+        .select_related("offer", "operator")
+        .order_by("created_at", "pk")
+    )
+    found = []
+    for referral in referrals:
+        if referral.offer is not None:
+            found.append({"name": referral.offer.title, "url": referral.offer.get_absolute_url()})
+        elif referral.operator is not None:
+            found.append({"name": referral.operator.name, "url": referral.operator.website})
+    return found
+
+
+@private_page
+@require_GET
+def confirmation(request: HttpRequest, token: str) -> HttpResponse:
+    """The receipt after sending: safe to reload, shows the same result every time."""
+    guidance_request = _request_or_404(token)
+    matches = _worded_matches(guidance_request)
     contact = guidance_request.case.contact
     context = {
         "guidance_request": guidance_request,
@@ -208,6 +229,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "status_label": public_status(case.status),
         "expected_response_by": long_date(case.first_response_due),
         "timeline": list(case_public_timeline(case)),
+        "referrals": _public_referrals(case),
+        "matches": _worded_matches(guidance_request),
         "feedback_form": form if can_give_feedback else None,
         "has_feedback": has_feedback,
     }
