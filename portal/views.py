@@ -9,15 +9,16 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from offers.models import Offer, Theme
+from offers.models import Offer
 from portal.outage import is_outage, log_outage, outage_response
+from portal.situations import SITUATIONS
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The front page puts the search first."""
     context: dict[str, Any] = {
-        "themes": Theme.objects.all(),
+        "situations": SITUATIONS,
         # The same offers the search shows by default: published and open today.
         "offer_count": Offer.objects.published().open_on(timezone.localdate()).count(),
         "first_response_days": settings.FIRST_RESPONSE_WORKING_DAYS,

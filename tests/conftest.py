@@ -5,6 +5,7 @@ from importlib import import_module
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from accounts.models import User
 from accounts.roles import sync_roles
@@ -23,6 +24,16 @@ def _settings_for_tests(settings, tmp_path):
     # A maintenance flag file left in var/ must not close the portal under the tests.
     settings.MAINTENANCE_MODE = False
     settings.MAINTENANCE_FILE = str(tmp_path / "maintenance")
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts in Danish: a request in English leaves English active in the thread
+    (LocaleMiddleware activates, nothing deactivates), and code rendered without a request
+    would then speak English in whichever test came next."""
+    translation.activate("da")
+    yield
+    translation.activate("da")
 
 
 def load_reference_data() -> None:
