@@ -232,8 +232,8 @@ def start_server(code: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         f"127.0.0.1:{port}",
         *server_args,
     ]
-    threads = os.environ.get("WEB_CONCURRENCY", "3"), os.environ.get("WEB_THREADS", "4")
-    print(f"server: {' '.join(command[1:])} (in {code}; WEB_CONCURRENCY/WEB_THREADS {threads})")
+    sizes = "/".join(os.environ.get(n, "default") for n in ("WEB_CONCURRENCY", "WEB_THREADS"))
+    print(f"server: {' '.join(command[1:])} (in {code}; WEB_CONCURRENCY/WEB_THREADS {sizes})")
     handle = log.open("wb")
     process = subprocess.Popen(
         command, cwd=code, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
@@ -445,28 +445,30 @@ def main() -> None:
                 print("\nThe server logged errors:\n" + log[-3000:])
 
 
-def ask_each_once(base: str, paths: Sequence[str], bodies: Sequence[str] = ()) -> float:
-    """Every path once (a POST with each of ``bodies``), 8 at a time; the seconds it took."""
+def ask_each_once(base: str, paths: Sequence[str], bodies: Sequence[str] = ()) -> tuple[float, int]:
+    """Every path once (a POST with each of ``bodies``), 8 at a time; seconds taken, failures."""
     from concurrent.futures import ThreadPoolExecutor
 
-    def get(path: str) -> None:
-        with urllib.request.urlopen(base + path, timeout=60) as response:
-            response.read()
+    def fetch(request: urllib.request.Request | str) -> int:
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                response.read()
+        except OSError:  # an HTTP error status, a timeout: counted
+            return 1
+        return 0
 
-    def post(body: str) -> None:
-        request = urllib.request.Request(
+    posts = [
+        urllib.request.Request(
             base + "/api/guidance-requests/",
             data=body.encode(),
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            response.read()
-
+        for body in bodies
+    ]
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
-        list(pool.map(post, bodies))
-        list(pool.map(get, paths))
-    return time.monotonic() - started
+        failed = sum(pool.map(fetch, posts)) + sum(pool.map(fetch, [base + p for p in paths]))
+    return time.monotonic() - started, failed
 
 
 def run_mix(base: str, folder: Path, bodies: list[str], seconds: int) -> None:
@@ -481,10 +483,10 @@ def run_mix(base: str, folder: Path, bodies: list[str], seconds: int) -> None:
     # requests have given every process its copy of the catalogue (routing/catalogue.py), as
     # on a server that has been running.
     distinct = sorted({*plans["search"][0], *plans["offer page"][0]})
-    took = ask_each_once(base, distinct, bodies[-24:])
+    took, failed = ask_each_once(base, distinct, bodies[-24:])
     print(
         f"\nAsked each of the mix's {len(distinct)} searches and offer pages once, after 24 "
-        f"guidance requests: {took:.0f} s"
+        f"guidance requests: {took:.0f} s, {failed} failed"
     )
     print(f"\nMix of {MIX_CLIENTS} clients for {seconds} s ({load_average()} before):")
     running = {
