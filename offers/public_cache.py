@@ -9,7 +9,8 @@ answers and serves them again after one small query for the version: a search co
 check costs, and an offer withdrawn a moment ago is gone from the next answer, because the
 withdrawal moved the version.
 
-Upper layers add what else a page shows to the version (``add_version_source``): the offer page
+The organisations (owners' and operators' names) are part of the version as well. Upper layers add
+what else a page shows (``add_version_source``): the offer page
 shows the offer's published effect measurement, so ``evaluation`` adds the completed effect runs.
 
 The same version makes the HTTP validators: every such answer carries an ``ETag`` made of the
@@ -48,7 +49,13 @@ from offers.catalogue_version import CHANGED_HERE_SQL, VERSION_SQL
 
 # Headers of a kept answer that are served again; the rest (Date, Vary, ...) is set anew.
 _KEPT_HEADERS = ("Content-Type", "Content-Language", "Vary", "Allow")
-_VERSION_SOURCES: list[str] = [VERSION_SQL]
+# Organisations name the owner and operator of every offer; renaming one does not move the
+# catalogue version, so their rows are part of the version too (some hundred rows).
+_ORGANISATIONS_SQL = (
+    "(SELECT count(*)::text || ':' || coalesce(max(xmin::text::bigint), 0)::text"
+    " FROM offers_organisation)"
+)
+_VERSION_SOURCES: list[str] = [VERSION_SQL, _ORGANISATIONS_SQL]
 logger = logging.getLogger(__name__)
 
 
@@ -218,8 +225,10 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
     header = request.headers.get("If-None-Match")
     if not header:
         return False
+    # Only the tag itself: it is handed out with 200 answers alone, while "*" would make a
+    # missing offer look unchanged.
     tags = parse_etags(header)
-    return "*" in tags or etag in tags or f"W/{etag}" in tags
+    return etag in tags or f"W/{etag}" in tags
 
 
 def serve_public(request: HttpRequest, answer: Callable[[], HttpResponseBase]) -> HttpResponseBase:

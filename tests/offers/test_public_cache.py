@@ -204,3 +204,19 @@ def test_without_redis_the_portal_answers_by_itself(committed_catalogue, setting
     assert response.status_code == 200
     assert response.json()["count"] == 3
     SHARED._resting_until = 0.0
+
+
+def test_a_missing_offer_is_never_not_modified(committed_catalogue, client) -> None:
+    response = client.get("/tilbud/findes-ikke/", headers={"If-None-Match": "*"})
+
+    assert response.status_code == 404
+    assert "public" not in response.get("Cache-Control", "")
+
+
+def test_renaming_an_organisation_moves_the_version(committed_catalogue) -> None:
+    before = public_version()
+    owner = committed_catalogue[0].owner
+    owner.name = "Erhvervsstyrelsen (nyt navn)"
+    owner.save(update_fields=["name"])
+
+    assert public_version() != before
