@@ -1,7 +1,20 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# What the offer page shows of the effect measurement changes only when a run completes (or a
+# completed run is removed): part of the version the public answers are kept under.
+PUBLISHED_EFFECTS_VERSION_SQL = (
+    "(SELECT count(*)::text || ':' || coalesce(max(id), 0)::text || ':'"
+    " || coalesce(max(finished_at)::text, '') FROM evaluation_effectrun"
+    " WHERE status = 'completed')"
+)
+
 
 class EvaluationConfig(AppConfig):
     name = "evaluation"
     verbose_name = _("Effektmåling")
+
+    def ready(self) -> None:
+        from offers.public_cache import add_version_source
+
+        add_version_source(PUBLISHED_EFFECTS_VERSION_SQL)

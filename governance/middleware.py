@@ -1,8 +1,9 @@
 """Usage statistics without tracking: page views per page and day, counted on the server.
 
 Nothing about the visitor is read or kept — no cookie, no IP address, no user agent; only which
-public page was shown and on which day. Counting is one UPSERT after the page is rendered and never
-breaks a page (see ``governance.services._upsert_count``).
+public page was shown and on which day. Counting happens after the page is sent and never breaks a
+page; the counts are added up in the process and written a few seconds' worth at a time
+(``governance.services.CountBuffer``).
 """
 
 from __future__ import annotations

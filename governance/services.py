@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
 import re
+import threading
+import time
 import unicodedata
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, connection, transaction
@@ -78,16 +82,26 @@ def normalise_path(path: str) -> str | None:
     return path
 
 
-def _upsert_count(table: str, key_column: str, count_column: str, key: str, day: dt.date) -> bool:
-    """Add one to a daily counter; False (logged, never raised) when the database refuses.
+# (table, key column, count column): a daily counter (PageView, ZeroResultSearch).
+_Counter = tuple[str, str, str]
+
+
+def _upsert_counts(counter: _Counter, counts: dict[tuple[str, dt.date], int]) -> bool:
+    """Add counts to daily counters; False (logged, never raised) when the database refuses.
 
     Counting is a by-product of showing a page, so a failure here must never break the page.
     """
-    # One statement, no read-modify-write: concurrent requests for the same page never lose a count.
+    table, key_column, count_column = counter
+    # One statement, no read-modify-write: concurrent writers for the same page lose no count.
+    # Sorted, so two processes writing the same rows take their locks in the same order.
+    rows = sorted(counts.items())
+    values = ", ".join(["(%s, %s, %s)"] * len(rows))
     sql = (
-        f"INSERT INTO {table} ({key_column}, day, {count_column}) VALUES (%s, %s, 1) "  # noqa: S608 - identifiers are constants
-        f"ON CONFLICT ({key_column}, day) DO UPDATE SET {count_column} = {table}.{count_column} + 1"
+        f"INSERT INTO {table} ({key_column}, day, {count_column}) VALUES {values} "  # noqa: S608 - identifiers are constants
+        f"ON CONFLICT ({key_column}, day) DO UPDATE "
+        f"SET {count_column} = {table}.{count_column} + EXCLUDED.{count_column}"
     )
+    params = [value for (key, day), count in rows for value in (key, day, count)]
     try:
         # A transaction of its own (a savepoint inside a surrounding one, so a failure cannot
         # poison it). On its own it does not wait for the disk: losing the last moment's counts
@@ -97,7 +111,7 @@ def _upsert_count(table: str, key_column: str, count_column: str, key: str, day:
         with transaction.atomic(), connection.cursor() as cursor:
             if own_transaction:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            cursor.execute(sql, [key, day])
+            cursor.execute(sql, params)
     except DatabaseError as error:
         # The error class only: the statement's parameters are the page or the search text.
         logger.warning("Could not count in %s: %s", table, type(error).__name__)
@@ -105,10 +119,62 @@ def _upsert_count(table: str, key_column: str, count_column: str, key: str, day:
     return True
 
 
+class CountBuffer:
+    """Daily counts added up in the process and written at most ``PAGE_VIEW_FLUSH_SECONDS`` apart.
+
+    Under a spike every view of the same page would otherwise update the same row: one UPSERT per
+    view, each waiting for the row lock of the one before. Added up, one statement per counter
+    carries every page's views of the last seconds. Counts the database refused stay in the
+    buffer for the next write; the rest are written when the process stops (``flush``, called by
+    gunicorn's ``worker_exit`` hook in ``gunicorn.conf.py`` and at interpreter exit), so only a
+    process killed outright loses its last seconds of counts. With 0 seconds every view is
+    written at once, as before.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[_Counter, dict[tuple[str, dt.date], int]] = {}
+        self._last_write = time.monotonic()
+
+    def add(self, table: str, key_column: str, count_column: str, key: str, day: dt.date) -> bool:
+        counter = (table, key_column, count_column)
+        with self._lock:
+            counts = self._counts.setdefault(counter, {})
+            counts[(key, day)] = counts.get((key, day), 0) + 1
+            due = time.monotonic() - self._last_write >= settings.PAGE_VIEW_FLUSH_SECONDS
+        return self.flush() if due else True
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(sum(counts.values()) for counts in self._counts.values())
+
+    def flush(self) -> bool:
+        """Write every buffered count; those the database refused are kept for the next time."""
+        with self._lock:
+            taken, self._counts = self._counts, {}
+            self._last_write = time.monotonic()
+        written = True
+        for counter, counts in taken.items():
+            if not _upsert_counts(counter, counts):
+                written = False
+                with self._lock:
+                    kept = self._counts.setdefault(counter, {})
+                    for row, count in counts.items():
+                        kept[row] = kept.get(row, 0) + count
+        return written
+
+
+COUNTS = CountBuffer()
+atexit.register(COUNTS.flush)
+
+
 def page_view_record(*, path: str, day: dt.date | None = None) -> bool:
-    """Count one view of a public page (already normalised by the caller)."""
+    """Count one view of a public page (already normalised by the caller).
+
+    Added up in the process and written with the other buffered counts (``COUNTS``).
+    """
     day = day or timezone.localdate()
-    return _upsert_count(PageView._meta.db_table, "path", "views", path[:_MAX_PATH_LENGTH], day)
+    return COUNTS.add(PageView._meta.db_table, "path", "views", path[:_MAX_PATH_LENGTH], day)
 
 
 _WHITESPACE = re.compile(r"\s+")
@@ -131,7 +197,7 @@ def search_record(query: str, result_count: int, *, day: dt.date | None = None) 
     text = normalise_search_query(query)
     if not text:
         return False
-    return _upsert_count(
+    return COUNTS.add(
         ZeroResultSearch._meta.db_table, "query", "searches", text, day or timezone.localdate()
     )
 

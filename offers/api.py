@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Q, QuerySet, TextChoices
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -50,6 +50,7 @@ from offers.models import (
     Region,
     Theme,
 )
+from offers.public_cache import serve_public
 from offers.search import FACETS, SearchResult, prepare_search, run_search
 from offers.services import OfferError, offer_save, user_can_edit
 
@@ -422,6 +423,13 @@ class OfferViewSet(
     # JSON only (the import format); a body over the size limit is refused before it is read,
     # and too deep nesting answers 400 instead of a RecursionError.
     parser_classes = [BoundedJSONParser]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Anonymous reads are kept under the catalogue's version (offers/public_cache.py).
+        parent = super().dispatch
+        if request.method == "GET":
+            return serve_public(request, lambda: parent(request, *args, **kwargs))
+        return parent(request, *args, **kwargs)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

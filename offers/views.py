@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from offers.forms import OfferSearchForm, lenient_search
 from offers.models import Municipality, Offer, Region, Theme
+from offers.public_cache import public_cached
 from offers.search import CHOICE_LABELS, SearchResult, run_search
 
 # Where the effect measurement shows an offer's measured effect, when that app provides it.
@@ -27,6 +28,7 @@ RELATED_OFFERS = 5
 
 
 @require_GET
+@public_cached
 def search(request: HttpRequest) -> HttpResponse:
     """/tilbud/: every state in the URL, so a search can be bookmarked and shared.
 
@@ -134,6 +136,7 @@ def _detail_queryset() -> Any:
 
 
 @require_GET
+@public_cached
 def detail(request: HttpRequest, external_id: str) -> HttpResponse:
     """/tilbud/<external_id>/: everything a company needs to decide, and the way to guidance.
 

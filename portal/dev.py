@@ -118,10 +118,9 @@ def run() -> int:
                 "portal.wsgi",
                 "--bind",
                 f"{host}:{port}",
+                # The worker model and threads come from gunicorn.conf.py (WEB_THREADS).
                 "--workers",
                 os.environ.get("WEB_CONCURRENCY", "2"),
-                "--threads",
-                "4",
                 "--access-logfile",
                 "-",
                 "--access-logformat",

@@ -191,6 +191,9 @@ MIDDLEWARE = [
     # Outside CommonMiddleware, so a missing trailing slash is still redirected first.
     "portal.middleware.ApiNotFoundMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A POST the browser says is from our own pages needs no token (portal/csrf.py), so public
+    # pages carry no per-visitor token and can be cached; everything else: Django's token check.
+    "portal.csrf.FetchMetadataCsrfMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -346,6 +349,23 @@ RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 RATELIMIT_VIEW = "core.ratelimit.ratelimited"
 # key="ip" counts the client behind our proxies, not the proxy (core/clientip.py).
 RATELIMIT_IP_META_KEY = "core.clientip.client_ip"
+
+# --- Public answers under load (offers/public_cache.py, governance/middleware.py) ---------------
+
+# Anonymous answers of the home page, the search and the offer pages (pages and API) are kept per
+# process under the catalogue's version and carry ETag and Cache-Control: public.
+PUBLIC_CACHE_ENABLED = env_bool("PUBLIC_CACHE_ENABLED", True)
+# Bytes of kept answers per process (a search page is about 100 kB).
+PUBLIC_CACHE_BYTES = env_int("PUBLIC_CACHE_BYTES", 48 * 1024 * 1024, minimum=0)
+# max-age a proxy or browser may reuse a public answer for without asking; 0 (no-cache): it asks
+# every time and gets a 304 while the catalogue is unchanged, so no one sees a withdrawn offer.
+PUBLIC_CACHE_MAX_AGE = env_int("PUBLIC_CACHE_MAX_AGE", 0, minimum=0)
+# A Redis the web processes share kept answers through (off when empty); a database of its own,
+# not the broker's, since its keys may be evicted. Entries live this many seconds.
+PUBLIC_CACHE_REDIS_URL = env_str("PUBLIC_CACHE_REDIS_URL", "")
+PUBLIC_CACHE_SHARED_SECONDS = env_int("PUBLIC_CACHE_SHARED_SECONDS", 300, minimum=1)
+# Page views are added up in the process and written at most this many seconds apart (0: at once).
+PAGE_VIEW_FLUSH_SECONDS = env_int("PAGE_VIEW_FLUSH_SECONDS", 2, minimum=0)
 
 # --- E-mail -----------------------------------------------------------------------------------
 

@@ -10,11 +10,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from offers.models import Offer
+from offers.public_cache import public_cached
 from portal.outage import is_outage, log_outage, outage_response
 from portal.situations import SITUATIONS
 
 
 @require_GET
+@public_cached
 def home(request: HttpRequest) -> HttpResponse:
     """The front page puts the search first."""
     context: dict[str, Any] = {

@@ -9,11 +9,13 @@ from django.utils import translation
 
 from accounts.models import User
 from accounts.roles import sync_roles
+from governance import services as governance_services
+from offers import public_cache
 from offers.models import Organisation
 
 
 @pytest.fixture(autouse=True)
-def _settings_for_tests(settings, tmp_path):
+def _settings_for_tests(settings, tmp_path, monkeypatch):
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     settings.STORAGES = {
         **settings.STORAGES,
@@ -24,6 +26,11 @@ def _settings_for_tests(settings, tmp_path):
     # A maintenance flag file left in var/ must not close the portal under the tests.
     settings.MAINTENANCE_MODE = False
     settings.MAINTENANCE_FILE = str(tmp_path / "maintenance")
+    # Each test counts page views into its own buffer, written at once (tests/governance/
+    # test_usage.py covers the buffering), and starts without answers kept by an earlier test.
+    settings.PAGE_VIEW_FLUSH_SECONDS = 0
+    monkeypatch.setattr(governance_services, "COUNTS", governance_services.CountBuffer())
+    public_cache.STORE.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -172,3 +172,64 @@ def test_it_counts_a_search_on_the_real_search_page_that_found_nothing(client, d
 
     assert list(ZeroResultSearch.objects.values_list("query", "searches")) == [("hampedyrkning", 2)]
     assert _views() == {"/tilbud/": 3}
+
+
+# --- Buffered counting (governance.services.CountBuffer) ----------------------------------------
+
+
+def test_views_are_added_up_in_the_process_and_written_together(client, db, settings):
+    from governance import services
+
+    settings.PAGE_VIEW_FLUSH_SECONDS = 3600
+    services.COUNTS.flush()  # starts the interval now
+    for _ in range(5):
+        client.get("/om/")
+    client.get("/tilbud/?q=findesikkeord")
+
+    assert _views() == {}
+    assert services.COUNTS.pending() == 7  # 6 views and 1 search without results
+
+    services.COUNTS.flush()
+    assert _views() == {"/om/": 5, "/tilbud/": 1}
+    assert dict(ZeroResultSearch.objects.values_list("query", "searches")) == {"findesikkeord": 1}
+    assert services.COUNTS.pending() == 0
+
+
+def test_counts_the_database_refused_are_written_the_next_time(db, settings, monkeypatch):
+    from governance import services
+
+    settings.PAGE_VIEW_FLUSH_SECONDS = 0
+    real = services._upsert_counts
+    monkeypatch.setattr(services, "_upsert_counts", lambda counter, counts: False)
+    assert services.page_view_record(path="/om/") is False
+    assert services.page_view_record(path="/om/") is False
+    assert services.COUNTS.pending() == 2
+
+    monkeypatch.setattr(services, "_upsert_counts", real)
+    assert services.page_view_record(path="/om/") is True
+    assert _views() == {"/om/": 3}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_views_lose_no_count(settings):
+    import threading
+
+    from django.db import connections
+
+    from governance import services
+
+    settings.PAGE_VIEW_FLUSH_SECONDS = 0
+
+    def view_many() -> None:
+        for _ in range(50):
+            services.page_view_record(path="/tilbud/")
+        connections.close_all()
+
+    threads = [threading.Thread(target=view_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    services.COUNTS.flush()
+
+    assert _views() == {"/tilbud/": 200}

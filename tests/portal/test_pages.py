@@ -163,17 +163,18 @@ def test_it_offers_free_guidance_from_the_regional_vaeksthus(client, db, setting
 
 
 def test_it_shows_the_front_page_with_few_queries_however_many_offers(
-    client, db, django_assert_max_num_queries
+    client, db, settings, django_assert_max_num_queries
 ):
+    settings.PAGE_VIEW_FLUSH_SECONDS = 3600  # page views are written in batches (test_usage.py)
     for number in range(30):
         make_offer(f"tilbud-{number}")
-    # One for the page (the count; the situations are data); up to three for the page-view
-    # counter middleware.
-    with django_assert_max_num_queries(5) as captured:
+    # The version the page is kept under (offers/public_cache.py) and the count; the
+    # situations are data.
+    with django_assert_max_num_queries(2) as captured:
         response = client.get("/")
     assert response.status_code == 200
     page_queries = [q for q in captured.captured_queries if "offers_" in q["sql"]]
-    assert len(page_queries) == 1
+    assert len(page_queries) == 2
 
 
 # --- Base layout ------------------------------------------------------------------------------
@@ -242,7 +243,8 @@ def test_it_offers_english_through_a_form_that_works_without_javascript(client, 
 
     [form] = page.find_all("form", action="/i18n/setlang/")
     assert form["method"] == "post"
-    assert page.find_all("input", name="csrfmiddlewaretoken")
+    # No per-visitor token: the page is the same for everyone (portal/csrf.py, test_csrf.py).
+    assert not page.find_all("input", name="csrfmiddlewaretoken")
     assert page.find_all("input", name="next", value="/om/")
     assert page.find_all("button", name="language", value="en")
 

@@ -1,0 +1,521 @@
+"""The public site under load: gunicorn as in production, wrk as the load generator.
+
+Builds (once) ``benchmarks/search.py``'s catalogue of 10,000 published and 5,000 archived offers
+plus ``seed_demo`` in a scratch database, starts the production server on it (gunicorn with the
+repository's ``gunicorn.conf.py``, DEBUG off, rate limits off) and measures with Debian's ``wrk``:
+
+1. each public read alone at 8 connections (``wrk -t1 -c8``): ``/healthz`` (the reference), the
+   home page, a broad one-word search through the page and the API, a search with facets and a
+   municipality (page and API), and an offer page; printed with req/s, p50, p95, p99 and each
+   read's rate as a share of ``/healthz``'s in the same run (goal: >= 50 %);
+2. the mix of 100 concurrent clients (70 % varied searches, 20 % offer pages, 8 % guidance
+   requests, 2 % health), one ``wrk`` per kind of request with its share of the connections, all
+   at once; printed per kind and merged (goal: p95 <= 250 ms, 0 errors). The searches are
+   search.py's 240, each through the page and the API, the offer pages 500 chosen at random, the
+   guidance requests POST /api/guidance-requests/. Before it, each of those searches and pages is
+   asked once and 24 guidance requests are sent (a spike repeats its searches; a running server
+   has its catalogue copies), and how long that took is printed.
+
+Every figure is printed with the machine's load average: on a shared machine a figure means little
+without it.
+
+Usage (the database name must contain "bench"; it is created when missing, filled once and reused):
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/portal_loadbench \\
+    REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python benchmarks/load.py [--duration 15] [--quick]
+
+``--workers N --threads M`` set WEB_CONCURRENCY/WEB_THREADS for ``gunicorn.conf.py``;
+``--mix-only`` skips the reads alone.
+
+``--code DIR`` runs the server from another checkout of the portal (e.g. ``git archive main``
+unpacked into a folder) against the same database, to compare before and after on the same data.
+A checkout without ``gunicorn.conf.py`` runs with the Dockerfile's former
+``--workers 3 --threads 4``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from benchmarks import search as catalogue  # noqa: E402 - after the path is set
+
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+# The Dockerfile's server before gunicorn.conf.py existed (for --code runs of older checkouts).
+FALLBACK_SERVER_ARGS = ["--workers", "3", "--threads", "4"]
+CONNECTIONS = 8
+MIX_CLIENTS = 100
+MIX_SHARES = {"search": 70, "offer page": 20, "guidance": 8, "health": 2}
+OFFER_PAGE = f"/tilbud/{catalogue.PREFIX}00042/"
+
+# Each read alone: (label, path). The first is the reference the others are compared with.
+READS = [
+    ("/healthz", "/healthz"),
+    ("home page /", "/"),
+    ("search page, one word", "/tilbud/?q=eksport"),
+    ("search API, one word", "/api/offers/?q=eksport"),
+    (
+        "search page, facets + municipality",
+        "/tilbud/?q=eksport&theme=export&phase=growth&municipality=751",
+    ),
+    (
+        "search API, facets + municipality",
+        "/api/offers/?theme=export&phase=growth&municipality=751",
+    ),
+    ("offer page", OFFER_PAGE),
+]
+
+# wrk's Lua: a random path (or JSON body) from a file per request; at the end the counts and the
+# latency histogram (microseconds, value and count) as one JSON line, merged in Python.
+LUA = r"""
+local paths = {}
+local bodies = {}
+local method = "GET"
+
+function init(args)
+  for line in io.lines(args[1]) do table.insert(paths, line) end
+  if args[2] then
+    method = "POST"
+    for line in io.lines(args[2]) do table.insert(bodies, line) end
+  end
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+end
+
+function request()
+  local path = paths[math.random(#paths)]
+  if method == "POST" then
+    return wrk.format("POST", path, {["Content-Type"] = "application/json"},
+                      bodies[math.random(#bodies)])
+  end
+  return wrk.format("GET", path)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\nRESULT {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, ' ..
+    '"status": %d, "timeout": %d, "p50": %d, "p95": %d, "p99": %d}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+  io.flush()
+  local parts = {}
+  for i = 1, #latency do
+    local value, count = latency(i)
+    parts[#parts + 1] = string.format("[%d,%d]", value, count)
+  end
+  io.write("\nHISTOGRAM [" .. table.concat(parts, ",") .. "]\n")
+  io.flush()
+end
+"""
+
+
+@dataclass
+class Figures:
+    label: str
+    requests: int = 0
+    seconds: float = 0.0
+    errors: int = 0
+    histogram: dict[int, int] = field(default_factory=dict)
+    # wrk's own percentiles (ms), used when its histogram did not arrive.
+    reported: dict[float, float] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def add(self, other: Figures) -> None:
+        if not other.histogram:
+            self.reported = {0.5: float("nan"), 0.95: float("nan"), 0.99: float("nan")}
+        self.requests += other.requests
+        self.seconds = max(self.seconds, other.seconds)
+        self.errors += other.errors
+        for value, count in other.histogram.items():
+            self.histogram[value] = self.histogram.get(value, 0) + count
+
+    def percentile(self, share: float) -> float:
+        """Milliseconds below which ``share`` of the requests finished."""
+        total = sum(self.histogram.values())
+        if not total:
+            return self.reported.get(share, float("nan"))
+        wanted = share * total
+        seen = 0
+        for value in sorted(self.histogram):
+            seen += self.histogram[value]
+            if seen >= wanted:
+                return value / 1000
+        return max(self.histogram) / 1000
+
+
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+# --- The data and the server ----------------------------------------------------------------------
+
+
+def prepare_database() -> None:
+    """The benchmark catalogue (search.py's builder) plus seed_demo, built once per database."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
+    catalogue.setup_django()
+    from django.core.management import call_command
+
+    from offers.models import Offer
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    wanted = catalogue.PUBLISHED + catalogue.ARCHIVED
+    built = Offer.objects.filter(external_id__startswith=catalogue.PREFIX).count()
+    if built != wanted:
+        catalogue.build(rebuild=False)
+        call_command("seed_demo", allow_production=True, verbosity=0)
+        print("Loaded seed_demo.")
+    else:
+        print(f"Reusing {built:,} benchmark offers and the demo data.")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(code: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "PORTAL_DEV": "false",
+        "RATELIMIT_ENABLE": "false",
+        "AXES_ENABLED": "false",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "COOKIE_SECURE": "false",
+        "EMAIL_BACKEND": "locmem",
+        "LOG_LEVEL": "WARNING",
+        # The benchmark's Redis database, shared kept answers included (docker-compose.yml
+        # gives them a database of their own).
+        "PUBLIC_CACHE_REDIS_URL": os.environ["REDIS_URL"],
+    }
+    # DEBUG off serves static files from the manifest, as the Dockerfile's image does.
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=code,
+        env=env,
+        check=True,
+    )
+    server_args = [] if (code / "gunicorn.conf.py").exists() else FALLBACK_SERVER_ARGS
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "portal.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        *server_args,
+    ]
+    sizes = "/".join(os.environ.get(n, "default") for n in ("WEB_CONCURRENCY", "WEB_THREADS"))
+    print(f"server: {' '.join(command[1:])} (in {code}; WEB_CONCURRENCY/WEB_THREADS {sizes})")
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        command, cwd=code, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"gunicorn exited; see {log}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/ready", timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.5)
+    stop_server(process)
+    sys.exit(f"gunicorn did not answer within 60 s; see {log}")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+# --- wrk ------------------------------------------------------------------------------------------
+
+
+def start_wrk(
+    base: str,
+    folder: Path,
+    label: str,
+    paths: list[str],
+    *,
+    connections: int,
+    seconds: int,
+    bodies: list[str] | None = None,
+) -> subprocess.Popen[str]:
+    name = "".join(c if c.isalnum() else "-" for c in label)
+    # One script per run of wrk: wrk reads it as it starts, while the next one is being written.
+    script = folder / f"{name}.lua"
+    script.write_text(LUA, encoding="utf-8")
+    path_file = folder / f"{name}.paths"
+    path_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
+    arguments = [str(path_file)]
+    if bodies is not None:
+        body_file = folder / f"{name}.bodies"
+        body_file.write_text("\n".join(bodies) + "\n", encoding="utf-8")
+        arguments.append(str(body_file))
+    command = [
+        WRK,
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        base,
+        "--",
+        *arguments,
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+def finish_wrk(label: str, process: subprocess.Popen[str]) -> Figures:
+    output, _ = process.communicate()
+    lines = output.splitlines()
+    line = next((x for x in lines if x.startswith("RESULT ")), None)
+    if line is None:
+        sys.exit(f"wrk gave no result for {label} (exit {process.returncode}):\n{output}")
+    data = json.loads(line.removeprefix("RESULT "))
+    errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
+    histogram = next((x for x in lines if x.startswith("HISTOGRAM ")), None)
+    if histogram is None:
+        print(f"  (wrk gave no histogram for {label}: its own percentiles only)")
+    return Figures(
+        label,
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        errors=errors,
+        histogram={v: c for v, c in json.loads(histogram.removeprefix("HISTOGRAM "))}
+        if histogram
+        else {},
+        reported={0.5: data["p50"] / 1000, 0.95: data["p95"] / 1000, 0.99: data["p99"] / 1000},
+    )
+
+
+def run_wrk(base: str, folder: Path, label: str, paths: list[str], **kwargs: Any) -> Figures:
+    return finish_wrk(label, start_wrk(base, folder, label, paths, **kwargs))
+
+
+# --- What the mix asks ----------------------------------------------------------------------------
+
+
+def mix_searches() -> list[str]:
+    """search.py's 240 varied searches, each through the API and the page."""
+    urls = [url for _kind, url in [*catalogue.searches(), *catalogue.municipality_searches()]]
+    pages = [url.replace("/api/offers/", "/tilbud/", 1) for url in urls]
+    return urls + pages
+
+
+def mix_offer_pages(count: int = 500) -> list[str]:
+    rng = random.Random(catalogue.SEED + 3)
+    total = catalogue.PUBLISHED + catalogue.ARCHIVED
+    return [f"/tilbud/{catalogue.PREFIX}{rng.randrange(total):05d}/" for _ in range(count)]
+
+
+def guidance_bodies(count: int = 500) -> list[str]:
+    from core.cvr import valid_cvrs
+
+    rng = random.Random(catalogue.SEED + 4)
+    cvrs = valid_cvrs(4_200_000)
+    themes = [["export"], ["digitalisation"], ["capital", "growth"], ["research"]]
+    bodies = []
+    for number in range(count):
+        bodies.append(
+            json.dumps(
+                {
+                    "cvr": next(cvrs),
+                    "company_name": f"Belastning {number} ApS",
+                    "municipality": int(rng.choice(catalogue.MUNICIPALITY_CODES)),
+                    "needs": "Vi vil gerne eksportere vores produkter til Tyskland og Sverige.",
+                    "themes": rng.choice(themes),
+                    "phase": "growth",
+                    "employees": rng.randint(1, 200),
+                    "contact_name": "Test Testesen",
+                    "contact_email": f"belastning-{number}@load.example.dk",
+                    "consent": True,
+                },
+                ensure_ascii=False,
+            )
+        )
+    return bodies
+
+
+# --- Printing -------------------------------------------------------------------------------------
+
+
+def print_table(rows: list[Figures], reference: Figures | None) -> None:
+    header = f"{'':38}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
+    print(header + ("  of /healthz" if reference else ""))
+    for row in rows:
+        line = (
+            f"{row.label:38}{row.rate:9.1f}{row.percentile(0.5):9.1f}"
+            f"{row.percentile(0.95):9.1f}{row.percentile(0.99):9.1f}{row.errors:8d}"
+        )
+        if reference is not None and row is not reference and reference.rate:
+            line += f"  {row.rate / reference.rate:6.0%}"
+        print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measurement")
+    parser.add_argument("--mix-duration", type=int, default=30, help="seconds of the mix")
+    parser.add_argument("--code", type=Path, default=BASE_DIR, help="the checkout to serve")
+    parser.add_argument("--quick", action="store_true", help="5 s per read, 10 s of mix")
+    parser.add_argument("--skip-mix", action="store_true")
+    parser.add_argument("--mix-only", action="store_true", help="only the mix")
+    parser.add_argument("--workers", help="WEB_CONCURRENCY for gunicorn.conf.py")
+    parser.add_argument("--threads", help="WEB_THREADS for gunicorn.conf.py")
+    arguments = parser.parse_args()
+    if "bench" not in os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]:
+        sys.exit("DATABASE_URL must name a scratch database whose name contains 'bench'.")
+    if not Path(WRK).exists():
+        sys.exit("wrk is missing: apt-get install wrk")
+    duration = 5 if arguments.quick else arguments.duration
+    mix_duration = 10 if arguments.quick else arguments.mix_duration
+
+    for name, value in (("WEB_CONCURRENCY", arguments.workers), ("WEB_THREADS", arguments.threads)):
+        if value:
+            os.environ[name] = value
+    prepare_database()
+    bodies = guidance_bodies()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="portal-load-") as scratch:
+        folder = Path(scratch)
+        server = start_server(arguments.code.resolve(), port, folder / "gunicorn.log")
+        try:
+            print(f"machine: {os.cpu_count()} CPUs, load average {load_average()} before")
+            if arguments.mix_only:
+                run_mix(base, folder, bodies, mix_duration)
+                return
+            for _label, path in READS:  # warm-up: imports, plans, per-process copies
+                run_wrk(base, folder, "warm-up", [path], connections=CONNECTIONS, seconds=2)
+            rows = []
+            for label, path in READS:
+                rows.append(
+                    run_wrk(base, folder, label, [path], connections=CONNECTIONS, seconds=duration)
+                )
+            print(
+                f"\nEach read alone, wrk -t1 -c{CONNECTIONS} -d{duration}s "
+                f"(load average {load_average()} after):"
+            )
+            print_table(rows, rows[0])
+            below = [r.label for r in rows[1:] if r.rate < 0.5 * rows[0].rate]
+            print("goal >= 50 % of /healthz: " + ("met" if not below else f"MISSED by {below}"))
+
+            if not arguments.skip_mix:
+                run_mix(base, folder, bodies, mix_duration)
+        finally:
+            stop_server(server)
+            log = (folder / "gunicorn.log").read_text(errors="replace")
+            if "Traceback" in log:
+                print("\nThe server logged errors:\n" + log[-3000:])
+
+
+def ask_each_once(base: str, paths: Sequence[str], bodies: Sequence[str] = ()) -> tuple[float, int]:
+    """Every path once (a POST with each of ``bodies``), 8 at a time; seconds taken, failures."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fetch(request: urllib.request.Request | str) -> int:
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                response.read()
+        except OSError:  # an HTTP error status, a timeout: counted
+            return 1
+        return 0
+
+    posts = [
+        urllib.request.Request(
+            base + "/api/guidance-requests/",
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        for body in bodies
+    ]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
+        failed = sum(pool.map(fetch, posts)) + sum(pool.map(fetch, [base + p for p in paths]))
+    return time.monotonic() - started, failed
+
+
+def run_mix(base: str, folder: Path, bodies: list[str], seconds: int) -> None:
+    plans: dict[str, tuple[list[str], list[str] | None]] = {
+        "search": (mix_searches(), None),
+        "offer page": (mix_offer_pages(), None),
+        "guidance": (["/api/guidance-requests/"], bodies),
+        "health": (["/healthz"], None),
+    }
+    # A spike repeats its searches: the mix is measured once each of its searches and offer
+    # pages has been asked (by anyone) since the catalogue last changed, and once some guidance
+    # requests have given every process its copy of the catalogue (routing/catalogue.py), as
+    # on a server that has been running.
+    distinct = sorted({*plans["search"][0], *plans["offer page"][0]})
+    took, failed = ask_each_once(base, distinct, bodies[-24:])
+    print(
+        f"\nAsked each of the mix's {len(distinct)} searches and offer pages once, after 24 "
+        f"guidance requests: {took:.0f} s, {failed} failed"
+    )
+    print(f"\nMix of {MIX_CLIENTS} clients for {seconds} s ({load_average()} before):")
+    running = {
+        label: start_wrk(
+            base,
+            folder,
+            f"mix {label}",
+            paths,
+            bodies=body_list,
+            connections=MIX_CLIENTS * MIX_SHARES[label] // 100,
+            seconds=seconds,
+        )
+        for label, (paths, body_list) in plans.items()
+    }
+    rows = [finish_wrk(label, process) for label, process in running.items()]
+    merged = Figures("all")
+    for row in rows:
+        merged.add(row)
+    shares = ", ".join(f"{row.label} {row.requests / max(merged.requests, 1):.0%}" for row in rows)
+    print(f"  connections: {MIX_SHARES}; share of requests: {shares}")
+    print_table([*rows, merged], None)
+    print(f"load average {load_average()} after")
+    goals = [
+        ("p95 <= 250 ms", merged.percentile(0.95) <= 250),
+        ("guidance p95 <= 250 ms", rows[2].percentile(0.95) <= 250),
+        ("0 errors", merged.errors == 0),
+    ]
+    print("goals: " + ", ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in goals))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""Anonymous answers of the public catalogue, kept per process under the catalogue's version.
+
+The home page, the search (page and API) and the offer pages (page and API) answer every
+anonymous visitor alike: what they show follows from the URL, the language, the day and the
+catalogue. The catalogue has a version (``offers.catalogue_version``) that PostgreSQL moves at the
+commit of every change to an offer, an offer's themes or a theme, so an answer rendered after the
+version was read is exact for as long as the version read later is the same. A process keeps such
+answers and serves them again after one small query for the version: a search costs what a health
+check costs, and an offer withdrawn a moment ago is gone from the next answer, because the
+withdrawal moved the version.
+
+The organisations (owners' and operators' names) are part of the version as well. Upper layers add
+what else a page shows (``add_version_source``): the offer page
+shows the offer's published effect measurement, so ``evaluation`` adds the completed effect runs.
+
+The same version makes the HTTP validators: every such answer carries an ``ETag`` made of the
+version, the day, the language and the address, ``Cache-Control: public`` (with
+``PUBLIC_CACHE_MAX_AGE``; 0, the default, is ``no-cache``: a proxy may keep the answer but must ask
+again, and the portal answers an unchanged page with a 304) and ``Vary: Accept-Language, Cookie``.
+
+Only requests without a session or a messages cookie are served from or stored in the copy: a
+logged-in editor sees drafts, and a message belongs to one visitor. Their answers are marked
+``Cache-Control: private``. An answer that sets a cookie is never kept nor marked public.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags
+from django.utils.translation import get_language
+
+from offers.catalogue_version import CHANGED_HERE_SQL, VERSION_SQL
+
+# Headers of a kept answer that are served again; the rest (Date, Vary, ...) is set anew.
+_KEPT_HEADERS = ("Content-Type", "Content-Language", "Vary", "Allow")
+# Organisations name the owner and operator of every offer; renaming one does not move the
+# catalogue version, so their rows are part of the version too (some hundred rows).
+_ORGANISATIONS_SQL = (
+    "(SELECT count(*)::text || ':' || coalesce(max(xmin::text::bigint), 0)::text"
+    " FROM offers_organisation)"
+)
+_VERSION_SOURCES: list[str] = [VERSION_SQL, _ORGANISATIONS_SQL]
+logger = logging.getLogger(__name__)
+
+
+def add_version_source(sql: str) -> None:
+    """Add an SQL expression (as text) to the version: answers change when its value does."""
+    if sql not in _VERSION_SOURCES:
+        _VERSION_SOURCES.append(sql)
+
+
+def public_version() -> str | None:
+    """The version the kept answers are valid for, or None when nothing may be served from them.
+
+    None inside a transaction that has changed the catalogue itself (it sees changes that are not
+    yet the version's) and when the version row is missing.
+    """
+    sources = ", ".join(_VERSION_SOURCES)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {CHANGED_HERE_SQL}, {sources}")
+        changed_here, *values = cursor.fetchone()
+    if changed_here or values[0] is None:
+        return None
+    return "/".join("" if value is None else str(value) for value in values)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    status: int
+    content: bytes
+    headers: tuple[tuple[str, str], ...]
+    # What the view told the usage statistics (governance.middleware), told again on a hit.
+    search_result_count: int | None
+
+
+class AnswerStore:
+    """The kept answers of one version, least recently used dropped first beyond ``max_bytes``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._version: str | None = None
+        self._answers: OrderedDict[str, Kept] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, version: str, key: str) -> Kept | None:
+        with self._lock:
+            if version != self._version:
+                return None
+            kept = self._answers.get(key)
+            if kept is not None:
+                self._answers.move_to_end(key)
+            return kept
+
+    def put(self, version: str, key: str, kept: Kept) -> None:
+        size = len(kept.content) + len(key)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if version != self._version:
+                # A new version: everything kept under the old one is dropped at once.
+                self._version, self._answers, self._bytes = version, OrderedDict(), 0
+            previous = self._answers.pop(key, None)
+            if previous is not None:
+                self._bytes -= len(previous.content) + len(key)
+            self._answers[key] = kept
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                old_key, old = self._answers.popitem(last=False)
+                self._bytes -= len(old.content) + len(old_key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._version, self._answers, self._bytes = None, OrderedDict(), 0
+
+
+STORE = AnswerStore(max_bytes=settings.PUBLIC_CACHE_BYTES)
+
+
+class SharedAnswers:
+    """Kept answers shared by every web process, in Redis (``PUBLIC_CACHE_REDIS_URL``; off when
+    empty): a search one process has answered is not computed again by the others.
+
+    The key holds the version, so nothing kept under an older version is ever read; entries expire
+    after ``PUBLIC_CACHE_SHARED_SECONDS``. Redis is a help, never a need: a slow or missing Redis
+    (100 ms timeouts) is left alone for ten seconds and the process answers by itself.
+    """
+
+    PAUSE_AFTER_ERROR = 10.0
+
+    def __init__(self) -> None:
+        self._client: Any = None
+        self._resting_until = 0.0
+
+    def _redis(self) -> Any:
+        url = settings.PUBLIC_CACHE_REDIS_URL
+        if not url or time.monotonic() < self._resting_until:
+            return None
+        if self._client is None:
+            self._client = redis.Redis.from_url(url, socket_timeout=0.1, socket_connect_timeout=0.1)
+        return self._client
+
+    def _rest(self, error: Exception) -> None:
+        logger.warning("Shared public answers unavailable: %s", type(error).__name__)
+        self._resting_until = time.monotonic() + self.PAUSE_AFTER_ERROR
+
+    @staticmethod
+    def _key(version: str, key: str) -> str:
+        return "portal:public:" + hashlib.sha256(f"{version}\n{key}".encode()).hexdigest()
+
+    def get(self, version: str, key: str) -> Kept | None:
+        client = self._redis()
+        if client is None:
+            return None
+        try:
+            stored = client.get(self._key(version, key))
+        except redis.RedisError as error:  # any Redis trouble: answer without it
+            self._rest(error)
+            return None
+        if not stored:
+            return None
+        meta, _newline, content = bytes(stored).partition(b"\n")
+        status, headers, count = json.loads(meta)
+        return Kept(status, content, tuple((n, v) for n, v in headers), count)
+
+    def put(self, version: str, key: str, kept: Kept) -> None:
+        client = self._redis()
+        if client is None:
+            return
+        meta = json.dumps([kept.status, kept.headers, kept.search_result_count]).encode()
+        try:
+            client.set(
+                self._key(version, key),
+                meta + b"\n" + kept.content,
+                ex=settings.PUBLIC_CACHE_SHARED_SECONDS,
+            )
+        except redis.RedisError as error:  # any Redis trouble: answer without it
+            self._rest(error)
+
+
+SHARED = SharedAnswers()
+
+
+def is_anonymous_request(request: HttpRequest) -> bool:
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+
+
+def _etag(version: str, key: str) -> str:
+    return '"' + hashlib.sha256(f"{version}\n{key}".encode()).hexdigest()[:32] + '"'
+
+
+def _mark_public(response: HttpResponseBase, etag: str) -> None:
+    response["ETag"] = etag
+    max_age = settings.PUBLIC_CACHE_MAX_AGE
+    if max_age > 0:
+        patch_cache_control(response, public=True, max_age=max_age)
+    else:
+        patch_cache_control(response, public=True, no_cache=True)
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
+
+
+def _mark_private(response: HttpResponseBase) -> None:
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ("Cookie",))
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    # Only the tag itself: it is handed out with 200 answers alone, while "*" would make a
+    # missing offer look unchanged.
+    tags = parse_etags(header)
+    return etag in tags or f"W/{etag}" in tags
+
+
+def serve_public(request: HttpRequest, answer: Callable[[], HttpResponseBase]) -> HttpResponseBase:
+    """``answer()``, or the same answer kept from an earlier request under the same version."""
+    if request.method not in ("GET", "HEAD"):
+        return answer()
+    if not is_anonymous_request(request):
+        response = answer()
+        _mark_private(response)
+        return response
+    version = public_version() if settings.PUBLIC_CACHE_ENABLED else None
+    if version is None:
+        response = answer()
+        _mark_private(response)
+        return response
+    parts = [request.build_absolute_uri(), get_language() or "", timezone.localdate().isoformat()]
+    if request.path.startswith("/api/"):
+        # The API answers JSON or, for a browser, its HTML page (Vary: Accept).
+        parts.append(request.headers.get("Accept", ""))
+    key = "\n".join(parts)
+    etag = _etag(version, key)
+    if _not_modified(request, etag):
+        not_modified = HttpResponseNotModified()
+        _mark_public(not_modified, etag)
+        return not_modified
+    kept = STORE.get(version, key)
+    if kept is None:
+        kept = SHARED.get(version, key)
+        if kept is not None:
+            STORE.put(version, key, kept)
+    if kept is not None:
+        response = HttpResponse(kept.content, status=kept.status)
+        for name, value in kept.headers:
+            response[name] = value
+        if kept.search_result_count is not None:
+            request.search_result_count = kept.search_result_count  # type: ignore[attr-defined]
+        _mark_public(response, etag)
+        return response
+    response = answer()
+    render = getattr(response, "render", None)
+    if callable(render):
+        render()
+    if response.cookies or response.streaming or response.status_code != 200:
+        _mark_private(response)
+        return response
+    assert isinstance(response, HttpResponse)
+    count = getattr(request, "search_result_count", None)
+    kept = Kept(
+        status=response.status_code,
+        content=response.content,
+        headers=tuple((n, response[n]) for n in _KEPT_HEADERS if response.has_header(n)),
+        search_result_count=count if isinstance(count, int) else None,
+    )
+    STORE.put(version, key, kept)
+    SHARED.put(version, key, kept)
+    _mark_public(response, etag)
+    return response
+
+
+def public_cached(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A view decorator: the view's anonymous answers are kept and validated (``serve_public``)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return serve_public(request, lambda: view(request, *args, **kwargs))
+
+    return wrapped
