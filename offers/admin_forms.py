@@ -104,6 +104,7 @@ OFFER_FIELD_GROUPS: tuple[tuple[StrOrPromise | None, tuple[str, ...]], ...] = (
         gettext_lazy("Pris, frister og kontakt"),
         (
             "price",
+            "price_details",
             "application_deadline",
             "valid_from",
             "valid_to",
@@ -217,6 +218,10 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
                 "den får svar."
             ),
             "delivery_time": gettext_lazy("F.eks. „3–4 måneder“ eller „2 timer“."),
+            "price_details": gettext_lazy(
+                "Udfyld for medfinansierede og betalte tilbud: andelen eller beløbet, "
+                "f.eks. „Du betaler 50 % af rådgiverens honorar“ eller „2.500 kr. pr. deltager“."
+            ),
             "url": gettext_lazy("Tilbuddets egen side, hvor virksomheden læser mere og søger."),
         }
 

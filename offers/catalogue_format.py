@@ -80,6 +80,7 @@ EXTRA_FIELDS: tuple[str, ...] = (
     "languages",
     "cannot_combine_with",
     "delivery_time",
+    "price_details",
 )
 ALL_FIELDS = FIELDS + EXTRA_FIELDS
 REQUIRED_FIELDS = frozenset(
@@ -117,6 +118,7 @@ TEXT_FIELDS = (
     "how_to_apply",
     "expected_result",
     "delivery_time",
+    "price_details",
 )
 _CHOICE_FIELDS: dict[str, type[models.TextChoices]] = {
     "level": Level,

@@ -151,7 +151,9 @@ def hsds_tables(queryset: models.QuerySet[Offer]) -> dict[str, list[dict[str, An
                 "status": HSDS_STATUS[record["status"]],
                 "interpretation_services": "",
                 "application_process": record["how_to_apply"],
-                "fees_description": str(prices[record["price"]]),
+                "fees_description": " – ".join(
+                    part for part in (str(prices[record["price"]]), record["price_details"]) if part
+                ),
                 "wait_time": record["delivery_time"],
                 "fees": "",
                 "accreditations": "",

@@ -337,6 +337,8 @@ class Offer(models.Model):
     contact_email = models.EmailField(_("kontakt-e-mail"), blank=True)
     contact_phone = models.CharField(_("kontakttelefon"), max_length=30, blank=True)
     price = models.CharField(_("pris"), max_length=20, choices=Price.choices)
+    # "Medfinansieret" alone does not tell a company what it pays: the share or the amount.
+    price_details = models.CharField(_("hvad virksomheden betaler"), max_length=200, blank=True)
     application_deadline = models.DateField(_("ansøgningsfrist"), null=True, blank=True)
     valid_from = models.DateField(_("gyldig fra"), null=True, blank=True)
     valid_to = models.DateField(_("gyldig til"), null=True, blank=True)
