@@ -50,6 +50,7 @@ from offers.services import (
     theme_save,
     user_can_edit,
 )
+from offers.views import annotate_unsaved, offer_page_context
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -100,6 +101,7 @@ class OpenFilter(admin.SimpleListFilter):
 class OfferAdmin(SimpleHistoryAdmin):
     form = OfferAdminForm
     change_list_template = "offers/admin/offer_change_list.html"
+    change_form_template = "offers/admin/offer_change_form.html"
     # Six columns fit a 1280 px screen beside the admin's menu; the id is still searchable.
     list_display = ("title", "level", "owner_and_operator", "status", "review")
     list_select_related = ("owner", "operator")
@@ -317,8 +319,61 @@ class OfferAdmin(SimpleHistoryAdmin):
                 self.admin_site.admin_view(csrf_exempt(self.import_upload_view)),
                 name="offers_offer_import",
             ),
+            path(
+                "preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="offers_offer_preview_new",
+            ),
+            path(
+                "<path:object_id>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="offers_offer_preview",
+            ),
             *super().get_urls(),
         ]
+
+    def preview_view(self, request: HttpRequest, object_id: str | None = None) -> HttpResponse:
+        """The public page as it will look with what the form holds, before anything is saved.
+
+        The change form posts here (in a new tab) with its "Forhåndsvis" button; the form is
+        checked as on saving, with the same scope, and nothing is written.
+        """
+        if request.method != "POST":
+            return HttpResponse(status=405, headers={"Allow": "POST"})
+        obj = self.get_object(request, object_id) if object_id else None
+        if object_id and obj is None:
+            raise PermissionDenied
+        allowed = (
+            self.has_change_permission(request, obj)
+            if obj is not None
+            else self.has_add_permission(request)
+        )
+        if not allowed:
+            raise PermissionDenied
+        form_class = self.get_form(request, obj, change=obj is not None)
+        form = form_class(request.POST, request.FILES, instance=obj)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "offers/admin/preview_errors.html",
+                {**self.admin_site.each_context(request), "form": form, "opts": self.opts},
+                status=400,
+            )
+        offer = annotate_unsaved(
+            form.save(commit=False),
+            themes=form.cleaned_data.get("themes", []),
+            cannot_combine_with=form.cleaned_data.get("cannot_combine_with", []),
+        )
+        if offer.status == Offer.Status.DRAFT:
+            # A draft is previewed as it will look once published, not as "closed".
+            offer.status = Offer.Status.PUBLISHED
+        context = {**offer_page_context(request, offer), "preview": True}
+        if offer.pk is None:
+            context["effects_template"] = None  # nothing measured for an offer not yet saved
+        response = TemplateResponse(request, "offers/detail.html", context)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)

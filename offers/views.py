@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -145,6 +146,12 @@ def detail(request: HttpRequest, external_id: str) -> HttpResponse:
     offer = _detail_queryset().filter(external_id=external_id).first()
     if offer is None:
         raise Http404(_("Tilbuddet findes ikke."))
+    return render(request, "offers/detail.html", offer_page_context(request, offer))
+
+
+def offer_page_context(request: HttpRequest, offer: Any) -> dict[str, Any]:
+    """What offers/detail.html shows of ``offer``: annotated as by ``_detail_queryset`` (or by
+    ``annotate_unsaved`` for the editor's preview of changes not saved yet)."""
     today = timezone.localdate()
     related: list[Offer] = []
     if offer.theme_ids:
@@ -168,7 +175,7 @@ def detail(request: HttpRequest, external_id: str) -> HttpResponse:
         {"slug": t["slug"], "label": t["name_en"] if english and t["name_en"] else t["name"]}
         for t in offer.theme_list
     ]
-    context = {
+    return {
         "offer": offer,
         "themes": themes,
         "is_open": offer.is_open_on(today),
@@ -190,7 +197,31 @@ def detail(request: HttpRequest, external_id: str) -> HttpResponse:
             _("%(name)s Kommune") % {"name": name} for name in offer.municipality_names
         ],
     }
-    return render(request, "offers/detail.html", context)
+
+
+def annotate_unsaved(
+    offer: Any, *, themes: Iterable[Theme], cannot_combine_with: Iterable[Offer]
+) -> Any:
+    """Give an offer built from the editor's form (not saved) what ``_detail_queryset`` adds."""
+    chosen = sorted(themes, key=lambda t: (t.position, t.name))
+    offer.theme_list = [{"slug": t.slug, "name": t.name, "name_en": t.name_en} for t in chosen]
+    offer.theme_ids = [t.pk for t in chosen]
+    offer.exclusive_list = [
+        {"external_id": o.external_id, "title": o.title}
+        for o in sorted(cannot_combine_with, key=lambda o: o.title)
+        if o.status == Offer.Status.PUBLISHED
+    ]
+    offer.region_names = list(
+        Region.objects.filter(code__in=offer.regions or [])
+        .order_by("code")
+        .values_list("name", flat=True)
+    )
+    offer.municipality_names = list(
+        Municipality.objects.filter(code__in=offer.municipalities or [])
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    return offer
 
 
 def _effects_template() -> str | None:

@@ -52,6 +52,19 @@ def test_an_editor_marks_an_offer_reviewed_and_publishes_it(
     screenshot(page, f"editor-form-{width}")
     assert_accessible(page)
 
+    # Preview first, in a new tab: the public page with the change, nothing saved.
+    page.get_by_label("Titel").fill("Automatiseringstjek 2027")
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Forhåndsvis den offentlige side").click()
+    preview = opened.value
+    expect(preview.get_by_role("heading", level=1)).to_have_text("Automatiseringstjek 2027")
+    expect(preview.get_by_text("Forhåndsvisning", exact=True)).to_be_visible()
+    screenshot(preview, f"editor-preview-{width}")
+    assert_accessible(preview)
+    preview.close()
+    offer.refresh_from_db()
+    assert offer.title == "Automatiseringstjek"
+
     page.locator("#id_status").select_option("published")
     page.get_by_role("button", name="Gem", exact=True).click()
 
@@ -59,4 +72,5 @@ def test_an_editor_marks_an_offer_reviewed_and_publishes_it(
     screenshot(page, f"editor-saved-{width}")
     offer.refresh_from_db()
     assert offer.status == Offer.Status.PUBLISHED
+    assert offer.title == "Automatiseringstjek 2027"
     assert offer.last_reviewed == timezone.localdate()

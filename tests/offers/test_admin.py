@@ -582,3 +582,69 @@ def test_the_offer_list_names_owner_and_operator_in_one_column(client, editor, r
     assert 'class="column-external_id' not in body
     # Reviewed 1 January 2024: due, said in words beside the date.
     assert "1. januar 2024" in body and "skal gennemgås" in body
+
+
+# --- Preview before saving --------------------------------------------------------------------
+
+
+def test_the_preview_shows_the_public_page_with_the_forms_changes_and_saves_nothing(
+    client, editor, regional_offer
+):
+    client.force_login(editor)
+    form_page = client.get(change_url(regional_offer)).content.decode()
+    preview_url = reverse("admin:offers_offer_preview", args=[regional_offer.pk])
+    assert f'formaction="{preview_url}"' in form_page
+
+    response = client.post(
+        preview_url,
+        form_data(title="Digitalt løft 2028", price_details="Du betaler 25 %", status="published"),
+    )
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<h1 lang="da">Digitalt løft 2028</h1>' in body
+    assert "Forhåndsvisning" in body and "Du betaler 25 %" in body
+    assert "Digitalisering" in body  # the theme chosen in the form
+    assert "no-store" in response["Cache-Control"]
+    regional_offer.refresh_from_db()
+    assert regional_offer.title == "Digitalt løft i Midtjylland"
+
+
+def test_a_new_offer_can_be_previewed_before_it_exists(client, editor):
+    client.force_login(editor)
+
+    response = client.post(reverse("admin:offers_offer_preview_new"), form_data())
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Automatiseringstjek" in body
+    # A draft is shown as it will look once published, not as closed.
+    assert "Tilbuddet er ikke åbent for ansøgninger lige nu" not in body
+    assert not Offer.objects.filter(external_id="midt-automatisering").exists()
+
+
+def test_a_preview_of_a_bad_form_lists_its_errors(client, editor, regional_offer):
+    client.force_login(editor)
+    url = reverse("admin:offers_offer_preview", args=[regional_offer.pk])
+
+    response = client.post(url, form_data(title=""))
+
+    assert response.status_code == 400
+    assert "Formularen har fejl" in response.content.decode()
+    assert client.get(url).status_code == 405
+
+
+def test_another_organisation_cannot_preview_an_offer_it_may_not_edit(
+    client, make_user, municipal_offer
+):
+    client.force_login(
+        make_user("redaktoer-syd", organisation="region-syddanmark", role="Redaktør")
+    )
+
+    response = client.post(
+        reverse("admin:offers_offer_preview", args=[municipal_offer.pk]),
+        form_data(title="Kapret"),
+    )
+
+    assert response.status_code in (403, 404)
+    assert "Kapret" not in response.content.decode()
