@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
-    """A person who works in the portal: an adviser, an editor or an analyst.
+    """A person who works in the portal: an adviser, an editor, an analyst or an operator.
 
     Every user belongs to one organisation (a Væksthus, a region, a municipality, a state agency,
     ...); what they may see and change is scoped by it.
@@ -16,6 +16,8 @@ class User(AbstractUser):
         ADVISER = "Rådgiver", _("Rådgiver")
         EDITOR = "Redaktør", _("Redaktør")
         ANALYST = "Analytiker", _("Analytiker")
+        # Staff of an operator organisation: answer the referrals to it (crm.admin.operators).
+        OPERATOR = "Operatør", _("Operatør")
 
     organisation = models.ForeignKey(
         "offers.Organisation",
@@ -41,6 +43,10 @@ class User(AbstractUser):
     @property
     def is_analyst(self) -> bool:
         return self.Role.ANALYST.value in self._group_names()
+
+    @property
+    def is_operator(self) -> bool:
+        return self.Role.OPERATOR.value in self._group_names()
 
     def _group_names(self) -> frozenset[str]:
         cached: frozenset[str] | None = getattr(self, "_group_names_cache", None)

@@ -1,4 +1,4 @@
-"""The three working roles and what each may do.
+"""The working roles and what each may do.
 
 Each domain app lists its own permissions in ``<app>/roles.py`` as ``PERMISSIONS = {role: [...]}``
 with ``"app_label.codename"`` strings; ``sync_roles`` (run after every ``migrate``) makes the groups
@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group, Permission
 
 from accounts.models import User
 
-ROLES = (User.Role.ADVISER, User.Role.EDITOR, User.Role.ANALYST)
+ROLES = (User.Role.ADVISER, User.Role.EDITOR, User.Role.ANALYST, User.Role.OPERATOR)
 APPS_WITH_ROLES = ("offers", "crm", "routing", "evaluation", "governance", "portal")
 
 

@@ -146,6 +146,13 @@ class ReferralForm(DesignSystemForm):
         required=False,
         max_length=2000,
     )
+    share_contact = forms.BooleanField(
+        label=_("Del kontaktpersonens navn, e-mail og telefon med operatøren"),
+        help_text=_(
+            "Operatøren ser virksomheden og dens behov. Kontaktpersonen kun, hvis du krydser af."
+        ),
+        required=False,
+    )
 
     def __init__(self, *args: Any, autocomplete_url: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -434,4 +441,35 @@ class SurveyForm(forms.Form):
             "required": _("Vælg et svar."),
             "invalid_choice": _("Vælg et svar."),
         },
+    )
+
+
+class OperatorDeclineForm(DesignSystemForm):
+    """An operator declines a referral: a reason from the short list, and words if it likes."""
+
+    reason = forms.ChoiceField(
+        label=_("Årsag"),
+        choices=[("", "---------"), *Referral.DeclineReason.choices],
+    )
+    text = forms.CharField(
+        label=_("Uddybning"),
+        help_text=_("Skal udfyldes, hvis årsagen er „Andet“. Rådgiveren kan læse den."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("reason") == Referral.DeclineReason.OTHER and not data.get("text", "").strip():
+            self.add_error("text", _("Skriv, hvorfor I afviser henvisningen."))
+        return data
+
+
+class OperatorCompleteForm(DesignSystemForm):
+    outcome = forms.CharField(
+        label=_("Hvad kom der ud af det?"),
+        help_text=_("Fx hvilket forløb virksomheden har gennemført. Rådgiveren kan læse det."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
     )

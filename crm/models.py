@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.dk import cvr as cvr_number
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
-from crm.querysets import CaseQuerySet, CompanyQuerySet, ContactQuerySet
+from crm.querysets import CaseQuerySet, CompanyQuerySet, ContactQuerySet, ReferralQuerySet
 from offers.models import CompanySize, Industry
 
 if TYPE_CHECKING:
@@ -415,6 +415,13 @@ class Referral(models.Model):
         COMPLETED = "completed", _("Gennemført")
         DECLINED = "declined", _("Afvist")
 
+    class DeclineReason(models.TextChoices):
+        NOT_ELIGIBLE = "not_eligible", _("Virksomheden opfylder ikke betingelserne")
+        NO_CAPACITY = "no_capacity", _("Vi har ikke kapacitet lige nu")
+        NOT_IN_AREA = "not_in_area", _("Virksomheden ligger uden for vores område")
+        NOT_REACHABLE = "not_reachable", _("Vi kunne ikke få fat i virksomheden")
+        OTHER = "other", _("Andet")
+
     case = models.ForeignKey(
         Case, verbose_name=_("sag"), on_delete=models.CASCADE, related_name="referrals"
     )
@@ -449,6 +456,23 @@ class Referral(models.Model):
     )
     created_at = models.DateTimeField(_("oprettet"), default=timezone.now)
     completed_at = models.DateTimeField(_("afsluttet"), null=True, blank=True)
+    # What the operator sees (crm.operators): the company's need, and its contact only when the
+    # adviser chose to share it when referring.
+    share_contact = models.BooleanField(
+        _("kontaktpersonen deles med operatøren"), default=False, db_default=False
+    )
+    decline_reason = models.CharField(
+        _("årsag til afvisning"),
+        max_length=20,
+        choices=DeclineReason.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    # When the operator first answered (accepted or declined): the end of its silence.
+    answered_at = models.DateTimeField(_("besvaret af operatøren"), null=True, blank=True)
+
+    objects = ReferralQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("henvisning")
@@ -472,6 +496,15 @@ class Referral(models.Model):
                 condition=Q(status="completed", offer__isnull=False),
                 name="crm_referral_completed_offer",
             ),
+            # The operator reminders (crm.services.followup): WHERE status = 'proposed' AND
+            # created_at < %s, the few unanswered referrals out of millions.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="proposed"),
+                name="crm_referral_unanswered",
+            ),
+            # An operator's list (crm.admin.operators): WHERE operator_id = %s.
+            models.Index(fields=["operator", "created_at"], name="crm_referral_operator"),
         ]
 
     def __str__(self) -> str:
@@ -531,6 +564,15 @@ class Notification(models.Model):
         SURVEY = "survey", _("Spørgeskema til virksomheden")
         SURVEY_REMINDER = "survey_reminder", _("Påmindelse om spørgeskema")
         SURVEY_ANSWERED = "survey_answered", _("Virksomheden har svaret på spørgeskemaet")
+        REFERRAL_ANSWERED = "referral_answered", _("Til rådgiveren: operatøren har svaret")
+        REFERRAL_OPERATOR_REMINDER = (
+            "referral_operator_reminder",
+            _("Til operatøren: henvisninger uden svar"),
+        )
+        REFERRAL_ADVISER_REMINDER = (
+            "referral_adviser_reminder",
+            _("Til rådgiveren: operatøren har ikke svaret"),
+        )
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Venter")
@@ -746,3 +788,52 @@ class ErasureRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} {self.erased_at:%Y-%m-%d}"
+
+
+class OperatorReferral(Referral):
+    """A referral as its operator sees it in the admin (``crm.admin.operators``): its own
+    permissions, so the role "Operatør" reaches these pages and nothing else of the CRM."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("henvisning til os")
+        verbose_name_plural = _("henvisninger til os")
+
+
+class ReferralFollowUp(models.Model):
+    """One reminder about a referral its operator has not answered, sent once (the claim, as
+    ``CaseFollowUp``): first to the operator, then to the adviser."""
+
+    class Step(models.TextChoices):
+        OPERATOR = "operator", _("Påmindelse til operatøren")
+        ADVISER = "adviser", _("Rådgiveren orienteret om manglende svar")
+
+    # No index of its own: the unique (referral, step) index serves every lookup by referral.
+    referral = models.ForeignKey(
+        Referral,
+        verbose_name=_("henvisning"),
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+        db_index=False,
+    )
+    step = models.CharField(_("trin"), max_length=20, choices=Step.choices)
+    # The Danish date of the step: the next step counts its working days from it.
+    day = models.DateField(_("dag"))
+    at = models.DateTimeField(_("tidspunkt"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("opfølgning på henvisning")
+        verbose_name_plural = _("opfølgninger på henvisninger")
+        ordering = ["referral", "at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "step"], name="crm_referralfollowup_unique_step"
+            ),
+        ]
+        indexes = [
+            # The adviser step's candidates: WHERE step = 'operator' AND day <= %s.
+            models.Index(fields=["step", "day"], name="crm_referralfollowup_step_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.step}"

@@ -80,3 +80,24 @@ def cases_found_by_contact(user: User | Any, cases: QuerySet[Case]) -> QuerySet[
         return cases
     hub_id = adviser_hub_id(user)
     return None if hub_id is None else cases.filter(hub_id=hub_id)
+
+
+def operator_organisation_id(user: User | Any) -> int | None:
+    """The organisation an operator's staff member answers referrals for (role "Operatør"), or
+    None. Such a user sees the referrals to that organisation and nothing else of the CRM: not the
+    case, its timeline, other referrals, the company's other cases, nor any other contact than the
+    one the adviser chose to share (``Referral.share_contact``)."""
+    if not user.is_authenticated or not user.is_active or user.organisation_id is None:
+        return None
+    if not user.is_operator:
+        return None
+    return int(user.organisation_id)
+
+
+def answers_referral(user: User | Any, referral: Any) -> bool:
+    """The operator the referral goes to: its own operator, or its offer's."""
+    organisation_id = operator_organisation_id(user)
+    if organisation_id is None:
+        return False
+    offer_operator_id = referral.offer.operator_id if referral.offer_id else None
+    return organisation_id in (referral.operator_id, offer_operator_id)

@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Exists, OuterRef
 
-from crm.permissions import adviser_hub_id, is_active_superuser, sees_all_cases
+from crm.permissions import (
+    adviser_hub_id,
+    is_active_superuser,
+    operator_organisation_id,
+    sees_all_cases,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -88,3 +93,19 @@ class CaseQuerySet(models.QuerySet):
         if hub_id is None:
             return self.none()
         return self.filter(hub_id=hub_id)
+
+
+class ReferralQuerySet(models.QuerySet):
+    def to_operator_of(self, user: User | Any) -> ReferralQuerySet:
+        """The referrals an operator's staff member answers: to their organisation, directly or
+        through one of its offers. Nobody else gets any here, superusers included (they use the
+        case page)."""
+        organisation_id = operator_organisation_id(user)
+        if organisation_id is None:
+            return self.none()
+        return self.filter(
+            models.Q(operator_id=organisation_id) | models.Q(offer__operator_id=organisation_id)
+        )
+
+    def unanswered(self) -> ReferralQuerySet:
+        return self.filter(status="proposed")

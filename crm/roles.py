@@ -2,7 +2,8 @@
 
 Advisers work cases and open them for companies that phone, write or are referred by their
 municipality; analysts read cases and companies for statistics but never contacts (the
-admin also hides contact fields and internal texts from them); editors have no access to the CRM.
+admin also hides contact fields and internal texts from them); editors have no access to the CRM;
+operators see and answer the referrals to their own organisation only.
 """
 
 PERMISSIONS = {
@@ -22,5 +23,10 @@ PERMISSIONS = {
     "Analytiker": [
         "crm.view_company",
         "crm.view_case",
+    ],
+    # Staff of an operator: the referrals to their organisation, nothing else (crm.admin.operators).
+    "Operatør": [
+        "crm.view_operatorreferral",
+        "crm.change_operatorreferral",
     ],
 }

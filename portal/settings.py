@@ -550,6 +550,18 @@ SURVEY_AFTER_DAYS = env_int("SURVEY_AFTER_DAYS", 10, minimum=1)
 SURVEY_LATEST_DAYS = env_int("SURVEY_LATEST_DAYS", 14, minimum=1)
 SURVEY_REMINDER_DAYS = env_int("SURVEY_REMINDER_DAYS", 7, minimum=1)
 SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 60, minimum=SURVEY_REMINDER_DAYS + 1)
+# A referral its operator has not answered (accepted or declined): the operator is reminded this
+# many Danish working days after the referral, and the adviser this many after that reminder
+# (crm.services.followup, in the same daily job).
+REFERRAL_OPERATOR_REMINDER_WORKING_DAYS = env_int(
+    "REFERRAL_OPERATOR_REMINDER_WORKING_DAYS", 3, minimum=1
+)
+REFERRAL_ADVISER_REMINDER_WORKING_DAYS = env_int(
+    "REFERRAL_ADVISER_REMINDER_WORKING_DAYS", 2, minimum=1
+)
+# Fewest referrals an operator and theme must have before the referral report shows their figures
+# (governance.referral_report); smaller counts are shown as "fewer than".
+REFERRAL_REPORT_MIN_COUNT = env_int("REFERRAL_REPORT_MIN_COUNT", 5, minimum=1)
 # Cases the follow-up jobs handle per transaction.
 FOLLOWUP_BATCH = env_int("FOLLOWUP_BATCH", 2000, minimum=1)
 # Months after closing before a case's contact is anonymised.

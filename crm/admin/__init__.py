@@ -7,6 +7,7 @@ registers every CRM admin:
 - ``cases``: the queue and the case page (``case_page``, ``case_actions``) and "Opret sag"
   (``case_add``), with the list's ``filters``, ``search``, ``pagination`` and ``display``;
 - ``companies``: companies with their shared history, and contacts;
+- ``operators``: for an operator's staff, the referrals to their organisation and their answers;
 - ``followup``: for superusers, who leads each hub (alerted by the reminder ladder);
 - ``audit``: for superusers, the audit log, the e-mail outbox (``outbox``, with "Send igen")
   and the erasure records.
@@ -18,6 +19,7 @@ from crm.admin.audit import ErasureRecordAdmin, LogEntryAdmin
 from crm.admin.cases import CaseAdmin
 from crm.admin.companies import CompanyAdmin, ContactAdmin
 from crm.admin.followup import HubLeadAdmin
+from crm.admin.operators import OperatorReferralAdmin
 from crm.admin.outbox import OutboxAdmin
 from crm.admin.pagination import LIST_COUNT_CAP, CappedPaginator
 
@@ -30,5 +32,6 @@ __all__ = [
     "ErasureRecordAdmin",
     "HubLeadAdmin",
     "LogEntryAdmin",
+    "OperatorReferralAdmin",
     "OutboxAdmin",
 ]

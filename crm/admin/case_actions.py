@@ -59,6 +59,7 @@ def refer(request: HttpRequest, case: Case, form: forms.Form) -> str:
         offer=form.cleaned_data.get("offer"),
         operator=form.cleaned_data.get("operator"),
         note=form.cleaned_data.get("note", ""),
+        share_contact=bool(form.cleaned_data.get("share_contact")),
         actor=acting_user(request),
     )
     return gettext("Virksomheden er henvist til %(target)s.") % {"target": referral.target_label}

@@ -18,6 +18,12 @@ ladder in one morning:
    date): the case is closed with the outcome *not handled*, the company is told where else to
    find help, and the service standards count it.
 
+Referrals the operator has not answered (still *proposed*, on an open case):
+``REFERRAL_OPERATOR_REMINDER_WORKING_DAYS`` after the referral the operator is reminded (its
+staff with the role "Operatør", or the organisation's contact address when it has none), and
+``REFERRAL_ADVISER_REMINDER_WORKING_DAYS`` after that the adviser (the hub's inbox when nobody
+has the case); one ``ReferralFollowUp`` row per step and referral, claimed like the ladder's.
+
 The survey: ``SURVEY_AFTER_DAYS`` calendar days after a case closed (handled, not withdrawn), the
 company gets a signed link (``crm.survey``) to four questions; ``SURVEY_REMINDER_DAYS`` later one
 reminder if it has not answered, then nothing.
@@ -54,6 +60,8 @@ from crm.models import (
     Contact,
     HubLead,
     Notification,
+    Referral,
+    ReferralFollowUp,
     SurveyAnswer,
     TimelineEntry,
 )
@@ -75,6 +83,8 @@ _TABLES = {
     "followup": CaseFollowUp._meta.db_table,
     "contact": Contact._meta.db_table,
     "answer": SurveyAnswer._meta.db_table,
+    "referral": Referral._meta.db_table,
+    "referral_followup": ReferralFollowUp._meta.db_table,
 }
 
 # An open case nobody at the hub has acted on yet: the partial index crm_case_open_queue
@@ -586,9 +596,269 @@ def surveys_run(*, now: dt.datetime) -> dict[str, int]:
         }
 
 
+# --- Referrals without the operator's answer -------------------------------------------------
+
+_REFERRAL_CLAIM = (
+    "INSERT INTO {referral_followup} (referral_id, step, day, at) "
+    "SELECT s.id, %(step)s, %(day)s, %(now)s FROM ({select} ORDER BY r.id LIMIT %(limit)s) s "
+    "ON CONFLICT ON CONSTRAINT crm_referralfollowup_unique_step DO NOTHING RETURNING referral_id"
+)
+_REFERRAL_UNANSWERED = (
+    "r.status = 'proposed' AND NOT EXISTS (SELECT 1 FROM {referral_followup} f "
+    "WHERE f.referral_id = r.id AND f.step = %(step)s) "
+    "AND EXISTS (SELECT 1 FROM {case} c WHERE c.id = r.case_id AND c.status <> 'closed')"
+)
+
+
+def _referral_claim(
+    *, step: str, select: str, params: dict[str, Any], day: dt.date, now: dt.datetime
+) -> list[int]:
+    sql = _REFERRAL_CLAIM.format(
+        select=select.format(unanswered=_REFERRAL_UNANSWERED, **_TABLES).format(**_TABLES),
+        **_TABLES,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {**params, "step": step, "day": day, "now": now, "limit": settings.FOLLOWUP_BATCH},
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class _ReferralRow:
+    pk: int
+    case_id: int
+    reference: str
+    company: str
+    operator_id: int | None
+    operator: str
+    hub: Organisation
+    adviser: Any
+    day: dt.date
+
+
+def _referrals(ids: list[int]) -> list[_ReferralRow]:
+    rows = list(
+        Referral.objects.filter(pk__in=ids)
+        .order_by("created_at", "id")
+        .values_list(
+            "id",
+            "case_id",
+            "case__reference",
+            "case__company__name",
+            "operator_id",
+            "offer__operator_id",
+            "case__hub_id",
+            "case__adviser_id",
+            "created_at",
+        )
+    )
+    operator_ids = {row[4] or row[5] for row in rows}
+    organisations = Organisation.objects.in_bulk(operator_ids | {row[6] for row in rows})
+    advisers = get_user_model().objects.in_bulk({row[7] for row in rows if row[7]})
+    found = []
+    for (
+        pk,
+        case_id,
+        reference,
+        company,
+        operator_id,
+        offer_operator_id,
+        hub_id,
+        adviser_id,
+        at,
+    ) in rows:
+        operator_id = operator_id or offer_operator_id
+        operator = organisations.get(operator_id) if operator_id else None
+        found.append(
+            _ReferralRow(
+                pk=pk,
+                case_id=case_id,
+                reference=reference,
+                company=company,
+                operator_id=operator_id,
+                operator=operator.name if operator is not None else "",
+                hub=organisations[hub_id],
+                adviser=advisers.get(adviser_id) if adviser_id else None,
+                day=at.astimezone(COPENHAGEN).date(),
+            )
+        )
+    return found
+
+
+_REFERRAL_ENTRIES = (
+    "INSERT INTO {timeline} (case_id, kind, action, actor_id, at, text, payload, is_public) "
+    "SELECT unnest(%(ids)s::bigint[]), %(kind)s, %(action)s, NULL, %(at)s, %(text)s, "
+    "unnest(%(payloads)s::jsonb[]), false"
+)
+
+
+def _referral_entries(
+    referrals: list[_ReferralRow], *, action: str, text: str, to: str, now: dt.datetime
+) -> None:
+    """One timeline entry on each referral's case, naming the referral, in one statement."""
+    if not referrals:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REFERRAL_ENTRIES.format(**_TABLES),
+            {
+                "ids": [referral.case_id for referral in referrals],
+                "kind": TimelineEntry.Kind.REMINDER,
+                "action": action,
+                "at": now,
+                "text": text,
+                "payloads": [json.dumps({"referral": r.pk, "to": to}) for r in referrals],
+            },
+        )
+
+
+def _operator_recipients(operator_ids: set[int]) -> dict[int, list[tuple[str, str]]]:
+    """Per operator: (key, address) of its active staff with the role "Operatør" and an address,
+    or its contact address when it has none."""
+    from accounts.models import User
+
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    staff = (
+        User.objects.filter(
+            organisation_id__in=operator_ids, is_active=True, groups__name=User.Role.OPERATOR
+        )
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("organisation_id", "pk", "email")
+    )
+    for organisation_id, pk, email in staff:
+        found[organisation_id].append((f"user{pk}", email))
+    for organisation in Organisation.objects.filter(pk__in=operator_ids - set(found)):
+        if organisation.contact_email:
+            found[organisation.pk].append(("org", organisation.contact_email))
+    return found
+
+
+def _referral_operator_batch(*, today: dt.date, now: dt.datetime) -> int:
+    since = latest_day_reached(today, settings.REFERRAL_OPERATOR_REMINDER_WORKING_DAYS)
+    # Referred on ``since`` or before, in Danish time (the partial index crm_referral_unanswered).
+    before = dt.datetime.combine(since + dt.timedelta(days=1), dt.time(), tzinfo=COPENHAGEN)
+    ids = _referral_claim(
+        step=ReferralFollowUp.Step.OPERATOR,
+        select="SELECT r.id FROM {referral} r WHERE r.created_at < %(before)s AND {unanswered}",
+        params={"before": before},
+        day=today,
+        now=now,
+    )
+    if not ids:
+        return 0
+    referrals = _referrals(ids)
+    by_operator: dict[int | None, list[_ReferralRow]] = defaultdict(list)
+    for referral in referrals:
+        by_operator[referral.operator_id].append(referral)
+    recipients = _operator_recipients({key for key in by_operator if key is not None})
+    mails = []
+    reached: list[_ReferralRow] = []
+    unreached: list[_ReferralRow] = []
+    for operator_id, group in by_operator.items():
+        addresses = recipients.get(operator_id, []) if operator_id is not None else []
+        (reached if addresses else unreached).extend(group)
+        organisation = Organisation(pk=operator_id, name=group[0].operator)
+        for key, address in addresses:
+            mails.append(
+                Mail(
+                    kind=Notification.Kind.REFERRAL_OPERATOR_REMINDER,
+                    recipient=address,
+                    template="referral_operator_reminder",
+                    context={
+                        "operator": organisation,
+                        "referrals": group,
+                        "site_url": settings.SITE_URL,
+                    },
+                    dedupe_key=f"referral:operator:{group[0].pk}:{key}",
+                )
+            )
+    _referral_entries(
+        reached,
+        action="crm.referral.operator_reminded",
+        text=_("Operatøren har ikke svaret på henvisningen og har fået en påmindelse."),
+        to="operator",
+        now=now,
+    )
+    _referral_entries(
+        unreached,
+        action="crm.referral.operator_reminded",
+        text=_(
+            "Operatøren har ikke svaret på henvisningen, men har ingen adresse, "
+            "en påmindelse kan sendes til."
+        ),
+        to="none",
+        now=now,
+    )
+    notifications_queue_many(mails)
+    return len(ids)
+
+
+def _referral_adviser_batch(*, today: dt.date, now: dt.datetime) -> int:
+    since = latest_day_reached(today, settings.REFERRAL_ADVISER_REMINDER_WORKING_DAYS)
+    ids = _referral_claim(
+        step=ReferralFollowUp.Step.ADVISER,
+        select=(
+            "SELECT r.id FROM {referral_followup} p JOIN {referral} r ON r.id = p.referral_id "
+            "WHERE p.step = %(previous)s AND p.day <= %(since)s AND {unanswered}"
+        ),
+        params={"previous": ReferralFollowUp.Step.OPERATOR, "since": since},
+        day=today,
+        now=now,
+    )
+    if not ids:
+        return 0
+    referrals = _referrals(ids)
+    by_recipient: dict[str, list[_ReferralRow]] = defaultdict(list)
+    by_whom: dict[bool, list[_ReferralRow]] = defaultdict(list)
+    for referral in referrals:
+        adviser = referral.adviser
+        to_adviser = bool(adviser is not None and adviser.is_active and adviser.email)
+        recipient = adviser.email if to_adviser else referral.hub.inbox_email
+        if recipient:
+            by_recipient[recipient].append(referral)
+        by_whom[to_adviser].append(referral)
+    for to_adviser, group in by_whom.items():
+        _referral_entries(
+            group,
+            action="crm.referral.adviser_reminded",
+            text=_("Operatøren har stadig ikke svaret på henvisningen. %(to)s har fået besked.")
+            % {"to": _("Rådgiveren") if to_adviser else _("Væksthusets indbakke")},
+            to="adviser" if to_adviser else "hub",
+            now=now,
+        )
+    notifications_queue_many(
+        Mail(
+            kind=Notification.Kind.REFERRAL_ADVISER_REMINDER,
+            recipient=recipient,
+            template="referral_adviser_reminder",
+            context={"referrals": group, "site_url": settings.SITE_URL},
+            dedupe_key=f"referral:adviser:{group[0].pk}",
+        )
+        for recipient, group in by_recipient.items()
+    )
+    return len(ids)
+
+
+def referrals_follow_up(*, now: dt.datetime) -> dict[str, int]:
+    """Remind operators, then advisers, of referrals the operator has not answered; counts."""
+    today = now.astimezone(COPENHAGEN).date()
+    with override("da"):
+        return {
+            "referral_operator": _run_step(lambda: _referral_operator_batch(today=today, now=now)),
+            "referral_adviser": _run_step(lambda: _referral_adviser_batch(today=today, now=now)),
+        }
+
+
 def followup_run(*, now: dt.datetime) -> dict[str, int]:
-    """The daily follow-up job: the ladder, then the surveys."""
-    return {**followup_ladder_run(now=now), **surveys_run(now=now)}
+    """The daily follow-up job: the ladder, the referrals without an answer, then the surveys."""
+    return {
+        **followup_ladder_run(now=now),
+        **referrals_follow_up(now=now),
+        **surveys_run(now=now),
+    }
 
 
 def _long_date(day: dt.date) -> str:
