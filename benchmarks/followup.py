@@ -6,9 +6,11 @@ first when the database lacks it. Then runs ``crm.services.followup_run`` as the
 on a sequence of mornings, each timed, and prints what each run did:
 
 1. the first morning: every unanswered case is nudged at once (the backlog of a first
-   deployment), and the cases closed 10–24 days ago get their survey;
+   deployment), every referral of an open case still waiting for its operator's answer reminds
+   the operator, and the cases closed 10–24 days ago get their survey;
 2. the same morning again: nothing is done twice;
-3. two working days later: the lead alert and the company e-mail for every one of them;
+3. two working days later: the lead alert and the company e-mail for every one of them, and the
+   advisers hear of the referrals still unanswered;
 4. a week after the first morning: the survey reminders;
 5. five working days after the company e-mails: every case closed as not handled.
 
@@ -60,7 +62,7 @@ def main() -> None:
     from django.utils import timezone
 
     from core.time import COPENHAGEN
-    from crm.models import Case, CaseFollowUp, Notification
+    from crm.models import Case, CaseFollowUp, Notification, Referral, ReferralFollowUp
     from crm.services import followup_run
     from crm.workdays import next_working_day, working_days_after
 
@@ -69,11 +71,15 @@ def main() -> None:
     if Case.objects.count() != wanted:
         crm_bench.build(args.scale)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE crm_casefollowup; ANALYZE crm_surveyanswer")
+        cursor.execute(
+            "ANALYZE crm_casefollowup; ANALYZE crm_surveyanswer; ANALYZE crm_referralfollowup"
+        )
     print(
         f"data: {Case.objects.count():,} cases, "
         f"{Case.objects.open().filter(first_responded_at__isnull=True).count():,} open without "
-        f"a first response, {Case.objects.closed().count():,} closed"
+        f"a first response, {Case.objects.closed().count():,} closed, "
+        f"{Referral.objects.unanswered().filter(case__status__in=Case.OPEN_STATUSES).count():,} "
+        "referrals of open cases waiting for the operator's answer"
     )
 
     # A working-day morning at 6:45, as the beat schedule runs it.
@@ -88,7 +94,7 @@ def main() -> None:
     mornings = [
         ("first morning (backlog)", morning(first)),
         ("same morning again", morning(first)),
-        ("lead alert and company e-mail", morning(lead_day)),
+        ("lead alert, company, advisers", morning(lead_day)),
         ("survey reminders", morning(first + dt.timedelta(days=7))),
         ("closed as not handled", morning(working_days_after(lead_day, 5))),
     ]
@@ -107,7 +113,10 @@ def main() -> None:
                     f"{done or 'nothing'}",
                     flush=True,
                 )
-            print(f"\nfollow-up rows written: {CaseFollowUp.objects.count():,}")
+            print(
+                f"\nfollow-up rows written: {CaseFollowUp.objects.count():,} for cases, "
+                f"{ReferralFollowUp.objects.count():,} for referrals"
+            )
             raise Rollback
     except Rollback:
         print("rolled back: the data is as built")

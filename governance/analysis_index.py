@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from evaluation.querysets import may_analyse
 from governance.access import can_analyse
+from governance.referral_report import may_read_referral_report
 from offers.report_views import may_read_reports
 from routing.views import can_read_statistics
 
@@ -47,6 +48,15 @@ PAGES: tuple[AnalysisPage, ...] = (
         _("Servicestandarder"),
         _("Om Væksthusene holder deres løfter om svartid og tilfredshed, pr. Væksthus."),
         can_analyse,
+    ),
+    AnalysisPage(
+        "governance:referral_report",
+        _("Henvisninger, der ikke lykkes"),
+        _(
+            "Pr. operatør og tema: henvisninger, afvisninger med årsag og henvisninger uden svar. "
+            "Væksthusene ser deres egne, ministeriet alle."
+        ),
+        may_read_referral_report,
     ),
     AnalysisPage(
         "offers:division_of_labour",

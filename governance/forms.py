@@ -48,6 +48,8 @@ class PageFeedbackForm(forms.Form):
 class PeriodForm(forms.Form):
     """The period an analyst page covers; both ends included, the last 30 days by default."""
 
+    default_days = DEFAULT_PERIOD_DAYS
+
     fra = forms.DateField(
         label=_("Fra og med"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -59,7 +61,7 @@ class PeriodForm(forms.Form):
         cleaned = super().clean() or {}
         today = timezone.localdate()
         end: dt.date = cleaned.get("til") or today
-        start: dt.date = cleaned.get("fra") or end - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+        start: dt.date = cleaned.get("fra") or end - dt.timedelta(days=self.default_days - 1)
         if start > end:
             raise forms.ValidationError(_("Startdatoen skal ligge før eller på slutdatoen."))
         if (end - start).days >= MAX_PERIOD_DAYS:
@@ -72,7 +74,7 @@ class PeriodForm(forms.Form):
         if self.is_valid():
             return self.cleaned_data["fra"], self.cleaned_data["til"]
         end = timezone.localdate()
-        return end - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1), end
+        return end - dt.timedelta(days=self.default_days - 1), end
 
 
 class MonthField(forms.DateField):

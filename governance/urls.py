@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from governance import views
 from governance.analysis_index import analysis_index
+from governance.referral_report import referral_report_view
 
 app_name = "governance"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -25,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="service_standards_report",
     ),
     path("analyse/udvikling/", views.development_report, name="development_report"),
+    path("analyse/henvisninger/", referral_report_view, name="referral_report"),
     path("servicestandarder/", views.service_standards_public, name="service_standards"),
     path("gemte-soegninger/", views.saved_search_create, name="saved_search_create"),
     path("gemte-soegninger/sendt/", views.saved_search_sent, name="saved_search_sent"),

@@ -45,14 +45,26 @@ def test_an_editor_sees_only_the_pages_editors_may_open(client: Client, make_use
         assert (page in listed) == (status == 200), (url, status)
 
 
-def test_an_adviser_is_told_that_no_analysis_is_open_to_them(client: Client, make_user) -> None:
+def test_an_adviser_sees_only_the_referral_report_of_their_hub(client: Client, make_user) -> None:
     adviser = make_user("raadgiver", organisation="vaeksthus-midtjylland", role="Rådgiver")
     client.force_login(adviser)
 
     response = client.get("/analyse/")
 
+    assert response.status_code == 200
+    listed = [page for page in PAGES if f'href="{reverse(page.url_name)}"' in response.text]
+    assert [page.url_name for page in listed] == ["governance:referral_report"]
+
+
+def test_an_operator_is_told_that_no_analysis_is_open_to_them(client: Client, make_user) -> None:
+    operator = make_user("operatoer", organisation="eksportraadet", role="Operatør")
+    client.force_login(operator)
+
+    response = client.get("/analyse/")
+
     assert response.status_code == 403
     assert "giver ikke adgang" in response.text
+    assert client.get(reverse("governance:referral_report")).status_code == 403
 
 
 def test_anonymous_visitors_are_sent_to_the_login(client: Client) -> None:
