@@ -120,7 +120,7 @@ def referral_report(
         )
         .order_by()
     )
-    rows: list[dict[str, Any]] = list(grouped)
+    rows: list[dict[str, Any]] = [dict(row) for row in grouped]
     organisations = Organisation.objects.in_bulk({row["organisation"] for row in rows})
     themes = Theme.objects.in_bulk({row["case__themes"] for row in rows if row["case__themes"]})
 
