@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.cvr import valid_cvrs
 from crm import services
-from crm.models import Case, Company, Notification, Referral, TimelineEntry
+from crm.models import Case, Company, HubLead, Notification, Referral, TimelineEntry
 from crm.workdays import add_working_days
 from offers.models import Municipality, Offer, Organisation, Theme
 
@@ -161,7 +161,21 @@ def _shift(case: Case, days: int) -> None:
     Notification.objects.filter(case=case).update(created_at=F("created_at") - delta)
 
 
+#: The demo hub's lead (a demo user of seed_demo), alerted by the reminder ladder.
+DEMO_LEAD = ("vaeksthus-midtjylland", "leder-midtjylland")
+
+
+def _hub_lead(stdout: Any) -> None:
+    hub_slug, username = DEMO_LEAD
+    lead = User.objects.filter(username=username, organisation__slug=hub_slug).first()
+    if lead is None or HubLead.objects.filter(hub__slug=hub_slug).exists():
+        return
+    HubLead.objects.create(hub=Organisation.objects.get(slug=hub_slug), lead=lead)
+    stdout.write(f"demo hub lead: {username} leads {hub_slug}")
+
+
 def load(*, stdout: Any) -> None:
+    _hub_lead(stdout)
     if TimelineEntry.objects.filter(action="crm.case.created", payload__demo=True).exists():
         stdout.write("demo cases: already loaded")
         return
@@ -257,6 +271,7 @@ def load(*, stdout: Any) -> None:
                         offer=matched[0] if matched else None,
                         operator=None if matched else fallback_operator,
                         note="Passer godt til behovet.",
+                        share_contact=number % 3 == 0,
                         actor=adviser,
                     )
                 if status == "closed":

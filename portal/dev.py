@@ -197,6 +197,8 @@ DEMO_LOGINS = [
     ("redaktoer-kommune", "Redaktør, Vejle Kommune"),
     ("redaktoer-stat", "Redaktør, Eksportrådet"),
     ("analytiker", "Analytiker, Erhvervsstyrelsen"),
+    ("leder-midtjylland", "Leder, Væksthus Midtjylland"),
+    ("operatoer-eksportraadet", "Operatør, Eksportrådet"),
 ]
 
 

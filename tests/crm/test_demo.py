@@ -7,7 +7,7 @@ from django.utils import timezone
 from stdnum.dk import cvr
 
 from crm import demo
-from crm.models import Case, Company, Feedback, Referral
+from crm.models import Case, Company, Feedback, HubLead, Referral
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +41,22 @@ def test_the_demo_fills_every_hub_with_cases_in_every_status_once(hub_advisers, 
     assert all(case.timeline.count() >= 1 for case in Case.objects.all()[:10])
     referrals = Referral.objects.filter(offer=offer)
     assert referrals.filter(status=Referral.Status.COMPLETED).exists()
+
+
+def test_the_demo_names_the_hub_lead_and_gives_the_operator_referrals_to_answer(
+    hub_advisers, offer, make_user
+):
+    offer.external_id = "eksportraadet-markedsafklaring"
+    offer.save()
+    lead = make_user("leder-midtjylland", organisation="vaeksthus-midtjylland", role="Rådgiver")
+    operator = make_user("operatoer-eksportraadet", organisation="eksportraadet", role="Operatør")
+
+    demo.load(stdout=StringIO())
+    demo.load(stdout=StringIO())
+
+    [hub_lead] = HubLead.objects.all()
+    assert (hub_lead.hub.slug, hub_lead.lead) == ("vaeksthus-midtjylland", lead)
+    theirs = Referral.objects.to_operator_of(operator)
+    assert theirs.exists()
+    assert theirs.filter(share_contact=True).exists()
+    assert theirs.filter(share_contact=False).exists()

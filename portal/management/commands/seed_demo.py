@@ -38,6 +38,9 @@ DEMO_USERS: list[tuple[str, str, str, str, str | None]] = [
     ("redaktoer-kommune", "Peter", "Nielsen", "kommune-630", "Redaktør"),
     ("redaktoer-stat", "Louise", "Jørgensen", "eksportraadet", "Redaktør"),
     ("analytiker", "Karen", "Thomsen", "erhvervsstyrelsen", "Analytiker"),
+    # Leads Væksthus Midtjylland (crm.demo names her its HubLead).
+    ("leder-midtjylland", "Hanne", "Bech", "vaeksthus-midtjylland", "Rådgiver"),
+    ("operatoer-eksportraadet", "Sofie", "Lund", "eksportraadet", "Operatør"),
 ]
 
 # Apps that contribute demo data, in dependency order; each has demo.load(stdout=...).
