@@ -113,6 +113,12 @@ class OperatorReferralAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        title = gettext("Henvisninger til jeres organisation")
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
     # --- The referral page and its answers ---
 
     def get_urls(self) -> list[URLPattern]:

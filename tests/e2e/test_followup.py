@@ -1,6 +1,8 @@
 """No request falls through: a request passes its deadline, the reminders go out, the adviser
-refers and closes, the company answers the survey from its e-mail, and the hub's service standard
-counts it. The survey pages pass axe (WCAG 2.1 A and AA)."""
+refers the company to an operator, the operator declines with a reason, the adviser refers it
+elsewhere and closes, the company answers the survey from its e-mail, and the hub's service
+standard counts it. The operator's pages (at 1280 and 390 px) and the survey pages pass axe
+(WCAG 2.1 A and AA)."""
 
 from __future__ import annotations
 
@@ -11,17 +13,25 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from crm import services
-from crm.models import Case, Notification, SurveyAnswer
+from crm.models import Case, Notification, Referral, SurveyAnswer
 from offers.models import Organisation, Theme
 from tests.crm.factories import CompanyFactory, ContactFactory
 
 
+def log_in(page, live_url: str, username: str, next_url: str) -> None:
+    page.goto(f"{live_url}/admin/login/?next={next_url}")
+    page.get_by_label("Brugernavn").fill(username)
+    page.get_by_label("Adgangskode").fill("a-long-test-password")
+    page.get_by_role("button", name="Log ind").click()
+
+
 def test_a_late_case_is_chased_closed_and_rated_by_the_company(
-    page, live_url, make_user, assert_accessible
+    page, browser, live_url, make_user, assert_accessible, screenshot
 ) -> None:
     adviser = make_user(
         "mette", organisation="vaeksthus-midtjylland", role="Rådgiver", email="mette@vh.dk"
     )
+    make_user("eksport-anna", organisation="eksportraadet", role="Operatør", email="a@eks.dk")
     company = CompanyFactory.create()
     case = services.case_create(
         company=company,
@@ -39,14 +49,79 @@ def test_a_late_case_is_chased_closed_and_rated_by_the_company(
     assert Notification.objects.filter(kind="followup_nudge").count() == 1
     assert Notification.objects.get(kind="followup_company", case=case).recipient
 
-    # The adviser takes the case, refers the company to an operator and closes it.
-    services.case_assign(case=case, adviser=adviser, actor=adviser)
-    services.referral_create(
-        case=case, operator=Organisation.objects.get(slug="eksportraadet"), actor=adviser
+    # The adviser takes the case and refers the company to an operator, sharing the contact.
+    log_in(page, live_url, "mette", f"/admin/crm/case/{case.pk}/change/")
+    page.get_by_role("button", name="Tag sagen").click()
+    expect(page.get_by_text("Du har taget sagen.")).to_be_visible()
+    page.get_by_text("Henvis til et tilbud").click()
+    page.get_by_label("Eller en operatør").select_option(label="Eksportrådet")
+    page.get_by_label("Del kontaktpersonens navn, e-mail og telefon med operatøren").check()
+    page.get_by_role("button", name="Henvis", exact=True).click()
+    expect(page.get_by_text("Virksomheden er henvist til Eksportrådet")).to_be_visible()
+
+    # The operator logs in, finds the referral with the company's need and the shared contact,
+    # and declines it for lack of capacity.
+    operator_context = browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
+    operator = operator_context.new_page()
+    log_in(operator, live_url, "eksport-anna", "/admin/crm/operatorreferral/")
+    expect(operator.get_by_role("heading", level=1)).to_have_text(
+        "Henvisninger til jeres organisation"
     )
-    services.case_close(case=case, outcome=Case.Outcome.REFERRED, actor=adviser)
+    assert_accessible(operator)
+    screenshot(operator, "operator-list-1280")
+    operator.get_by_role("link", name=case.company.name).click()
+    expect(operator.get_by_text("Vi vil gerne eksportere til Tyskland.")).to_be_visible()
+    expect(operator.get_by_text(case.contact.email)).to_be_visible()
+    assert_accessible(operator)
+    screenshot(operator, "operator-referral-1280")
+    operator.get_by_label("Årsag").select_option(label="Vi har ikke kapacitet lige nu")
+    operator.get_by_label("Uddybning").fill("Fuldt booket til marts.")
+    operator.get_by_role("button", name="Afvis", exact=True).click()
+    expect(operator.get_by_text("I har afvist henvisningen.")).to_be_visible()
+    expect(operator.get_by_text("Afvist: Vi har ikke kapacitet lige nu")).to_be_visible()
+    assert_accessible(operator)
+    screenshot(operator, "operator-declined-1280")
+    operator.set_viewport_size({"width": 390, "height": 844})
+    assert_accessible(operator)
+    screenshot(operator, "operator-declined-390")
+    operator.goto(live_url + "/admin/crm/operatorreferral/")
+    assert_accessible(operator)
+    screenshot(operator, "operator-list-390")
+    operator_context.close()
+    answered = Notification.objects.get(kind="referral_answered", case=case)
+    assert answered.recipient == "mette@vh.dk"
+    assert "Vi har ikke kapacitet lige nu" in answered.body
+
+    # The adviser sees the answer, refers the company elsewhere and closes the case.
+    page.reload()
+    expect(page.get_by_text("Afvist: Vi har ikke kapacitet lige nu")).to_be_visible()
+    page.get_by_text("Henvis til et tilbud").click()
+    page.get_by_label("Eller en operatør").select_option(label="Innovationsfonden")
+    page.get_by_role("button", name="Henvis", exact=True).click()
+    expect(page.get_by_text("Virksomheden er henvist til Innovationsfonden")).to_be_visible()
+    page.get_by_text("Luk sagen", exact=True).first.click()
+    page.locator("#id_close-outcome").select_option("referred")
+    page.get_by_role("button", name="Luk sagen").click()
+    expect(
+        page.get_by_text("Sagen er lukket: Henvist til tilbud eller operatør.").first
+    ).to_be_visible()
+    assert list(case.referrals.order_by("id").values_list("status", flat=True)) == [
+        Referral.Status.DECLINED,
+        Referral.Status.PROPOSED,
+    ]
     closing = Notification.objects.get(kind="case_closed", case=case)
-    assert "Eksportrådet" in closing.body
+    assert "Innovationsfonden" in closing.body
+
+    # The hub's report of declines and silence (one referral: too few to show its figures).
+    page.goto(live_url + "/analyse/henvisninger/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Henvisninger, der ikke lykkes")
+    expect(page.get_by_role("row", name=re.compile("Eksportrådet"))).to_contain_text("færre end")
+    assert_accessible(page)
+    screenshot(page, "referral-report-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_accessible(page)
+    screenshot(page, "referral-report-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # Ten days later the survey goes out; its link opens without login.
     services.surveys_run(now=timezone.now() + dt.timedelta(days=11))
