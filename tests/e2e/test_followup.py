@@ -109,6 +109,8 @@ def test_a_late_case_is_chased_closed_and_rated_by_the_company(
         Referral.Status.DECLINED,
         Referral.Status.PROPOSED,
     ]
+    case.refresh_from_db()
+    assert (case.status, case.adviser) == (Case.Status.CLOSED, adviser)
     closing = Notification.objects.get(kind="case_closed", case=case)
     assert "Innovationsfonden" in closing.body
 
