@@ -311,3 +311,43 @@ def test_the_referral_form_shares_the_contact_only_when_ticked(logged_in, advise
         False,
         True,
     ]
+
+
+def test_the_operator_list_needs_the_same_queries_for_many_referrals(
+    logged_in, operator_user, make_case, adviser, offer, django_assert_max_num_queries
+):
+    client = logged_in(operator_user)
+    for _ in range(3):
+        case = make_case()
+        services.case_assign(case=case, adviser=adviser, actor=adviser)
+        services.referral_create(case=case, offer=offer, actor=adviser)
+    url = reverse("admin:crm_operatorreferral_changelist")
+    client.get(url)  # warm the session and the permission caches
+
+    with django_assert_max_num_queries(12):
+        few = client.get(url)
+    for _ in range(10):
+        case = make_case()
+        services.case_assign(case=case, adviser=adviser, actor=adviser)
+        services.referral_create(case=case, offer=offer, actor=adviser)
+    with django_assert_max_num_queries(12):
+        many = client.get(url)
+
+    assert len(few.context["cl"].result_list) == 3
+    assert len(many.context["cl"].result_list) == 13
+
+
+def test_the_operator_can_neither_add_nor_delete_but_reads_its_own_history(
+    logged_in, operator_user, referral
+):
+    client = logged_in(operator_user)
+    client.post(answer_url(referral, "accept"))
+
+    history = client.get(reverse("admin:crm_operatorreferral_history", args=[referral.pk]))
+
+    assert history.status_code == 200
+    assert "I har accepteret henvisningen." in history.text
+    assert client.get(reverse("admin:crm_operatorreferral_add")).status_code == 403
+    delete = reverse("admin:crm_operatorreferral_delete", args=[referral.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert Referral.objects.filter(pk=referral.pk).exists()
