@@ -565,6 +565,7 @@ class Notification(models.Model):
         SURVEY_REMINDER = "survey_reminder", _("Påmindelse om spørgeskema")
         SURVEY_ANSWERED = "survey_answered", _("Virksomheden har svaret på spørgeskemaet")
         REFERRAL_ANSWERED = "referral_answered", _("Til rådgiveren: operatøren har svaret")
+        REFERRAL_NEW = "referral_new", _("Til operatøren: ny henvisning")
         REFERRAL_OPERATOR_REMINDER = (
             "referral_operator_reminder",
             _("Til operatøren: henvisninger uden svar"),

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,7 +93,37 @@ def referral_create(
         is_public=True,
         at=now,
     )
+    _tell_operator(referral)
     return referral
+
+
+def _tell_operator(referral: Referral) -> None:
+    """The operator's staff (role "Operatør") hear of a new referral, with a link to it and no
+    personal data; an operator without such users finds out from the reminder, which also goes
+    to its contact address."""
+    from accounts.models import User
+
+    if referral.operator_id is None:
+        return
+    staff = (
+        User.objects.filter(
+            organisation_id=referral.operator_id,
+            is_active=True,
+            groups__name=User.Role.OPERATOR,
+        )
+        .exclude(email="")
+        .order_by("pk")
+    )
+    url = settings.SITE_URL + reverse("admin:crm_operatorreferral_change", args=[referral.pk])
+    for user in staff:
+        notification_queue(
+            kind=Notification.Kind.REFERRAL_NEW,
+            recipient=user.email,
+            template="referral_new",
+            context={"referral": referral, "case": referral.case, "url": url},
+            case=referral.case,
+            dedupe_key=f"referral:new:{referral.pk}:{user.pk}",
+        )
 
 
 def _lock_referral(referral: Referral, actor: User | None) -> tuple[Referral, bool]:

@@ -351,3 +351,21 @@ def test_the_operator_can_neither_add_nor_delete_but_reads_its_own_history(
     delete = reverse("admin:crm_operatorreferral_delete", args=[referral.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert Referral.objects.filter(pk=referral.pk).exists()
+
+
+def test_the_operators_staff_hear_of_a_new_referral_without_personal_data(
+    operator_user, other_operator, make_user, make_case, adviser, offer
+):
+    make_user("eksport-uden-adresse", organisation="eksportraadet", role="Operatør", email="")
+    case = make_case()
+    services.case_assign(case=case, adviser=adviser, actor=adviser)
+
+    referral = services.referral_create(case=case, offer=offer, share_contact=True, actor=adviser)
+
+    [mail] = Notification.objects.filter(kind=Notification.Kind.REFERRAL_NEW)
+
+    assert mail.recipient == operator_user.email
+    assert referral.case.company.name in mail.body
+    assert f"/admin/crm/operatorreferral/{referral.pk}/change/" in mail.body
+    assert referral.case.contact.email not in mail.body
+    assert referral.case.contact.name not in mail.body
