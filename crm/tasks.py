@@ -35,8 +35,9 @@ def cases_overdue_digest() -> int:
 
 @shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
 def cases_follow_up() -> dict[str, int]:
-    """The reminder ladder and the surveys (``crm.services.followup``), once a day; running it
-    again the same day does nothing twice."""
+    """The reminder ladder, the reminders about referrals without the operator's answer and the
+    surveys (``crm.services.followup``), once a day; running it again the same day does nothing
+    twice."""
     from crm.services import followup_run
 
     return followup_run(now=timezone.now())

@@ -34,7 +34,12 @@ from crm.services.companies import (
     contact_update,
 )
 from crm.services.deadlines import overdue_digests_queue
-from crm.services.followup import followup_ladder_run, followup_run, surveys_run
+from crm.services.followup import (
+    followup_ladder_run,
+    followup_run,
+    referrals_follow_up,
+    surveys_run,
+)
 from crm.services.privacy import (
     ANONYMISED_COMPANY_NAME,
     ANONYMISED_NAME,
@@ -95,6 +100,7 @@ __all__ = [
     "referral_complete",
     "referral_create",
     "referral_decline",
+    "referrals_follow_up",
     "survey_answer_submit",
     "survey_answer_summary",
     "surveys_run",

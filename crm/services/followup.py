@@ -613,10 +613,9 @@ _REFERRAL_UNANSWERED = (
 def _referral_claim(
     *, step: str, select: str, params: dict[str, Any], day: dt.date, now: dt.datetime
 ) -> list[int]:
-    sql = _REFERRAL_CLAIM.format(
-        select=select.format(unanswered=_REFERRAL_UNANSWERED, **_TABLES).format(**_TABLES),
-        **_TABLES,
-    )
+    # The statement with its fragment and table names filled in: all constants, no input.
+    select = select.replace("{unanswered}", _REFERRAL_UNANSWERED).format(**_TABLES)
+    sql = _REFERRAL_CLAIM.format(select=select, **_TABLES)
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
