@@ -369,3 +369,19 @@ def test_the_operators_staff_hear_of_a_new_referral_without_personal_data(
     assert f"/admin/crm/operatorreferral/{referral.pk}/change/" in mail.body
     assert referral.case.contact.email not in mail.body
     assert referral.case.contact.name not in mail.body
+
+
+def test_a_superuser_reads_every_referral_but_does_not_answer_for_the_operator(
+    logged_in, superuser, referral
+):
+    client = logged_in(superuser)
+
+    listing = client.get(reverse("admin:crm_operatorreferral_changelist"))
+    page = client.get(change_url(referral))
+    answer = client.post(answer_url(referral, "decline"), {"decline-reason": "no_capacity"})
+
+    assert list(listing.context["cl"].result_list) == [referral]
+    assert "Kun operatøren kan svare på henvisningen." in page.text
+    assert answer.status_code == 403
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.PROPOSED
