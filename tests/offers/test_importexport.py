@@ -160,7 +160,7 @@ def test_it_reports_every_bad_row_with_its_line_and_field(db):
                 )
             ),
             json.dumps(
-                {k: v for k, v in row(external_id="g").items() if k != "price"} | {"titel": "x"}
+                {k: v for k, v in row(external_id="g").items() if k != "summary"} | {"titel": "x"}
             ),
         ]
     )
@@ -177,7 +177,7 @@ def test_it_reports_every_bad_row_with_its_line_and_field(db):
         "linje 8, felt nationwide: skal være true eller false",
         "linje 8, felt title: må ikke være tom",
         "linje 9, felt municipalities: Et kommunalt tilbud skal angive sine kommuner.",
-        "linje 10, felt price: mangler",
+        "linje 10, felt summary: mangler",
         "linje 10, felt titel: ukendt felt",
     ]
     assert not Offer.objects.exists()
