@@ -234,7 +234,8 @@ class QuarterlyReportAdmin(admin.ModelAdmin):
     def download_view(self, request: HttpRequest, report_id: int, fmt: str) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        if fmt not in ("xlsx", "csv"):
+        # A hand-edited id past the database's integer range is a missing report, not a 500.
+        if fmt not in ("xlsx", "csv") or report_id > 2**63 - 1:
             raise Http404
         report = get_object_or_404(QuarterlyReport.objects.visible_to(request.user), pk=report_id)
         slug = report.organisation.slug if report.organisation else "hele-landet"

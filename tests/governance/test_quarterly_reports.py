@@ -222,3 +222,26 @@ def test_the_command_builds_a_quarter_and_refuses_a_bad_one(crm_quarter, time_ma
         call_command("quarterly_reports", "2026-Q9")
     with pytest.raises(CommandError, match="has not ended"):
         call_command("quarterly_reports", "2026-Q3")
+
+
+def test_a_hand_edited_download_address_is_a_missing_page(crm_quarter, superuser, client):
+    client.force_login(superuser)
+    url = reverse("admin:governance_quarterlyreport_download", args=[1, "xlsx"])
+
+    for bad in ("99999999999999999999", "abc"):
+        answer = client.get(url.replace("/1/", f"/{bad}/", 1))
+        assert answer.status_code in (302, 404), bad
+
+
+def test_the_report_list_costs_the_same_few_queries_for_many_reports(
+    crm_quarter, superuser, client, django_assert_max_num_queries
+):
+    quarterly_reports_build(quarter=Q2, today=REPORT_DAY)
+    quarterly_reports_build(quarter=Quarter(2026, 1), today=REPORT_DAY)
+    assert QuarterlyReport.objects.count() >= 12
+    client.force_login(superuser)
+
+    with django_assert_max_num_queries(12):
+        answer = client.get(reverse("admin:governance_quarterlyreport_changelist"))
+
+    assert answer.status_code == 200
