@@ -98,6 +98,11 @@ class Quarter:
     def __str__(self) -> str:
         return f"{self.year}-Q{self.number}"
 
+    @property
+    def danish(self) -> str:
+        """As the reports write it: ``2026-K2`` (kvartal)."""
+        return f"{self.year}-K{self.number}"
+
 
 @dataclass(frozen=True)
 class Scope:

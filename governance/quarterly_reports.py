@@ -214,10 +214,10 @@ def quarterly_reports_build(
             _("Afsnit"),
             _("Nøgle"),
             _("Tal"),
-            str(quarter),
-            str(quarter.previous),
-            str(quarter.last_year),
-            _("Landsmedian %(quarter)s") % {"quarter": quarter},
+            quarter.danish,
+            quarter.previous.danish,
+            quarter.last_year.danish,
+            _("Landsmedian %(quarter)s") % {"quarter": quarter.danish},
             _("Ændring fra forrige kvartal"),
             _("Ændring fra samme kvartal sidste år"),
         ]
@@ -235,7 +235,7 @@ def quarterly_reports_build(
                 )
                 name = organisation.name if organisation else _("Hele landet")
                 title = _("Kvartalsrapport %(quarter)s: %(name)s") % {
-                    "quarter": quarter,
+                    "quarter": quarter.danish,
                     "name": name if scope.kind != MINISTRY else _("hele landet"),
                 }
                 notes = [

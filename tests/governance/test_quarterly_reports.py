@@ -101,6 +101,7 @@ def test_the_spreadsheet_holds_the_hand_computed_figures(crm_quarter):
     assert figures["satisfaction:came_to_something_percent"][0] == 100
     # The CSV is the same table.
     rows = list(csv.reader(io.StringIO(report.csv.removeprefix("\ufeff"))))
+    assert rows[0][3:7] == ["2026-K2", "2026-K1", "2025-K2", "Landsmedian 2026-K2"]
     by_key = {f"{r[0]}:{r[1]}": r[3:] for r in rows[1:]}
     assert by_key["requests:total"][0] == "8"
     assert by_key["theme:capital"][0] == ".."
