@@ -150,3 +150,58 @@ def public_counts(status: str, n_treated: int, n_control: int, *, min_treated: i
         "n_control": shown_count(n_control, min_treated=min_treated),
         "n_unmatched": None,
     }
+
+
+# --- Tables of counts (the quarterly reports, governance.quarterly) ------------------------------
+
+
+def suppress_breakdown(
+    cells: Mapping[str, int],
+    *,
+    total: int,
+    min_count: int,
+    hidden: Sequence[str] = (),
+) -> tuple[dict[str, int | None], int | None]:
+    """A total and the counts it splits into, as they may be published: None is withheld.
+
+    ``cells`` add up to ``total`` (each case in exactly one cell); ``hidden`` cells are never
+    published but take part (the rest of a total, e.g. the cases not yet answered).
+
+    1. **Primary.** A count from 1 to ``min_count - 1`` is withheld; 0 is shown (it reveals no
+       one), and so is every count from ``min_count`` on.
+    2. **Complementary.** The withheld cells together are the published total minus the
+       published cells, so their sum must itself be 0 or at least ``min_count``: while it is not,
+       the smallest published non-zero cell is withheld too.
+    3. **Total.** A total below ``min_count`` (and above 0) is withheld with all its cells.
+
+    After this no published count, and no difference of published counts in the table, is a
+    group of 1 to ``min_count - 1``.
+    """
+    if sum(cells.values()) != total:
+        raise ValueError("the cells do not add up to the total")
+    if 0 < total < min_count:
+        return dict.fromkeys(cells, None), None
+    shown: dict[str, int | None] = {
+        key: None if key in hidden or 0 < value < min_count else value
+        for key, value in cells.items()
+    }
+
+    def withheld_mass() -> int:
+        return sum(cells[key] for key, value in shown.items() if value is None)
+
+    while 0 < withheld_mass() < min_count:
+        candidates = sorted(
+            (value, key) for key, value in shown.items() if value is not None and value > 0
+        )
+        if not candidates:
+            break
+        shown[candidates[0][1]] = None
+    if 0 < withheld_mass() < min_count:
+        # Nothing left to withhold in the table but the total itself.
+        return dict.fromkeys(cells, None), None
+    return shown, total
+
+
+def shown_small_count(value: int, *, min_count: int) -> int | None:
+    """A count on its own (no published total it is part of): 0 or from ``min_count`` on."""
+    return value if value == 0 or value >= min_count else None

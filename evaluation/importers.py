@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errorgroups import ErrorGroups, kind_of
 from evaluation import industry as industries
 from evaluation.cvr import valid_cvr_numbers
 from evaluation.exceptions import ImportRejected, RowError
@@ -43,7 +44,8 @@ PARTICIPATION_COLUMNS: Final = ("cvr", "offer", "year")
 FIRST_YEAR: Final = 1980
 # About 200,000 panel rows: big enough for numpy to pay off, small enough to stream.
 CHUNK_BYTES: Final = 8 * 1024 * 1024
-MAX_REPORTED_ERRORS: Final = 1_000
+# Digits before the decimal separator that a float64 still holds to the krone.
+_LONGEST_DECIMAL: Final = 15
 
 # NULLs travel through the fixed-width binary COPY as values that cannot occur in valid data.
 _NULL_NON_NEGATIVE: Final = -1
@@ -65,6 +67,8 @@ class ImportReport:
     updated: int
     unchanged: int
     seconds: float
+    # Amounts written with decimals (1893252.0, 12,5), stored rounded to whole kroner.
+    rounded: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -84,9 +88,10 @@ def panel_import(*, source: Path | str | IO[bytes]) -> ImportReport:
     keys: list[IntArray] = []
     key_lines: list[IntArray] = []
     rows = 0
+    rounded = 0
     with ExitStack() as stack:
         data = _open(source, stack)
-        _check_header(data, PANEL_COLUMNS)
+        delimiter = _check_header(data, PANEL_COLUMNS)
         stack.enter_context(transaction.atomic())
         cursor = stack.enter_context(connection.cursor())
         # ON COMMIT DROP removes it, unless this runs inside a caller's longer transaction.
@@ -99,9 +104,10 @@ def panel_import(*, source: Path | str | IO[bytes]) -> ImportReport:
         )
         with cursor.copy("COPY evaluation_panel_staging FROM STDIN (FORMAT BINARY)") as copy:
             copy.write(_COPY_HEADER)
-            for lines, columns in _chunks(data, len(PANEL_COLUMNS), errors):
+            for lines, columns in _chunks(data, len(PANEL_COLUMNS), errors, delimiter):
                 chunk = _validate_panel(lines, columns, municipalities, errors)
                 rows += len(lines)
+                rounded += chunk.rounded
                 keys.append(chunk.cvr[chunk.key_ok] * 10_000 + chunk.year[chunk.key_ok])
                 key_lines.append(lines[chunk.key_ok])
                 if not errors:
@@ -123,6 +129,7 @@ def panel_import(*, source: Path | str | IO[bytes]) -> ImportReport:
         updated=updated,
         unchanged=rows - inserted - updated,
         seconds=time.perf_counter() - started,
+        rounded=rounded,
     )
 
 
@@ -139,8 +146,8 @@ def participations_import(*, source: Path | str | IO[bytes]) -> ImportReport:
     rows = 0
     with ExitStack() as stack:
         data = _open(source, stack)
-        _check_header(data, PARTICIPATION_COLUMNS)
-        for lines, columns in _chunks(data, len(PARTICIPATION_COLUMNS), errors):
+        delimiter = _check_header(data, PARTICIPATION_COLUMNS)
+        for lines, columns in _chunks(data, len(PARTICIPATION_COLUMNS), errors, delimiter):
             cvr, offer, year, ok = _validate_participations(lines, columns, offer_ids, errors)
             rows += len(lines)
             # The key packs cvr, offer and year so duplicates in the file sort next to each other.
@@ -242,8 +249,12 @@ def _open(source: Path | str | IO[bytes], stack: ExitStack) -> IO[bytes]:
     return source
 
 
-def _check_header(data: IO[bytes], expected: tuple[str, ...]) -> None:
-    """Read the first line and insist on exactly the expected columns."""
+def _check_header(data: IO[bytes], expected: tuple[str, ...]) -> bytes:
+    """Read the first line, insist on exactly the expected columns and return the delimiter.
+
+    Commas, or semicolons as spreadsheets with a Danish locale write them: the header decides,
+    since only one of the two splits it into the expected columns.
+    """
     wanted = ",".join(expected)
     first = data.readline()
     if not first.strip():
@@ -253,14 +264,18 @@ def _check_header(data: IO[bytes], expected: tuple[str, ...]) -> None:
         raise ImportRejected([RowError(1, "", message)], 1, message=message)
     try:
         # Spreadsheet programs put a byte-order mark before the header.
-        header = next(csv.reader([first.decode("utf-8-sig")]))
+        text = first.decode("utf-8-sig")
+        header = next(csv.reader([text]))
+        by_semicolon = next(csv.reader([text], delimiter=";"))
     except (csv.Error, UnicodeDecodeError) as exc:
         message = _("Første linje kan ikke læses (%(error)s). Forventede kolonnerne %(columns)s.")
         message %= {"error": exc, "columns": wanted}
         raise ImportRejected([RowError(1, "", message)], 1, message=message) from None
     found = [name.strip().lower() for name in header]
     if found == list(expected):
-        return
+        return b","
+    if [name.strip().lower() for name in by_semicolon] == list(expected):
+        return b";"
     missing = [name for name in expected if name not in found]
     unexpected = [name for name in found if name not in expected]
     parts = [
@@ -275,13 +290,15 @@ def _check_header(data: IO[bytes], expected: tuple[str, ...]) -> None:
             _("Kolonnerne står i en anden rækkefølge: %(found)s.") % {"found": ",".join(found)}
         )
     if len(header) == 1 and ";" in header[0]:
-        parts.append(_("Filen ser ud til at bruge semikolon; brug komma som skilletegn."))
+        parts.append(
+            _("Filen ser ud til at bruge semikolon som skilletegn, men kolonnerne passer ikke.")
+        )
     message = " ".join(parts)
     raise ImportRejected([RowError(1, "", message)], 1, message=message)
 
 
 def _chunks(
-    data: IO[bytes], width: int, errors: _Errors
+    data: IO[bytes], width: int, errors: _Errors, delimiter: bytes = b","
 ) -> Iterator[tuple[IntArray, list[BytesArray]]]:
     """The rows after the header in blocks, as byte-string columns with each row's line number.
 
@@ -315,11 +332,11 @@ def _chunks(
             return
         block = block.replace(b"\r\n", b"\n")
         count = block.count(b"\n")
-        columns = _split_plain(block, count, width)
+        columns = _split_plain(block, count, width, delimiter)
         if columns is not None:
             yield np.arange(line, line + count, dtype=np.int64), columns
         else:
-            found = _split_csv(block, line, width, errors)
+            found = _split_csv(block, line, width, errors, delimiter)
             if found is None:
                 return
             if len(found[0]):
@@ -327,10 +344,10 @@ def _chunks(
         line += count
 
 
-def _split_plain(block: bytes, count: int, width: int) -> list[BytesArray] | None:
+def _split_plain(block: bytes, count: int, width: int, delimiter: bytes) -> list[BytesArray] | None:
     if b'"' in block:
         return None
-    fields = block.replace(b"\n", b",").split(b",")
+    fields = block.replace(b"\n", delimiter).split(delimiter)
     # The block ends with a newline, so the split leaves one empty field at the end.
     if len(fields) != count * width + 1:
         return None
@@ -339,10 +356,14 @@ def _split_plain(block: bytes, count: int, width: int) -> list[BytesArray] | Non
 
 
 def _split_csv(
-    block: bytes, first_line: int, width: int, errors: _Errors
+    block: bytes, first_line: int, width: int, errors: _Errors, delimiter: bytes
 ) -> tuple[IntArray, list[BytesArray]] | None:
     """The careful path: quoted fields, blank lines, rows of the wrong width."""
-    reader = csv.reader(io.StringIO(block.decode("utf-8"), newline=""), strict=True)
+    reader = csv.reader(
+        io.StringIO(block.decode("utf-8"), newline=""),
+        delimiter=delimiter.decode("ascii"),
+        strict=True,
+    )
     rows: list[list[str]] = []
     lines: list[int] = []
     try:
@@ -376,53 +397,59 @@ def _split_csv(
 
 
 class _Errors:
-    """Every error is counted; the first :data:`MAX_REPORTED_ERRORS` are kept, in line order."""
+    """Every error is counted; each kind keeps its first rows as examples (``core.errorgroups``)."""
 
     def __init__(self) -> None:
-        self.items: list[RowError] = []
-        self.total = 0
+        self.groups: ErrorGroups[RowError] = ErrorGroups()
 
     def __bool__(self) -> bool:
-        return self.total > 0
+        return bool(self.groups)
+
+    @property
+    def total(self) -> int:
+        return self.groups.total
 
     def add(self, line: int, column: str, message: str) -> None:
-        self.total += 1
-        if len(self.items) < MAX_REPORTED_ERRORS:
-            self.items.append(RowError(int(line), column, message))
+        self.groups.add(column, kind_of(message), RowError(int(line), column, message))
 
-    def add_chunk(self, found: list[tuple[int, int, str, str]], *, not_kept: int = 0) -> None:
-        """``(line, column position, column, message)`` tuples from one chunk, any order.
+    def add_kind(self, column: str, kind: str, examples: list[RowError], count: int) -> None:
+        self.groups.add_many(column, kind, examples, count)
 
-        ``not_kept`` counts further errors of the chunk that were never formatted.
-        """
-        self.total += len(found) + not_kept
-        room = MAX_REPORTED_ERRORS - len(self.items)
-        for line, _position, column, message in sorted(found)[: max(room, 0)]:
-            self.items.append(RowError(line, column, message))
+    def wants(self, column: str, kind: str) -> int:
+        return self.groups.wants_example(column, kind)
 
     def rejection(self) -> ImportRejected:
-        return ImportRejected(sorted(self.items, key=lambda e: e.line), self.total)
+        return ImportRejected(
+            self.groups.shown(_line),
+            self.total,
+            groups=self.groups.ordered(_line),
+        )
+
+
+def _line(error: RowError) -> int:
+    return error.line
 
 
 class _ChunkErrors:
-    """Collects one chunk's errors, formatting a message only for the rows that are bad."""
+    """One chunk's checks: counts each kind of error, formats a message only for its examples."""
 
-    def __init__(self, lines: IntArray, columns: tuple[str, ...]) -> None:
+    def __init__(self, lines: IntArray, columns: tuple[str, ...], found: _Errors) -> None:
         self.lines = lines
-        self.positions = {name: i for i, name in enumerate(columns)}
-        self.found: list[tuple[int, int, str, str]] = []
-        self.not_kept = 0
+        self.found = found
 
     def where(
         self, bad: BoolArray, column: str, values: BytesArray, message: Callable[[str], str]
     ) -> None:
-        position = self.positions[column]
         rows = np.flatnonzero(bad)
-        # Beyond what can be shown, only the count matters.
-        self.not_kept += max(len(rows) - MAX_REPORTED_ERRORS, 0)
-        for row in rows[:MAX_REPORTED_ERRORS]:
+        if not len(rows):
+            return
+        # The message without its value is the kind: one check of one column.
+        kind = kind_of(message(""))
+        examples = []
+        for row in rows[: self.found.wants(column, kind)]:
             value = bytes(values[row]).decode("utf-8", errors="replace").strip()
-            self.found.append((int(self.lines[row]), position, column, message(value)))
+            examples.append(RowError(int(self.lines[row]), column, message(value)))
+        self.found.add_kind(column, kind, examples, len(rows))
 
 
 def _unsigned(text: BytesArray) -> tuple[BytesArray, BoolArray]:
@@ -440,16 +467,57 @@ def _integers(raw: BytesArray) -> tuple[IntArray, BoolArray, BoolArray]:
     return np.where(valid, text, b"0").astype(np.int64), valid, empty
 
 
-def _decimals(raw: BytesArray) -> tuple[FloatArray, BoolArray, BoolArray]:
-    """Decimal numbers with a point (12.5), no exponent: values, valid, empty."""
+@dataclass(slots=True)
+class _Numbers:
+    """One column read as numbers (docs/interfaces.md, "Numbers in register files").
+
+    Whole numbers, or decimals with one decimal separator, point or comma, digits on both
+    sides, no thousands separators and no exponent. A value with one to three digits, a
+    separator and exactly three digits (``1.250``, ``250,000``) is *ambiguous*: spreadsheets
+    write thousands separators that way, so it is refused rather than guessed.
+    """
+
+    values: FloatArray
+    whole: BoolArray  # valid and written without decimals
+    decimal: BoolArray  # valid and written with decimals
+    ambiguous: BoolArray
+    empty: BoolArray
+
+    @property
+    def valid(self) -> BoolArray:
+        return self.whole | self.decimal
+
+
+def _numbers(raw: BytesArray) -> _Numbers:
     text = np.strings.strip(raw)
     empty = text == b""
     unsigned, _signed = _unsigned(text)
-    digits = np.strings.replace(unsigned, b".", b"", 1)
-    valid = np.strings.isdigit(digits) & (np.strings.str_len(digits) > 0)
-    values = np.where(valid, text, b"0").astype(np.float64)
-    valid &= np.isfinite(values)
-    return values, valid, empty
+    length = np.strings.str_len(unsigned)
+    whole = np.strings.isdigit(unsigned) & (length > 0) & (length <= _LONGEST_INTEGER)
+    point = np.strings.replace(unsigned, b",", b".")
+    separators = np.strings.count(unsigned, b".") + np.strings.count(unsigned, b",")
+    position = np.strings.find(point, b".")
+    digits = np.strings.replace(point, b".", b"", 1)
+    decimal = (
+        (separators == 1)
+        & np.strings.isdigit(digits)
+        & (position > 0)
+        & (position < length - 1)
+        & (position <= _LONGEST_DECIMAL)
+    )
+    ambiguous = decimal & (position <= 3) & (length - position - 1 == 3)
+    decimal &= ~ambiguous
+    values = np.where(whole | decimal, np.strings.replace(text, b",", b"."), b"0").astype(
+        np.float64
+    )
+    return _Numbers(values, whole, decimal, ambiguous, empty)
+
+
+def _decimals(raw: BytesArray) -> tuple[FloatArray, BoolArray, BoolArray, BoolArray]:
+    """Decimal numbers (12.5 or 12,5): values, valid, empty, ambiguous."""
+    numbers = _numbers(raw)
+    valid = numbers.valid & np.isfinite(numbers.values)
+    return numbers.values, valid, numbers.empty, numbers.ambiguous
 
 
 def _cvr_column(raw: BytesArray, errors: _ChunkErrors) -> tuple[IntArray, BoolArray]:
@@ -485,15 +553,38 @@ def _year_column(raw: BytesArray, errors: _ChunkErrors) -> tuple[IntArray, BoolA
     return year, valid
 
 
-def _amount_column(raw: BytesArray, column: str, errors: _ChunkErrors, *, signed: bool) -> IntArray:
-    """Whole kroner or empty; empty becomes the column's NULL stand-in."""
-    values, number, empty = _integers(raw)
+def _amount_column(
+    raw: BytesArray, column: str, errors: _ChunkErrors, *, signed: bool
+) -> tuple[IntArray, int]:
+    """Kroner or empty; empty becomes the column's NULL stand-in. Decimals are rounded to whole
+    kroner (half away from zero); returns the values and how many were written with decimals."""
+    numbers = _numbers(raw)
+    exact = np.where(numbers.whole, np.strings.strip(raw), b"0").astype(np.int64)
+    rounded = (np.sign(numbers.values) * np.floor(np.abs(numbers.values) + 0.5)).astype(np.int64)
+    values = np.where(numbers.decimal, rounded, exact)
+    number = numbers.valid
     errors.where(
-        ~number & ~empty,
+        numbers.ambiguous,
         column,
         raw,
         lambda value: (
-            _("beløbet skal være et helt antal kroner (eller tomt), ikke “%(value)s”")
+            _(
+                "beløbet “%(value)s” er tvetydigt: tre cifre efter punktum eller komma kan være "
+                "en tusindtalsseparator; skriv beløbet uden separator (fx 1250) eller med flere "
+                "eller færre decimaler"
+            )
+            % {"value": value}
+        ),
+    )
+    errors.where(
+        ~number & ~numbers.empty & ~numbers.ambiguous,
+        column,
+        raw,
+        lambda value: (
+            _(
+                "beløbet skal være et tal i kroner, fx 1893252 eller 1893252.0, uden "
+                "tusindtalsseparator (eller tomt), ikke “%(value)s”"
+            )
             % {"value": value}
         ),
     )
@@ -504,7 +595,8 @@ def _amount_column(raw: BytesArray, column: str, errors: _ChunkErrors, *, signed
             raw,
             lambda value: _("beløbet kan ikke være negativt (%(value)s)") % {"value": value},
         )
-    return np.where(number, values, _NULL_SIGNED if signed else _NULL_NON_NEGATIVE)
+    stored = np.where(number, values, _NULL_SIGNED if signed else _NULL_NON_NEGATIVE)
+    return stored, int(np.count_nonzero(numbers.decimal))
 
 
 @dataclass(slots=True)
@@ -520,6 +612,7 @@ class _PanelChunk:
     classification: BytesArray
     municipality: IntArray
     key_ok: BoolArray
+    rounded: int
 
     def copy_payload(self) -> bytes:
         return _copy_rows(
@@ -544,18 +637,33 @@ def _validate_panel(
     municipalities: IntArray,
     found: _Errors,
 ) -> _PanelChunk:
-    errors = _ChunkErrors(lines, PANEL_COLUMNS)
+    errors = _ChunkErrors(lines, PANEL_COLUMNS, found)
     raw = dict(zip(PANEL_COLUMNS, columns, strict=True))
     cvr, cvr_ok = _cvr_column(raw["cvr"], errors)
     year, year_ok = _year_column(raw["year"], errors)
 
-    employees, fte_number, _empty = _decimals(raw["employees_fte"])
+    employees, fte_number, _empty, fte_ambiguous = _decimals(raw["employees_fte"])
     errors.where(
-        ~fte_number,
+        fte_ambiguous,
         "employees_fte",
         raw["employees_fte"],
         lambda value: (
-            _("fuldtidsansatte skal være et tal med punktum som decimaltegn, ikke “%(value)s”")
+            _(
+                "antallet “%(value)s” er tvetydigt: tre cifre efter punktum eller komma kan være "
+                "en tusindtalsseparator"
+            )
+            % {"value": value}
+        ),
+    )
+    errors.where(
+        ~fte_number & ~fte_ambiguous,
+        "employees_fte",
+        raw["employees_fte"],
+        lambda value: (
+            _(
+                "fuldtidsansatte skal være et tal med punktum eller komma som decimaltegn, "
+                "ikke “%(value)s”"
+            )
             % {"value": value}
         ),
     )
@@ -565,10 +673,14 @@ def _validate_panel(
         raw["employees_fte"],
         lambda value: _("negativt antal fuldtidsansatte (%(value)s)") % {"value": value},
     )
-    revenue = _amount_column(raw["revenue_dkk"], "revenue_dkk", errors, signed=False)
+    revenue, revenue_rounded = _amount_column(
+        raw["revenue_dkk"], "revenue_dkk", errors, signed=False
+    )
     # Value added is negative when inputs cost more than the sales bring in.
-    value_added = _amount_column(raw["value_added_dkk"], "value_added_dkk", errors, signed=True)
-    export = _amount_column(raw["export_dkk"], "export_dkk", errors, signed=False)
+    value_added, value_added_rounded = _amount_column(
+        raw["value_added_dkk"], "value_added_dkk", errors, signed=True
+    )
+    export, export_rounded = _amount_column(raw["export_dkk"], "export_dkk", errors, signed=False)
 
     code, section, classification, industry_ok = _industry_column(raw["industry"], year)
     errors.where(
@@ -595,7 +707,6 @@ def _validate_panel(
         ),
     )
 
-    found.add_chunk(errors.found, not_kept=errors.not_kept)
     return _PanelChunk(
         cvr=cvr,
         year=year,
@@ -608,6 +719,7 @@ def _validate_panel(
         classification=classification.astype("S4"),
         municipality=np.where(known, municipality, -1),
         key_ok=cvr_ok & year_ok,
+        rounded=revenue_rounded + value_added_rounded + export_rounded,
     )
 
 
@@ -644,7 +756,7 @@ def _validate_participations(
     offer_ids: dict[str, int],
     found: _Errors,
 ) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
-    errors = _ChunkErrors(lines, PARTICIPATION_COLUMNS)
+    errors = _ChunkErrors(lines, PARTICIPATION_COLUMNS, found)
     raw = dict(zip(PARTICIPATION_COLUMNS, columns, strict=True))
     cvr, cvr_ok = _cvr_column(raw["cvr"], errors)
     external_ids, inverse = np.unique(np.strings.strip(raw["offer"]), return_inverse=True)
@@ -663,7 +775,6 @@ def _validate_participations(
         ),
     )
     year, year_ok = _year_column(raw["year"], errors)
-    found.add_chunk(errors.found, not_kept=errors.not_kept)
     return cvr, offer, year, cvr_ok & offer_ok & year_ok
 
 
@@ -688,17 +799,19 @@ def _check_duplicates(
     # Runs of three or more all point back to the first occurrence.
     starts_run = np.r_[True, ordered[1:] != ordered[:-1]]
     run_start = np.maximum.accumulate(np.where(starts_run, np.arange(len(ordered)), 0))
-    found = [
-        (
+    # In file order, so the examples are the first repeats.
+    repeats = repeats[np.argsort(all_lines[order[repeats]], kind="stable")]
+    kind = "duplicate"
+    examples = [
+        RowError(
             int(all_lines[order[i]]),
-            0,
             column,
             _("%(what)s står allerede på linje %(line)s")
             % {"what": describe(int(ordered[i])), "line": int(all_lines[order[run_start[i]]])},
         )
-        for i in repeats[:MAX_REPORTED_ERRORS]
+        for i in repeats[: errors.wants(column, kind)]
     ]
-    errors.add_chunk(found, not_kept=len(repeats) - len(found))
+    errors.add_kind(column, kind, examples, len(repeats))
 
 
 def _describe_panel_key(key: int) -> str:
@@ -738,10 +851,8 @@ def read_text(data: str) -> IO[bytes]:
 
 
 def report_rejection(rejected: ImportRejected, out: IO[str] | Any) -> None:
-    """Every kept error on its own line, then how many more there were."""
+    """Each kind of error: its first rows, one per line, then how many more rows had it."""
     if [str(e.message) for e in rejected.errors] == [str(rejected)]:
         return  # a file-level error (wrong header, empty file) is the message itself
-    for error in rejected.errors:
-        out.write(str(error))
-    if rejected.total > len(rejected.errors):
-        out.write(_("… og %(count)s fejl mere.") % {"count": rejected.total - len(rejected.errors)})
+    for line in rejected.report_lines():
+        out.write(line)

@@ -11,11 +11,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, ForeignKey, ManyToManyField, QuerySet, TextField
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from governance.models import Commitment, GrowthAgreement, GrowthStrategy
+from governance.models import Commitment, GrowthAgreement, GrowthStrategy, QuarterlyReport
 from governance.querysets import editable_region_ids
 from offers.models import Offer, Region, Theme
 
@@ -170,3 +174,79 @@ class GrowthAgreementAdmin(_RegionScopedAdmin):
     @admin.display(description=_("initiativer"), ordering="commitment_total")
     def commitment_count(self, obj: GrowthAgreement) -> int:
         return int(getattr(obj, "commitment_total", 0))
+
+
+# --- Quarterly reports (governance.quarterly_reports) -------------------------------------------
+
+
+@admin.register(QuarterlyReport)
+class QuarterlyReportAdmin(admin.ModelAdmin):
+    """The reports to download, scoped: a user sees their own organisation's reports only
+    (``QuarterlyReport.objects.visible_to``); another organisation's report is a 404."""
+
+    list_display = ["label", "scope", "organisation", "created_at", "downloads"]
+    list_filter = ["scope", "year", "quarter"]
+    list_select_related = ["organisation"]
+    search_fields = ["organisation__name", "organisation__slug"]
+    fields = ("year", "quarter", "scope", "organisation", "min_count", "created_at", "downloads")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[QuarterlyReport]:
+        return (
+            super()
+            .get_queryset(request)
+            .visible_to(request.user)  # type: ignore[attr-defined]
+            .defer("xlsx", "csv")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("kvartal"), ordering="-year")
+    def label(self, report: QuarterlyReport) -> str:
+        return report.label
+
+    @admin.display(description=_("hent"))
+    def downloads(self, report: QuarterlyReport) -> str:
+        return format_html(
+            '<a href="{}">XLSX</a> · <a href="{}">CSV</a>',
+            reverse("admin:governance_quarterlyreport_download", args=[report.pk, "xlsx"]),
+            reverse("admin:governance_quarterlyreport_download", args=[report.pk, "csv"]),
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        download = self.admin_site.admin_view(self.download_view)
+        return [
+            path(
+                "<int:report_id>/download/<str:fmt>/",
+                download,
+                name="governance_quarterlyreport_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request: HttpRequest, report_id: int, fmt: str) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        # A hand-edited id past the database's integer range is a missing report, not a 500.
+        if fmt not in ("xlsx", "csv") or report_id > 2**63 - 1:
+            raise Http404
+        report = get_object_or_404(QuarterlyReport.objects.visible_to(request.user), pk=report_id)
+        slug = report.organisation.slug if report.organisation else "hele-landet"
+        filename = f"kvartalsrapport-{report.year}-K{report.quarter}-{report.scope}-{slug}.{fmt}"
+        if fmt == "xlsx":
+            response = HttpResponse(
+                bytes(report.xlsx),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        else:
+            response = HttpResponse(report.csv, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response

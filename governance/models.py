@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length, Lower
@@ -261,6 +263,7 @@ class GovernanceMail(models.TextChoices):
 
     SAVED_SEARCH_CONFIRMATION = "saved_search_confirmation", _("Bekræftelse af gemt søgning")
     SAVED_SEARCH_DIGEST = "saved_search_digest", _("Ugentlig oversigt over en gemt søgning")
+    QUARTERLY_REPORT = "quarterly_report", _("Kvartalsrapport")
 
 
 def saved_search_mail_key(saved_search_id: int, what: str) -> str:
@@ -431,3 +434,74 @@ class ThemeSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.snapshot} {self.theme_id} {self.level}"
+
+
+class QuarterlyReportQuerySet(models.QuerySet["QuarterlyReport"]):
+    def visible_to(self, user: Any) -> QuarterlyReportQuerySet:
+        """A user sees the reports of their own organisation (a hub its own, the ministry's
+        users the national one); a superuser sees all."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_superuser:
+            return self
+        if not user.organisation_id:
+            return self.none()
+        return self.filter(organisation_id=user.organisation_id)
+
+
+class QuarterlyReport(models.Model):
+    """One quarter's report for a hub, an operator or the ministry, as it was sent
+    (governance.quarterly; the figures are frozen: a later correction of a case does not change
+    a report already sent)."""
+
+    class Scope(models.TextChoices):
+        HUB = "hub", _("Væksthus")
+        OPERATOR = "operator", _("Operatør")
+        MINISTRY = "ministry", _("Ministeriet (hele landet)")
+
+    year = models.PositiveSmallIntegerField(_("år"))
+    quarter = models.PositiveSmallIntegerField(_("kvartal"))
+    scope = models.CharField(_("omfang"), max_length=20, choices=Scope.choices)
+    organisation = models.ForeignKey(
+        "offers.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    min_count = models.PositiveSmallIntegerField(_("mindste viste antal"))
+    created_at = models.DateTimeField(_("dannet"), default=timezone.now)
+    xlsx = models.BinaryField(_("regneark (XLSX)"), editable=False)
+    csv = models.TextField(_("CSV"), editable=False)
+
+    objects = QuarterlyReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("kvartalsrapport")
+        verbose_name_plural = _("kvartalsrapporter")
+        ordering = ["-year", "-quarter", "scope"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "quarter", "scope", "organisation"],
+                nulls_distinct=False,
+                name="governance_quarterlyreport_one_per_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1, quarter__lte=4),
+                name="governance_quarterlyreport_quarter_1_to_4",
+            ),
+        ]
+        indexes = [
+            # The admin's list of one organisation's reports, newest first (visible_to).
+            models.Index(
+                fields=["organisation", "-year", "-quarter"], name="governance_qr_org_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-Q{self.quarter} {self.get_scope_display()}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-K{self.quarter}"

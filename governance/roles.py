@@ -18,7 +18,11 @@ _AGREEMENTS = [
     "governance.delete_commitment",
 ]
 
+# Quarterly reports: every role may download its own organisation's (governance.admin scopes).
+_REPORTS = ["governance.view_quarterlyreport"]
+
 PERMISSIONS = {
-    "Redaktør": list(_AGREEMENTS),
-    "Analytiker": list(_AGREEMENTS),
+    "Rådgiver": list(_REPORTS),
+    "Redaktør": [*_AGREEMENTS, *_REPORTS],
+    "Analytiker": [*_AGREEMENTS, *_REPORTS],
 }

@@ -12,7 +12,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from governance import services
+from governance import quarterly_reports, services
 from governance.models import SavedSearch
 
 logger = logging.getLogger(__name__)
@@ -55,3 +55,9 @@ def snapshot_catalogue() -> int:
     """Monthly: record offers, operators and overlaps for the trend page (once per month)."""
     snapshot = services.catalogue_snapshot_take(month=timezone.localdate())
     return snapshot.pk
+
+
+@shared_task(acks_late=True, soft_time_limit=20 * 60, time_limit=25 * 60)
+def quarterly_reports_send() -> int:
+    """Every morning: on the quarter's first working day, last quarter's reports and e-mails."""
+    return quarterly_reports.quarterly_reports_send(today=timezone.localdate())

@@ -462,7 +462,8 @@ class OfferAdmin(SimpleHistoryAdmin):
             "title": _("Importér tilbud"),
             "form": form,
             "result": result,
-            "errors": [str(error) for error in result.errors] if result else [],
+            "errors": result.report() if result else [],
+            "error_count": len(result.errors) if result else 0,
             "token": token,
             "organisation": getattr(request.user, "organisation", None),
         }

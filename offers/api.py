@@ -37,7 +37,7 @@ from rest_framework.response import Response
 from core.jsonbody import BoundedJSONParser, check_body_size
 from core.parsing import blank_parameters
 from offers.catalogue_format import ALL_FIELDS
-from offers.forms import OfferSearchForm
+from offers.forms import FLAG_VALUES, OfferSearchForm
 from offers.models import (
     CompanySize,
     Industry,
@@ -51,7 +51,7 @@ from offers.models import (
     Theme,
 )
 from offers.public_cache import serve_public
-from offers.search import FACETS, SearchResult, prepare_search, run_search
+from offers.search import FACETS, MAX_QUERY_LENGTH, SearchResult, prepare_search, run_search
 from offers.services import OfferError, offer_save, user_can_edit
 
 UNKNOWN_MESSAGES = {
@@ -256,7 +256,7 @@ BLANK_MESSAGE = gettext_lazy("Angiv en værdi, eller udelad parameteren.")
 _LIST_PARAMETERS = [
     OpenApiParameter(
         "q",
-        OpenApiTypes.STR,
+        {"type": "string", "maxLength": MAX_QUERY_LENGTH},
         description="Fritekst (højst 200 tegn). Dansk stemming, sammensatte ord og stavefejl "
         'håndteres; "citat", -udelad og or virker som i websøgning.',
         examples=[OpenApiExample("Eksport", value="eksportrådgivning")],
@@ -264,33 +264,62 @@ _LIST_PARAMETERS = [
     *[
         OpenApiParameter(
             name,
-            OpenApiTypes.STR,
+            kind,
             many=True,
             explode=True,
             description=description + " Kan gentages: ELLER inden for parameteren, OG på tværs.",
             enum=enum,
         )
-        for name, description, enum in [
-            ("theme", "Tema (slug), f.eks. export.", None),
-            ("level", "Niveau.", Level.values),
-            ("phase", "Virksomhedens fase.", Phase.values),
-            ("size", "Virksomhedsstørrelse.", CompanySize.values),
-            ("industry", "DB07-hovedafsnit (tilbud uden brancher gælder alle).", Industry.values),
-            ("region", "Regionskode, f.eks. 1084.", None),
-            ("municipality", "Kommunekode, f.eks. 751.", None),
-            ("price", "Pris.", Price.values),
-            ("operator", "Operatør (organisationens slug).", None),
+        for name, kind, description, enum in [
+            ("theme", OpenApiTypes.STR, "Tema (slug), f.eks. export.", None),
+            ("level", OpenApiTypes.STR, "Niveau.", Level.values),
+            ("phase", OpenApiTypes.STR, "Virksomhedens fase.", Phase.values),
+            ("size", OpenApiTypes.STR, "Virksomhedsstørrelse.", CompanySize.values),
+            (
+                "industry",
+                OpenApiTypes.STR,
+                "DB07-hovedafsnit (tilbud uden brancher gælder alle).",
+                Industry.values,
+            ),
+            ("region", OpenApiTypes.INT, "Regionskode, f.eks. 1084.", None),
+            ("municipality", OpenApiTypes.INT, "Kommunekode, f.eks. 751.", None),
+            ("price", OpenApiTypes.STR, "Pris.", Price.values),
+            ("operator", OpenApiTypes.STR, "Operatør (organisationens slug).", None),
         ]
     ],
     OpenApiParameter(
         "include_closed",
-        OpenApiTypes.BOOL,
-        description="1: vis også offentliggjorte tilbud, der er lukket (frist eller gyldighed "
-        "overskredet, eller arkiveret).",
+        OpenApiTypes.STR,
+        enum=sorted(FLAG_VALUES),
+        description="1 (eller true, ja): vis også offentliggjorte tilbud, der er lukket (frist "
+        "eller gyldighed overskredet, eller arkiveret). 0 eller tom: kun åbne tilbud.",
     ),
-    OpenApiParameter("sort", OpenApiTypes.STR, enum=["relevance", "deadline", "newest"]),
-    OpenApiParameter("page", OpenApiTypes.INT, description="Side (20 tilbud pr. side)."),
+    OpenApiParameter(
+        "sort",
+        OpenApiTypes.STR,
+        enum=["relevance", "deadline", "newest"],
+        description="Rækkefølge; relevance er standard. En tom værdi giver 400.",
+    ),
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1},
+        description="Side (20 tilbud pr. side). En side efter den sidste giver en tom "
+        "results-liste (200), ikke 404.",
+    ),
+    OpenApiParameter(
+        "If-None-Match",
+        OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        description="ETag fra et tidligere svar: 304 uden indhold, hvis kataloget er uændret.",
+    ),
 ]
+# The body of a 400: each refused parameter with its messages (Danish).
+_PARAMETER_ERRORS = {
+    "type": "object",
+    "description": "Fejl pr. parameter: parameterens navn og dens fejlbeskeder.",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "minProperties": 1,
+}
 
 _SEARCH_EXAMPLE = OpenApiExample(
     "Søgning med facetter",
@@ -393,9 +422,15 @@ class CanEditOffers(permissions.BasePermission):
         parameters=_LIST_PARAMETERS,
         responses={
             200: OfferSearchResponseSerializer,
-            400: OpenApiResponse(description="Fejl pr. parameter."),
+            304: OpenApiResponse(
+                description="Uændret siden svaret med den ETag, der blev sendt i If-None-Match "
+                "(kun for anonyme klienter; svaret har intet indhold)."
+            ),
+            400: OpenApiResponse(response=_PARAMETER_ERRORS, description="Fejl pr. parameter."),
         },
         examples=[_SEARCH_EXAMPLE, _BAD_REQUEST_EXAMPLE],
+        # A page past the last one answers an empty list, so no 404 (portal/openapi.py).
+        extensions={"x-empty-past-last-page": True},
     ),
     retrieve=extend_schema(summary="Ét tilbud med alle felter"),
     create=extend_schema(

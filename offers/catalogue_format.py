@@ -14,6 +14,11 @@ Row rules:
   vocabulary's own order, so equal sets compare equal.
 - ``owner``/``operator`` name organisations and ``themes`` name themes by slug; ``regions`` and
   ``municipalities`` are official codes. All must exist.
+- What real files leave out: an ``operator`` that is missing, ``null`` or empty is the owner
+  (it runs its own offer); ``phases`` and ``company_sizes`` that are empty mean all of them, as
+  an empty ``industries`` does; a missing ``price`` is ``not_stated`` ("Pris ikke oplyst"),
+  never guessed. Left out of a row for an offer that already exists, they keep the stored value
+  like every other field (``offers.importing``).
 - Dates are ``ÅÅÅÅ-MM-DD`` or ``null``.
 
 Every problem is reported with its line and field (``RowError``), so an editor can fix a whole
@@ -34,8 +39,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import models
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from core.errorgroups import group_errors
 from offers.models import (
     CompanySize,
     Industry,
@@ -90,13 +98,16 @@ REQUIRED_FIELDS = frozenset(
         "summary",
         "level",
         "owner",
-        "operator",
         "themes",
-        "phases",
-        "company_sizes",
-        "price",
     }
 )
+# What a new offer gets for a field its row leaves out, where the model's default is not it.
+# (``operator`` is the owner: ``offers.importing``.)
+NEW_OFFER_DEFAULTS: dict[str, Any] = {
+    "phases": list(Phase.values),
+    "company_sizes": list(CompanySize.values),
+    "price": Price.NOT_STATED.value,
+}
 # Fields that name organisations by slug; the model stores their ids.
 ORGANISATION_FIELDS = ("owner", "operator")
 # Format fields that are not columns of the offer: the key and the two relations.
@@ -126,10 +137,11 @@ _CHOICE_FIELDS: dict[str, type[models.TextChoices]] = {
     "status": Offer.Status,
 }
 _CHOICE_LIST_FIELDS: dict[str, tuple[type[models.TextChoices], bool]] = {
-    # choices, may be empty
-    "phases": (Phase, False),
-    "company_sizes": (CompanySize, False),
-    "industries": (Industry, True),
+    # choices, whether "all" is stored as every value (the model requires at least one) rather
+    # than as the empty list
+    "phases": (Phase, True),
+    "company_sizes": (CompanySize, True),
+    "industries": (Industry, False),
 }
 DATE_FIELDS = ("application_deadline", "valid_from", "valid_to", "last_reviewed")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -169,6 +181,42 @@ class RowError:
                 "message": self.message,
             }
         return _("linje %(line)d: %(message)s") % {"line": self.line, "message": self.message}
+
+
+def report_lines(errors: list[RowError]) -> list[str]:
+    """The errors kind by kind: the first lines of each, then how many more lines had it
+    ("felt price: 4.997 linjer mere som linje 2"), so a report of a big file fits a screen."""
+    groups = group_errors(
+        errors,
+        column=lambda error: error.field,
+        message=lambda error: error.message,
+        line=lambda error: error.line,
+    )
+    lines: list[str] = []
+    for group in groups.ordered(lambda error: error.line):
+        lines.extend(str(error) for error in group.examples)
+        if group.more:
+            count = number_format(group.more, force_grouping=True)
+            first = group.examples[0].line
+            if group.column:
+                lines.append(
+                    ngettext(
+                        "felt %(field)s: %(count)s linje mere som linje %(line)d",
+                        "felt %(field)s: %(count)s linjer mere som linje %(line)d",
+                        group.more,
+                    )
+                    % {"field": group.column, "count": count, "line": first}
+                )
+            else:
+                lines.append(
+                    ngettext(
+                        "%(count)s linje mere som linje %(line)d",
+                        "%(count)s linjer mere som linje %(line)d",
+                        group.more,
+                    )
+                    % {"count": count, "line": first}
+                )
+    return lines
 
 
 # --- Reading a file ----------------------------------------------------------------------------
@@ -416,6 +464,11 @@ def _check_organisations(data: Mapping[str, Any], row: _Checked, reference: Refe
         if name not in data:
             continue
         value = data[name]
+        if name == "operator" and value in (None, ""):
+            owner = data.get("owner")
+            if isinstance(owner, str) and owner in reference.organisations:
+                row.values["operator_id"] = reference.organisations[owner].id
+            continue
         if not isinstance(value, str):
             row.error(name, _("skal være en organisations kortnavn (tekst)"))
         elif value not in reference.organisations:
@@ -440,18 +493,19 @@ def _check_themes(data: Mapping[str, Any], row: _Checked, reference: Reference) 
 
 
 def _check_choice_lists(data: Mapping[str, Any], row: _Checked, reference: Reference) -> None:
-    for name, (choices, may_be_empty) in _CHOICE_LIST_FIELDS.items():
+    for name, (choices, all_as_every_value) in _CHOICE_LIST_FIELDS.items():
         if name not in data:
             continue
-        items = _string_list(data[name], name, row)
+        value = data[name]
+        items = _string_list([] if value is None else value, name, row)
         if items is None:
             continue
         allowed = _choice_values(choices)
         bad = [item for item in items if item not in allowed]
         for item in bad:
             row.error(name, _invalid_choice(item, choices))
-        if not items and not may_be_empty:
-            row.error(name, _("angiv mindst én værdi"))
+        if not items and all_as_every_value:
+            row.values[name] = list(allowed)
         elif not bad:
             # Stored in the vocabulary's own order, so equal sets compare equal.
             row.values[name] = [value for value in allowed if value in items]

@@ -23,6 +23,8 @@ MAX_PAGE = 1_000_000
 _SLUG = re.compile(r"^[-a-z0-9_]{1,100}$")
 _TRUE = {"1", "true", "on", "yes", "ja"}
 _FALSE = {"", "0", "false", "off", "no", "nej"}
+# The spellings a yes/no parameter accepts (an empty value is no); the API schema lists them.
+FLAG_VALUES = frozenset((_TRUE | _FALSE) - {""})
 
 
 class ListField(forms.Field):

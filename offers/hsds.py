@@ -2,12 +2,20 @@
 
 Offers are HSDS services, their operators and owners organizations, their geography service
 areas (with DAWA and GeoNames URIs), and the owner is the funding source.
+
+The tables have exactly the columns of the HSDS 3.0.0 table schemas vendored in
+``offers/data/hsds/datapackage.json`` (read from there, so the export and the schema cannot
+drift apart), and the published data package (``/data/hsds/``, :func:`hsds_datapackage`) names
+those schemas and the portal's licence, so tools such as ``frictionless`` validate it as it is.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
+import functools
 import io
+import json
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,54 +37,38 @@ from offers.models import (
     Region,
 )
 
-HSDS_ORGANIZATION_COLUMNS = (
-    "id",
-    "name",
-    "alternate_name",
-    "description",
-    "email",
-    "website",
-    "legal_status",
-    "uri",
-    "parent_organization_id",
-)
-HSDS_SERVICE_COLUMNS = (
-    "id",
-    "organization_id",
-    "program_id",
-    "name",
-    "alternate_name",
-    "description",
-    "url",
-    "email",
-    "status",
-    "interpretation_services",
-    "application_process",
-    "fees_description",
-    "wait_time",
-    "fees",
-    "accreditations",
-    "eligibility_description",
-    "minimum_age",
-    "maximum_age",
-    "assured_date",
-    "assurer_email",
-    "licenses",
-    "alert",
-)
-# HSDS 3 names the free-text area `name`; HSDS 2 readers look for `service_area`. Both are filled.
-HSDS_SERVICE_AREA_COLUMNS = (
-    "id",
-    "service_id",
-    "service_at_location_id",
-    "name",
-    "service_area",
-    "description",
-    "extent",
-    "extent_type",
-    "uri",
-)
-HSDS_FUNDING_COLUMNS = ("id", "organization_id", "service_id", "source")
+SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "hsds" / "datapackage.json"
+HSDS_VERSION = "3.0.0"
+# The portal's own data: reuse with attribution. (The HSDS schemas are Open Referral's, under
+# CC BY-SA 4.0: offers/data/hsds/README.md.)
+OPEN_DATA_LICENSE = {
+    "name": "CC-BY-4.0",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+    "title": "Creative Commons Attribution 4.0",
+}
+
+
+@functools.cache
+def hsds_schema() -> dict[str, Any]:
+    """The vendored HSDS data package (the four resources the portal publishes)."""
+    with SCHEMA_PATH.open(encoding="utf-8") as source:
+        descriptor: dict[str, Any] = json.load(source)
+    return descriptor
+
+
+def _columns(path: str) -> tuple[str, ...]:
+    for resource in hsds_schema()["resources"]:
+        if resource["path"] == path:
+            return tuple(field["name"] for field in resource["schema"]["fields"])
+    raise KeyError(path)
+
+
+HSDS_ORGANIZATION_COLUMNS = _columns("organizations.csv")
+# Services may name a program; the portal has none, so the table is published empty.
+HSDS_PROGRAM_COLUMNS = _columns("programs.csv")
+HSDS_SERVICE_COLUMNS = _columns("services.csv")
+HSDS_SERVICE_AREA_COLUMNS = _columns("service_areas.csv")
+HSDS_FUNDING_COLUMNS = _columns("funding.csv")
 HSDS_STATUS = {
     Offer.Status.PUBLISHED: "active",
     Offer.Status.DRAFT: "inactive",
@@ -115,7 +107,9 @@ def hsds_tables(queryset: models.QuerySet[Offer]) -> dict[str, list[dict[str, An
             % {"kind": kinds[org.kind], "level": str(levels[org.level]).lower()},
             "email": org.contact_email,
             "website": org.website,
+            "year_incorporated": "",
             "legal_status": _("offentlig myndighed") if org.kind in _PUBLIC_AUTHORITIES else "",
+            "logo": "",
             "uri": "",
             "parent_organization_id": "",
         }
@@ -154,15 +148,12 @@ def hsds_tables(queryset: models.QuerySet[Offer]) -> dict[str, list[dict[str, An
                 "fees_description": " – ".join(
                     part for part in (str(prices[record["price"]]), record["price_details"]) if part
                 ),
-                "wait_time": record["delivery_time"],
-                "fees": "",
                 "accreditations": "",
                 "eligibility_description": eligibility,
                 "minimum_age": "",
                 "maximum_age": "",
                 "assured_date": record["last_reviewed"] or "",
                 "assurer_email": "",
-                "licenses": "",
                 "alert": _("Ansøgningsfrist %(date)s") % {"date": record["application_deadline"]}
                 if record["application_deadline"]
                 else "",
@@ -180,9 +171,7 @@ def hsds_tables(queryset: models.QuerySet[Offer]) -> dict[str, list[dict[str, An
                 {
                     "id": f"{service_id}--{key}",
                     "service_id": service_id,
-                    "service_at_location_id": "",
                     "name": name,
-                    "service_area": name,
                     "description": _("Tilbuddet gælder for virksomheder i %(area)s.")
                     % {"area": name},
                     "extent": "",
@@ -200,6 +189,7 @@ def hsds_tables(queryset: models.QuerySet[Offer]) -> dict[str, list[dict[str, An
         )
     return {
         "organizations.csv": organization_rows,
+        "programs.csv": [],
         "services.csv": service_rows,
         "service_areas.csv": area_rows,
         "funding.csv": funding_rows,
@@ -208,10 +198,47 @@ def hsds_tables(queryset: models.QuerySet[Offer]) -> dict[str, list[dict[str, An
 
 HSDS_COLUMNS = {
     "organizations.csv": HSDS_ORGANIZATION_COLUMNS,
+    "programs.csv": HSDS_PROGRAM_COLUMNS,
     "services.csv": HSDS_SERVICE_COLUMNS,
     "service_areas.csv": HSDS_SERVICE_AREA_COLUMNS,
     "funding.csv": HSDS_FUNDING_COLUMNS,
 }
+
+
+def hsds_csv(name: str, rows: list[dict[str, Any]]) -> str:
+    """One table as CSV text with its HSDS columns."""
+    return _csv_text(HSDS_COLUMNS[name], rows)
+
+
+def hsds_datapackage(*, base_url: str = "") -> dict[str, Any]:
+    """The data package descriptor of the published catalogue: the portal's licence, and each
+    table with its HSDS schema (``base_url`` + file name as the path, or the file name alone)."""
+    schema = hsds_schema()
+    resources = []
+    for resource in schema["resources"]:
+        described = copy.deepcopy(resource)
+        described["path"] = base_url + resource["path"]
+        described["encoding"] = "utf-8"
+        resources.append(described)
+    return {
+        "profile": "tabular-data-package",
+        "name": "erhvervsfremmeportalen-hsds",
+        "title": "Erhvervsfremmeportalen: offentlige erhvervsfremmetilbud (Open Referral HSDS)",
+        "description": (
+            "The published offers of the Danish business support portal as Open Referral Human "
+            "Services Data Specification tables: services, the organisations that run and fund "
+            "them, and where they apply."
+        ),
+        "version": HSDS_VERSION,
+        "licenses": [OPEN_DATA_LICENSE],
+        "sources": [
+            {
+                "title": f"Open Referral Human Services Data Specification {HSDS_VERSION}",
+                "path": "https://docs.openreferral.org/",
+            }
+        ],
+        "resources": resources,
+    }
 
 
 def _csv_text(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:

@@ -5,7 +5,9 @@ The format and its row checks are ``offers.catalogue_format``. Import rules:
 - Upsert by ``external_id``. A field left out of a row keeps the stored value of an existing offer
   (and takes the model default for a new one), so a source system that knows nothing of, say,
   ``how_to_apply`` does not wipe what editors wrote here. The required fields must always be
-  there.
+  there. A new offer without ``operator`` is run by its owner; without ``phases`` or
+  ``company_sizes`` it is for all; without ``price`` its price is ``not_stated``
+  (``catalogue_format.NEW_OFFER_DEFAULTS``).
 - All or nothing: every row is checked before anything is written, every problem is reported
   with its line (for a JSON array: the line where the object starts) and field, and the writes
   run in one transaction.
@@ -39,11 +41,13 @@ from django.utils.translation import gettext as _
 
 from offers.catalogue_format import (
     MODEL_FIELDS,
+    NEW_OFFER_DEFAULTS,
     REQUIRED_FIELDS,
     Reference,
     Row,
     RowError,
     parse_offers,
+    report_lines,
     validate_row,
 )
 from offers.models import Offer
@@ -81,6 +85,10 @@ class ImportResult:
     @property
     def rows(self) -> int:
         return len(self.created) + len(self.updated) + len(self.unchanged)
+
+    def report(self) -> list[str]:
+        """The errors for a person: repeated kinds grouped (``catalogue_format.report_lines``)."""
+        return report_lines(self.errors)
 
 
 class ImportFailed(Exception):
@@ -188,11 +196,15 @@ def _load_existing(external_ids: Sequence[str]) -> dict[str, _Existing]:
 
 def _defaults() -> dict[str, Any]:
     """The model's defaults for the optional columns, which a new offer takes when left out."""
-    return {
+    defaults = {
         name: Offer._meta.get_field(name).get_default()  # type: ignore[union-attr]
         for name in MODEL_FIELDS
         if name.removesuffix("_id") not in REQUIRED_FIELDS
     }
+    defaults.update(
+        {name: list(v) if isinstance(v, list) else v for name, v in NEW_OFFER_DEFAULTS.items()}
+    )
+    return defaults
 
 
 def _import_rows(
@@ -216,6 +228,8 @@ def _import_rows(
         if before is None:
             values.update(_defaults())
         values.update(row.values)
+        if before is None and "operator_id" not in row.values:
+            values["operator_id"] = values["owner_id"]
         if user is not None and not user.is_superuser:
             if before is not None and scoped_to not in (
                 before.values["owner_id"],

@@ -59,6 +59,8 @@ class Price(models.TextChoices):
     FREE = "free", _("Gratis")
     SUBSIDISED = "subsidised", _("Medfinansieret")
     PAID = "paid", _("Betalt")
+    # What an import without a price gets: said as it is, never guessed as free.
+    NOT_STATED = "not_stated", _("Pris ikke oplyst")
 
 
 class Industry(models.TextChoices):

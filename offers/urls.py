@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from offers import report_views, views
+from offers import open_data, report_views, views
 
 app_name = "offers"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -14,4 +14,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns += [
     path("analyse/arbejdsdeling/", report_views.division_of_labour, name="division_of_labour"),
     path("klynger/", report_views.clusters, name="clusters"),
+]
+
+# Open data (offers/open_data.py): the published catalogue as an Open Referral HSDS data package.
+urlpatterns += [
+    path("data/hsds/", open_data.datapackage, name="hsds"),
+    path("data/hsds/datapackage.json", open_data.datapackage, name="hsds_datapackage"),
+    path("data/hsds/<slug:name>.csv", open_data.table, name="hsds_table"),
 ]

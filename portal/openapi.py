@@ -65,6 +65,8 @@ def add_error_responses(
             pages = any(
                 parameter.get("name") == "page" for parameter in operation.get("parameters", [])
             )
+            # A search that answers an empty page past the last one says so with this extension.
+            pages = pages and not operation.get("x-empty-past-last-page")
             if "{" in path or pages:
                 _add(responses, "404", "Findes ikke, eller siden er uden for resultaterne.")
             _add(responses, "429", "For mange forespørgsler fra samme klient; prøv igen senere.")

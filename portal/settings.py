@@ -499,6 +499,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "governance.tasks.expire_unconfirmed_saved_searches",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Quarterly reports: every morning the job checks whether it is the quarter's first working
+    # day; on that day it builds last quarter's reports and e-mails their links (once).
+    "governance-quarterly-reports": {
+        "task": "governance.tasks.quarterly_reports_send",
+        "schedule": crontab(hour=6, minute=30),
+    },
     # Fewer but stronger: the catalogue counted on the first of every month.
     "governance-monthly-snapshot": {
         "task": "governance.tasks.snapshot_catalogue",
@@ -575,6 +581,10 @@ EFFECT_MIN_TREATED = env_int("EFFECT_MIN_TREATED", 20, minimum=1)
 # and after EFFECT_MAX_ATTEMPTS claims it fails, so the run ends by itself either way.
 EFFECT_STALE_MINUTES = env_int("EFFECT_STALE_MINUTES", 45, minimum=1)
 EFFECT_MAX_ATTEMPTS = env_int("EFFECT_MAX_ATTEMPTS", 8, minimum=1)
+# Quarterly reports (governance.quarterly): counts below this are withheld, and the organisation
+# whose users receive the national (ministry) report.
+REPORT_MIN_COUNT = env_int("REPORT_MIN_COUNT", 5, minimum=3)
+QUARTERLY_REPORT_MINISTRY = env_str("QUARTERLY_REPORT_MINISTRY", "erhvervsstyrelsen")
 
 # --- API --------------------------------------------------------------------------------------
 

@@ -30,3 +30,8 @@ class CsvImportCommand(BaseCommand):
             f"rækker/s): {report.inserted} nye, {report.updated} opdaterede, "
             f"{report.unchanged} uændrede."
         )
+        if report.rounded:
+            self.stdout.write(
+                f"{report.rounded} beløb var skrevet med decimaler og er gemt afrundet til hele "
+                "kroner."
+            )

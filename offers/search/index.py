@@ -43,15 +43,19 @@ REFRESH_BATCH = 2000
 # counts for (and matches) each industry / region. Themes and operators are data, not a fixed
 # vocabulary, and use ``theme_ids`` and ``operator_id``.
 REGION_CODES = (1081, 1082, 1083, 1084, 1085)
+# The bits are stored in every offer's row: a value added to a vocabulary takes a new bit at the
+# end, so the stored bits of existing offers keep their meaning.
+_ADDED_LATER: tuple[tuple[str, str], ...] = (("price", Price.NOT_STATED.value),)
 FACET_BITS: tuple[tuple[str, str], ...] = (
     *(("level", value) for value in Level.values),
-    *(("price", value) for value in Price.values),
+    *(("price", value) for value in Price.values if ("price", value) not in _ADDED_LATER),
     *(("phase", value) for value in Phase.values),
     *(("size", value) for value in CompanySize.values),
     ("industry", "*"),
     *(("industry", value) for value in Industry.values),
     ("region", "*"),
     *(("region", str(code)) for code in REGION_CODES),
+    *_ADDED_LATER,
 )
 _BIT = {pair: index for index, pair in enumerate(FACET_BITS)}
 

@@ -106,10 +106,13 @@ class TestPanelImport:
             ("13585628,2020,nan,1,1,1,C,751", "Linje 2, kolonne employees_fte: fuldtidsansatte"),
             (
                 "13585628,2020,1,mange,1,1,C,751",
-                "Linje 2, kolonne revenue_dkk: beløbet skal være et helt antal kroner (eller "
-                "tomt), ikke “mange”",
+                "Linje 2, kolonne revenue_dkk: beløbet skal være et tal i kroner, fx 1893252 "
+                "eller 1893252.0, uden tusindtalsseparator (eller tomt), ikke “mange”",
             ),
-            ("13585628,2020,1,1,2.5,1,C,751", "Linje 2, kolonne value_added_dkk: beløbet skal"),
+            (
+                "13585628,2020,1,1,2.500,1,C,751",
+                "Linje 2, kolonne value_added_dkk: beløbet “2.500” er tvetydigt",
+            ),
             (
                 "13585628,2020,1,1,1,-7,C,751",
                 "Linje 2, kolonne export_dkk: beløbet kan ikke være negativt (-7)",
@@ -140,16 +143,11 @@ class TestPanelImport:
         assert errors == ["Linje 6, kolonne year: CVR 13585628 i 2021 står allerede på linje 3"]
 
     def test_it_reports_every_bad_row_not_only_the_first(self):
-        rows = [f"{cvr},2020,-1,1,1,1,C,751" for cvr in CVRS[:4]]
+        rows = [f"{cvr},2020,-1,1,1,1,C,751" for cvr in CVRS[:3]]
 
         errors = rejected_errors(HEADER + "\n" + "\n".join(rows) + "\n")
 
-        assert [error.split(",")[0] for error in errors] == [
-            "Linje 2",
-            "Linje 3",
-            "Linje 4",
-            "Linje 5",
-        ]
+        assert [error.split(",")[0] for error in errors] == ["Linje 2", "Linje 3", "Linje 4"]
 
     @pytest.mark.parametrize(
         ("header", "expected"),
@@ -160,7 +158,7 @@ class TestPanelImport:
             ),
             ("cvr,year", "Mangler: employees_fte, revenue_dkk"),
             ("13585628,2020,12.5,9500000,3100000,1200000,C,751", "Mangler: cvr, year"),
-            ("cvr;year;employees_fte", "brug komma som skilletegn"),
+            ("cvr;year;employees_fte", "semikolon som skilletegn, men kolonnerne passer ikke"),
             (
                 "year,cvr,employees_fte,revenue_dkk,value_added_dkk,export_dkk,industry,municipality",
                 "anden rækkefølge",

@@ -160,7 +160,7 @@ def test_it_reports_every_bad_row_with_its_line_and_field(db):
                 )
             ),
             json.dumps(
-                {k: v for k, v in row(external_id="g").items() if k != "price"} | {"titel": "x"}
+                {k: v for k, v in row(external_id="g").items() if k != "summary"} | {"titel": "x"}
             ),
         ]
     )
@@ -177,7 +177,7 @@ def test_it_reports_every_bad_row_with_its_line_and_field(db):
         "linje 8, felt nationwide: skal være true eller false",
         "linje 8, felt title: må ikke være tom",
         "linje 9, felt municipalities: Et kommunalt tilbud skal angive sine kommuner.",
-        "linje 10, felt price: mangler",
+        "linje 10, felt summary: mangler",
         "linje 10, felt titel: ukendt felt",
     ]
     assert not Offer.objects.exists()
@@ -354,7 +354,7 @@ def test_it_exports_hsds_csv_with_open_referral_columns(db, tmp_path):
     organisations = {o["id"]: o for o in tables["organizations.csv"]}
     assert organisations["vaeksthus-midtjylland"]["name"] == "Væksthus Midtjylland"
     areas = [a for a in tables["service_areas.csv"] if a["service_id"] == "regional"]
-    assert {a["service_area"] for a in areas} == {"Region Sjælland", "Køge Kommune"}
+    assert {a["name"] for a in areas} == {"Region Sjælland", "Køge Kommune"}
     assert all(a["description"] for a in areas)
 
 
@@ -372,7 +372,7 @@ def test_it_exports_hsds_into_a_folder(db, tmp_path):
 
     header = (tmp_path / "hsds" / "service_areas.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.split(",")[:2] == ["id", "service_id"]
-    assert "service_area" in header.split(",")
+    assert "name" in header.split(",")
 
 
 def test_an_editor_imports_only_offers_of_their_own_organisation(db, make_user):

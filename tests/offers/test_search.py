@@ -283,7 +283,7 @@ def test_each_facet_counts_with_the_other_facets_filters_applied(catalogue):
     assert themes["authority"] == 1
     assert themes["capital"] == 0
     # Prices of export offers: only a, which is free.
-    assert counts(result, "price") == {"free": 1, "subsidised": 0, "paid": 0}
+    assert counts(result, "price") == {"free": 1, "subsidised": 0, "paid": 0, "not_stated": 0}
     # Levels apply both filters.
     assert counts(result, "level") == {"state": 1, "region": 0, "municipality": 0}
 

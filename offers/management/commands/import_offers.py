@@ -36,8 +36,8 @@ class Command(BaseCommand):
 
         result = import_offers(source=source, dry_run=options["dry_run"])
         if not result.ok:
-            for problem in result.errors:
-                self.stderr.write(str(problem))
+            for line in result.report():
+                self.stderr.write(line)
             raise CommandError(
                 f"Import failed: {len(result.errors)} error(s) in {name}; nothing was saved."
             )
