@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 from core.jsonbody import BoundedJSONParser, check_body_size
 from core.parsing import parse_int
 from core.ratelimit import over_limit, ratelimited
+from crm import services as crm_services
 from crm.selectors import case_public_timeline
 from offers.fields import EMPLOYEES_MAX
 from offers.models import Industry, Phase
@@ -375,7 +376,7 @@ class GuidanceRequestDetailView(APIView):
             "status": case.status,
             "status_label": str(public_status(case.status)),
             "hub": hub_contact(case.hub),
-            "expected_response_by": case.first_response_due.isoformat(),
+            "expected_response_by": crm_services.expected_response_by(case).isoformat(),
             "received_at": timezone.localtime(guidance_request.created_at).isoformat(),
             "timeline": [
                 {"at": timezone.localtime(entry.at).isoformat(), "text": entry.text}

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.parsing import parse_int, without_nul
 from core.privatepage import private_page
 from core.ratelimit import over_limit, ratelimited
+from crm import services as crm_services
 from crm.models import Case, Feedback
 from crm.selectors import case_public_timeline
 from offers.models import Municipality, Offer, Organisation, Theme
@@ -227,7 +228,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "case": case,
         "hub": case.hub,
         "status_label": public_status(case.status),
-        "expected_response_by": long_date(case.first_response_due),
+        # After "we have not forgotten you", the new date that e-mail gave.
+        "expected_response_by": long_date(crm_services.expected_response_by(case)),
         "timeline": list(case_public_timeline(case)),
         "referrals": _public_referrals(case),
         "matches": _worded_matches(guidance_request),

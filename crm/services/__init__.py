@@ -12,6 +12,14 @@ advisers open by hand, feedback), ``referrals``, ``deadlines`` (the response-tim
 code imports from ``crm.services`` itself.
 """
 
+from crm.services.absences import (
+    absence_advisers,
+    absence_delete,
+    absence_may_record,
+    absence_of,
+    absence_save,
+    advisers_absent_on,
+)
 from crm.services.cases import (
     ALLOWED_TRANSITIONS,
     BY_HAND_OUTCOMES,
@@ -34,7 +42,13 @@ from crm.services.companies import (
     contact_update,
 )
 from crm.services.deadlines import overdue_digests_queue
-from crm.services.followup import followup_ladder_run, followup_run, surveys_run
+from crm.services.followup import (
+    expected_response_by,
+    followup_ladder_run,
+    followup_run,
+    stale_cases_run,
+    surveys_run,
+)
 from crm.services.privacy import (
     ANONYMISED_COMPANY_NAME,
     ANONYMISED_NAME,
@@ -68,6 +82,12 @@ __all__ = [
     "CrmError",
     "Person",
     "PersonalData",
+    "absence_advisers",
+    "absence_delete",
+    "absence_may_record",
+    "absence_of",
+    "absence_save",
+    "advisers_absent_on",
     "case_assign",
     "case_close",
     "case_create",
@@ -83,6 +103,7 @@ __all__ = [
     "contact_update",
     "contacts_anonymise_expired",
     "email_hash",
+    "expected_response_by",
     "feedback_submit",
     "followup_ladder_run",
     "followup_run",
@@ -95,6 +116,7 @@ __all__ = [
     "referral_complete",
     "referral_create",
     "referral_decline",
+    "stale_cases_run",
     "survey_answer_submit",
     "survey_answer_summary",
     "surveys_run",
