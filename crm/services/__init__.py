@@ -69,6 +69,14 @@ from crm.services.referrals import (
     referral_create,
     referral_decline,
 )
+from crm.services.repeats import (
+    REOPEN_REASON,
+    case_repeat_attach,
+    case_repeat_find,
+    cases_related_elsewhere,
+    cases_related_flag,
+    company_discard_unused,
+)
 from crm.services.survey import survey_answer_submit, survey_answer_summary
 
 __all__ = [
@@ -79,6 +87,7 @@ __all__ = [
     "CASE_SOURCES_BY_HAND",
     "NOT_PERSONAL",
     "PERSONAL_DATA",
+    "REOPEN_REASON",
     "CrmError",
     "Person",
     "PersonalData",
@@ -93,9 +102,14 @@ __all__ = [
     "case_create",
     "case_note_add",
     "case_register",
+    "case_repeat_attach",
+    "case_repeat_find",
     "case_transfer",
     "case_transition",
     "cases_hand_over",
+    "cases_related_elsewhere",
+    "cases_related_flag",
+    "company_discard_unused",
     "company_find_or_create",
     "contact_cutoff",
     "contact_find_or_create",
