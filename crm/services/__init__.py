@@ -49,6 +49,7 @@ from crm.services.followup import (
     stale_cases_run,
     surveys_run,
 )
+from crm.services.merge import MergePlan, company_merge, company_merge_plan, may_merge
 from crm.services.privacy import (
     ANONYMISED_COMPANY_NAME,
     ANONYMISED_NAME,
@@ -89,6 +90,7 @@ __all__ = [
     "PERSONAL_DATA",
     "REOPEN_REASON",
     "CrmError",
+    "MergePlan",
     "Person",
     "PersonalData",
     "absence_advisers",
@@ -111,6 +113,8 @@ __all__ = [
     "cases_related_flag",
     "company_discard_unused",
     "company_find_or_create",
+    "company_merge",
+    "company_merge_plan",
     "contact_cutoff",
     "contact_find_or_create",
     "contact_submitted_details",
@@ -122,6 +126,7 @@ __all__ = [
     "followup_ladder_run",
     "followup_run",
     "integrity_error_scrubbed",
+    "may_merge",
     "overdue_digests_queue",
     "person_erase",
     "person_export",
