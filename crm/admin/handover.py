@@ -78,7 +78,7 @@ def handover_view(request: HttpRequest, *, admin_context: dict[str, Any]) -> Htt
     if not works_cases(request.user):
         raise PermissionDenied
     actor = request.user
-    form = HandoverForm(request.POST or None, actor=actor)
+    form = HandoverForm(request.POST or None, actor=actor, initial={"from_adviser": actor.pk})
     cases: list[Case] = []
     if request.method == "POST" and form.is_valid():
         giver, taker = form.cleaned_data["from_adviser"], form.cleaned_data["to_adviser"]

@@ -77,6 +77,11 @@ def merge_view(request: HttpRequest, *, admin_context: dict[str, Any]) -> HttpRe
                 % {"duplicate": name, "kept": merged.name},
             )
             return HttpResponseRedirect(reverse("admin:crm_company_change", args=[merged.pk]))
+    for fact in plan.facts:
+        choices = dict(getattr(Company._meta.get_field(fact.name), "choices", None) or ())
+        for side in ("kept", "duplicate", "result"):
+            value = getattr(fact, side)
+            setattr(fact, f"{side}_shown", choices.get(value, value))
     rows = [
         {
             "label": label,
