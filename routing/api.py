@@ -203,7 +203,9 @@ def guidance_result(guidance_request: GuidanceRequest, request: HttpRequest) -> 
         "token": guidance_request.token,
         "status_url": request.build_absolute_uri(guidance_request.get_absolute_url()),
         "hub": hub_contact(guidance_request.hub),
-        "expected_response_by": guidance_request.case.first_response_due.isoformat(),
+        "expected_response_by": crm_services.expected_response_by(
+            guidance_request.case
+        ).isoformat(),
         "matches": [
             {
                 "external_id": m["external_id"],
