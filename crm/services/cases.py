@@ -389,6 +389,13 @@ def cases_hand_over(*, from_adviser: User, to_adviser: User, actor: User | None)
             _("Sagerne kan kun overdrages til en aktiv rådgiver i samme Væksthus."),
             field="to_adviser",
         )
+    away = absence_of(to_adviser, timezone.localdate())
+    if away is not None:
+        raise CrmError(
+            _("%(name)s er fraværende til og med %(day)s. Vælg en anden kollega.")
+            % {"name": _adviser_name(to_adviser), "day": away.ends_on.strftime("%d.%m.%Y")},
+            field="to_adviser",
+        )
     cases = list(
         Case.objects.open()
         .filter(adviser=from_adviser)

@@ -32,7 +32,7 @@ from django.utils.translation import override
 from stdnum.dk import cvr as cvr_number
 
 from core.time import COPENHAGEN
-from crm.models import Case, CaseOffer, Company, Contact, Notification, TimelineEntry
+from crm.models import Case, CaseFollowUp, CaseOffer, Company, Contact, Notification, TimelineEntry
 from crm.outbox import notification_queue
 from crm.services.absences import absence_of
 from crm.services.common import _admin_url, _lock, _timeline
@@ -40,6 +40,15 @@ from offers.models import Offer, Organisation, Theme
 
 #: The reason a closed case reopens on a repeat request (timeline payload).
 REOPEN_REASON = "ny henvendelse"
+
+#: The reminder ladder's steps (``crm.services.followup``), done again for a reopened case that
+#: was never answered.
+LADDER_STEPS = (
+    CaseFollowUp.Step.NUDGE,
+    CaseFollowUp.Step.LEAD_ALERT,
+    CaseFollowUp.Step.COMPANY_UPDATE,
+    CaseFollowUp.Step.CLOSED_NOT_HANDLED,
+)
 
 
 def _company_cases(*, cvr: str | None, email: str) -> Any:
@@ -101,6 +110,10 @@ def case_repeat_attach(
         case.outcome_text = ""
         case.closed_at = None
         case.save(update_fields=["status", "outcome", "outcome_text", "closed_at"])
+        if case.first_responded_at is None:
+            # Closed as not handled, never answered: the reminder ladder starts over (its entries
+            # stay in the timeline), so the reopened case cannot fall through a second time.
+            CaseFollowUp.objects.filter(case=case, step__in=LADDER_STEPS).delete()
     offers = list(offers)
     case.themes.add(*themes)
     scores = {

@@ -96,3 +96,18 @@ def test_another_hubs_adviser_cannot_touch_the_cases(logged_in, adviser, other_a
 
 def test_users_outside_the_crm_get_nothing(logged_in, editor):
     assert logged_in(editor).get(URL).status_code == 403
+
+
+def test_cases_are_not_handed_to_a_colleague_who_is_away(logged_in, adviser, colleague, taken):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    services.absence_save(actor=colleague, adviser=colleague, starts_on=today, ends_on=today)
+
+    response = logged_in(adviser).post(
+        URL, {"from_adviser": adviser.pk, "to_adviser": colleague.pk, "confirm": "1"}
+    )
+
+    assert response.status_code == 200
+    assert "to_adviser" in response.context["form"].errors
+    assert Case.objects.filter(adviser=adviser).count() == 2

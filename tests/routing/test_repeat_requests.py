@@ -187,3 +187,30 @@ def test_erasing_a_colleague_masks_their_repeat_request_on_the_companys_case(
     assert "Bo Bentsen" not in str(entry.payload)
     # Anne's own case texts keep what they say.
     assert first.case.contact.name == "Anne Larsen"
+
+
+def test_a_case_closed_as_not_handled_reopens_and_the_ladder_starts_over(
+    export_offers: None, time_machine
+) -> None:
+    cvr = next_cvr()
+    # Monday 21 December 2026 at 10:00; the ladder closes it as not handled on 8 January.
+    time_machine.move_to(dt.datetime(2026, 12, 21, 10, tzinfo=CPH), tick=False)
+    first = submit(cvr=cvr)
+    for day in (
+        dt.datetime(2026, 12, 28, 6, 45, tzinfo=CPH),
+        dt.datetime(2026, 12, 30, 6, 45, tzinfo=CPH),
+        dt.datetime(2027, 1, 8, 6, 45, tzinfo=CPH),
+    ):
+        time_machine.move_to(day, tick=False)
+        crm_services.followup_ladder_run(now=day)
+    case = Case.objects.get(pk=first.case_id)
+    assert case.outcome == Case.Outcome.NOT_HANDLED
+
+    time_machine.move_to(dt.datetime(2027, 1, 11, 10, tzinfo=CPH), tick=False)
+    submit(cvr=cvr)
+    case.refresh_from_db()
+    assert case.is_open and not case.follow_ups.exists()
+
+    nudged = dt.datetime(2027, 1, 12, 6, 45, tzinfo=CPH)
+    time_machine.move_to(nudged, tick=False)
+    assert crm_services.followup_ladder_run(now=nudged)["nudge"] == 1
