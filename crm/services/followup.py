@@ -527,15 +527,19 @@ _CLAIM_AGAIN = (
 )
 
 
-def _stale_batch(*, today: dt.date, now: dt.datetime) -> int:
+def _stale_batch(*, today: dt.date, now: dt.datetime, position: dict[str, int]) -> int:
+    """One batch of quiet cases, in case id order from ``position["after_id"]`` on (moved past
+    the batch): each batch reads on from where the last stopped instead of from the start."""
     since = latest_day_reached(today, settings.FOLLOWUP_STALE_WORKING_DAYS)
     # Quiet since: nothing a person did on the case (an entry with an actor) after ``since``.
     after = dt.datetime.combine(since + dt.timedelta(days=1), dt.time(0), tzinfo=COPENHAGEN)
     select = (
-        "SELECT c.id FROM {case} c WHERE c.status <> 'closed' "
+        "SELECT c.id FROM {case} c WHERE c.id > %(after_id)s AND c.status <> 'closed' "
         "AND c.first_responded_at IS NOT NULL AND c.first_responded_at < %(after)s "
+        # t.case_id > after_id repeats c.id's bound for the planner, which does not carry it over
+        # the join: the scan of the timeline starts at the batch too.
         "AND NOT EXISTS (SELECT 1 FROM {timeline} t WHERE t.case_id = c.id "
-        "AND t.at >= %(after)s AND t.actor_id IS NOT NULL) "
+        "AND t.case_id > %(after_id)s AND t.at >= %(after)s AND t.actor_id IS NOT NULL) "
         "AND NOT EXISTS (SELECT 1 FROM {followup} f WHERE f.case_id = c.id "
         "AND f.step = %(step)s AND f.day > %(since)s)"
     )
@@ -545,6 +549,7 @@ def _stale_batch(*, today: dt.date, now: dt.datetime) -> int:
             sql,
             {
                 "after": after,
+                "after_id": position.get("after_id", 0),
                 "since": since,
                 "step": Step.STALE,
                 "day": today,
@@ -555,6 +560,7 @@ def _stale_batch(*, today: dt.date, now: dt.datetime) -> int:
         ids = sorted(row[0] for row in cursor.fetchall())
     if not ids:
         return 0
+    position["after_id"] = ids[-1]
     cases = _cases(ids)
     by_recipient, by_whom = _by_recipient(cases, today=today)
     for to_adviser, group in by_whom.items():
@@ -595,7 +601,10 @@ def stale_cases_run(*, now: dt.datetime) -> dict[str, int]:
     """Chase the answered cases gone quiet; the count."""
     today = now.astimezone(COPENHAGEN).date()
     with override("da"):
-        return {Step.STALE: _run_step(lambda: _stale_batch(today=today, now=now))}
+        position: dict[str, int] = {}
+        return {
+            Step.STALE: _run_step(lambda: _stale_batch(today=today, now=now, position=position))
+        }
 
 
 def followup_ladder_run(*, now: dt.datetime) -> dict[str, int]:

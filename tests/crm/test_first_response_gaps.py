@@ -164,3 +164,16 @@ def _any_municipality():
     from offers.models import Municipality
 
     return Municipality.objects.get(code=630)
+
+
+@pytest.mark.django_db
+def test_quiet_cases_are_chased_batch_after_batch(make_case, adviser, time_machine, settings):
+    settings.FOLLOWUP_STALE_WORKING_DAYS = 10
+    settings.FOLLOWUP_BATCH = 1
+    cases = [quiet_case(make_case, adviser, time_machine) for _ in range(3)]
+
+    assert stale(time_machine, morning(2027, 1, 18)) == 3
+    assert stale(time_machine, morning(2027, 1, 18).replace(hour=9)) == 0
+
+    for case in cases:
+        assert case.timeline.filter(action="crm.followup.stale").count() == 1
