@@ -178,7 +178,7 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
         "guidance_request": guidance_request,
         "case": guidance_request.case,
         "hub": guidance_request.hub,
-        "expected_response_by": long_date(guidance_request.case.first_response_due),
+        "expected_response_by": long_date(crm_services.expected_response_by(guidance_request.case)),
         "matches": matches,
         "status_url": request.build_absolute_uri(guidance_request.get_absolute_url()),
         "receipt_email": contact.email if contact is not None else "",
