@@ -574,6 +574,8 @@ class Notification(models.Model):
             "referral_adviser_reminder",
             _("Til rådgiveren: operatøren har ikke svaret"),
         )
+        FOLLOWUP_STALE = "followup_stale", _("Påmindelse: sager uden aktivitet")
+        REPEAT_REQUEST = "repeat_request", _("Ny henvendelse på en eksisterende sag")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Venter")
@@ -663,6 +665,8 @@ class CaseFollowUp(models.Model):
         CLOSED_NOT_HANDLED = "closed_not_handled", _("Lukket som ikke behandlet")
         SURVEY = "survey", _("Spørgeskema sendt")
         SURVEY_REMINDER = "survey_reminder", _("Påmindelse om spørgeskema sendt")
+        # An answered case gone quiet; the row's day moves to the latest chase (not once only).
+        STALE = "stale", _("Påmindelse om sag uden aktivitet")
 
     # No index of its own: the unique (case, step) index serves every lookup by case.
     case = models.ForeignKey(
@@ -838,3 +842,75 @@ class ReferralFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral_id} {self.step}"
+class AbsenceQuerySet(models.QuerySet):
+    def on(self, day: object) -> AbsenceQuerySet:
+        """Absences that cover ``day`` (both dates inclusive): over by themselves after the end."""
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+    def editable_by(self, user: object) -> AbsenceQuerySet:
+        """A superuser every absence, a hub's lead their hub's, an adviser their own."""
+        from crm.permissions import adviser_hub_id, is_active_superuser
+
+        if is_active_superuser(user):
+            return self
+        hub_id = adviser_hub_id(user)
+        if hub_id is None:
+            return self.none()
+        if HubLead.objects.filter(hub_id=hub_id, lead_id=user.pk).exists():  # type: ignore[attr-defined]
+            return self.filter(adviser__organisation_id=hub_id)
+        return self.filter(adviser_id=user.pk)  # type: ignore[attr-defined]
+
+
+class Absence(models.Model):
+    """An adviser away from one date to another (both inclusive): holiday, leave, illness.
+
+    While it lasts, work that would go to the adviser goes to the hub's queue instead: a case
+    assigned to them by a colleague is refused, a repeat request on their case is told to the
+    hub's inbox, and the reminder ladder writes to the inbox about their cases
+    (``crm.services.absences``). It ends by itself: every check asks about a date.
+    """
+
+    adviser = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rådgiver"),
+        on_delete=models.CASCADE,
+        related_name="absences",
+    )
+    starts_on = models.DateField(_("fra og med"))
+    ends_on = models.DateField(_("til og med"))
+    note = models.CharField(
+        _("bemærkning"),
+        max_length=200,
+        blank=True,
+        help_text=_("Kun til kolleger i Væksthuset, fx ferie eller kursus. Skriv ikke om helbred."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registreret af"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("registreret"), default=timezone.now, editable=False)
+
+    objects = AbsenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fravær")
+        verbose_name_plural = _("fravær")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="crm_absence_ends_after_start",
+                violation_error_message=_("Fraværet kan ikke slutte, før det begynder."),
+            ),
+        ]
+        indexes = [
+            # "Is this adviser away today?": WHERE adviser_id = ANY(...) AND ends_on >= today.
+            models.Index(fields=["adviser", "ends_on"], name="crm_absence_adviser_end"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.adviser}: {self.starts_on:%d.%m.%Y}–{self.ends_on:%d.%m.%Y}"

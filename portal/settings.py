@@ -570,6 +570,12 @@ REFERRAL_ADVISER_REMINDER_WORKING_DAYS = env_int(
 REFERRAL_REPORT_MIN_COUNT = env_int("REFERRAL_REPORT_MIN_COUNT", 5, minimum=1)
 # Cases the follow-up jobs handle per transaction.
 FOLLOWUP_BATCH = env_int("FOLLOWUP_BATCH", 2000, minimum=1)
+# An answered case with no activity by a person for this many working days is chased (its
+# adviser, or the hub's inbox), and again after as many more while it stays quiet.
+FOLLOWUP_STALE_WORKING_DAYS = env_int("FOLLOWUP_STALE_WORKING_DAYS", 10, minimum=1)
+# A new guidance request from a company with an open case at the same hub, or one closed at most
+# this many calendar days ago, is attached to that case instead of opening a second one.
+REPEAT_REQUEST_DAYS = env_int("REPEAT_REQUEST_DAYS", 21, minimum=0)
 # Months after closing before a case's contact is anonymised.
 CONTACT_RETENTION_MONTHS = env_int("CONTACT_RETENTION_MONTHS", 36, minimum=1)
 # Months without review before an offer is flagged as stale.

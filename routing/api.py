@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 from core.jsonbody import BoundedJSONParser, check_body_size
 from core.parsing import parse_int
 from core.ratelimit import over_limit, ratelimited
+from crm import services as crm_services
 from crm.selectors import case_public_timeline
 from offers.fields import EMPLOYEES_MAX
 from offers.models import Industry, Phase
@@ -202,7 +203,9 @@ def guidance_result(guidance_request: GuidanceRequest, request: HttpRequest) -> 
         "token": guidance_request.token,
         "status_url": request.build_absolute_uri(guidance_request.get_absolute_url()),
         "hub": hub_contact(guidance_request.hub),
-        "expected_response_by": guidance_request.case.first_response_due.isoformat(),
+        "expected_response_by": crm_services.expected_response_by(
+            guidance_request.case
+        ).isoformat(),
         "matches": [
             {
                 "external_id": m["external_id"],
@@ -375,7 +378,7 @@ class GuidanceRequestDetailView(APIView):
             "status": case.status,
             "status_label": str(public_status(case.status)),
             "hub": hub_contact(case.hub),
-            "expected_response_by": case.first_response_due.isoformat(),
+            "expected_response_by": crm_services.expected_response_by(case).isoformat(),
             "received_at": timezone.localtime(guidance_request.created_at).isoformat(),
             "timeline": [
                 {"at": timezone.localtime(entry.at).isoformat(), "text": entry.text}

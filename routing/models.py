@@ -270,3 +270,42 @@ class GuidanceRequest(models.Model):
     @property
     def expected_response_by(self) -> dt.date:
         return self.case.first_response_due
+
+
+class RepeatRequest(models.Model):
+    """A request attached to the company's existing case instead of opening a second one
+    (``crm.services.repeats``): it has no case or status link of its own, and answers with those
+    of ``guidance_request``. Keeps the key or nonce that makes a retry of it harmless."""
+
+    guidance_request = models.ForeignKey(
+        GuidanceRequest,
+        verbose_name=_("henvendelsen med sagen"),
+        on_delete=models.CASCADE,
+        related_name="repeats",
+    )
+    channel = models.CharField(_("kanal"), max_length=10, choices=GuidanceRequest.Channel.choices)
+    idempotency_key = models.CharField(
+        _("idempotensnøgle"), max_length=200, null=True, blank=True, editable=False
+    )
+    request_fingerprint = models.CharField(max_length=64, editable=False)
+    form_nonce = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("modtaget"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("gentaget henvendelse")
+        verbose_name_plural = _("gentagne henvendelser")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="routing_repeatrequest_unique_idempotency_key",
+            ),
+            models.UniqueConstraint(
+                fields=["form_nonce"],
+                condition=Q(form_nonce__isnull=False),
+                name="routing_repeatrequest_unique_form_nonce",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guidance_request_id} #{self.pk}"

@@ -35,6 +35,7 @@ from routing.matching import CompanyProfile, Match, match
 from routing.models import GuidanceRequest, RoutingMail, RoutingRule, token_digest
 from routing.presentation import long_date
 from routing.reasons import reasons_text, theme_names
+from routing.repeats import repeat_attach, repeat_find
 
 logger = logging.getLogger(__name__)
 
@@ -129,12 +130,14 @@ def hub_choose(
 def guidance_request_find(
     *, idempotency_key: str | None = None, form_nonce: str | None = None
 ) -> GuidanceRequest | None:
-    """An earlier request submitted with this key or nonce, if any."""
+    """An earlier request submitted with this key or nonce, if any (a repeat request answers
+    with the request row of the case it was attached to: ``routing.repeats``)."""
+    found = None
     if idempotency_key:
-        return GuidanceRequest.objects.with_case().filter(idempotency_key=idempotency_key).first()
-    if form_nonce:
-        return GuidanceRequest.objects.with_case().filter(form_nonce=form_nonce).first()
-    return None
+        found = GuidanceRequest.objects.with_case().filter(idempotency_key=idempotency_key).first()
+    elif form_nonce:
+        found = GuidanceRequest.objects.with_case().filter(form_nonce=form_nonce).first()
+    return found or repeat_find(idempotency_key=idempotency_key, form_nonce=form_nonce)
 
 
 def guidance_request_submit(
@@ -265,44 +268,72 @@ def _submit(
             phone=submission.contact_phone,
         ),
     }
-    try:
-        case = crm_services.case_create(
+    # The company's case at this hub, open or just closed, takes the request (routing.repeats).
+    company_key: dict[str, Any] = {
+        "cvr": submission.cvr,
+        "email": submission.contact_email,
+        "now": now,
+    }
+    repeat = crm_services.case_repeat_find(**company_key, hub=hub)
+    if repeat is not None:
+        request, contact = repeat_attach(
+            case=repeat,
             company=company,
             contact=contact,
+            submission=submission,
+            channel=channel,
+            fingerprint=fingerprint,
+            idempotency_key=idempotency_key,
+            form_nonce=form_nonce,
             hub=hub,
-            needs=submission.needs,
-            themes=submission.themes,
-            source=Case.Source.WEB,
-            payload=payload,
+            assignment=assignment,
             offers=matched_offers,
+            payload=payload,
+            now=now,
         )
-    except crm_services.CrmError as error:
-        raise RoutingError(error.message, field=error.field) from error
+        case = repeat
+    else:
+        try:
+            case = crm_services.case_create(
+                company=company,
+                contact=contact,
+                hub=hub,
+                needs=submission.needs,
+                themes=submission.themes,
+                source=Case.Source.WEB,
+                payload=payload,
+                offers=matched_offers,
+            )
+        except crm_services.CrmError as error:
+            raise RoutingError(error.message, field=error.field) from error
+        crm_services.cases_related_flag(
+            case=case, related=crm_services.cases_related_elsewhere(**company_key, hub=hub)
+        )
 
-    token = secrets.token_urlsafe(32)
-    request = GuidanceRequest.objects.create(
-        case=case,
-        channel=channel,
-        token=token,
-        token_hash=token_digest(token),
-        idempotency_key=idempotency_key or None,
-        request_fingerprint=fingerprint,
-        form_nonce=form_nonce or None,
-        municipality=municipality,
-        origin_offer=submission.origin_offer,
-        hub=hub,
-        rule_id=assignment.rule_id,
-        assignment_reason=assignment.reason,
-        matches=matches_payload,
-        created_at=now,
-    )
-    request.themes.set(submission.themes)
+        token = secrets.token_urlsafe(32)
+        request = GuidanceRequest.objects.create(
+            case=case,
+            channel=channel,
+            token=token,
+            token_hash=token_digest(token),
+            idempotency_key=idempotency_key or None,
+            request_fingerprint=fingerprint,
+            form_nonce=form_nonce or None,
+            municipality=municipality,
+            origin_offer=submission.origin_offer,
+            hub=hub,
+            rule_id=assignment.rule_id,
+            assignment_reason=assignment.reason,
+            matches=matches_payload,
+            created_at=now,
+        )
+        request.themes.set(submission.themes)
     # The company's receipt, in the same outbox as the hub's notice: the reference, who calls and
     # by when, and the private status link (so a closed browser tab loses nothing).
     # In the language the company used the portal in (the hub's notice stays in Danish).
     language = "en" if (translation.get_language() or "").startswith("en") else "da"
     with translation.override(language):
-        response_date = long_date(case.first_response_due)
+        response_date = long_date(crm_services.expected_response_by(case))
     notification_queue(
         kind=RoutingMail.REQUEST_RECEIPT,
         recipient=contact.email,
@@ -314,6 +345,7 @@ def _submit(
             "matches": matches_payload,
             "response_date": response_date,
             "status_url": settings.SITE_URL + request.get_absolute_url(),
+            "repeat": repeat is not None,
         },
         case=case,
         language=language,

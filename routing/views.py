@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.parsing import parse_int, without_nul
 from core.privatepage import private_page
 from core.ratelimit import over_limit, ratelimited
+from crm import services as crm_services
 from crm.models import Case, Feedback
 from crm.selectors import case_public_timeline
 from offers.models import Municipality, Offer, Organisation, Theme
@@ -177,7 +178,7 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
         "guidance_request": guidance_request,
         "case": guidance_request.case,
         "hub": guidance_request.hub,
-        "expected_response_by": long_date(guidance_request.case.first_response_due),
+        "expected_response_by": long_date(crm_services.expected_response_by(guidance_request.case)),
         "matches": matches,
         "status_url": request.build_absolute_uri(guidance_request.get_absolute_url()),
         "receipt_email": contact.email if contact is not None else "",
@@ -227,7 +228,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "case": case,
         "hub": case.hub,
         "status_label": public_status(case.status),
-        "expected_response_by": long_date(case.first_response_due),
+        # After "we have not forgotten you", the new date that e-mail gave.
+        "expected_response_by": long_date(crm_services.expected_response_by(case)),
         "timeline": list(case_public_timeline(case)),
         "referrals": _public_referrals(case),
         "matches": _worded_matches(guidance_request),

@@ -8,6 +8,7 @@ registers every CRM admin:
   (``case_add``), with the list's ``filters``, ``search``, ``pagination`` and ``display``;
 - ``companies``: companies with their shared history, and contacts;
 - ``operators``: for an operator's staff, the referrals to their organisation and their answers;
+- ``absences``: advisers' absences, and ``handover`` of all of an adviser's open cases;
 - ``followup``: for superusers, who leads each hub (alerted by the reminder ladder);
 - ``audit``: for superusers, the audit log, the e-mail outbox (``outbox``, with "Send igen")
   and the erasure records.
@@ -15,6 +16,7 @@ registers every CRM admin:
 Who may see what is decided in ``crm.permissions``.
 """
 
+from crm.admin.absences import AbsenceAdmin
 from crm.admin.audit import ErasureRecordAdmin, LogEntryAdmin
 from crm.admin.cases import CaseAdmin
 from crm.admin.companies import CompanyAdmin, ContactAdmin
@@ -25,6 +27,7 @@ from crm.admin.pagination import LIST_COUNT_CAP, CappedPaginator
 
 __all__ = [
     "LIST_COUNT_CAP",
+    "AbsenceAdmin",
     "CappedPaginator",
     "CaseAdmin",
     "CompanyAdmin",

@@ -95,7 +95,13 @@ def submitted_contact(case: Case, timeline: list[TimelineEntry]) -> dict[str, st
     if case.contact.is_anonymised:
         return None
     for entry in timeline:
-        if entry.action == "crm.case.created" and isinstance(entry.payload, dict):
+        if not isinstance(entry.payload, dict):
+            continue
+        # A repeat request by the case's own contact says what they gave this time.
+        repeat = entry.action == "crm.case.repeat_request"
+        if entry.action == "crm.case.created" or (
+            repeat and entry.payload.get("contact") == case.contact_id
+        ):
             given = entry.payload.get("submitted_contact")
             if isinstance(given, dict) and (
                 given.get("name") != case.contact.name

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm import services
+from crm.admin.merge import merge_url, merge_view
 from crm.admin.search import companies_matching, normalised_term
 from crm.forms import CompanyAdminForm
 from crm.models import Case, Company, Contact
@@ -29,13 +32,38 @@ class CompanyAdmin(admin.ModelAdmin):
     show_full_result_count = False
     sortable_by = ("name",)
     change_form_template = "admin/crm/company/change_form.html"
-    actions = None
+    actions = ["merge_companies"]
 
     class Media:
         css = {"all": ["crm/admin.css"]}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:
         return Company.objects.visible_to(request.user)
+
+    def get_urls(self) -> list[URLPattern]:
+        def merge(request: HttpRequest) -> HttpResponse:
+            context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+            return merge_view(request, admin_context=context)
+
+        return [
+            path("slaa-sammen/", self.admin_site.admin_view(merge), name="crm_company_merge"),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description=_("Slå de to valgte virksomheder sammen"), permissions=["merge"])
+    def merge_companies(self, request: HttpRequest, queryset: QuerySet[Company]) -> Any:
+        chosen = list(queryset.order_by("created_at", "pk")[:3])
+        if len(chosen) != 2:
+            self.message_user(
+                request, gettext("Vælg præcis to virksomheder at slå sammen."), messages.WARNING
+            )
+            return None
+        # Kept by default: the one with a CVR number, else the older one (the preview can swap).
+        kept, duplicate = sorted(chosen, key=lambda company: company.cvr is None)
+        return HttpResponseRedirect(merge_url(kept.pk, duplicate.pk))
+
+    def has_merge_permission(self, request: HttpRequest) -> bool:
+        return works_cases(request.user)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Company], search_term: str

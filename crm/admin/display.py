@@ -36,3 +36,9 @@ def deadline_badge(case: Case, today: dt.date) -> str:
         gettext("Frist"),
         due.strftime("%d.%m.%Y"),
     )
+
+
+def adviser_label(user: object) -> str:
+    """A user as advisers know each other: the full name, else the username."""
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return str(full or getattr(user, "username", ""))

@@ -12,6 +12,14 @@ advisers open by hand, feedback), ``referrals``, ``deadlines`` (the response-tim
 code imports from ``crm.services`` itself.
 """
 
+from crm.services.absences import (
+    absence_advisers,
+    absence_delete,
+    absence_may_record,
+    absence_of,
+    absence_save,
+    advisers_absent_on,
+)
 from crm.services.cases import (
     ALLOWED_TRANSITIONS,
     BY_HAND_OUTCOMES,
@@ -35,11 +43,14 @@ from crm.services.companies import (
 )
 from crm.services.deadlines import overdue_digests_queue
 from crm.services.followup import (
+    expected_response_by,
     followup_ladder_run,
     followup_run,
     referrals_follow_up,
+    stale_cases_run,
     surveys_run,
 )
+from crm.services.merge import MergePlan, company_merge, company_merge_plan, may_merge
 from crm.services.privacy import (
     ANONYMISED_COMPANY_NAME,
     ANONYMISED_NAME,
@@ -60,6 +71,14 @@ from crm.services.referrals import (
     referral_create,
     referral_decline,
 )
+from crm.services.repeats import (
+    REOPEN_REASON,
+    case_repeat_attach,
+    case_repeat_find,
+    cases_related_elsewhere,
+    cases_related_flag,
+    company_discard_unused,
+)
 from crm.services.survey import survey_answer_submit, survey_answer_summary
 
 __all__ = [
@@ -70,28 +89,45 @@ __all__ = [
     "CASE_SOURCES_BY_HAND",
     "NOT_PERSONAL",
     "PERSONAL_DATA",
+    "REOPEN_REASON",
     "CrmError",
+    "MergePlan",
     "Person",
     "PersonalData",
+    "absence_advisers",
+    "absence_delete",
+    "absence_may_record",
+    "absence_of",
+    "absence_save",
+    "advisers_absent_on",
     "case_assign",
     "case_close",
     "case_create",
     "case_note_add",
     "case_register",
+    "case_repeat_attach",
+    "case_repeat_find",
     "case_transfer",
     "case_transition",
     "cases_hand_over",
+    "cases_related_elsewhere",
+    "cases_related_flag",
+    "company_discard_unused",
     "company_find_or_create",
+    "company_merge",
+    "company_merge_plan",
     "contact_cutoff",
     "contact_find_or_create",
     "contact_submitted_details",
     "contact_update",
     "contacts_anonymise_expired",
     "email_hash",
+    "expected_response_by",
     "feedback_submit",
     "followup_ladder_run",
     "followup_run",
     "integrity_error_scrubbed",
+    "may_merge",
     "overdue_digests_queue",
     "person_erase",
     "person_export",
@@ -101,6 +137,7 @@ __all__ = [
     "referral_create",
     "referral_decline",
     "referrals_follow_up",
+    "stale_cases_run",
     "survey_answer_submit",
     "survey_answer_summary",
     "surveys_run",

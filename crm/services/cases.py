@@ -25,6 +25,7 @@ from crm.models import (
     normalise_cvr,
 )
 from crm.notifications import notification_queue
+from crm.services.absences import absence_of
 from crm.services.common import (
     CrmError,
     _admin_url,
@@ -161,9 +162,18 @@ def case_assign(*, case: Case, adviser: User, actor: User | None) -> Case:
     if case.adviser_id == adviser.pk:
         raise CrmError(_("Sagen er allerede tildelt %(name)s.") % {"name": _adviser_name(adviser)})
     now = timezone.now()
+    away = absence_of(adviser, timezone.localdate(now))
+    if away is not None and (actor is None or actor.pk != adviser.pk):
+        # An adviser away gets no new work; the case stays in the hub's queue.
+        raise CrmError(
+            _("%(name)s er fraværende til og med %(day)s. Lad sagen blive i Væksthusets kø.")
+            % {"name": _adviser_name(adviser), "day": away.ends_on.strftime("%d.%m.%Y")},
+            field="adviser",
+        )
     previous = case.adviser_id
     case.adviser = adviser
-    fields = ["adviser", *_mark_first_response(case, at=now)]
+    # Taking the case is no answer to the company (``is_first_response``): the ladder goes on.
+    fields = ["adviser"]
     if case.status == Case.Status.NEW:
         case.status = Case.Status.ASSIGNED
         fields.append("status")
@@ -291,7 +301,7 @@ def case_note_add(
     now = timezone.now()
     if at is not None and at > now:
         raise CrmError(_("Tidspunktet kan ikke ligge i fremtiden."), field="at")
-    fields = _mark_first_response(case, at=now)
+    fields = _mark_first_response(case, kind=kind, at=now)
     if fields:
         case.save(update_fields=fields)
     return _timeline(
@@ -377,6 +387,13 @@ def cases_hand_over(*, from_adviser: User, to_adviser: User, actor: User | None)
     ):
         raise CrmError(
             _("Sagerne kan kun overdrages til en aktiv rådgiver i samme Væksthus."),
+            field="to_adviser",
+        )
+    away = absence_of(to_adviser, timezone.localdate())
+    if away is not None:
+        raise CrmError(
+            _("%(name)s er fraværende til og med %(day)s. Vælg en anden kollega.")
+            % {"name": _adviser_name(to_adviser), "day": away.ends_on.strftime("%d.%m.%Y")},
             field="to_adviser",
         )
     cases = list(

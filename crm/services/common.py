@@ -94,8 +94,22 @@ def _lock_in_scope(case: Case, actor: User | None, *, open_only: bool = True) ->
     return case
 
 
-def _mark_first_response(case: Case, *, at: dt.datetime) -> list[str]:
-    if case.first_responded_at is None:
+#: What answers the company: a note, a meeting, a call or an e-mail recorded on the case, or a
+#: referral. Taking the case ("Tag sagen", an assignment) is not one: the company has still heard
+#: nothing, so the reminder ladder goes on and the service standards do not count it as answered.
+FIRST_RESPONSE_KINDS = (*TimelineEntry.ACTIVITY_KINDS, TimelineEntry.Kind.REFERRAL)
+
+
+def is_first_response(kind: str) -> bool:
+    """Whether a timeline entry of ``kind`` answers the company (the one definition of a first
+    response, used by the services that set ``Case.first_responded_at``, and so by the reminder
+    ladder and the service standards, which read that field)."""
+    return kind in FIRST_RESPONSE_KINDS
+
+
+def _mark_first_response(case: Case, *, kind: str, at: dt.datetime) -> list[str]:
+    """Record the first response on ``case`` when an entry of ``kind`` is one; fields changed."""
+    if case.first_responded_at is None and is_first_response(kind):
         case.first_responded_at = at
         return ["first_responded_at"]
     return []

@@ -1,7 +1,9 @@
 """No request falls through: the reminder ladder on Danish working days, and the survey.
 
-The ladder, for an open case still without a first response (taking the case, a note, a call, a
-meeting, an e-mail or a referral is one: ``_mark_first_response``). Each step happens once per
+The ladder, for an open case still without a first response (a note, a call, a meeting, an
+e-mail or a referral is one; taking the case is not, as the company has still heard nothing:
+``crm.services.common.is_first_response``, the one definition, which the service standards read
+through ``Case.first_responded_at`` too). Each step happens once per
 case, writes its timeline entry, and is counted in working days (``crm.workdays``) from the step
 before, so a job that was down for a week, or a backlog on the first day, never runs the whole
 ladder in one morning:
@@ -23,6 +25,14 @@ Referrals the operator has not answered (still *proposed*, on an open case):
 staff with the role "Operatør", or the organisation's contact address when it has none), and
 ``REFERRAL_ADVISER_REMINDER_WORKING_DAYS`` after that the adviser (the hub's inbox when nobody
 has the case); one ``ReferralFollowUp`` row per step and referral, claimed like the ladder's.
+
+An adviser away (``crm.models.Absence``) counts as no adviser: the e-mails about their cases go to
+the hub's inbox, as for cases nobody has taken.
+
+After the first response, an open case with no activity (no timeline entry by a person) for
+``FOLLOWUP_STALE_WORKING_DAYS`` working days is chased: its adviser (or the hub's inbox) gets one
+e-mail listing such cases, and the case a timeline entry; again after as many working days more if
+it stays quiet (``stale``, one row per case whose day moves on).
 
 The survey: ``SURVEY_AFTER_DAYS`` calendar days after a case closed (handled, not withdrawn), the
 company gets a signed link (``crm.survey``) to four questions; ``SURVEY_REMINDER_DAYS`` later one
@@ -72,6 +82,7 @@ from crm.outbox import (
     notifications_queue_many,
     notifications_queue_merged,
 )
+from crm.services.absences import advisers_absent_on
 from crm.workdays import latest_day_reached, working_days_after
 from offers.models import Municipality, Organisation
 
@@ -311,13 +322,7 @@ def _nudge_batch(*, today: dt.date, now: dt.datetime) -> int:
     if not ids:
         return 0
     cases = _cases(ids)
-    by_recipient: dict[str, list[_CaseRow]] = defaultdict(list)
-    by_whom: dict[bool, list[_CaseRow]] = defaultdict(list)
-    for case in cases:
-        adviser = case.adviser
-        to_adviser = bool(adviser is not None and adviser.is_active and adviser.email)
-        by_recipient[adviser.email if to_adviser else case.hub.inbox_email].append(case)
-        by_whom[to_adviser].append(case)
+    by_recipient, by_whom = _by_recipient(cases, today=today)
     for to_adviser, group in by_whom.items():
         _entries(
             group,
@@ -339,6 +344,28 @@ def _nudge_batch(*, today: dt.date, now: dt.datetime) -> int:
         for recipient, group in by_recipient.items()
     )
     return len(ids)
+
+
+def _by_recipient(
+    cases: list[_CaseRow], *, today: dt.date
+) -> tuple[dict[str, list[_CaseRow]], dict[bool, list[_CaseRow]]]:
+    """The cases by who hears of them: the adviser, or the hub's inbox (its queue) for a case
+    nobody has taken or whose adviser is inactive, without an address or away today; and by
+    whether that is the adviser."""
+    away = advisers_absent_on((case.adviser_id for case in cases), today)
+    by_recipient: dict[str, list[_CaseRow]] = defaultdict(list)
+    by_whom: dict[bool, list[_CaseRow]] = defaultdict(list)
+    for case in cases:
+        adviser = case.adviser
+        to_adviser = bool(
+            adviser is not None
+            and adviser.is_active
+            and adviser.email
+            and case.adviser_id not in away
+        )
+        by_recipient[adviser.email if to_adviser else case.hub.inbox_email].append(case)
+        by_whom[to_adviser].append(case)
+    return by_recipient, by_whom
 
 
 def _claim_next(
@@ -497,6 +524,99 @@ def _close_batch(*, today: dt.date, now: dt.datetime) -> int:
     return len(ids)
 
 
+# --- Answered, then quiet ----------------------------------------------------------------------
+
+# Claimed by moving the case's one ``stale`` row to today: a case chased today is not chased again
+# until it has been quiet for the working days once more, and a run twice on a day finds nothing.
+_CLAIM_AGAIN = (
+    "INSERT INTO {followup} (case_id, step, day, at) "
+    "SELECT s.id, %(step)s, %(day)s, %(now)s FROM ({select} ORDER BY c.id LIMIT %(limit)s) s "
+    "ON CONFLICT ON CONSTRAINT crm_casefollowup_unique_step DO UPDATE "
+    "SET day = EXCLUDED.day, at = EXCLUDED.at WHERE {followup}.day < EXCLUDED.day "
+    "RETURNING case_id"
+)
+
+
+def _stale_batch(*, today: dt.date, now: dt.datetime, position: dict[str, int]) -> int:
+    """One batch of quiet cases, in case id order from ``position["after_id"]`` on (moved past
+    the batch): each batch reads on from where the last stopped instead of from the start."""
+    since = latest_day_reached(today, settings.FOLLOWUP_STALE_WORKING_DAYS)
+    # Quiet since: nothing a person did on the case (an entry with an actor) after ``since``.
+    after = dt.datetime.combine(since + dt.timedelta(days=1), dt.time(0), tzinfo=COPENHAGEN)
+    select = (
+        "SELECT c.id FROM {case} c WHERE c.id > %(after_id)s AND c.status <> 'closed' "
+        "AND c.first_responded_at IS NOT NULL AND c.first_responded_at < %(after)s "
+        # t.case_id > after_id repeats c.id's bound for the planner, which does not carry it over
+        # the join: the scan of the timeline starts at the batch too.
+        "AND NOT EXISTS (SELECT 1 FROM {timeline} t WHERE t.case_id = c.id "
+        "AND t.case_id > %(after_id)s AND t.at >= %(after)s AND t.actor_id IS NOT NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM {followup} f WHERE f.case_id = c.id "
+        "AND f.step = %(step)s AND f.day > %(since)s)"
+    )
+    sql = _sql(_CLAIM_AGAIN, select=_sql(select))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "after": after,
+                "after_id": position.get("after_id", 0),
+                "since": since,
+                "step": Step.STALE,
+                "day": today,
+                "now": now,
+                "limit": settings.FOLLOWUP_BATCH,
+            },
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
+    if not ids:
+        return 0
+    position["after_id"] = ids[-1]
+    cases = _cases(ids)
+    by_recipient, by_whom = _by_recipient(cases, today=today)
+    for to_adviser, group in by_whom.items():
+        _entries(
+            group,
+            kind=TimelineEntry.Kind.REMINDER,
+            action="crm.followup.stale",
+            text=_(
+                "Der er ikke sket noget på sagen i %(days)s arbejdsdage. Påmindelse sendt til "
+                "%(to)s."
+            )
+            % {
+                "days": settings.FOLLOWUP_STALE_WORKING_DAYS,
+                "to": _("rådgiveren") if to_adviser else _("Væksthusets indbakke"),
+            },
+            payload={"to": "adviser" if to_adviser else "hub"},
+            now=now,
+        )
+    notifications_queue_many(
+        Mail(
+            kind=Notification.Kind.FOLLOWUP_STALE,
+            recipient=recipient,
+            template="followup_stale",
+            context={
+                "cases": group,
+                "day": today,
+                "days": settings.FOLLOWUP_STALE_WORKING_DAYS,
+                "site_url": settings.SITE_URL,
+            },
+            dedupe_key=f"followup:stale:{today.isoformat()}:{group[0].pk}",
+        )
+        for recipient, group in by_recipient.items()
+    )
+    return len(ids)
+
+
+def stale_cases_run(*, now: dt.datetime) -> dict[str, int]:
+    """Chase the answered cases gone quiet; the count."""
+    today = now.astimezone(COPENHAGEN).date()
+    with override("da"):
+        position: dict[str, int] = {}
+        return {
+            Step.STALE: _run_step(lambda: _stale_batch(today=today, now=now, position=position))
+        }
+
+
 def followup_ladder_run(*, now: dt.datetime) -> dict[str, int]:
     """Take every case that is due a step of the ladder one step further; counts per step."""
     today = now.astimezone(COPENHAGEN).date()
@@ -507,6 +627,23 @@ def followup_ladder_run(*, now: dt.datetime) -> dict[str, int]:
             Step.COMPANY_UPDATE: _run_step(lambda: _company_batch(today=today, now=now)),
             Step.CLOSED_NOT_HANDLED: _run_step(lambda: _close_batch(today=today, now=now)),
         }
+
+
+def expected_response_by(case: Case) -> dt.date:
+    """The date the company was last promised an answer by: the first-response date, or the new
+    date the "we have not forgotten you" e-mail gave (shown as "svar senest" on its page)."""
+    promised = (
+        TimelineEntry.objects.filter(case_id=case.pk, action="crm.followup.company_update")
+        .order_by("-at", "-id")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    if isinstance(promised, dict) and promised.get("expected_by"):
+        try:
+            return max(case.first_response_due, dt.date.fromisoformat(promised["expected_by"]))
+        except (TypeError, ValueError):
+            pass
+    return case.first_response_due
 
 
 # --- The survey --------------------------------------------------------------------------------
@@ -852,9 +989,11 @@ def referrals_follow_up(*, now: dt.datetime) -> dict[str, int]:
 
 
 def followup_run(*, now: dt.datetime) -> dict[str, int]:
-    """The daily follow-up job: the ladder, the referrals without an answer, then the surveys."""
+    """The daily follow-up job: the ladder, the quiet cases, the referrals without an answer,
+    then the surveys."""
     return {
         **followup_ladder_run(now=now),
+        **stale_cases_run(now=now),
         **referrals_follow_up(now=now),
         **surveys_run(now=now),
     }

@@ -287,7 +287,11 @@ def _mask_case_texts(contact: Contact) -> None:
     the copies in the timeline's data), referrals, outcomes, feedback and the e-mails sent about
     the cases keep what they say about the business; a company registered under the person's own
     name (no CVR: not started yet) loses that name too."""
-    cases = list(Case.objects.select_for_update().filter(contact=contact))
+    # Their cases, and the cases a repeat request of theirs was attached to (crm.services.repeats).
+    attached = TimelineEntry.objects.filter(
+        action="crm.case.repeat_request", payload__contact=contact.pk
+    ).values("case_id")
+    cases = list(Case.objects.select_for_update().filter(Q(contact=contact) | Q(pk__in=attached)))
     names = _names_of(contact, cases)
 
     def masked(text: str) -> str:
@@ -340,9 +344,12 @@ def _mask_case_texts(contact: Contact) -> None:
 def _names_of(contact: Contact, cases: list[Case]) -> list[str]:
     """The contact's name and any other name a request of theirs gave (``submitted_contact``)."""
     names = [contact.name]
-    for payload in TimelineEntry.objects.filter(
-        case__in=cases, action="crm.case.created"
-    ).values_list("payload", flat=True):
+    given_by_them = Q(action="crm.case.created") | Q(
+        action="crm.case.repeat_request", payload__contact=contact.pk
+    )
+    for payload in TimelineEntry.objects.filter(given_by_them, case__in=cases).values_list(
+        "payload", flat=True
+    ):
         given = payload.get("submitted_contact") if isinstance(payload, dict) else None
         if isinstance(given, dict) and isinstance(given.get("name"), str) and given["name"]:
             names.append(given["name"])

@@ -69,7 +69,7 @@ def referral_create(
         created_by=actor,
         created_at=now,
     )
-    fields = _mark_first_response(case, at=now)
+    fields = _mark_first_response(case, kind=TimelineEntry.Kind.REFERRAL, at=now)
     previous = case.status
     if case.status != Case.Status.REFERRED:
         case.status = Case.Status.REFERRED

@@ -152,6 +152,9 @@ def test_a_first_response_stops_the_ladder(christmas_case, adviser, time_machine
     run_on(time_machine, morning(2026, 12, 28))
     time_machine.move_to(dt.datetime(2026, 12, 28, 9, 0, tzinfo=CPH), tick=False)
     services.case_assign(case=christmas_case, adviser=adviser, actor=adviser)
+    services.case_note_add(
+        case=christmas_case, kind="call", text="Ringede til virksomheden", actor=adviser
+    )
 
     for day in (30, 31):
         run_on(time_machine, morning(2026, 12, day))

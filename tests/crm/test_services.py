@@ -149,14 +149,18 @@ def test_it_refuses_a_case_for_an_organisation_that_is_not_a_hub(make_case):
     assert not Case.objects.exists()
 
 
-def test_taking_a_case_assigns_it_answers_the_promise_and_tells_the_company(make_case, adviser):
+def test_taking_a_case_assigns_it_and_tells_the_company_but_is_no_first_response(
+    make_case, adviser
+):
     case = make_case()
 
     case = services.case_assign(case=case, adviser=adviser, actor=adviser)
 
     assert case.status == Case.Status.ASSIGNED
     assert case.adviser == adviser
-    assert case.first_responded_at is not None
+    # The company has heard nothing yet: a note, call, meeting, e-mail or referral answers it.
+    case.refresh_from_db()
+    assert case.first_responded_at is None
     entry = case.timeline.get(action="crm.case.assigned")
     assert entry.is_public and entry.text == "En rådgiver har taget din sag."
     mail = Notification.objects.get(kind=Notification.Kind.CASE_ASSIGNED)

@@ -156,12 +156,26 @@ def test_it_refuses_an_unusable_idempotency_key(api: APIClient) -> None:
 def test_it_creates_separate_cases_without_an_idempotency_key(
     api: APIClient, export_offers: None
 ) -> None:
-    body = form_data()
-
-    post(api, body)
-    post(api, body)
+    post(api, form_data())
+    post(api, form_data())
 
     assert Case.objects.count() == 2
+
+
+def test_without_a_key_the_same_company_again_is_a_repeat_request_on_its_case(
+    api: APIClient, export_offers: None
+) -> None:
+    body = form_data()
+
+    first = post(api, body).json()
+    second = post(api, body).json()
+
+    # Not a retry (no key), so not ignored: attached to the open case, with the same link.
+    assert Case.objects.count() == 1
+    assert second["reference"] == first["reference"]
+    assert second["status_url"] == first["status_url"]
+    case = Case.objects.get()
+    assert case.timeline.filter(action="crm.case.repeat_request").count() == 1
 
 
 def test_it_rate_limits_per_address_with_a_danish_429(

@@ -46,7 +46,8 @@ def test_a_second_request_with_a_known_address_leaves_the_contact_unchanged(
     assert second.case.contact_id == contact.pk
     assert (contact.name, contact.phone) == ("Anne Larsen", "+45 11 11 11 11")
     assert contact.consent_at == consent_at
-    payload = created_entry(second.case).payload
+    # The same company at the same hub: the request is attached to the open case.
+    payload = second.case.timeline.get(action="crm.case.repeat_request").payload
     assert payload["submitted_contact"] == {
         "name": "Mallory Fremmed",
         "email": "ANNE@firma.dk",

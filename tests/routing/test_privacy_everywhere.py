@@ -17,7 +17,7 @@ from crm.models import Contact, Notification
 from crm.services import PERSONAL_DATA, person_erase, person_export
 from governance import services as governance_services
 from governance.models import DigestDelivery, PageFeedback, SavedSearch
-from offers.models import Offer, Organisation
+from offers.models import Municipality, Offer, Organisation
 from routing.services import guidance_request_submit
 from tests.routing.factories import OfferFactory, next_cvr, submission
 
@@ -38,9 +38,15 @@ def person_everywhere(export_offers, make_user, client):
         submission=submission(**ida, contact_phone="+45 31 31 31 31"), channel="form"
     )
     contact = first.case.contact
-    # Not started yet: each request without a CVR is a company of its own, named after her.
+    # Not started yet: each request without a CVR is a company of its own, named after her
+    # (one from another region: at the same hub it would be attached to her open case).
     second = guidance_request_submit(
-        submission=submission(**ida, needs=f"Ring til {NAME} på +45 31 31 31 31."), channel="api"
+        submission=submission(
+            **ida,
+            needs=f"Ring til {NAME} på +45 31 31 31 31.",
+            municipality=Municipality.objects.select_related("region").get(code=751),
+        ),
+        channel="api",
     )
     # At a company she works for, a later request gives another name and phone.
     cvr = next_cvr()
