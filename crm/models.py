@@ -842,6 +842,8 @@ class ReferralFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral_id} {self.step}"
+
+
 class AbsenceQuerySet(models.QuerySet):
     def on(self, day: object) -> AbsenceQuerySet:
         """Absences that cover ``day`` (both dates inclusive): over by themselves after the end."""
