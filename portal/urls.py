@@ -17,6 +17,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("routing.api_urls")),
     path("", include("evaluation.api_urls")),
     path("", include("governance.api_urls")),
+    path("", include("partners.api_urls")),
 ]
 
 urlpatterns = [
@@ -36,6 +37,7 @@ urlpatterns = [
     path("", include("routing.urls")),
     path("", include("evaluation.urls")),
     path("", include("governance.urls")),
+    path("", include("partners.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
