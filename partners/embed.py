@@ -30,7 +30,7 @@ def _style_hash(css: str) -> str:
 
 
 def csp_for(partner: Partner) -> dict[str, Any]:
-    configured: dict[str, list[str]] = settings.SECURE_CSP
+    configured: dict[str, Any] = settings.SECURE_CSP
     policy: dict[str, Any] = {name: list(values) for name, values in configured.items()}
     # No origin registered: still refused everywhere (an empty list would mean no restriction).
     policy["frame-ancestors"] = list(partner.origins) or ["'none'"]
