@@ -134,7 +134,7 @@ def api_key_revoke(*, key: ApiKey, now: dt.datetime, actor: Any = None) -> ApiKe
 
 def api_key_find(plaintext: str) -> ApiKey | None:
     """The key whose prefix and secret match ``plaintext``, in any state; None otherwise."""
-    parts = plaintext.split("_")
+    parts = plaintext.split("_", 2)  # the secret may itself hold "_"
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
         return None
     prefix, secret = parts[1], parts[2]
