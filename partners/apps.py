@@ -9,6 +9,7 @@ class PartnersConfig(AppConfig):
 
     def ready(self) -> None:
         from offers.public_cache import add_version_source
+        from partners import schema  # noqa: F401  (registers the API key's security scheme)
 
         # An embedded page shows the partner's name and colour: kept answers change with them.
         add_version_source(
