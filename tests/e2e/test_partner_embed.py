@@ -5,6 +5,7 @@ axe runs inside the frame, at a phone's and a desktop's width."""
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -41,6 +42,24 @@ def partner_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         server.server_close()
 
 
+def _frame_shot(page: Any, name: str) -> None:
+    """What the visitor sees: the host page's first screen with the frame (a full-page shot leaves
+    a cross-origin frame unpainted below the viewport), and the frame's whole document at the
+    same width; saved to $E2E_SCREENSHOTS like the ``screenshot`` fixture's."""
+    folder = os.environ.get("E2E_SCREENSHOTS", "")
+    if not folder:
+        return
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(Path(folder) / f"{name}.png"))
+    inner = next(f for f in page.frames if "/indlejret/" in f.url)
+    # In a context of its own, so its first-party cookies do not mix with the framed visit's.
+    separate = page.context.browser.new_context(locale="da-DK", viewport=page.viewport_size)
+    alone = separate.new_page()
+    alone.goto(inner.url)
+    alone.screenshot(path=str(Path(folder) / f"{name}-whole.png"), full_page=True)
+    separate.close()
+
+
 def _frame(page: Any) -> Any:
     frame = page.frame_locator("#efp")
     expect(frame.get_by_role("heading", level=1)).to_be_visible()
@@ -53,7 +72,6 @@ def test_a_company_sends_the_embedded_form_from_a_partners_page(
     live_url: str,
     partner_site: tuple[str, Path],
     assert_accessible: Any,
-    screenshot: Any,
     width: int,
 ) -> None:
     origin, folder = partner_site
@@ -77,7 +95,7 @@ def test_a_company_sends_the_embedded_form_from_a_partners_page(
         expect(frame.get_by_text("Vejle Kommune, Erhverv")).to_be_visible()
         expect(frame.get_by_text("Leveret af")).to_be_visible()
         assert_accessible(inner)
-        screenshot(page, f"partner-embed-form-{width}")
+        _frame_shot(page, f"partner-embed-form-{width}")
 
         frame.get_by_label("Hvad har du brug for hjælp til?").fill(
             "Vi vil gerne begynde at eksportere vores maskiner til Tyskland."
@@ -96,9 +114,9 @@ def test_a_company_sends_the_embedded_form_from_a_partners_page(
         expect(frame.locator(".routing-reference")).to_have_text(case.reference)
         inner = next(f for f in page.frames if "/kvittering/" in f.url)
         assert_accessible(inner)
-        screenshot(page, f"partner-embed-receipt-{width}")
         # No third-party cookie was needed: the frame holds none of the portal's.
         assert not [c for c in context.cookies(live_url) if c["name"] in ("csrftoken", "sessionid")]
+        _frame_shot(page, f"partner-embed-receipt-{width}")
     finally:
         context.close()
 
