@@ -166,7 +166,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "expires_at",
         "last_used_at",
     )
-    list_filter = ("partner",)
     list_select_related = ("partner",)
     readonly_fields = (
         "partner",
@@ -187,6 +186,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
         return ApiKey.objects.managed_by(request.user).select_related("partner")
+
+    def get_list_filter(self, request: HttpRequest) -> tuple[str, ...]:
+        # The filter would list every partner; staff of one partner see only their own keys.
+        return ("partner",) if request.user.is_superuser else ()
 
     def _manages_any(self, request: HttpRequest) -> bool:
         return _is_staff(request) and Partner.objects.managed_by(request.user).exists()

@@ -15,6 +15,7 @@ the plain form's. The request is recorded with the partner and the page the form
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from typing import Any
 
@@ -73,7 +74,10 @@ def _catalogue(request: HttpRequest, partner: Partner, theme: Theme | None) -> H
         path = request.path
         context.update(_layout(partner), search_path=path)
         if theme is not None:
-            context.update(fixed_theme=theme, fixed_theme_filter="theme")
+            # The theme is the page's, not the visitor's choice: no chip, no count, no facet.
+            result = context["result"]
+            kept = [chip for chip in result.active_filters if chip.name != "theme"]
+            context.update(result=replace(result, active_filters=kept), fixed_theme=theme)
         partial = request.GET.get("partial") == "1"
         template = "offers/includes/search_body.html" if partial else "partners/catalogue.html"
         return render(request, template, context)

@@ -144,3 +144,27 @@ def test_a_site_that_did_not_register_is_refused_the_frame(
         assert "/indlejret/" not in inner.url
     finally:
         context.close()
+
+
+def test_the_theme_catalogue_is_accessible_inside_the_frame_and_offers_open_in_a_new_tab(
+    browser: Any, live_url: str, partner_site: tuple[str, Path], assert_accessible: Any
+) -> None:
+    origin, folder = partner_site
+    make_export_start(company_sizes=["micro", "small"])
+    Partner.objects.create(name="Vejle Kommune, Erhverv", slug="vejle", origins=[origin])
+    (folder / "eksport.html").write_text(
+        HOST_PAGE.format(src=f"{live_url}/indlejret/vejle/tilbud/tema/export/"), encoding="utf-8"
+    )
+    context = browser.new_context(locale="da-DK", viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{origin}/eksport.html")
+        frame, inner = _frame(page)
+        offer = frame.get_by_role("link", name="Eksportstart for små virksomheder")
+        expect(offer).to_have_attribute("target", "_blank")
+        # The theme is fixed: no theme filter to take off.
+        expect(frame.locator("#search-filters-content legend", has_text="Tema")).to_have_count(0)
+        assert_accessible(inner)
+        _frame_shot(page, "partner-embed-theme-catalogue-390")
+    finally:
+        context.close()

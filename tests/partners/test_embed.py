@@ -197,3 +197,17 @@ def test_the_embedded_form_keeps_the_clients_rate_limit(
     assert limited.status_code == 429
     # Still framable by the partner, so the visitor reads the message inside the frame.
     assert frame_ancestors(limited).startswith("frame-ancestors https://www.vejle.dk")
+
+
+def test_the_theme_catalogue_shows_only_that_themes_offers_with_the_theme_fixed(
+    client: Client, vejle: Partner, export_offers: None
+) -> None:
+    html = client.get("/indlejret/vejle/tilbud/tema/capital/?theme=export").content.decode()
+
+    assert "<h1>Tilbud om Kapital og finansiering</h1>" in html
+    assert "Lån til vækst" in html
+    assert "Eksportstart" not in html  # a theme in the address cannot widen the page's theme
+    assert "Nulstil alle filtre" not in html and "valgt)" not in html
+    assert 'action="/indlejret/vejle/tilbud/tema/capital/"' in html
+    assert 'target="_blank" rel="noopener"' in html
+    assert client.get("/indlejret/vejle/tilbud/tema/ukendt/").status_code == 404

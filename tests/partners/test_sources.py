@@ -92,3 +92,16 @@ def test_the_statistics_api_and_page_show_the_sources(
     ]
     row = html[html.index('data-source="partner_embed:vejle"') :].split("</tr>")[0]
     assert "Vejle Kommune, Erhverv" in row and "<td>2</td>" in row
+
+
+def test_the_demo_partner_is_loaded_once_and_managed_by_the_municipalitys_editor() -> None:
+    import io
+
+    from partners import demo
+
+    demo.load(stdout=io.StringIO())
+    demo.load(stdout=io.StringIO())
+
+    partner = Partner.objects.get(slug="vejle-erhverv")
+    assert partner.organisation is not None and partner.organisation.slug == "kommune-630"
+    partner.full_clean()  # the demo's origins and colour pass the partner's own rules
