@@ -265,3 +265,34 @@ def test_the_partner_page_shows_the_embed_code(vejle: Partner, vejle_staff: Any)
 
     assert "&lt;iframe src=&quot;http://127.0.0.1:8000/indlejret/vejle/vejledning/&quot;" in html
     assert "/indlejret/vejle/tilbud/tema/" in html
+
+
+def test_a_key_of_an_inactive_partner_is_refused(vejle: Partner, make_key) -> None:
+    issued = make_key(vejle)
+    Partner.objects.filter(pk=vejle.pk).update(active=False)
+
+    assert call(issued.plaintext).status_code == 401
+
+
+def test_the_api_docs_carry_the_integrators_guide_and_the_key_scheme(client: Client) -> None:
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    description = schema["info"]["description"]
+    for part in [
+        "Integrator's guide",
+        "curl",
+        "import os, uuid, requests",
+        "fetch(",
+        "| 401 |",
+        "| 403 |",
+        "| 429 |",
+        "| 400 |",
+    ]:
+        assert part in description
+    scheme = schema["components"]["securitySchemes"]["partnerApiKey"]
+    assert scheme == {**scheme, "type": "http", "scheme": "bearer"}
+    create = schema["paths"]["/api/partner/guidance-requests/"]["post"]
+    assert create["security"] == [{"partnerApiKey": []}]
+    assert {"401", "403", "429", "400", "201"} <= set(create["responses"])
+    body = schema["components"]["schemas"]["PartnerGuidanceRequestInput"]
+    assert "privacy_notice_given" in body["required"]

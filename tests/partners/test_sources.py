@@ -105,3 +105,16 @@ def test_the_demo_partner_is_loaded_once_and_managed_by_the_municipalitys_editor
     partner = Partner.objects.get(slug="vejle-erhverv")
     assert partner.organisation is not None and partner.organisation.slug == "kommune-630"
     partner.full_clean()  # the demo's origins and colour pass the partner's own rules
+
+
+def test_the_case_page_tells_the_adviser_which_partner_and_page_it_came_from(
+    make_user, vejle: Partner, export_offers: None
+) -> None:
+    case = submit(vejle, page="https://www.vejle.dk/erhverv")
+    client = Client()
+    client.force_login(make_user("soeren", organisation="vaeksthus-syddanmark", role="Rådgiver"))
+
+    html = client.get(f"/admin/crm/case/{case.pk}/change/").content.decode()
+
+    assert "Indlejret formular hos partner: Vejle Kommune, Erhverv" in html
+    assert "https://www.vejle.dk/erhverv" in html
