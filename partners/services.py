@@ -78,7 +78,8 @@ def api_key_create(
     expires_at = expires_at or default_expiry(now)
     if expires_at <= now:
         raise PartnerError(_("Udløbsdatoen skal ligge i fremtiden."), field="expires_at")
-    if expires_at > default_expiry(now):
+    # The last day is the 18-month day itself, whatever the time of day chosen on it.
+    if expires_at > default_expiry(now) + dt.timedelta(days=1):
         raise PartnerError(
             _("En nøgle kan højst gælde %(months)d måneder.")
             % {"months": settings.PARTNER_API_KEY_MONTHS},

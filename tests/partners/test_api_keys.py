@@ -296,3 +296,18 @@ def test_the_api_docs_carry_the_integrators_guide_and_the_key_scheme(client: Cli
     assert {"401", "403", "429", "400", "201"} <= set(create["responses"])
     body = schema["components"]["schemas"]["PartnerGuidanceRequestInput"]
     assert "privacy_notice_given" in body["required"]
+
+
+def test_a_chosen_expiry_may_be_shorter_but_not_beyond_18_months(vejle: Partner, make_key) -> None:
+    from partners.services import PartnerError
+
+    now = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+    short = make_key(vejle, now=now, expires_at=now + dt.timedelta(days=30))
+    assert short.key.expires_at == now + dt.timedelta(days=30)
+    on_the_last_day = make_key(
+        vejle, now=now, expires_at=dt.datetime(2027, 9, 2, 22, 59, tzinfo=dt.UTC)
+    )
+    assert on_the_last_day.key.expires_at.date() == dt.date(2027, 9, 2)
+    with pytest.raises(PartnerError) as refused:
+        make_key(vejle, now=now, expires_at=dt.datetime(2027, 9, 4, tzinfo=dt.UTC))
+    assert refused.value.field == "expires_at"
