@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.time import shift_months
+from core.time import COPENHAGEN, shift_months
 from partners.models import KEY_PREFIX, ApiKey, Partner, Scope, secret_digest
 
 logger = logging.getLogger(__name__)
@@ -42,9 +42,10 @@ class IssuedKey:
 
 
 def default_expiry(now: dt.datetime) -> dt.datetime:
-    """``PARTNER_API_KEY_MONTHS`` (18) months after ``now``, at the same time of day."""
-    day = shift_months(now.date(), settings.PARTNER_API_KEY_MONTHS)
-    return now.replace(year=day.year, month=day.month, day=day.day)
+    """``PARTNER_API_KEY_MONTHS`` (18) months after ``now``, at the same Danish time of day."""
+    local = now.astimezone(COPENHAGEN)
+    day = shift_months(local.date(), settings.PARTNER_API_KEY_MONTHS)
+    return local.replace(year=day.year, month=day.month, day=day.day)
 
 
 def _new_plaintext() -> tuple[str, str, str]:

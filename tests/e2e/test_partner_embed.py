@@ -16,7 +16,8 @@ import pytest
 from playwright.sync_api import expect
 
 from crm.models import Case
-from partners.models import Partner
+from offers.models import Organisation
+from partners.models import ApiKey, Partner
 from tests.offers.factories import make_export_start
 
 HOST_PAGE = """<!DOCTYPE html>
@@ -168,3 +169,45 @@ def test_the_theme_catalogue_is_accessible_inside_the_frame_and_offers_open_in_a
         _frame_shot(page, "partner-embed-theme-catalogue-390")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_partner_staff_make_a_key_see_it_once_and_revoke_it(
+    browser: Any, live_url: str, make_user: Any, assert_accessible: Any, screenshot: Any, width: int
+) -> None:
+    Partner.objects.create(
+        name="Vejle Kommune, Erhverv",
+        slug="vejle",
+        origins=["https://www.vejle.dk"],
+        organisation=Organisation.objects.get(slug="kommune-630"),
+    )
+    make_user("vejle-erhverv", organisation="kommune-630")
+    context = browser.new_context(locale="da-DK", viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(live_url + "/admin/login/?next=/admin/partners/apikey/add/")
+        page.get_by_label("Brugernavn").fill("vejle-erhverv")
+        page.get_by_label("Adgangskode").fill("a-long-test-password")
+        page.get_by_role("button", name="Log ind").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Ny API-nøgle")
+        assert_accessible(page)
+        page.get_by_label("Navn").fill("Hjemmesiden")
+        page.get_by_label("Sende henvendelser om vejledning").check()
+        page.get_by_role("button", name="Lav nøglen").click()
+
+        shown = page.locator("#issued-key").input_value()
+        key = ApiKey.objects.get()
+        assert shown.startswith(f"efp_{key.prefix}_")
+        assert_accessible(page)
+        screenshot(page, f"partner-admin-key-issued-{width}")
+
+        page.get_by_role("link", name="Til nøglen").click()
+        expect(page.get_by_text(shown)).to_have_count(0)
+        page.get_by_role("button", name="Spær").click()
+        expect(page.get_by_text("Nøglen er spærret og virker ikke længere.")).to_be_visible()
+        assert_accessible(page)
+        screenshot(page, f"partner-admin-key-revoked-{width}")
+    finally:
+        context.close()
+    key.refresh_from_db()
+    assert key.revoked_at is not None
