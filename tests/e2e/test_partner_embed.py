@@ -211,3 +211,15 @@ def test_partner_staff_make_a_key_see_it_once_and_revoke_it(
         context.close()
     key.refresh_from_db()
     assert key.revoked_at is not None
+
+
+def test_the_api_docs_page_shows_the_integrators_guide(page: Any, live_url: str) -> None:
+    page.goto(live_url + "/api/docs/")
+
+    expect(page.get_by_role("heading", name="Integrator's guide: the partner API")).to_be_visible(
+        timeout=15000
+    )
+    expect(page.get_by_text("import os, uuid, requests")).to_be_visible()
+    expect(
+        page.locator(".opblock-summary-path", has_text="/api/partner/guidance-requests/")
+    ).to_be_visible()
