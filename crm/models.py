@@ -196,6 +196,9 @@ class Case(models.Model):
         PHONE = "phone", _("Telefon")
         EMAIL = "email", _("E-mail")
         MUNICIPAL_REFERRAL = "municipal_referral", _("Henvist fra kommune")
+        # Requests that came through a partner (partners app): its embedded form, or its API key.
+        PARTNER_EMBED = "partner_embed", _("Indlejret formular hos partner")
+        PARTNER_API = "partner_api", _("Partnerens API")
 
     class Outcome(models.TextChoices):
         GUIDED = "guided", _("Vejledt")
@@ -245,6 +248,27 @@ class Case(models.Model):
         blank=True,
     )
     source = models.CharField(_("kilde"), max_length=20, choices=Source.choices)
+    # Where a partner's request came from (partners app): the partner, the page it embedded the
+    # form on, or the API key that sent it.
+    partner = models.ForeignKey(
+        "partners.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="cases",
+    )
+    partner_api_key = models.ForeignKey(
+        "partners.ApiKey",
+        verbose_name=_("API-nøgle"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="cases",
+    )
+    source_page = models.CharField(_("side"), max_length=500, blank=True, editable=False)
     first_response_due = models.DateField(_("frist for første svar"))
     first_responded_at = models.DateTimeField(_("første svar"), null=True, blank=True)
     outcome = models.CharField(_("udfald"), max_length=20, choices=Outcome.choices, blank=True)
@@ -268,6 +292,10 @@ class Case(models.Model):
                 condition=~Q(status="closed") | (Q(closed_at__isnull=False) & ~Q(outcome="")),
                 name="crm_case_closed_has_outcome",
                 violation_error_message=_("En lukket sag skal have et udfald."),
+            ),
+            models.CheckConstraint(
+                condition=Q(partner__isnull=False) | Q(partner_api_key__isnull=True),
+                name="crm_case_api_key_has_partner",
             ),
             models.CheckConstraint(
                 condition=~Q(status__in=["assigned", "in_progress"]) | Q(adviser__isnull=False),

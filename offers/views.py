@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -36,7 +36,16 @@ def search(request: HttpRequest) -> HttpResponse:
     ``?partial=1`` answers with the filters and results only, for search.js to swap in.
     Nothing personal is recorded; the governance app counts zero-result searches by their text.
     """
-    offer_search, notices = lenient_search(request.GET)
+    context = search_context(request, request.GET)
+    partial = request.GET.get("partial") == "1"
+    template = "offers/includes/search_body.html" if partial else "offers/search.html"
+    return render(request, template, context)
+
+
+def search_context(request: HttpRequest, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What /tilbud/ shows for the query ``data`` (the page's, or a partner's embedded catalogue
+    with its theme fixed)."""
+    offer_search, notices = lenient_search(data)
     result = run_search(offer_search, today=timezone.localdate())
     for name, values in result.unknown.items():
         label = OfferSearchForm.base_fields[name].label
@@ -68,9 +77,7 @@ def search(request: HttpRequest) -> HttpResponse:
     if result.suggestion:
         corrected = replace(result.search, q=result.suggestion, page=1)
         context["suggestion_query"] = corrected.querystring()
-    partial = request.GET.get("partial") == "1"
-    template = "offers/includes/search_body.html" if partial else "offers/search.html"
-    return render(request, template, context)
+    return context
 
 
 def _pagination(result: SearchResult) -> dict[str, Any]:

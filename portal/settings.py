@@ -172,6 +172,7 @@ INSTALLED_APPS = [
     "routing",
     "evaluation",
     "governance",
+    "partners",
     "portal",
 ]
 
@@ -580,6 +581,15 @@ REPEAT_REQUEST_DAYS = env_int("REPEAT_REQUEST_DAYS", 21, minimum=0)
 CONTACT_RETENTION_MONTHS = env_int("CONTACT_RETENTION_MONTHS", 36, minimum=1)
 # Months without review before an offer is flagged as stale.
 OFFER_STALE_MONTHS = env_int("OFFER_STALE_MONTHS", 12, minimum=1)
+# Partners (partners app): an API key is valid this many months unless made shorter; a rotated
+# key keeps working this many hours beside its successor; calls per key (a DRF rate).
+PARTNER_API_KEY_MONTHS = env_int("PARTNER_API_KEY_MONTHS", 18, minimum=1)
+PARTNER_API_KEY_ROTATION_GRACE_HOURS = env_int(
+    "PARTNER_API_KEY_ROTATION_GRACE_HOURS", 7 * 24, minimum=0
+)
+PARTNER_API_KEY_RATE = env_str("PARTNER_API_KEY_RATE", "1000/hour")
+# Counts per source in the routing statistics below this are shown as "under N".
+STATISTICS_MIN_COUNT = env_int("STATISTICS_MIN_COUNT", 5, minimum=1)
 # Fewest treated companies for which an effect is reported.
 EFFECT_MIN_TREATED = env_int("EFFECT_MIN_TREATED", 20, minimum=1)
 # An offer of an effect run claimed or handed out this long ago and not finished has lost its
@@ -608,7 +618,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Erhvervsfremmeportalen API",
     "DESCRIPTION": "Offers, guidance requests and effect measurements from Danish public "
-    "business support.",
+    "business support.\n\n" + (BASE_DIR / "docs" / "partner-api.md").read_text(encoding="utf-8"),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from our own static files: no CDN, and the strict CSP holds.

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from portal import health, views
 
@@ -11,12 +11,14 @@ admin.site.index_title = "Arbejdsplads"
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline one.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("", include("offers.api_urls")),
     path("", include("crm.api_urls")),
     path("", include("routing.api_urls")),
     path("", include("evaluation.api_urls")),
     path("", include("governance.api_urls")),
+    path("", include("partners.api_urls")),
 ]
 
 urlpatterns = [
@@ -36,6 +38,7 @@ urlpatterns = [
     path("", include("routing.urls")),
     path("", include("evaluation.urls")),
     path("", include("governance.urls")),
+    path("", include("partners.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),

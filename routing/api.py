@@ -236,9 +236,22 @@ class GuidanceRequestCreateView(APIView):
     # a body over the size limit is refused before it is read, too deep nesting answers 400.
     parser_classes = [BoundedJSONParser]
 
+    input_serializer_class: type[serializers.Serializer] = GuidanceRequestInputSerializer
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         check_body_size(request)
+
+    # Hooks for the partners' API (partners/api.py), which authenticates by key instead.
+    def over_client_limit(self, request: Request) -> bool:
+        return over_limit(request._request, group="routing:api", rate=SUBMIT_RATE)
+
+    def stored_idempotency_key(self, request: Request, key: str | None) -> str | None:
+        return key
+
+    def submit_options(self, request: Request, validated: dict[str, Any]) -> dict[str, Any]:
+        """Extra keyword arguments for ``guidance_request_submit`` (``source``, ``origin``)."""
+        return {}
 
     @extend_schema(
         operation_id="guidance_requests_create",
@@ -293,7 +306,7 @@ class GuidanceRequestCreateView(APIView):
         tags=["guidance"],
     )
     def post(self, request: Request) -> Response:
-        if over_limit(request._request, group="routing:api", rate=SUBMIT_RATE):
+        if self.over_client_limit(request):
             return ratelimited(request._request)  # type: ignore[return-value]
         key = request.headers.get("Idempotency-Key")
         if key is not None and not _IDEMPOTENCY_KEY.match(key):
@@ -305,10 +318,11 @@ class GuidanceRequestCreateView(APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        serializer = GuidanceRequestInputSerializer(data=request.data)
+        serializer = self.input_serializer_class(data=request.data)
         if not serializer.is_valid():
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
         form = forms.GuidanceRequestForm(data=_form_data(serializer.validated_data))
+        extra = self.submit_options(request, serializer.validated_data)
         if not form.is_valid():
             errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
@@ -316,7 +330,8 @@ class GuidanceRequestCreateView(APIView):
             guidance_request = guidance_request_submit(
                 submission=form.submission(),
                 channel=GuidanceRequest.Channel.API,
-                idempotency_key=key,
+                idempotency_key=self.stored_idempotency_key(request, key),
+                **extra,
             )
         except IdempotencyConflict as error:
             return Response({"idempotency_key": [error.message]}, status=status.HTTP_409_CONFLICT)
@@ -423,6 +438,11 @@ class GuidanceStatisticsView(APIView):
                     "by_region": serializers.ListField(child=serializers.DictField()),
                     "by_theme": serializers.ListField(child=serializers.DictField()),
                     "hubs": serializers.ListField(child=serializers.DictField()),
+                    "by_source": serializers.ListField(
+                        child=serializers.DictField(),
+                        help_text="Pr. kilde og partner; count er null (suppressed) under "
+                        "STATISTICS_MIN_COUNT.",
+                    ),
                 },
             )
         },
@@ -472,6 +492,7 @@ class GuidanceStatisticsView(APIView):
                 "by_month": figures.by_month,
                 "by_region": figures.by_region,
                 "by_theme": figures.by_theme,
+                "by_source": figures.by_source,
                 "hubs": [
                     {
                         "hub": hub.slug,

@@ -146,8 +146,13 @@ def guidance_request_submit(
     channel: GuidanceRequest.Channel | str,
     idempotency_key: str | None = None,
     form_nonce: str | None = None,
+    source: Case.Source | str = Case.Source.WEB,
+    origin: crm_services.CaseOrigin | None = None,
 ) -> GuidanceRequest:
     """Turn a validated request into a case at the right Væksthus, or return the earlier one.
+
+    ``source`` and ``origin`` say where it came from when that is not the portal's own form or
+    API: a partner's embedded form or a partner's API key (the partners app).
 
     Raises ``IdempotencyConflict`` when ``idempotency_key`` was used for a different request and
     ``RoutingError`` when the CRM refuses the data.
@@ -168,6 +173,8 @@ def guidance_request_submit(
                 fingerprint=fingerprint,
                 idempotency_key=idempotency_key,
                 form_nonce=form_nonce,
+                source=source,
+                origin=origin,
             )
         except IntegrityError as error:
             # Everything this attempt wrote is rolled back. Either a twin with the same key or
@@ -206,6 +213,8 @@ def _submit(
     fingerprint: str,
     idempotency_key: str | None,
     form_nonce: str | None,
+    source: Case.Source | str,
+    origin: crm_services.CaseOrigin | None,
 ) -> GuidanceRequest:
     now = timezone.now()
     day = timezone.localdate(now)
@@ -300,9 +309,10 @@ def _submit(
                 hub=hub,
                 needs=submission.needs,
                 themes=submission.themes,
-                source=Case.Source.WEB,
+                source=source,
                 payload=payload,
                 offers=matched_offers,
+                origin=origin,
             )
         except crm_services.CrmError as error:
             raise RoutingError(error.message, field=error.field) from error

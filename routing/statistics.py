@@ -16,9 +16,10 @@ All computed in SQL (one grouped query each), over the requests received in a pe
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Aggregate,
     Count,
@@ -31,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Extract, TruncDate, TruncMonth
 
 from core.time import COPENHAGEN
+from crm.models import Case
 from routing.models import GuidanceRequest
 
 
@@ -62,6 +64,9 @@ class GuidanceStatistics:
     by_region: list[dict[str, Any]]
     by_theme: list[dict[str, Any]]
     hubs: list[HubFigures]
+    #: Requests per source (the channel, and the partner for a partner's embedded form or API
+    #: key); a count below ``STATISTICS_MIN_COUNT`` is ``None`` (suppressed), with ``suppressed``.
+    by_source: list[dict[str, Any]] = field(default_factory=list)
 
 
 def guidance_statistics(*, year: int | None = None, today: dt.date) -> GuidanceStatistics:
@@ -128,7 +133,27 @@ def guidance_statistics(*, year: int | None = None, today: dt.date) -> GuidanceS
         )
         .order_by("slug")
     ]
+    minimum = settings.STATISTICS_MIN_COUNT
+    source_labels = dict(Case.Source.choices)
+    by_source = [
+        {
+            "source": row["source"],
+            "source_label": str(source_labels.get(row["source"], row["source"])),
+            "partner": row["partner"],
+            "partner_name": row["partner_name"],
+            "count": row["count"] if row["count"] >= minimum else None,
+            "suppressed": row["count"] < minimum,
+        }
+        for row in requests.values(
+            source=F("case__source"),
+            partner=F("case__partner__slug"),
+            partner_name=F("case__partner__name"),
+        )
+        .annotate(count=Count("id"))
+        .order_by("source", "partner_name")
+    ]
     return GuidanceStatistics(
+        by_source=by_source,
         total=requests.count(),
         by_month=by_month,
         by_region=by_region,

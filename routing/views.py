@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -68,28 +69,52 @@ def _what_happens_next() -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def guidance(request: HttpRequest) -> HttpResponse:
     """The guidance form: /vejledning/ (``?offer=<external_id>`` when coming from an offer)."""
+    return guidance_form_page(request)
+
+
+def guidance_form_page(
+    request: HttpRequest,
+    *,
+    form_class: type[GuidancePageForm] = GuidancePageForm,
+    initial: dict[str, Any] | None = None,
+    extra_context: dict[str, Any] | None = None,
+    submit_options: Callable[[GuidancePageForm], dict[str, Any]] | None = None,
+    done: Callable[[GuidanceRequest], HttpResponse] | None = None,
+) -> HttpResponse:
+    """The form's GET and POST, shared by /vejledning/ and the partners' embedded form, which
+    adds fields (``form_class``), layout (``extra_context``: ``base_template``, ``form_action``),
+    where the request came from (``submit_options``: ``source`` and ``origin``) and its receipt
+    (``done``)."""
+    extra_context = extra_context or {}
     if request.method == "POST":
         if over_limit(request, group="routing:submit", rate=SUBMIT_RATE):
             return ratelimited(request)
-        form = GuidancePageForm(request.POST)
+        form = form_class(request.POST)
         if form.is_valid():
             if form.is_spam:
                 logger.info("guidance form honeypot filled in; nothing stored")
-                return render(request, "routing/received.html")
+                return render(request, "routing/received.html", extra_context)
             try:
                 guidance_request = guidance_request_submit(
                     submission=form.submission(origin_offer=form.origin_offer()),
                     channel=GuidanceRequest.Channel.FORM,
                     form_nonce=form.cleaned_data["nonce"],
+                    **(submit_options(form) if submit_options else {}),
                 )
             except RoutingError as error:
                 field = error.field if error.field in form.fields else None
                 form.add_error(field, error.message)
             else:
+                if done is not None:
+                    return done(guidance_request)
                 return redirect("routing:confirmation", token=guidance_request.token)
     else:
-        form = GuidancePageForm(
-            initial={"nonce": secrets.token_urlsafe(24), "offer": request.GET.get("offer", "")}
+        form = form_class(
+            initial={
+                "nonce": secrets.token_urlsafe(24),
+                "offer": request.GET.get("offer", ""),
+                **(initial or {}),
+            }
         )
     origin_offer = None
     offer_id = form["offer"].value()
@@ -97,7 +122,7 @@ def guidance(request: HttpRequest) -> HttpResponse:
         origin_offer = (
             Offer.objects.published().filter(external_id=without_nul(str(offer_id))[:100]).first()
         )
-    context = {"form": form, "origin_offer": origin_offer, **_what_happens_next()}
+    context = {"form": form, "origin_offer": origin_offer, **_what_happens_next(), **extra_context}
     return render(request, "routing/guidance.html", context)
 
 
@@ -172,9 +197,16 @@ def _public_referrals(case: Case) -> list[dict[str, str]]:
 def confirmation(request: HttpRequest, token: str) -> HttpResponse:
     """The receipt after sending: safe to reload, shows the same result every time."""
     guidance_request = _request_or_404(token)
+    return render(
+        request, "routing/confirmation.html", confirmation_context(request, guidance_request)
+    )
+
+
+def confirmation_context(request: HttpRequest, guidance_request: GuidanceRequest) -> dict[str, Any]:
+    """What the receipt shows (here and in a partner's embedded form)."""
     matches = _worded_matches(guidance_request)
     contact = guidance_request.case.contact
-    context = {
+    return {
         "guidance_request": guidance_request,
         "case": guidance_request.case,
         "hub": guidance_request.hub,
@@ -183,7 +215,6 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
         "status_url": request.build_absolute_uri(guidance_request.get_absolute_url()),
         "receipt_email": contact.email if contact is not None else "",
     }
-    return render(request, "routing/confirmation.html", context)
 
 
 @private_page
@@ -257,5 +288,10 @@ def statistics(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "routing/statistics.html",
-        {"figures": figures, "year": year, "response_days": settings.FIRST_RESPONSE_WORKING_DAYS},
+        {
+            "figures": figures,
+            "year": year,
+            "response_days": settings.FIRST_RESPONSE_WORKING_DAYS,
+            "min_count": settings.STATISTICS_MIN_COUNT,
+        },
     )

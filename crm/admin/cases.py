@@ -63,9 +63,10 @@ class CaseAdmin(admin.ModelAdmin):
         "deadline",
         "adviser_name",
         "hub",
+        "source_label",
     )
     list_display_links = ("reference",)
-    list_select_related = ("company", "adviser", "hub")
+    list_select_related = ("company", "adviser", "hub", "partner")
     list_filter = (
         OpenStatusFilter,
         HubScopeFilter,
@@ -73,6 +74,7 @@ class CaseAdmin(admin.ModelAdmin):
         ThemeFilter,
         AdviserFilter,
         "source",
+        "partner",
     )
     search_fields = ("reference",)
     search_help_text = _("Søg på sagsnummer, CVR-nummer, virksomhedens eller kontaktens navn.")
@@ -135,6 +137,14 @@ class CaseAdmin(admin.ModelAdmin):
         if case.adviser is None:
             return "–"
         return case.adviser.get_full_name() or case.adviser.username
+
+    @admin.display(description=_("kilde"))
+    def source_label(self, case: Case) -> str:
+        """The channel, and for a partner's request the partner (its page or key on the case)."""
+        label = case.get_source_display()
+        if case.partner is not None:
+            return f"{label}: {case.partner.name}"
+        return str(label)
 
     # --- Permissions: cases come from the guidance request flow or are opened by an adviser of
     # the hub ("Opret sag"); they are never deleted here. ---

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -68,6 +69,17 @@ def _next_reference(now: dt.datetime) -> str:
     return f"EF-{now.astimezone(COPENHAGEN).year}-{number:06d}"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseOrigin:
+    """Where a request came from beyond its ``source``: the partner (by id), the page it embedded
+    the form on, the API key that sent it. Stored on the case; ``details`` on its first entry."""
+
+    partner_id: int | None = None
+    api_key_id: int | None = None
+    page: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 @transaction.atomic
 def case_create(
     *,
@@ -80,6 +92,7 @@ def case_create(
     actor: User | None = None,
     payload: dict[str, Any] | None = None,
     offers: Iterable[Offer] = (),
+    origin: CaseOrigin | None = None,
 ) -> Case:
     """Open a case for the hub, with its first timeline entry and the matched offers.
 
@@ -98,6 +111,11 @@ def case_create(
         raise CrmError(_("Ukendt kilde."), field="source")
     now = timezone.now()
     payload = dict(payload or {})
+    origin = origin or CaseOrigin()
+    if origin.api_key_id is not None and origin.partner_id is None:
+        raise CrmError(_("En API-nøgle hører altid til en partner."), field="source")
+    if origin.details:
+        payload["source"] = origin.details
     case = Case.objects.create(
         reference=_next_reference(now),
         company=company,
@@ -105,6 +123,9 @@ def case_create(
         hub=hub,
         needs=needs,
         source=source,
+        partner_id=origin.partner_id,
+        partner_api_key_id=origin.api_key_id,
+        source_page=origin.page[:500],
         first_response_due=add_working_days(now, settings.FIRST_RESPONSE_WORKING_DAYS),
         created_at=now,
     )

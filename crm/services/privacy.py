@@ -201,6 +201,8 @@ NOT_PERSONAL: dict[str, str] = {
     "offers.Theme": "theme names",
     "offers.Organisation": "organisations and their functional mailboxes",
     "portal.Heartbeat": "names of background processes",
+    "partners.Partner": "organisations that embed the portal",
+    "partners.ApiKey": "names of a partner's API keys (what a key is for)",
 }
 
 

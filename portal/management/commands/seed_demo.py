@@ -44,7 +44,7 @@ DEMO_USERS: list[tuple[str, str, str, str, str | None]] = [
 ]
 
 # Apps that contribute demo data, in dependency order; each has demo.load(stdout=...).
-DEMO_APPS = ("offers", "crm", "routing", "evaluation", "governance")
+DEMO_APPS = ("offers", "crm", "routing", "evaluation", "governance", "partners")
 
 
 class Command(BaseCommand):
