@@ -179,7 +179,8 @@ SELECT o.id, o.external_id, o.title, o.theme_ids, o.phases, o.company_sizes, o.i
        o.summary, o.expected_result, o.description,
        ARRAY(SELECT other.external_id FROM offers_offer_cannot_combine_with c
              JOIN offers_offer other ON other.id = c.to_offer_id
-             WHERE c.from_offer_id = o.id ORDER BY other.external_id)
+             WHERE c.from_offer_id = o.id ORDER BY other.external_id),
+       o.industry_groups
 FROM offers_offer o
 WHERE o.id = ANY(%(ids)s) AND o.status = 'published'
 """
@@ -219,6 +220,7 @@ def _fresh(
             expected_result=row[13] or "",
             description=row[14] or "",
             cannot_combine_with=tuple(row[15] or ()),
+            industry_groups=tuple(row[16] or ()),
         )
         for row in rows
     }

@@ -59,6 +59,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from offers.db07 import section_of_group
 from routing.vocabulary import SUMMARY_STRENGTH, OfferConcepts, Vocabulary, default_vocabulary
 
 # --- Weights and thresholds -------------------------------------------------------------------
@@ -88,6 +89,9 @@ IMPLIED_THEME_WEIGHT = 8.0
 #: Ranking: an offer for the company's DB07 main group, and one for other groups only.
 GROUP_BONUS = 10.0
 GROUP_PENALTY = 30.0
+#: An offer for at most this many DB07 main groups is surely for each of them; one for more is
+#: surely for the groups its texts name, and perhaps for the others.
+GROUP_FOCUS_MAX = 3
 #: Ranking: an offer for named groups of the company's section, when the company's group is not
 #: known: it may fit, but less surely than an offer for the whole section or for everyone.
 UNKNOWN_GROUP_PENALTY = 6.0
@@ -128,12 +132,6 @@ QUOTED_TEXT = 180
 PHASES = ("idea", "startup", "growth", "established")
 SIZE_CLASSES = ("micro", "small", "medium", "large")
 
-#: DB07 main groups (two digits) → section letter, as ranges of the first group of each section.
-_SECTION_STARTS = (
-    (1, "A"), (5, "B"), (10, "C"), (35, "D"), (36, "E"), (41, "F"), (45, "G"), (49, "H"),
-    (55, "I"), (58, "J"), (64, "K"), (68, "L"), (69, "M"), (77, "N"), (84, "O"), (85, "P"),
-    (86, "Q"), (90, "R"), (94, "S"), (97, "T"), (99, "U"),
-)  # fmt: skip
 _INDUSTRY_CODE = re.compile(r"^\s*([A-Za-z])?\s*(\d{2})?\d*\s*$")
 
 
@@ -184,6 +182,8 @@ class OfferCandidate:
     description: str = ""
     #: External ids of the offers this one cannot be combined with.
     cannot_combine_with: tuple[str, ...] = ()
+    #: The DB07 main groups the offer is for, as its editor gave them (empty: not given).
+    industry_groups: tuple[str, ...] = ()
 
 
 class ReasonCode(StrEnum):
@@ -257,18 +257,6 @@ class Rule(StrEnum):
 
 
 # --- Industry codes ---------------------------------------------------------------------------
-
-
-def section_of_group(group: str) -> str | None:
-    """The DB07 section of a main group ("31" → "C"), or None for a code that is none."""
-    if len(group) != 2 or not group.isdigit() or group == "00":
-        return None
-    number = int(group)
-    section = None
-    for start, letter in _SECTION_STARTS:
-        if number >= start:
-            section = letter
-    return section
 
 
 def company_section(company: CompanyProfile) -> str | None:
@@ -562,23 +550,47 @@ class _Need:
     def _industry(
         self, offer: OfferCandidate, about: OfferConcepts, reasons: list[Reason]
     ) -> float:
-        if not offer.industries or self.section is None or self.section not in offer.industries:
-            return 0.0
-        # Only an offer restricted to industries names its groups: in an open offer an industry
-        # word is an example, not a target.
-        named = about.groups
-        if named and self.groups:
+        """The fine industry: the groups the offer's editor gave (``industry_groups``) first,
+        else the groups its title or summary names when it is restricted to industries (in an
+        offer open to all, an industry word is an example, not a target)."""
+        named = frozenset(offer.industry_groups) or (
+            about.groups if offer.industries else frozenset()
+        )
+        in_section = self.section is not None and self.section in offer.industries
+        if not named:
+            if not in_section or self.section is None:
+                return 0.0
+            reasons.append(Reason(ReasonCode.INDUSTRY, (self.section,)))
+            return INDUSTRY_BONUS
+        if self.groups:
             fitting = [group for group in self.groups if group in named]
             if not fitting:
                 return -GROUP_PENALTY
+            # Sure when the offer is for few groups, or its texts name the company's group
+            # (a water-technology push lists machinery, 28, for the makers of pumps; a machine
+            # maker who does not say "water" is only perhaps one of them).
+            names_its_industry = any(
+                self.vocabulary.concepts[c].groups
+                and about.strength.get(c, 0.0) >= SUMMARY_STRENGTH
+                for c in self.concepts
+            )
+            if (
+                len(named) > GROUP_FOCUS_MAX
+                and about.groups
+                and not names_its_industry
+                and not any(group in about.groups for group in fitting)
+            ):
+                return -UNKNOWN_GROUP_PENALTY
             reasons.append(Reason(ReasonCode.INDUSTRY_GROUP, (fitting[0],)))
             return GROUP_BONUS
-        if named:
-            # The offer is for some groups of the section; which one the company is in is not
-            # known, so no "aimed at your industry".
-            return -UNKNOWN_GROUP_PENALTY
-        reasons.append(Reason(ReasonCode.INDUSTRY, (self.section,)))
-        return INDUSTRY_BONUS
+        if self.section is not None and not any(
+            section_of_group(group) == self.section for group in named
+        ):
+            # Every group the offer is for is in another section than the company's.
+            return -GROUP_PENALTY
+        # The offer is for some groups of the section; which one the company is in is not
+        # known, so no "aimed at your industry".
+        return -UNKNOWN_GROUP_PENALTY
 
     def _place(self, offer: OfferCandidate, about: OfferConcepts, reasons: list[Reason]) -> float:
         company = self.company

@@ -86,7 +86,7 @@ class _Matcher:
         # longest word first, so the longest word at a place wins ("eksportkredit" over
         # "eksport").
         self._by_start: dict[str, list[tuple[str, bool, str]]] = {}
-        for key in sorted(self._concepts_of, key=lambda k: (-len(k), k)):
+        for key in sorted(self._concepts_of, key=lambda k: (-len(k.lstrip("^")), k.lstrip("^"), k)):
             body = key.lstrip("^")
             if not body.strip():
                 continue
@@ -107,15 +107,20 @@ class _Matcher:
                 if not entries and not short:
                     continue
                 at_start = position == start
+                matched = ""
                 for body, pinned, key in (*entries, *short):
+                    if matched and body != matched:
+                        # The longest word at a place wins; the same word written pinned
+                        # ("^investor") and unpinned ("investor") for two concepts says both.
+                        break
                     if (pinned and not at_start) or not padded.startswith(body, position):
                         continue
+                    matched = body
                     hit = _whole_word(text, position, position + len(body))
                     for concept in self._concepts_of[key]:
                         words = found.setdefault(concept, [])
                         if hit not in words:
                             words.append(hit)
-                    break
         return found
 
 
