@@ -68,6 +68,7 @@ def company_profile(submission: GuidanceSubmission) -> CompanyProfile:
         phase=submission.phase,
         employees=submission.employees,
         industry=submission.industry,
+        industry_group=submission.industry_group,
         themes=tuple(theme.slug for theme in submission.themes),
         needs_text=submission.needs,
         municipality_name=str(municipality),
@@ -257,6 +258,7 @@ def _submit(
             submission.origin_offer.external_id if submission.origin_offer is not None else None
         ),
         "phase": submission.phase,
+        "industry_group": submission.industry_group,
         "consent": {"version": CONSENT_VERSION, "at": now.isoformat()},
         **crm_services.contact_submitted_details(
             contact,
