@@ -23,7 +23,9 @@ How an offer is judged:
    that include the company's (:data:`FOCUS_BONUS`).
 4. Only offers with evidence are relevant: a concept or the text of the need, a ticked theme,
    or the offer the company came from. Of those, the list keeps the ones scoring at least
-   :data:`RELATIVE_CUT` of the best and :data:`MIN_RANK_SCORE`: fewer than ten when fewer fit.
+   :data:`RELATIVE_CUT` of the best and :data:`MIN_RANK_SCORE`, and below :data:`SURE_SHARE` of
+   the best only the ones mostly about the need (:data:`TAIL_PRECISION`): fewer than ten when
+   fewer fit.
 5. Offers that cannot be combined (``cannot_combine_with``) are never both shown: the better one
    is, and the other is named under it as its alternative.
 
@@ -111,6 +113,11 @@ FOCUS_MAX = 2
 RELATIVE_CUT = 0.65
 #: ... and at least this.
 MIN_RANK_SCORE = 12.0
+#: A match below this share of the best is shown only when it is mostly about what the need
+#: says: at least :data:`TAIL_PRECISION` of the offer's own strong concepts are the need's (an
+#: export-credit offer is not shown for "export" unless it comes close to the best).
+SURE_SHARE = 0.8
+TAIL_PRECISION = 0.4
 
 #: ``ts_rank_cd`` at which text relevance is one half. Under Django's default weights a single
 #: stemmed hit in an offer's body ranks about 0.1 and a hit in its title about 1.0.
@@ -411,6 +418,10 @@ class _Assessment:
     score: float
     reasons: tuple[Reason, ...]
     relevant: bool
+    #: The weighted share of the offer's own strong concepts the need names (0-1), and whether
+    #: the offer says a concept of the need at all.
+    precision: float = 0.0
+    says_need: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,6 +556,8 @@ class _Need:
             score=round(max(0.0, min(points, 100.0)), 1),
             reasons=tuple(reasons),
             relevant=bool(evidence) or text_matches or bool(covered) or is_origin,
+            precision=precision if evidence else 0.0,
+            says_need=bool(evidence),
         )
 
     def _industry(
@@ -661,7 +674,21 @@ def match(
     )
     best = max((a.score for o, a in assessed if o.external_id != origin), default=0.0)
     floor = max(MIN_RANK_SCORE, RELATIVE_CUT * best)
+    # Where the vocabulary understands the need (some offer says one of its concepts), an
+    # offer well below the best is shown only when it is mostly about the need.
+    if any(a.says_need for _o, a in assessed):
+        assessed = [
+            (offer, assessment)
+            for offer, assessment in assessed
+            if offer.external_id == origin or _sure(assessment, best=best)
+        ]
     return _compatible(assessed, limit, floor=floor, origin=origin)
+
+
+def _sure(assessment: _Assessment, *, best: float) -> bool:
+    """Whether a match is close to the best, or, further down, about the need rather than
+    about something else that shares a word with it."""
+    return assessment.score >= SURE_SHARE * best or assessment.precision >= TAIL_PRECISION
 
 
 def _compatible(

@@ -6,6 +6,7 @@ from typing import Any
 
 from routing.matching import (
     GROUP_PENALTY,
+    RELATIVE_CUT,
     CompanyProfile,
     Match,
     OfferCandidate,
@@ -280,3 +281,26 @@ def test_a_group_among_many_that_the_offer_does_not_name_is_only_perhaps_a_fit()
         industry_group="28", needs_text="Vi laver pumper til spildevand og vil eksportere"
     )
     assert Reason(ReasonCode.INDUSTRY_GROUP, ("28",)) in match(pumps, [water])[0].reasons
+
+
+def test_an_offer_well_below_the_best_is_shown_only_when_it_is_mostly_about_the_need() -> None:
+    credit = offer(
+        "eksportkredit",
+        "Eksportkredit: garanti, når I eksporterer",
+        "Eksportkredit til eksport.",
+    )
+    needs = company(industry_group=None, needs_text="Vi vil gerne eksportere")
+    assert ids_of(match(needs, [credit])) == ["eksportkredit"]
+    both = match(needs, [EXPORT_START, credit])
+    assert ids_of(both) == ["eksportstart"]
+    # It scores above the relative cut: the rule that drops it is that it is about export
+    # credit, which the need does not name.
+    credit_score = next(m.score for m in match(needs, [credit]))
+    assert credit_score >= RELATIVE_CUT * both[0].score
+    # Asked for, it is the answer.
+    asked = company(industry_group=None, needs_text="Vi skal have eksportkredit")
+    assert ids_of(match(asked, [EXPORT_START, credit]))[0] == "eksportkredit"
+
+
+def ids_of(matches: list[Match]) -> list[str]:
+    return [m.external_id for m in matches]
