@@ -499,8 +499,25 @@ class _Need:
         # What the need says, against what the offer says.
         concepts = self.vocabulary.concepts
         shared = [c for c in self.concepts if about.strength.get(c, 0.0) > 0]
+        # An offer for the need's industry that answers the need too ("internationalisation for
+        # maritime suppliers" for a maritime supplier going abroad) counts the industry in full.
+        answers = any(not concepts[c].is_industry for c in shared)
         fit = (
-            sum(self.weights[c] * about.strength[c] for c in shared) / self.concept_weight
+            min(
+                1.0,
+                sum(
+                    (
+                        concepts[c].weight
+                        if answers
+                        and concepts[c].is_industry
+                        and about.strength[c] >= SUMMARY_STRENGTH
+                        else self.weights[c]
+                    )
+                    * about.strength[c]
+                    for c in shared
+                )
+                / self.concept_weight,
+            )
             if self.concept_weight
             else 0.0
         )

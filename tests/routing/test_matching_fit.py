@@ -189,7 +189,8 @@ def test_a_need_written_in_english_gets_the_same_offers_as_in_danish() -> None:
     english = company(needs_text="We make furniture and want to start exporting")
 
     assert ids(match(english, offers)) == ids(match(danish, offers))
-    assert ids(match(english, offers))[:2] == ["eksportstart", "designmesser"]
+    # Both are exactly this: the furniture fairs for the company's industry, and a first export.
+    assert set(ids(match(english, offers))[:2]) == {"eksportstart", "designmesser"}
 
 
 def test_an_english_need_for_money_finds_the_loan() -> None:
