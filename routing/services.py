@@ -35,6 +35,7 @@ from routing.matching import CompanyProfile, Match, match
 from routing.models import GuidanceRequest, RoutingMail, RoutingRule, token_digest
 from routing.presentation import long_date
 from routing.reasons import reasons_text, theme_names
+from routing.vocabulary_store import current_vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +87,14 @@ def offers_match(*, submission: GuidanceSubmission, day: dt.date) -> list[Match]
 
 def profile_match(*, profile: CompanyProfile, day: dt.date) -> list[Match]:
     """The offers shown to a company with this profile on ``day``, best first."""
-    candidates = find_candidates(profile, day=day)
+    vocabulary = current_vocabulary()
+    candidates = find_candidates(profile, day=day, vocabulary=vocabulary)
     return match(
-        profile, candidates.offers, theme_labels=candidates.theme_labels, limit=MATCH_LIMIT
+        profile,
+        candidates.offers,
+        theme_labels=candidates.theme_labels,
+        limit=MATCH_LIMIT,
+        vocabulary=vocabulary,
     )
 
 
