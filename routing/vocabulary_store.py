@@ -3,13 +3,15 @@ admin (``routing.models.VocabularyWord``).
 
 Every process keeps the merged vocabulary with the version of the rows it was built from (how
 many rows, the last id, the last change). :func:`current_vocabulary` reads that version, one
-small aggregate query, and rebuilds the vocabulary when another process's editor changed it, so
-an added word reaches every matching process with its next request.
+small aggregate query, at most once every :data:`CHECK_SECONDS` (a round trip costs about as
+much as the scoring itself), and rebuilds the vocabulary when an editor changed it, so an added
+word reaches every matching process within a second.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from django.db.models import Count, Max
@@ -17,8 +19,13 @@ from django.db.models import Count, Max
 from routing.models import VocabularyWord
 from routing.vocabulary import Vocabulary, default_vocabulary, load_vocabulary_data, merged
 
+#: How long a process trusts the version it read last.
+CHECK_SECONDS = 1.0
+
 _lock = threading.Lock()
 _built: tuple[Any, Vocabulary] | None = None
+#: (when the version was read, by ``time.monotonic``; the vocabulary it gave).
+_checked: tuple[float, Vocabulary] | None = None
 
 
 def vocabulary_version() -> tuple[int, int, str]:
@@ -30,8 +37,21 @@ def vocabulary_version() -> tuple[int, int, str]:
     return (found["count"], found["last"] or 0, changed.isoformat() if changed else "")
 
 
-def current_vocabulary() -> Vocabulary:
-    """The vocabulary file with the editors' words, rebuilt when they change."""
+def current_vocabulary(*, max_age: float = CHECK_SECONDS, now: float | None = None) -> Vocabulary:
+    """The vocabulary file with the editors' words, rebuilt when they change. The version is
+    read again when the last reading is older than ``max_age`` seconds (``now``: a
+    ``time.monotonic`` reading; 0 reads it every time)."""
+    global _checked
+    moment = time.monotonic() if now is None else now
+    checked = _checked
+    if checked is not None and max_age > 0 and 0 <= moment - checked[0] < max_age:
+        return checked[1]
+    vocabulary = _rebuilt_if_changed()
+    _checked = (moment, vocabulary)
+    return vocabulary
+
+
+def _rebuilt_if_changed() -> Vocabulary:
     global _built
     version = vocabulary_version()
     if version[0] == 0:

@@ -35,23 +35,33 @@ def test_merged_adds_a_word_to_a_concept_and_makes_a_new_concept() -> None:
 
 @pytest.mark.django_db
 def test_the_matching_picks_an_added_word_up_and_drops_a_deleted_one() -> None:
-    assert "export" not in current_vocabulary().need_concepts("vi vil sælge zorblat")
+    assert "export" not in current_vocabulary(max_age=0).need_concepts("vi vil sælge zorblat")
     word = VocabularyWord.objects.create(concept="export", word="zorblat")
-    assert "export" in current_vocabulary().need_concepts("vi vil sælge zorblat")
+    assert "export" in current_vocabulary(max_age=0).need_concepts("vi vil sælge zorblat")
     word.word = "quux-marked"
     word.save()
-    vocabulary = current_vocabulary()
+    vocabulary = current_vocabulary(max_age=0)
     assert "export" in vocabulary.need_concepts("et quux-marked")
     assert "export" not in vocabulary.need_concepts("vi vil sælge zorblat")
     VocabularyWord.objects.create(
         concept="drones", word="dronefoto", label_da="dronefoto", label_en="drone photography"
     )
-    rebuilt = current_vocabulary()
+    rebuilt = current_vocabulary(max_age=0)
     assert rebuilt.concepts["drones"].label_en == "drone photography"
     # Reasons are worded with the vocabulary built last, without a query.
     assert latest_vocabulary() is rebuilt
     VocabularyWord.objects.all().delete()
-    assert "export" not in current_vocabulary().need_concepts("et quux-marked")
+    assert "export" not in current_vocabulary(max_age=0).need_concepts("et quux-marked")
+
+
+@pytest.mark.django_db
+def test_a_process_reads_the_version_at_most_once_a_second(django_assert_num_queries) -> None:
+    current_vocabulary(now=1000.0)
+    VocabularyWord.objects.create(concept="export", word="zorblat")
+    with django_assert_num_queries(0):
+        trusted = current_vocabulary(now=1000.5)
+    assert "export" not in trusted.need_concepts("zorblat")
+    assert "export" in current_vocabulary(now=1001.5).need_concepts("zorblat")
 
 
 @pytest.mark.django_db
