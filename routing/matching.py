@@ -30,12 +30,16 @@ How an offer is judged:
    is, and the other is named under it as its alternative.
 
 The fine industry. A company gives its DB07 main group (two digits, ``industry_group``; an
-``industry`` written "31" or "C31" gives both) or its needs name it ("møbler" is 31). An offer
-restricted to industries names its main groups when its title or summary names an industry
-concept (a cluster for "møbel-, interiør- og modemesser" is for 31 and 14). When both are known,
-an offer for the company's group gets :data:`GROUP_BONUS` and says so by the group's name; one
-for other groups gets :data:`GROUP_PENALTY` and no industry reason. An offer naming no group but
-restricted to the company's section gets :data:`INDUSTRY_BONUS` and names the section.
+``industry`` written "31" or "C31" gives both) or its needs name it ("møbler" is 31). An offer's
+groups are the ones its editor gave (``industry_groups``), else, for an offer restricted to
+industries, the ones its title or summary names through an industry concept (a cluster for
+"møbel-, interiør- og modemesser" is for 31 and 14). When both are known, an offer for the
+company's group gets :data:`GROUP_BONUS` and says so by the group's name, if that is sure (at
+most :data:`GROUP_FOCUS_MAX` groups, or its texts name the company's group, or the need names the
+industry the offer is about; otherwise :data:`UNKNOWN_GROUP_PENALTY`); one for other groups gets
+:data:`GROUP_PENALTY` and no industry reason, and so does one for groups of other sections only
+when only the company's section is known. An offer naming no group but restricted to the
+company's section gets :data:`INDUSTRY_BONUS` and names the section.
 
 The offer a company came from (it pressed "Få vejledning" on that offer's page,
 ``origin_offer_id``) is relevant by definition when eligible: it is listed first, gets
