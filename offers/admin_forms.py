@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
+from offers.catalogue_format import industry_groups_problems
 from offers.models import CompanySize, Industry, Municipality, Offer, Organisation, Phase, Region
 from offers.services import (
     CONSTRAINT_FIELDS,
@@ -98,7 +99,10 @@ OFFER_FIELD_GROUPS: tuple[tuple[StrOrPromise | None, tuple[str, ...]], ...] = (
         ),
     ),
     (gettext_lazy("Ejer og operatør"), ("level", "owner", "operator")),
-    (gettext_lazy("Målgruppe"), ("themes", "phases", "company_sizes", "industries")),
+    (
+        gettext_lazy("Målgruppe"),
+        ("themes", "phases", "company_sizes", "industries", "industry_groups"),
+    ),
     (gettext_lazy("Geografi"), ("nationwide", "regions", "municipalities")),
     (
         gettext_lazy("Pris, frister og kontakt"),
@@ -276,6 +280,13 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
     def clean_industries(self) -> list[str]:
         chosen = self.cleaned_data["industries"]
         return [value for value in Industry.values if value in chosen]
+
+    def clean_industry_groups(self) -> list[str]:
+        groups = self.cleaned_data.get("industry_groups") or []
+        problems = industry_groups_problems(groups, self.cleaned_data.get("industries") or [])
+        if problems:
+            raise forms.ValidationError(problems)
+        return sorted(set(groups))
 
     def clean_regions(self) -> list[int]:
         return sorted(set(self.cleaned_data["regions"]))

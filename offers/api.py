@@ -36,7 +36,7 @@ from rest_framework.response import Response
 
 from core.jsonbody import BoundedJSONParser, check_body_size
 from core.parsing import blank_parameters
-from offers.catalogue_format import ALL_FIELDS
+from offers.catalogue_format import ALL_FIELDS, industry_groups_problems
 from offers.forms import FLAG_VALUES, OfferSearchForm
 from offers.models import (
     CompanySize,
@@ -210,6 +210,14 @@ class OfferSerializer(serializers.ModelSerializer):
     industries = _choice_list(
         Industry, required=False, help_text="DB07-hovedafsnit; tom liste betyder alle brancher."
     )
+    industry_groups = serializers.ListField(
+        child=serializers.CharField(max_length=2),
+        required=False,
+        help_text=(
+            "DB07-hovedgrupper (to cifre, f.eks. 31) inden for `industries`; tom liste betyder "
+            "alle grupper."
+        ),
+    )
     regions = CodeListField(Region, help_text="Regionskoder (1081–1085).")
     municipalities = CodeListField(Municipality, help_text="Kommunekoder, f.eks. 751.")
     cannot_combine_with = serializers.SlugRelatedField(
@@ -230,6 +238,18 @@ class OfferSerializer(serializers.ModelSerializer):
         # constraint still guards uniqueness.
         extra_kwargs: dict[str, dict[str, Any]] = {"external_id": {"validators": []}}
         validators: list[Any] = []
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if "industry_groups" in attrs:
+            industries = attrs.get(
+                "industries", self.instance.industries if self.instance is not None else []
+            )
+            problems = industry_groups_problems(attrs["industry_groups"], industries)
+            if problems:
+                raise serializers.ValidationError({"industry_groups": problems})
+            attrs["industry_groups"] = sorted(set(attrs["industry_groups"]))
+        return attrs
 
     def get_is_open(self, offer: Offer) -> bool:
         return offer.is_open_on(timezone.localdate())

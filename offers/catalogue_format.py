@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.errorgroups import group_errors
+from offers.db07 import section_of_group
 from offers.models import (
     CompanySize,
     Industry,
@@ -89,6 +90,7 @@ EXTRA_FIELDS: tuple[str, ...] = (
     "cannot_combine_with",
     "delivery_time",
     "price_details",
+    "industry_groups",
 )
 ALL_FIELDS = FIELDS + EXTRA_FIELDS
 REQUIRED_FIELDS = frozenset(
@@ -586,6 +588,38 @@ def _check_cannot_combine_with(
         row.combine = sorted(set(others))
 
 
+def _check_industry_groups(data: Mapping[str, Any], row: _Checked, reference: Reference) -> None:
+    if "industry_groups" not in data:
+        return
+    groups = _string_list(data["industry_groups"], "industry_groups", row)
+    if groups is None:
+        return
+    problems = industry_groups_problems(groups, row.values.get("industries"))
+    for message in problems:
+        row.error("industry_groups", message)
+    if not problems:
+        row.values["industry_groups"] = sorted(set(groups))
+
+
+def industry_groups_problems(groups: list[str], industries: list[str] | None) -> list[str]:
+    """What is wrong with an offer's DB07 main groups: a code that is none, or a group outside
+    the sections the offer is restricted to (``industries``; empty or None: all sections)."""
+    problems: list[str] = []
+    for group in groups:
+        section = section_of_group(group)
+        if section is None:
+            problems.append(
+                _("„%(value)s“ er ikke en DB07-hovedgruppe (to cifre, f.eks. 31)")
+                % {"value": group[:10]}
+            )
+        elif industries and section not in industries:
+            problems.append(
+                _("gruppe %(group)s hører til branche %(section)s, som tilbuddet ikke er for")
+                % {"group": group, "section": section}
+            )
+    return problems
+
+
 _CHECKS: tuple[_Check, ...] = (
     _check_keys,
     _check_external_id,
@@ -598,6 +632,7 @@ _CHECKS: tuple[_Check, ...] = (
     _check_dates,
     _check_languages,
     _check_cannot_combine_with,
+    _check_industry_groups,
 )
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -18,7 +19,18 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 from simple_history.models import HistoricalRecords
 
+from offers.db07 import is_group
 from offers.querysets import OfferQuerySet, OrganisationQuerySet
+
+
+def validate_industry_group(value: str) -> None:
+    """A DB07 main group: two digits that name one ("31"; not "04" or "3")."""
+    if not is_group(value):
+        raise ValidationError(
+            _("„%(value)s“ er ikke en DB07-hovedgruppe (to cifre, f.eks. 31)."),
+            code="invalid_industry_group",
+            params={"value": value[:10]},
+        )
 
 
 class Level(models.TextChoices):
@@ -319,6 +331,18 @@ class Offer(models.Model):
         default=list,
         blank=True,
         help_text=_("Tom betyder alle brancher."),
+    )
+    # The finer target: DB07 main groups (two digits, "31" furniture), each in a section above
+    # when sections are chosen. Matching prefers it to the groups the offer's texts name.
+    industry_groups = ArrayField(
+        models.CharField(max_length=2, validators=[validate_industry_group]),
+        verbose_name=_("branchegrupper (DB07)"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "DB07-hovedgrupper med to cifre, adskilt af komma, f.eks. „31, 14“ for møbler og "
+            "tøj. Tom betyder alle grupper i de valgte brancher."
+        ),
     )
     nationwide = models.BooleanField(_("i hele landet"), default=True)
     regions = ArrayField(

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
-from routing.models import GuidanceRequest, RoutingRule
+from routing.models import GuidanceRequest, RoutingRule, VocabularyWord
 
 
 @admin.register(RoutingRule)
@@ -62,3 +62,15 @@ class GuidanceRequestAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[GuidanceRequest]:
         return super().get_queryset(request).visible_to(request.user)  # type: ignore[attr-defined]
+
+
+@admin.register(VocabularyWord)
+class VocabularyWordAdmin(admin.ModelAdmin):
+    """Editors extend the needs vocabulary word by word; the matching picks a change up with its
+    next request (routing.vocabulary_store)."""
+
+    list_display = ("concept", "word", "where", "label_da", "updated_at")
+    list_filter = ("where",)
+    search_fields = ("concept", "word", "label_da", "label_en")
+    readonly_fields = ("created_at", "updated_at")
+    fields = ("concept", "word", "where", "label_da", "label_en", "created_at", "updated_at")

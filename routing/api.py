@@ -70,6 +70,13 @@ class GuidanceRequestInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="DB07-hovedafsnit A–U.",
     )
+    industry_group = serializers.CharField(
+        max_length=2,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="DB07-hovedgruppe: branchekodens to første cifre, f.eks. 31 (valgfri).",
+    )
     contact_name = serializers.CharField(max_length=forms.NAME_MAX_LENGTH, allow_blank=True)
     contact_email = serializers.CharField(max_length=forms.EMAIL_MAX_LENGTH, allow_blank=True)
     contact_phone = serializers.CharField(

@@ -43,7 +43,7 @@ from offers.catalogue_version import CHANGED_HERE_SQL, VERSION_SQL
 from offers.compounds import CompoundSplitter
 from routing.catalogue import Catalogue, catalogue_at
 from routing.matching import CompanyProfile, OfferCandidate
-from routing.vocabulary import default_vocabulary
+from routing.vocabulary import Vocabulary, default_vocabulary
 
 #: At most this many offers reach the pure scoring, best first by the same score with
 #: ``ts_rank`` for the text part. On 200 varied requests over 10,000 offers the shown top ten
@@ -61,10 +61,10 @@ RAREST_KEPT = 2
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def expanded_needs(needs: str) -> str:
+def expanded_needs(needs: str, vocabulary: Vocabulary | None = None) -> str:
     """The needs text with the Danish search words of what it is about (the needs vocabulary,
     ``routing.vocabulary``), so "sell abroad" or "penge" finds "eksport" or "finansiering"."""
-    extra = default_vocabulary().expansion(needs)
+    extra = (vocabulary or default_vocabulary()).expansion(needs)
     return f"{needs} {' '.join(extra)}" if extra else needs
 
 
@@ -146,15 +146,19 @@ def load_candidates(
 
 
 def find_candidates(
-    company: CompanyProfile, *, day: dt.date, limit: int = CANDIDATE_LIMIT
+    company: CompanyProfile,
+    *,
+    day: dt.date,
+    limit: int = CANDIDATE_LIMIT,
+    vocabulary: Vocabulary | None = None,
 ) -> Candidates:
     """The offers to score for ``company`` (see the module docstring), in three queries.
 
     The company's ``origin_offer_id`` (the offer page it came from) is always among them when
     eligible, first.
     """
-    vocabulary = default_vocabulary()
-    version, stems = _version_and_stems(expanded_needs(company.needs_text))
+    vocabulary = vocabulary or default_vocabulary()
+    version, stems = _version_and_stems(expanded_needs(company.needs_text, vocabulary))
     catalogue = catalogue_at(version)
     terms = informative_stems(stems, len(catalogue))
     hit, rank = catalogue.text_match(terms)
@@ -179,7 +183,8 @@ SELECT o.id, o.external_id, o.title, o.theme_ids, o.phases, o.company_sizes, o.i
        o.summary, o.expected_result, o.description,
        ARRAY(SELECT other.external_id FROM offers_offer_cannot_combine_with c
              JOIN offers_offer other ON other.id = c.to_offer_id
-             WHERE c.from_offer_id = o.id ORDER BY other.external_id)
+             WHERE c.from_offer_id = o.id ORDER BY other.external_id),
+       o.industry_groups
 FROM offers_offer o
 WHERE o.id = ANY(%(ids)s) AND o.status = 'published'
 """
@@ -219,6 +224,7 @@ def _fresh(
             expected_result=row[13] or "",
             description=row[14] or "",
             cannot_combine_with=tuple(row[15] or ()),
+            industry_groups=tuple(row[16] or ()),
         )
         for row in rows
     }

@@ -25,6 +25,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from crm.models import normalise_cvr
+from offers.db07 import is_group, section_of_group
 from offers.fields import (
     EmployeesField,
     IndustryField,
@@ -62,6 +63,8 @@ class GuidanceSubmission:
     contact_phone: str
     consent: bool
     origin_offer: Offer | None = None
+    #: The DB07 main group (two digits), when the company gave it.
+    industry_group: str | None = None
 
     def fingerprint(self) -> str:
         """SHA-256 of the request's content, to tell a true retry from a reused key."""
@@ -80,6 +83,9 @@ class GuidanceSubmission:
             "consent": self.consent,
             "origin_offer": self.origin_offer.external_id if self.origin_offer else None,
         }
+        if self.industry_group:
+            # Only when given, so a request without one keeps the fingerprint it had.
+            canonical["industry_group"] = self.industry_group
         encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(encoded).hexdigest()
 
@@ -136,6 +142,16 @@ class GuidanceRequestForm(forms.Form):
     )
     employees = EmployeesField()
     industry = IndustryField(label=_("Branche"), empty_label=_("Vælg branche"))
+    industry_group = forms.CharField(
+        label=_("Branchekode (hovedgruppe)"),
+        help_text=_(
+            "De to første cifre i virksomhedens DB07-branchekode, f.eks. 31 for møbler. "
+            "Står på virk.dk under virksomhedens stamdata."
+        ),
+        max_length=2,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 3}),
+    )
     contact_name = forms.CharField(
         label=_("Dit navn"),
         max_length=NAME_MAX_LENGTH,
@@ -199,6 +215,31 @@ class GuidanceRequestForm(forms.Form):
             raise ValidationError(self.fields["needs"].error_messages["required"], code="required")
         return needs
 
+    def clean_industry_group(self) -> str | None:
+        group = str(self.cleaned_data.get("industry_group") or "").strip()
+        if not group:
+            return None
+        if not is_group(group):
+            raise ValidationError(
+                _("Skriv to cifre fra branchekoden, f.eks. 31, eller lad feltet stå tomt."),
+                code="invalid_industry_group",
+            )
+        return group
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        group, industry = cleaned.get("industry_group"), cleaned.get("industry")
+        if group and industry and section_of_group(group) != industry:
+            self.add_error(
+                "industry_group",
+                ValidationError(
+                    _("Hovedgruppe %(group)s hører ikke til den valgte branche."),
+                    code="industry_group_mismatch",
+                    params={"group": group},
+                ),
+            )
+        return cleaned
+
     def clean_contact_phone(self) -> str:
         phone = str(self.cleaned_data.get("contact_phone") or "").strip()
         if phone and not _PHONE.match(phone):
@@ -220,6 +261,7 @@ class GuidanceRequestForm(forms.Form):
             phase=data["phase"] or None,
             employees=data["employees"],
             industry=data["industry"] or None,
+            industry_group=data.get("industry_group") or None,
             contact_name=data["contact_name"].strip(),
             contact_email=data["contact_email"].strip(),
             contact_phone=data["contact_phone"],

@@ -23,17 +23,23 @@ How an offer is judged:
    that include the company's (:data:`FOCUS_BONUS`).
 4. Only offers with evidence are relevant: a concept or the text of the need, a ticked theme,
    or the offer the company came from. Of those, the list keeps the ones scoring at least
-   :data:`RELATIVE_CUT` of the best and :data:`MIN_RANK_SCORE`: fewer than ten when fewer fit.
+   :data:`RELATIVE_CUT` of the best and :data:`MIN_RANK_SCORE`, and below :data:`SURE_SHARE` of
+   the best only the ones mostly about the need (:data:`TAIL_PRECISION`): fewer than ten when
+   fewer fit.
 5. Offers that cannot be combined (``cannot_combine_with``) are never both shown: the better one
    is, and the other is named under it as its alternative.
 
 The fine industry. A company gives its DB07 main group (two digits, ``industry_group``; an
-``industry`` written "31" or "C31" gives both) or its needs name it ("møbler" is 31). An offer
-restricted to industries names its main groups when its title or summary names an industry
-concept (a cluster for "møbel-, interiør- og modemesser" is for 31 and 14). When both are known,
-an offer for the company's group gets :data:`GROUP_BONUS` and says so by the group's name; one
-for other groups gets :data:`GROUP_PENALTY` and no industry reason. An offer naming no group but
-restricted to the company's section gets :data:`INDUSTRY_BONUS` and names the section.
+``industry`` written "31" or "C31" gives both) or its needs name it ("møbler" is 31). An offer's
+groups are the ones its editor gave (``industry_groups``), else, for an offer restricted to
+industries, the ones its title or summary names through an industry concept (a cluster for
+"møbel-, interiør- og modemesser" is for 31 and 14). When both are known, an offer for the
+company's group gets :data:`GROUP_BONUS` and says so by the group's name, if that is sure (at
+most :data:`GROUP_FOCUS_MAX` groups, or its texts name the company's group, or the need names the
+industry the offer is about; otherwise :data:`UNKNOWN_GROUP_PENALTY`); one for other groups gets
+:data:`GROUP_PENALTY` and no industry reason, and so does one for groups of other sections only
+when only the company's section is known. An offer naming no group but restricted to the
+company's section gets :data:`INDUSTRY_BONUS` and names the section.
 
 The offer a company came from (it pressed "Få vejledning" on that offer's page,
 ``origin_offer_id``) is relevant by definition when eligible: it is listed first, gets
@@ -59,6 +65,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from offers.db07 import section_of_group
 from routing.vocabulary import SUMMARY_STRENGTH, OfferConcepts, Vocabulary, default_vocabulary
 
 # --- Weights and thresholds -------------------------------------------------------------------
@@ -88,6 +95,9 @@ IMPLIED_THEME_WEIGHT = 8.0
 #: Ranking: an offer for the company's DB07 main group, and one for other groups only.
 GROUP_BONUS = 10.0
 GROUP_PENALTY = 30.0
+#: An offer for at most this many DB07 main groups is surely for each of them; one for more is
+#: surely for the groups its texts name, and perhaps for the others.
+GROUP_FOCUS_MAX = 3
 #: Ranking: an offer for named groups of the company's section, when the company's group is not
 #: known: it may fit, but less surely than an offer for the whole section or for everyone.
 UNKNOWN_GROUP_PENALTY = 6.0
@@ -107,6 +117,11 @@ FOCUS_MAX = 2
 RELATIVE_CUT = 0.65
 #: ... and at least this.
 MIN_RANK_SCORE = 12.0
+#: A match below this share of the best is shown only when it is mostly about what the need
+#: says: at least :data:`TAIL_PRECISION` of the offer's own strong concepts are the need's (an
+#: export-credit offer is not shown for "export" unless it comes close to the best).
+SURE_SHARE = 0.8
+TAIL_PRECISION = 0.4
 
 #: ``ts_rank_cd`` at which text relevance is one half. Under Django's default weights a single
 #: stemmed hit in an offer's body ranks about 0.1 and a hit in its title about 1.0.
@@ -128,12 +143,6 @@ QUOTED_TEXT = 180
 PHASES = ("idea", "startup", "growth", "established")
 SIZE_CLASSES = ("micro", "small", "medium", "large")
 
-#: DB07 main groups (two digits) → section letter, as ranges of the first group of each section.
-_SECTION_STARTS = (
-    (1, "A"), (5, "B"), (10, "C"), (35, "D"), (36, "E"), (41, "F"), (45, "G"), (49, "H"),
-    (55, "I"), (58, "J"), (64, "K"), (68, "L"), (69, "M"), (77, "N"), (84, "O"), (85, "P"),
-    (86, "Q"), (90, "R"), (94, "S"), (97, "T"), (99, "U"),
-)  # fmt: skip
 _INDUSTRY_CODE = re.compile(r"^\s*([A-Za-z])?\s*(\d{2})?\d*\s*$")
 
 
@@ -184,6 +193,8 @@ class OfferCandidate:
     description: str = ""
     #: External ids of the offers this one cannot be combined with.
     cannot_combine_with: tuple[str, ...] = ()
+    #: The DB07 main groups the offer is for, as its editor gave them (empty: not given).
+    industry_groups: tuple[str, ...] = ()
 
 
 class ReasonCode(StrEnum):
@@ -257,18 +268,6 @@ class Rule(StrEnum):
 
 
 # --- Industry codes ---------------------------------------------------------------------------
-
-
-def section_of_group(group: str) -> str | None:
-    """The DB07 section of a main group ("31" → "C"), or None for a code that is none."""
-    if len(group) != 2 or not group.isdigit() or group == "00":
-        return None
-    number = int(group)
-    section = None
-    for start, letter in _SECTION_STARTS:
-        if number >= start:
-            section = letter
-    return section
 
 
 def company_section(company: CompanyProfile) -> str | None:
@@ -423,6 +422,10 @@ class _Assessment:
     score: float
     reasons: tuple[Reason, ...]
     relevant: bool
+    #: The weighted share of the offer's own strong concepts the need names (0-1), and whether
+    #: the offer says a concept of the need at all.
+    precision: float = 0.0
+    says_need: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,8 +503,25 @@ class _Need:
         # What the need says, against what the offer says.
         concepts = self.vocabulary.concepts
         shared = [c for c in self.concepts if about.strength.get(c, 0.0) > 0]
+        # An offer for the need's industry that answers the need too ("internationalisation for
+        # maritime suppliers" for a maritime supplier going abroad) counts the industry in full.
+        answers = any(not concepts[c].is_industry for c in shared)
         fit = (
-            sum(self.weights[c] * about.strength[c] for c in shared) / self.concept_weight
+            min(
+                1.0,
+                sum(
+                    (
+                        concepts[c].weight
+                        if answers
+                        and concepts[c].is_industry
+                        and about.strength[c] >= SUMMARY_STRENGTH
+                        else self.weights[c]
+                    )
+                    * about.strength[c]
+                    for c in shared
+                )
+                / self.concept_weight,
+            )
             if self.concept_weight
             else 0.0
         )
@@ -557,28 +577,54 @@ class _Need:
             score=round(max(0.0, min(points, 100.0)), 1),
             reasons=tuple(reasons),
             relevant=bool(evidence) or text_matches or bool(covered) or is_origin,
+            precision=precision if evidence else 0.0,
+            says_need=bool(evidence),
         )
 
     def _industry(
         self, offer: OfferCandidate, about: OfferConcepts, reasons: list[Reason]
     ) -> float:
-        if not offer.industries or self.section is None or self.section not in offer.industries:
-            return 0.0
-        # Only an offer restricted to industries names its groups: in an open offer an industry
-        # word is an example, not a target.
-        named = about.groups
-        if named and self.groups:
+        """The fine industry: the groups the offer's editor gave (``industry_groups``) first,
+        else the groups its title or summary names when it is restricted to industries (in an
+        offer open to all, an industry word is an example, not a target)."""
+        named = frozenset(offer.industry_groups) or (
+            about.groups if offer.industries else frozenset()
+        )
+        in_section = self.section is not None and self.section in offer.industries
+        if not named:
+            if not in_section or self.section is None:
+                return 0.0
+            reasons.append(Reason(ReasonCode.INDUSTRY, (self.section,)))
+            return INDUSTRY_BONUS
+        if self.groups:
             fitting = [group for group in self.groups if group in named]
             if not fitting:
                 return -GROUP_PENALTY
+            # Sure when the offer is for few groups, or its texts name the company's group
+            # (a water-technology push lists machinery, 28, for the makers of pumps; a machine
+            # maker who does not say "water" is only perhaps one of them).
+            names_its_industry = any(
+                self.vocabulary.concepts[c].groups
+                and about.strength.get(c, 0.0) >= SUMMARY_STRENGTH
+                for c in self.concepts
+            )
+            if (
+                len(named) > GROUP_FOCUS_MAX
+                and about.groups
+                and not names_its_industry
+                and not any(group in about.groups for group in fitting)
+            ):
+                return -UNKNOWN_GROUP_PENALTY
             reasons.append(Reason(ReasonCode.INDUSTRY_GROUP, (fitting[0],)))
             return GROUP_BONUS
-        if named:
-            # The offer is for some groups of the section; which one the company is in is not
-            # known, so no "aimed at your industry".
-            return -UNKNOWN_GROUP_PENALTY
-        reasons.append(Reason(ReasonCode.INDUSTRY, (self.section,)))
-        return INDUSTRY_BONUS
+        if self.section is not None and not any(
+            section_of_group(group) == self.section for group in named
+        ):
+            # Every group the offer is for is in another section than the company's.
+            return -GROUP_PENALTY
+        # The offer is for some groups of the section; which one the company is in is not
+        # known, so no "aimed at your industry".
+        return -UNKNOWN_GROUP_PENALTY
 
     def _place(self, offer: OfferCandidate, about: OfferConcepts, reasons: list[Reason]) -> float:
         company = self.company
@@ -649,7 +695,21 @@ def match(
     )
     best = max((a.score for o, a in assessed if o.external_id != origin), default=0.0)
     floor = max(MIN_RANK_SCORE, RELATIVE_CUT * best)
+    # Where the vocabulary understands the need (some offer says one of its concepts), an
+    # offer well below the best is shown only when it is mostly about the need.
+    if any(a.says_need for _o, a in assessed):
+        assessed = [
+            (offer, assessment)
+            for offer, assessment in assessed
+            if offer.external_id == origin or _sure(assessment, best=best)
+        ]
     return _compatible(assessed, limit, floor=floor, origin=origin)
+
+
+def _sure(assessment: _Assessment, *, best: float) -> bool:
+    """Whether a match is close to the best, or, further down, about the need rather than
+    about something else that shares a word with it."""
+    return assessment.score >= SURE_SHARE * best or assessment.precision >= TAIL_PRECISION
 
 
 def _compatible(

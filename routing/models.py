@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from routing.assignment import RuleCandidate
 from routing.assignment import Scope as RuleScope
@@ -309,3 +311,88 @@ class RepeatRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guidance_request_id} #{self.pk}"
+
+
+class VocabularyWord(models.Model):
+    """A word an editor adds to the needs vocabulary (``routing/data/needs_vocabulary.json``).
+
+    Each row adds one word to a concept of the file, or to a new concept it names (then with its
+    labels). The rows are merged with the file by ``routing.vocabulary_store``, which notices a
+    change by the rows' version (count, last id, last change) and rebuilds the vocabulary.
+    """
+
+    class Where(models.TextChoices):
+        NEED = "need", _("Kun i virksomhedernes beskrivelser")
+        BOTH = "words", _("I beskrivelser og i tilbud")
+        OFFER = "offer", _("Kun i tilbuddenes tekster")
+
+    concept = models.SlugField(
+        _("begreb"),
+        max_length=50,
+        help_text=_(
+            "Begrebets id i ordforrådet, f.eks. export, funding eller cyber. Et nyt id opretter "
+            "et nyt begreb; giv det så en dansk og engelsk betegnelse."
+        ),
+    )
+    word = models.CharField(
+        _("ord"),
+        max_length=100,
+        help_text=_(
+            "Ordets begyndelse, som virksomheder skriver det, f.eks. „sælge i udlandet“ eller "
+            "„eksprot“. Et ord på fem bogstaver eller flere findes også inde i sammensatte ord; "
+            "skriv ^ foran for kun at finde det i starten af et ord."
+        ),
+    )
+    where = models.CharField(_("findes"), max_length=5, choices=Where.choices, default=Where.NEED)
+    label_da = models.CharField(_("dansk betegnelse"), max_length=100, blank=True)
+    label_en = models.CharField(_("engelsk betegnelse"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("oprettet"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("ændret"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("ord i behovsordforrådet")
+        verbose_name_plural = _("behovsordforrådet")
+        ordering = ("concept", "word")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concept", "word", "where"], name="routing_vocabularyword_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concept}: {self.word}"
+
+    def clean(self) -> None:
+        from routing.vocabulary import load_vocabulary_data, normalise
+
+        errors: dict[str, StrOrPromise] = {}
+        self.word = normalise(self.word or "")
+        body = self.word.lstrip("^")
+        if len(body) < 3 or not any(character.isalnum() for character in body):
+            errors["word"] = _("Skriv mindst tre bogstaver eller cifre.")
+        data = load_vocabulary_data()
+        in_file = {str(entry["id"]): entry for entry in data["concepts"]}
+        entry = in_file.get(self.concept)
+        if entry is not None and "word" not in errors:
+            lists = {"need": ("words", "need"), "words": ("words",), "offer": ("words", "offer")}
+            existing = {
+                str(word).lower() for key in lists[self.where] for word in entry.get(key, ())
+            }
+            if self.word in existing:
+                errors["word"] = _("Ordet findes allerede for dette begreb.")
+        if entry is None and self.concept:
+            labelled = (
+                VocabularyWord.objects.filter(concept=self.concept)
+                .exclude(pk=self.pk)
+                .exclude(label_da="")
+                .exclude(label_en="")
+                .exists()
+            )
+            if not labelled:
+                message = _("Et nyt begreb skal have en betegnelse på dansk og engelsk.")
+                if not self.label_da.strip():
+                    errors["label_da"] = message
+                if not self.label_en.strip():
+                    errors["label_en"] = message
+        if errors:
+            raise ValidationError(errors)

@@ -20,7 +20,7 @@ from django.utils.translation import get_language, gettext, pgettext
 
 from offers.models import Industry, Theme
 from routing.matching import Reason, ReasonCode
-from routing.vocabulary import default_vocabulary
+from routing.vocabulary_store import latest_vocabulary
 
 
 def _english() -> bool:
@@ -73,7 +73,7 @@ def reason_text(
     """One reason in the active language. With ``html``, Danish offer text on an English page is
     wrapped in ``<span lang="da">`` (the result is then safe HTML)."""
     english = _english()
-    vocabulary = default_vocabulary()
+    vocabulary = latest_vocabulary()
     values = reason.values
     code = reason.code
     if code == ReasonCode.ORIGIN:

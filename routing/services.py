@@ -36,6 +36,7 @@ from routing.models import GuidanceRequest, RoutingMail, RoutingRule, token_dige
 from routing.presentation import long_date
 from routing.reasons import reasons_text, theme_names
 from routing.repeats import repeat_attach, repeat_find
+from routing.vocabulary_store import current_vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def company_profile(submission: GuidanceSubmission) -> CompanyProfile:
         phase=submission.phase,
         employees=submission.employees,
         industry=submission.industry,
+        industry_group=submission.industry_group,
         themes=tuple(theme.slug for theme in submission.themes),
         needs_text=submission.needs,
         municipality_name=str(municipality),
@@ -86,9 +88,14 @@ def offers_match(*, submission: GuidanceSubmission, day: dt.date) -> list[Match]
 
 def profile_match(*, profile: CompanyProfile, day: dt.date) -> list[Match]:
     """The offers shown to a company with this profile on ``day``, best first."""
-    candidates = find_candidates(profile, day=day)
+    vocabulary = current_vocabulary()
+    candidates = find_candidates(profile, day=day, vocabulary=vocabulary)
     return match(
-        profile, candidates.offers, theme_labels=candidates.theme_labels, limit=MATCH_LIMIT
+        profile,
+        candidates.offers,
+        theme_labels=candidates.theme_labels,
+        limit=MATCH_LIMIT,
+        vocabulary=vocabulary,
     )
 
 
@@ -269,6 +276,7 @@ def _submit(
             submission.origin_offer.external_id if submission.origin_offer is not None else None
         ),
         "phase": submission.phase,
+        "industry_group": submission.industry_group,
         "consent": {"version": CONSENT_VERSION, "at": now.isoformat()},
         **crm_services.contact_submitted_details(
             contact,

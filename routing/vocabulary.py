@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 VOCABULARY_FILE = Path(__file__).resolve().parent / "data" / "needs_vocabulary.json"
 
@@ -86,7 +87,7 @@ class _Matcher:
         # longest word first, so the longest word at a place wins ("eksportkredit" over
         # "eksport").
         self._by_start: dict[str, list[tuple[str, bool, str]]] = {}
-        for key in sorted(self._concepts_of, key=lambda k: (-len(k), k)):
+        for key in sorted(self._concepts_of, key=lambda k: (-len(k.lstrip("^")), k.lstrip("^"), k)):
             body = key.lstrip("^")
             if not body.strip():
                 continue
@@ -107,15 +108,20 @@ class _Matcher:
                 if not entries and not short:
                     continue
                 at_start = position == start
+                matched = ""
                 for body, pinned, key in (*entries, *short):
+                    if matched and body != matched:
+                        # The longest word at a place wins; the same word written pinned
+                        # ("^investor") and unpinned ("investor") for two concepts says both.
+                        break
                     if (pinned and not at_start) or not padded.startswith(body, position):
                         continue
+                    matched = body
                     hit = _whole_word(text, position, position + len(body))
                     for concept in self._concepts_of[key]:
                         words = found.setdefault(concept, [])
                         if hit not in words:
                             words.append(hit)
-                    break
         return found
 
 
@@ -225,6 +231,47 @@ class Vocabulary:
 
 def load_vocabulary(path: Path = VOCABULARY_FILE) -> Vocabulary:
     return Vocabulary(json.loads(path.read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
+def _file_data() -> str:
+    return VOCABULARY_FILE.read_text(encoding="utf-8")
+
+
+def load_vocabulary_data() -> dict[str, Any]:
+    """The vocabulary file's data (a fresh copy, free to change)."""
+    data: dict[str, Any] = json.loads(_file_data())
+    return data
+
+
+#: Where an added word is found: the key of the concept's list it joins.
+ADDED_WORD_LISTS = ("need", "words", "offer")
+
+
+def merged(
+    data: Mapping[str, Any], added: Iterable[tuple[str, str, str, str, str]]
+) -> dict[str, Any]:
+    """The vocabulary data with words added: ``(concept, word, where, label_da, label_en)``,
+    ``where`` one of :data:`ADDED_WORD_LISTS`. A word for a concept the data lacks makes a new
+    concept (weight 1, no themes) labelled by the first row that gives labels."""
+    result = dict(data)
+    concepts = [dict(entry) for entry in data.get("concepts") or []]
+    by_id = {str(entry["id"]): entry for entry in concepts}
+    for concept, word, where, label_da, label_en in added:
+        if where not in ADDED_WORD_LISTS or not word.strip("^ "):
+            continue
+        entry = by_id.get(concept)
+        if entry is None:
+            entry = {"id": concept, "label": {"da": concept, "en": concept}, "weight": 1}
+            by_id[concept] = entry
+            concepts.append(entry)
+        if label_da and label_en and entry["label"] == {"da": concept, "en": concept}:
+            entry["label"] = {"da": label_da, "en": label_en}
+        words = list(entry.get(where, ()))
+        if word not in words:
+            entry[where] = [*words, word]
+    result["concepts"] = concepts
+    return result
 
 
 @lru_cache(maxsize=1)
