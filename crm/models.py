@@ -746,3 +746,45 @@ class ErasureRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} {self.erased_at:%Y-%m-%d}"
+
+
+class CvrRegisterEntry(models.Model):
+    """One company in the local copy of the CVR register's open data (``import_cvr_register``).
+
+    Only what the register publishes about a company, for filling in the guidance form; loaded
+    whole from a file and replaced whole by the next one (crm/cvr_import.py).
+    """
+
+    cvr = models.CharField(_("CVR-nummer"), max_length=8, primary_key=True)
+    name = models.CharField(_("navn"), max_length=300)
+    address = models.CharField(_("adresse"), max_length=300, blank=True)
+    postcode = models.CharField(_("postnummer"), max_length=4, blank=True)
+    city = models.CharField(_("by"), max_length=100, blank=True)
+    municipality_code = models.PositiveSmallIntegerField(_("kommunekode"), null=True, blank=True)
+    industry_code = models.CharField(_("hovedbranche (DB07)"), max_length=6, blank=True)
+    employees_min = models.PositiveIntegerField(_("ansatte fra"), null=True, blank=True)
+    employees_max = models.PositiveIntegerField(_("ansatte til"), null=True, blank=True)
+    loaded_at = models.DateTimeField(_("indlæst"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("virksomhed i CVR-registeret")
+        verbose_name_plural = _("virksomheder i CVR-registeret")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cvr__regex=r"^[1-9][0-9]{7}$"),
+                name="crm_cvrregisterentry_cvr_is_eight_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(industry_code="") | Q(industry_code__regex=r"^[0-9]{6}$"),
+                name="crm_cvrregisterentry_industry_code_is_six_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(employees_min__isnull=True)
+                | Q(employees_max__isnull=True)
+                | Q(employees_min__lte=models.F("employees_max")),
+                name="crm_cvrregisterentry_employee_band_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (CVR {self.cvr})"

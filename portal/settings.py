@@ -563,6 +563,10 @@ EFFECT_MIN_TREATED = env_int("EFFECT_MIN_TREATED", 20, minimum=1)
 # and after EFFECT_MAX_ATTEMPTS claims it fails, so the run ends by itself either way.
 EFFECT_STALE_MINUTES = env_int("EFFECT_STALE_MINUTES", 45, minimum=1)
 EFFECT_MAX_ATTEMPTS = env_int("EFFECT_MAX_ATTEMPTS", 8, minimum=1)
+# Where the guidance form looks a CVR number up (crm/cvr_register.py): a class with a
+# lookup(cvr) method. The default reads the local copy of the register's open data that
+# `manage.py import_cvr_register` loads; checked at start-up (crm/checks.py).
+CVR_LOOKUP_PROVIDER = env_str("CVR_LOOKUP_PROVIDER", "crm.cvr_register.LocalRegisterProvider")
 
 # --- API --------------------------------------------------------------------------------------
 

@@ -201,6 +201,11 @@ NOT_PERSONAL: dict[str, str] = {
     "offers.Theme": "theme names",
     "offers.Organisation": "organisations and their functional mailboxes",
     "portal.Heartbeat": "names of background processes",
+    "crm.CvrRegisterEntry": (
+        "a copy of the CVR register's open data on companies, replaced whole by each load: what "
+        "the register itself publishes (a sole trader's name included), corrected or erased at "
+        "the source and gone here with the next load"
+    ),
 }
 
 
