@@ -127,9 +127,10 @@ class Company(models.Model):
             self.size_class = size.value if size else ""
 
 
-#: The version of the privacy text (/privatliv/) a contact consents to, on the portal's guidance
-#: form or to an adviser who registers a case by hand; bump it when the text changes materially.
-CONSENT_VERSION = "privatliv-2026-1"
+#: The version of the privacy text (/privatliv/) a contact was shown, on the portal's guidance form
+#: or by an adviser who registers a case by hand; bump it when the text changes materially. Not a
+#: consent: guidance is a public task (GDPR art. 6(1)(e)); the field names keep their old words.
+CONSENT_VERSION = "privatliv-2026-2"
 
 
 class Contact(models.Model):
@@ -142,8 +143,8 @@ class Contact(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("telefon"), max_length=30, blank=True)
     role = models.CharField(_("rolle i virksomheden"), max_length=100, blank=True)
-    consent_at = models.DateTimeField(_("samtykke givet"), null=True, blank=True)
-    consent_version = models.CharField(_("version af samtykketeksten"), max_length=50, blank=True)
+    consent_at = models.DateTimeField(_("oplyst om behandlingen"), null=True, blank=True)
+    consent_version = models.CharField(_("version af privatlivsteksten"), max_length=50, blank=True)
     anonymised_at = models.DateTimeField(_("anonymiseret"), null=True, blank=True)
     created_at = models.DateTimeField(_("oprettet"), default=timezone.now, editable=False)
 

@@ -63,6 +63,7 @@ def _what_happens_next() -> dict[str, Any]:
     hubs = Organisation.objects.hubs().select_related("region").order_by("region__code")
     return {
         "response_days": settings.FIRST_RESPONSE_WORKING_DAYS,
+        "retention_months": settings.CONTACT_RETENTION_MONTHS,
         "hubs": hubs,
     }
 

@@ -450,13 +450,14 @@ def case_register(
     It takes the path of a guidance request from the portal (company and contact found or
     created, ``case_create``, and ``case_assign`` when the adviser takes the case), so its
     reference, first timeline entry, first-response date and hub notification are the same. The
-    consent is the one the adviser confirms the company gave; the first entry names the adviser.
+    privacy notice is the one the adviser confirms the contact was given; the first entry names the adviser.
     """
     if source not in CASE_SOURCES_BY_HAND:
         raise CrmError(_("Vælg, hvordan virksomheden henvendte sig."), field="source")
     if not consent_version:
         raise CrmError(
-            _("Virksomheden skal sige ja til, at oplysningerne registreres."), field="consent"
+            _("Kontaktpersonen skal have fået at vide, hvordan oplysningerne behandles."),
+            field="consent",
         )
     if not actor.is_active or not (
         actor.is_superuser or (actor.is_adviser and actor.organisation_id == hub.pk)
