@@ -450,7 +450,8 @@ def case_register(
     It takes the path of a guidance request from the portal (company and contact found or
     created, ``case_create``, and ``case_assign`` when the adviser takes the case), so its
     reference, first timeline entry, first-response date and hub notification are the same. The
-    privacy notice is the one the adviser confirms the contact was given; the first entry names the adviser.
+    privacy notice is the one the adviser confirms the contact was given; the first entry names
+    the adviser.
     """
     if source not in CASE_SOURCES_BY_HAND:
         raise CrmError(_("Vælg, hvordan virksomheden henvendte sig."), field="source")
