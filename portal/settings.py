@@ -220,6 +220,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "offers.hub_terms.context",
             ],
         },
     },
@@ -563,6 +564,14 @@ EFFECT_MIN_TREATED = env_int("EFFECT_MIN_TREATED", 20, minimum=1)
 # and after EFFECT_MAX_ATTEMPTS claims it fails, so the run ends by itself either way.
 EFFECT_STALE_MINUTES = env_int("EFFECT_STALE_MINUTES", 45, minimum=1)
 EFFECT_MAX_ATTEMPTS = env_int("EFFECT_MAX_ATTEMPTS", 8, minimum=1)
+# What the portal calls a regional business hub in general (offers/hub_terms.py): the Danish noun
+# as singular, definite, plural and definite plural. Each hub's own name is its organisation's.
+HUB_TERM = env_list("HUB_TERM", ["Væksthus", "Væksthuset", "Væksthuse", "Væksthusene"])
+if len(HUB_TERM) != 4 or not all(HUB_TERM):
+    raise ImproperlyConfigured(
+        "HUB_TERM must be four comma-separated forms, e.g. "
+        "Erhvervshus,Erhvervshuset,Erhvervshuse,Erhvervshusene."
+    )
 # Where the guidance form looks a CVR number up (crm/cvr_register.py): a class with a
 # lookup(cvr) method. The default reads the local copy of the register's open data that
 # `manage.py import_cvr_register` loads; checked at start-up (crm/checks.py).

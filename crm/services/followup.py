@@ -65,6 +65,7 @@ from crm.outbox import (
     notifications_queue_merged,
 )
 from crm.workdays import latest_day_reached, working_days_after
+from offers.hub_terms import HUB_TERM
 from offers.models import Municipality, Organisation
 
 Step = CaseFollowUp.Step
@@ -462,7 +463,9 @@ def _close_batch(*, today: dt.date, now: dt.datetime) -> int:
     )
     cases = _cases(ids)
     with override("da"):
-        text = _("Sagen er lukket, fordi Væksthuset ikke nåede at svare. Vi beklager.")
+        text = _("Sagen er lukket, fordi %(hub)s ikke nåede at svare. Vi beklager.") % {
+            "hub": HUB_TERM.the
+        }
     _entries(
         cases,
         kind=TimelineEntry.Kind.CLOSED,
