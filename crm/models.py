@@ -373,6 +373,9 @@ class TimelineEntry(models.Model):
 
     # Kinds an adviser records by hand; each counts as a first response.
     ACTIVITY_KINDS = (Kind.NOTE, Kind.MEETING, Kind.CALL, Kind.EMAIL)
+    #: What answers the first-response promise: a real contact with the company. Taking the case,
+    #: an internal note or a referral the company has not heard about is no answer to it.
+    FIRST_RESPONSE_KINDS = (Kind.MEETING, Kind.CALL, Kind.EMAIL)
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)

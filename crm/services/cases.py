@@ -147,7 +147,11 @@ def case_create(
 
 @transaction.atomic
 def case_assign(*, case: Case, adviser: User, actor: User | None) -> Case:
-    """Give the case to an adviser of its hub ("take the case" is assigning it to oneself)."""
+    """Give the case to an adviser of its hub ("take the case" is assigning it to oneself).
+
+    Not a first response: the company has had no real contact yet
+    (``TimelineEntry.FIRST_RESPONSE_KINDS``).
+    """
     case = _lock_in_scope(case, actor)
     if (
         not adviser.is_active
@@ -163,7 +167,7 @@ def case_assign(*, case: Case, adviser: User, actor: User | None) -> Case:
     now = timezone.now()
     previous = case.adviser_id
     case.adviser = adviser
-    fields = ["adviser", *_mark_first_response(case, at=now)]
+    fields = ["adviser"]
     if case.status == Case.Status.NEW:
         case.status = Case.Status.ASSIGNED
         fields.append("status")
@@ -281,7 +285,9 @@ def case_note_add(
     actor: User | None,
     at: dt.datetime | None = None,
 ) -> TimelineEntry:
-    """Record a note, meeting, call or e-mail; the first one answers the first-response promise."""
+    """Record a note, meeting, call or e-mail. The first meeting, call or e-mail answers the
+    first-response promise, at the time it is recorded (a time given for the past cannot move the
+    answer back before the deadline); a note is internal and answers nothing."""
     if kind not in TimelineEntry.ACTIVITY_KINDS:
         raise CrmError(_("Vælg notat, møde, opkald eller e-mail."), field="kind")
     text = (text or "").strip()
@@ -291,7 +297,9 @@ def case_note_add(
     now = timezone.now()
     if at is not None and at > now:
         raise CrmError(_("Tidspunktet kan ikke ligge i fremtiden."), field="at")
-    fields = _mark_first_response(case, at=now)
+    fields = (
+        _mark_first_response(case, at=now) if kind in TimelineEntry.FIRST_RESPONSE_KINDS else []
+    )
     if fields:
         case.save(update_fields=fields)
     return _timeline(
@@ -505,6 +513,9 @@ def case_register(
             **submitted,
         },
     )
+    if source == Case.Source.PHONE:
+        # Registered during the company's own call: the adviser is talking to it, a real contact.
+        case.save(update_fields=_mark_first_response(case, at=case.created_at))
     if assign_to_actor:
         case = case_assign(case=case, adviser=actor, actor=actor)
     return case

@@ -1,10 +1,11 @@
 """No request falls through: the reminder ladder on Danish working days, and the survey.
 
-The ladder, for an open case still without a first response (taking the case, a note, a call, a
-meeting, an e-mail or a referral is one: ``_mark_first_response``). Each step happens once per
-case, writes its timeline entry, and is counted in working days (``crm.workdays``) from the step
-before, so a job that was down for a week, or a backlog on the first day, never runs the whole
-ladder in one morning:
+The ladder, for an open case still without a first response: a call, a meeting or an e-mail to
+the company (``TimelineEntry.FIRST_RESPONSE_KINDS``, marked by ``_mark_first_response``); taking
+the case, an internal note or a referral is none, so none of them stops the ladder. Each step
+happens once per case, writes its timeline entry, and is counted in working days
+(``crm.workdays``) from the step before, so a job that was down for a week, or a backlog on the
+first day, never runs the whole ladder in one morning:
 
 1. ``nudge``, ``FOLLOWUP_NUDGE_WORKING_DAYS`` after the first-response date: an e-mail to the
    case's adviser or, for a case nobody has taken, to the hub's inbox (its queue); one e-mail per

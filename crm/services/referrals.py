@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Case, Referral, TimelineEntry
-from crm.services.common import CrmError, _lock_in_scope, _mark_first_response, _timeline
+from crm.services.common import CrmError, _lock_in_scope, _timeline
 from offers.models import Offer, Organisation
 
 if TYPE_CHECKING:
@@ -45,7 +45,9 @@ def referral_create(
         created_by=actor,
         created_at=now,
     )
-    fields = _mark_first_response(case, at=now)
+    # A referral is not a first response: the company may not have heard of it yet (a call,
+    # meeting or e-mail is; TimelineEntry.FIRST_RESPONSE_KINDS).
+    fields: list[str] = []
     previous = case.status
     if case.status != Case.Status.REFERRED:
         case.status = Case.Status.REFERRED
