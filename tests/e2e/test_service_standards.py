@@ -4,6 +4,7 @@ screen, one rule for small numbers, and axe clean."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,13 +28,13 @@ def last_month_cases(live_url: str) -> None:
     midt = Organisation.objects.get(slug="vaeksthus-midtjylland")
     nord = Organisation.objects.get(slug="vaeksthus-nordjylland")
     for index in range(6):
-        answered: Case = CaseFactory(
+        answered = CaseFactory(
             hub=midt,
             created_at=start,
             first_responded_at=start + dt.timedelta(days=index % 2),
             first_response_due=monday + dt.timedelta(days=2),
         )
-        Feedback.objects.create(case=answered, rating=4 + index % 2, created_at=start)
+        Feedback.objects.create(case=cast(Case, answered), rating=4 + index % 2, created_at=start)
     for _ in range(2):
         CaseFactory(
             hub=nord,
