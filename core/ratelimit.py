@@ -17,11 +17,20 @@ def over_limit(request: HttpRequest, *, group: str, rate: str, method: str = "PO
     return is_ratelimited(request, group=group, key="ip", rate=rate, method=method, increment=True)
 
 
-def ratelimited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """Shown when a public form or the API is used too often by one client (429)."""
-    message = _(
+def _message() -> str:
+    return _(
         "Du har sendt for mange forespørgsler på kort tid. Vent et par minutter, og prøv igen."
     )
+
+
+def ratelimited_json() -> JsonResponse:
+    """The 429 of a JSON endpoint outside the API (one a page's script calls)."""
+    return JsonResponse({"detail": _message()}, status=429)
+
+
+def ratelimited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Shown when a public form or the API is used too often by one client (429)."""
+    message = _message()
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=429)
     return render(request, "429.html", {"message": message}, status=429)

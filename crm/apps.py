@@ -7,7 +7,7 @@ class CrmConfig(AppConfig):
     verbose_name = _("Sager og virksomheder")
 
     def ready(self) -> None:
-        from crm import outbox
+        from crm import checks, outbox  # noqa: F401 - checks registers itself
         from crm.models import Notification
 
         outbox.kinds_register(self.label, Notification.Kind)

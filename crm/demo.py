@@ -25,6 +25,8 @@ from crm.workdays import add_working_days
 from offers.models import Municipality, Offer, Organisation, Theme
 
 DEMO_OFFERS = Path(__file__).resolve().parent.parent / "offers" / "data" / "demo_offers.jsonl"
+# The demo companies as the CVR register shows them, for the guidance form's CVR lookup.
+CVR_REGISTER_SAMPLE = Path(__file__).resolve().parent / "data" / "cvr_register_sample.csv"
 
 # name, municipality code, DB07 section, employees, themes
 COMPANIES: list[tuple[str, int, str, int | None, list[str]]] = [
@@ -174,8 +176,20 @@ def _hub_lead(stdout: Any) -> None:
     stdout.write(f"demo hub lead: {username} leads {hub_slug}")
 
 
+def _cvr_register(*, stdout: Any) -> None:
+    from crm.cvr_import import cvr_register_import
+    from crm.models import CvrRegisterEntry
+
+    if CvrRegisterEntry.objects.exists():
+        stdout.write("demo CVR register: already loaded")
+        return
+    report = cvr_register_import(source=CVR_REGISTER_SAMPLE)
+    stdout.write(f"demo CVR register: {report.rows} companies")
+
+
 def load(*, stdout: Any) -> None:
     _hub_lead(stdout)
+    _cvr_register(stdout=stdout)
     if TimelineEntry.objects.filter(action="crm.case.created", payload__demo=True).exists():
         stdout.write("demo cases: already loaded")
         return

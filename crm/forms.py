@@ -299,14 +299,11 @@ class CaseCreateForm(DesignSystemForm):
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
     consent = forms.BooleanField(
-        label=_(
-            "Kontaktpersonen har sagt ja til, at Væksthuset registrerer oplysningerne og bruger "
-            "dem til at vejlede virksomheden"
-        ),
+        label=_("Kontaktpersonen har fået at vide, hvordan Væksthuset behandler oplysningerne"),
         error_messages={
             "required": _(
-                "Sagen kan først oprettes, når virksomheden har sagt ja til, at oplysningerne "
-                "registreres."
+                "Sagen kan først oprettes, når kontaktpersonen har fået at vide, hvordan "
+                "oplysningerne behandles."
             )
         },
     )

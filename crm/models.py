@@ -127,9 +127,10 @@ class Company(models.Model):
             self.size_class = size.value if size else ""
 
 
-#: The version of the privacy text (/privatliv/) a contact consents to, on the portal's guidance
-#: form or to an adviser who registers a case by hand; bump it when the text changes materially.
-CONSENT_VERSION = "privatliv-2026-1"
+#: The version of the privacy text (/privatliv/) a contact was shown, on the portal's guidance form
+#: or by an adviser who registers a case by hand; bump it when the text changes materially. Not a
+#: consent: guidance is a public task (GDPR art. 6(1)(e)); the field names keep their old words.
+CONSENT_VERSION = "privatliv-2026-2"
 
 
 class Contact(models.Model):
@@ -142,8 +143,8 @@ class Contact(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("telefon"), max_length=30, blank=True)
     role = models.CharField(_("rolle i virksomheden"), max_length=100, blank=True)
-    consent_at = models.DateTimeField(_("samtykke givet"), null=True, blank=True)
-    consent_version = models.CharField(_("version af samtykketeksten"), max_length=50, blank=True)
+    consent_at = models.DateTimeField(_("oplyst om behandlingen"), null=True, blank=True)
+    consent_version = models.CharField(_("version af privatlivsteksten"), max_length=50, blank=True)
     anonymised_at = models.DateTimeField(_("anonymiseret"), null=True, blank=True)
     created_at = models.DateTimeField(_("oprettet"), default=timezone.now, editable=False)
 
@@ -400,6 +401,9 @@ class TimelineEntry(models.Model):
 
     # Kinds an adviser records by hand; each counts as a first response.
     ACTIVITY_KINDS = (Kind.NOTE, Kind.MEETING, Kind.CALL, Kind.EMAIL)
+    #: What answers the first-response promise: a real contact with the company. Taking the case,
+    #: an internal note or a referral the company has not heard about is no answer to it.
+    FIRST_RESPONSE_KINDS = (Kind.MEETING, Kind.CALL, Kind.EMAIL)
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
@@ -944,3 +948,43 @@ class Absence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.adviser}: {self.starts_on:%d.%m.%Y}–{self.ends_on:%d.%m.%Y}"
+class CvrRegisterEntry(models.Model):
+    """One company in the local copy of the CVR register's open data (``import_cvr_register``).
+
+    Only what the register publishes about a company, for filling in the guidance form; loaded
+    whole from a file and replaced whole by the next one (crm/cvr_import.py).
+    """
+
+    cvr = models.CharField(_("CVR-nummer"), max_length=8, primary_key=True)
+    name = models.CharField(_("navn"), max_length=300)
+    address = models.CharField(_("adresse"), max_length=300, blank=True)
+    postcode = models.CharField(_("postnummer"), max_length=4, blank=True)
+    city = models.CharField(_("by"), max_length=100, blank=True)
+    municipality_code = models.PositiveSmallIntegerField(_("kommunekode"), null=True, blank=True)
+    industry_code = models.CharField(_("hovedbranche (DB07)"), max_length=6, blank=True)
+    employees_min = models.PositiveIntegerField(_("ansatte fra"), null=True, blank=True)
+    employees_max = models.PositiveIntegerField(_("ansatte til"), null=True, blank=True)
+    loaded_at = models.DateTimeField(_("indlæst"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("virksomhed i CVR-registeret")
+        verbose_name_plural = _("virksomheder i CVR-registeret")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cvr__regex=r"^[1-9][0-9]{7}$"),
+                name="crm_cvrregisterentry_cvr_is_eight_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(industry_code="") | Q(industry_code__regex=r"^[0-9]{6}$"),
+                name="crm_cvrregisterentry_industry_code_is_six_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(employees_min__isnull=True)
+                | Q(employees_max__isnull=True)
+                | Q(employees_min__lte=models.F("employees_max")),
+                name="crm_cvrregisterentry_employee_band_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (CVR {self.cvr})"

@@ -138,6 +138,9 @@ def render_message(
 ) -> tuple[str, str]:
     """Subject and body of ``<app>/email/<template>_subject.txt`` / ``_body.txt``, in Danish
     unless ``language`` says otherwise (the company's receipt follows the language it used)."""
+    from offers.hub_terms import HUB_TERM
+
+    context = {"hub_term": HUB_TERM, **context}
     with translation.override(language):
         subject = render_to_string(f"{app_label}/email/{template}_subject.txt", context)
         body = render_to_string(f"{app_label}/email/{template}_body.txt", context)

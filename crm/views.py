@@ -19,6 +19,7 @@ from crm.forms import SurveyForm
 from crm.models import Case, SurveyAnswer
 from crm.services import CrmError, survey_answer_submit
 from crm.survey import SurveyLinkExpired, SurveyLinkInvalid, survey_case_id
+from offers.hub_terms import HUB_TERM
 
 SURVEY_RATE = "20/h"
 
@@ -39,9 +40,9 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
             title=_("Linket er udløbet"),
             text=_(
                 "Linket til spørgeskemaet virker kun i %(days)s dage. Tak for din interesse – du "
-                "kan stadig skrive til dit Væksthus, hvis du vil fortælle os noget."
+                "kan stadig skrive til dit %(hub)s, hvis du vil fortælle os noget."
             )
-            % {"days": settings.SURVEY_LINK_DAYS},
+            % {"days": settings.SURVEY_LINK_DAYS, "hub": HUB_TERM.one},
             status=410,
         )
     except SurveyLinkInvalid:

@@ -86,3 +86,23 @@ def latest_day_reached(today: dt.date, days: int) -> dt.date:
     while working_days_after(day, days) > today:
         day -= dt.timedelta(days=1)
     return day
+
+
+def working_days_taken(start: dt.datetime, end: dt.datetime) -> int:
+    """Working days from a request arriving at ``start`` to its answer at ``end``.
+
+    0 when answered on the day the request counts from (or before it), 1 on the next working day,
+    and so on: the measure the promise is made in, so an answer is within a promise of ``n``
+    working days exactly when this is at most ``n`` (the same as on or before
+    ``add_working_days(start, n)``).
+    """
+    if end.tzinfo is None:
+        raise ValueError("end must be timezone-aware")
+    day = first_counting_day(start)
+    answered = end.astimezone(COPENHAGEN).date()
+    taken = 0
+    while day < answered:
+        day = next_working_day(day)
+        if day <= answered:
+            taken += 1
+    return taken

@@ -3,10 +3,12 @@
 What each figure means (also shown on the pages):
 
 - **Cases received**: cases created in the month (Danish time).
+- **First response**: a call, a meeting or an e-mail to the company
+  (``TimelineEntry.FIRST_RESPONSE_KINDS``); taking the case is none.
 - **Median time to first response**: over the month's cases that have had a first response, the
-  median of the hours from the case's creation to its first response. Calendar hours, not working
-  hours: it is what the company experiences, and it needs no holiday calendar in SQL. The promise
-  itself is in working days, so it is measured separately:
+  median of the Danish working days from the day the request counts from to the answer
+  (``crm.workdays.working_days_taken``): 0 is the same working day. It is the measure the promise
+  is made in. ``median_hours`` (calendar hours) is kept for the analysts' page.
 - **Answered within the promise**: of the month's cases that have been answered or whose deadline
   has passed, the share answered no later than the first-response deadline (``first_response_due``,
   counted in working days when the case was created). Cases still inside their deadline without
@@ -19,14 +21,19 @@ What each figure means (also shown on the pages):
 - **Survey**: of the surveys sent in the month (about ten days after closing), how many were
   answered (the response rate), and of the answers: the share contacted by an adviser, the mean
   usefulness (1–5), the share that found support or started something, and the share that would
-  not have done it without the help (additionality). Public pages show these only from as many
-  answers as the satisfaction mean needs (``PUBLIC_MIN_RATINGS`` in ``governance.views``), by
-  ``survey_published`` through ``evaluation.disclosure.shown_count``.
+  not have done it without the help (additionality).
+
+One rule for small numbers on public pages (:meth:`ServiceStandard.public`): a share, a median or
+a mean is shown only when it rests on at least ``min_count`` cases or answers
+(``PUBLIC_MIN_RATINGS`` in ``governance.views``), through ``evaluation.disclosure.shown_count``;
+the survey figures by the same rule (``survey_published``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import statistics
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -35,6 +42,7 @@ from django.db import connection
 
 from core.time import add_months, month_start
 from crm.models import Case, CaseFollowUp, Feedback, Referral, SurveyAnswer
+from crm.workdays import working_days_taken
 from evaluation.disclosure import shown_count
 from offers.models import Organisation
 
@@ -93,6 +101,28 @@ class ServiceStandard(SurveyFigures):
     usefulness_mean: float | None = None
     came_to_something: int = 0
     additional: int = 0
+    median_working_days: float | None = None
+
+    def public(self, *, min_count: int) -> PublicStandard:
+        """The figures the public may see: each share, median or mean only when it rests on at
+        least ``min_count`` cases or answers (one rule for the whole page)."""
+        decided = shown_count(self.decided, min_treated=min_count)
+        responded = shown_count(self.responded, min_treated=min_count)
+        ratings = shown_count(self.ratings, min_treated=min_count)
+        return PublicStandard(
+            hub_name=self.hub_name,
+            received=self.received,
+            not_handled=self.not_handled,
+            decided=decided,
+            within_promise_percent=self.within_promise_percent if decided else None,
+            responded=responded,
+            # Whole working days, rounded up: a median of 1.5 is not reported as 1.
+            median_working_days=math.ceil(self.median_working_days)
+            if responded and self.median_working_days is not None
+            else None,
+            ratings=ratings,
+            rating_mean=self.rating_mean if ratings else None,
+        )
 
     @property
     def within_promise_share(self) -> float | None:
@@ -103,6 +133,30 @@ class ServiceStandard(SurveyFigures):
     def within_promise_percent(self) -> float | None:
         share = self.within_promise_share
         return None if share is None else 100 * share
+
+
+@dataclass(frozen=True)
+class PublicStandard:
+    """A hub's row as /servicestandarder/ shows it; None where too few cases or answers."""
+
+    hub_name: str
+    received: int
+    not_handled: int
+    decided: int | None
+    within_promise_percent: float | None
+    responded: int | None
+    median_working_days: int | None
+    ratings: int | None
+    rating_mean: float | None
+
+
+_SQL = """
+SELECT c.hub_id, {bucket_case} AS month, c.created_at, c.first_responded_at
+FROM {case} c
+WHERE c.created_at >= %(start)s AND c.created_at < %(end)s
+  AND c.first_responded_at IS NOT NULL
+  AND (%(hub)s::bigint IS NULL OR c.hub_id = %(hub)s::bigint)
+"""
 
 
 _SQL = """
@@ -120,7 +174,12 @@ WITH cases AS (
            count(*) FILTER (
                WHERE c.first_responded_at IS NOT NULL OR c.first_response_due < %(today)s
            ) AS decided,
-           count(*) FILTER (WHERE c.outcome = 'not_handled') AS not_handled
+           count(*) FILTER (WHERE c.outcome = 'not_handled') AS not_handled,
+           -- For the median in working days, which needs the holiday calendar (crm.workdays).
+           array_agg(c.created_at ORDER BY c.id)
+               FILTER (WHERE c.first_responded_at IS NOT NULL) AS created,
+           array_agg(c.first_responded_at ORDER BY c.id)
+               FILTER (WHERE c.first_responded_at IS NOT NULL) AS answered
     FROM {case} c
     WHERE c.created_at >= %(start)s AND c.created_at < %(end)s
     GROUP BY 1, 2
@@ -158,7 +217,7 @@ SELECT k.hub_id, o.name, k.month,
        coalesce(referrals.completed, 0), ratings.mean, coalesce(ratings.n, 0),
        coalesce(cases.not_handled, 0), coalesce(surveys.sent, 0), coalesce(surveys.answered, 0),
        coalesce(surveys.contacted, 0), surveys.usefulness, coalesce(surveys.came_to_something, 0),
-       coalesce(surveys.additional, 0)
+       coalesce(surveys.additional, 0), cases.created, cases.answered
 FROM keys k
 JOIN {organisation} o ON o.id = k.hub_id
 LEFT JOIN cases USING (hub_id, month)
@@ -236,9 +295,15 @@ def service_standards(
             usefulness_mean=float(row[15]) if row[15] is not None else None,
             came_to_something=row[16],
             additional=row[17],
+            median_working_days=_median_working_days(row[18] or [], row[19] or []),
         )
         for row in rows
     ]
+
+
+def _median_working_days(created: list[dt.datetime], answered: list[dt.datetime]) -> float | None:
+    taken = [working_days_taken(start, end) for start, end in zip(created, answered, strict=True)]
+    return float(statistics.median(taken)) if taken else None
 
 
 @dataclass(frozen=True)

@@ -322,7 +322,8 @@ def growth_agreements_region(request: HttpRequest, region_slug: str) -> HttpResp
 
 # The public summary covers this many complete months.
 PUBLIC_SUMMARY_MONTHS = 3
-# Fewer ratings than this are not shown publicly as a mean: too few to compare hubs on.
+# One rule for small numbers on /servicestandarder/: no share, median or mean from fewer cases
+# or answers than this (governance.service_standards.ServiceStandard.public).
 PUBLIC_MIN_RATINGS = 5
 
 
@@ -361,7 +362,7 @@ def service_standards_public(request: HttpRequest) -> HttpResponse:
     context = {
         "first": first,
         "last": last,
-        "hubs": hubs,
+        "hubs": [hub.public(min_count=PUBLIC_MIN_RATINGS) for hub in hubs],
         # Survey figures only where enough companies answered (small numbers suppressed).
         "surveys": [(hub, hub.survey_published(min_answers=PUBLIC_MIN_RATINGS)) for hub in hubs],
         "operators": [

@@ -221,6 +221,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "offers.hub_terms.context",
             ],
         },
     },
@@ -601,6 +602,18 @@ EFFECT_MAX_ATTEMPTS = env_int("EFFECT_MAX_ATTEMPTS", 8, minimum=1)
 # whose users receive the national (ministry) report.
 REPORT_MIN_COUNT = env_int("REPORT_MIN_COUNT", 5, minimum=3)
 QUARTERLY_REPORT_MINISTRY = env_str("QUARTERLY_REPORT_MINISTRY", "erhvervsstyrelsen")
+# What the portal calls a regional business hub in general (offers/hub_terms.py): the Danish noun
+# as singular, definite, plural and definite plural. Each hub's own name is its organisation's.
+HUB_TERM = env_list("HUB_TERM", ["Væksthus", "Væksthuset", "Væksthuse", "Væksthusene"])
+if len(HUB_TERM) != 4 or not all(HUB_TERM):
+    raise ImproperlyConfigured(
+        "HUB_TERM must be four comma-separated forms, e.g. "
+        "Erhvervshus,Erhvervshuset,Erhvervshuse,Erhvervshusene."
+    )
+# Where the guidance form looks a CVR number up (crm/cvr_register.py): a class with a
+# lookup(cvr) method. The default reads the local copy of the register's open data that
+# `manage.py import_cvr_register` loads; checked at start-up (crm/checks.py).
+CVR_LOOKUP_PROVIDER = env_str("CVR_LOOKUP_PROVIDER", "crm.cvr_register.LocalRegisterProvider")
 
 # --- API --------------------------------------------------------------------------------------
 

@@ -83,7 +83,12 @@ class GuidanceRequestInputSerializer(serializers.Serializer):
         max_length=forms.PHONE_MAX_LENGTH, required=False, allow_blank=True
     )
     consent = serializers.BooleanField(
-        help_text="Samtykke til, at Væksthuset bruger oplysningerne til vejledning."
+        help_text=(
+            "true: personen har fået privatlivspolitikken (/privatliv/). Vejledning er en "
+            "offentlig opgave (databeskyttelsesforordningens art. 6, stk. 1, litra e, og "
+            "databeskyttelsesloven); feltet er en bekræftelse af, at personen er oplyst, ikke et "
+            "samtykke."
+        )
     )
 
 

@@ -42,6 +42,12 @@ PHONE_MAX_LENGTH = 30
 CVR_MAX_LENGTH = 20  # room for "DK 12 34 56 78" as people type it
 NONCE_MAX_LENGTH = 64
 
+#: Through the API: the request says the person was not given the privacy notice.
+NOTICE_NOT_GIVEN = _(
+    "Personen skal have fået at vide, hvordan vi behandler oplysningerne (privatlivspolitikken), "
+    "før henvendelsen kan sendes."
+)
+
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,28}$")
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -174,11 +180,12 @@ class GuidanceRequestForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
+    # Not consent: guidance is a public task (GDPR art. 6(1)(e) with databeskyttelsesloven), so
+    # the person is informed, not asked. Through the API, ``consent`` confirms that the person was
+    # given the privacy notice; the page shows the notice itself and has no such field.
     consent = forms.BooleanField(
-        label=_("Væksthuset må bruge mine oplysninger til at vejlede mig"),
-        error_messages={
-            "required": _("Du skal give samtykke, før vi kan sende din henvendelse videre.")
-        },
+        label=_("Personen har fået at vide, hvordan oplysningerne behandles"),
+        error_messages={"required": NOTICE_NOT_GIVEN},
     )
 
     # Every text field's message when it is too long: the same Danish sentence with the limit.
@@ -189,12 +196,13 @@ class GuidanceRequestForm(forms.Form):
         for field in self.fields.values():
             if isinstance(field, forms.CharField) and field.max_length:
                 field.error_messages["max_length"] = self._TOO_LONG
-        self.fields["consent"].help_text = format_html(
-            '{} <a href="{}">{}</a>.',
-            gettext("Vi gemmer kun det, du skriver her, og sletter det senest 36 måneder efter."),
-            reverse("privacy"),
-            gettext("Læs, hvordan vi behandler dine oplysninger"),
-        )
+        if "consent" in self.fields:
+            self.fields["consent"].help_text = format_html(
+                '{} <a href="{}">{}</a>.',
+                gettext("Fortæl personen, hvordan oplysningerne behandles:"),
+                reverse("privacy"),
+                gettext("privatlivspolitikken"),
+            )
 
     def clean_cvr(self) -> str | None:
         raw = self.cleaned_data.get("cvr") or ""
@@ -265,7 +273,8 @@ class GuidanceRequestForm(forms.Form):
             contact_name=data["contact_name"].strip(),
             contact_email=data["contact_email"].strip(),
             contact_phone=data["contact_phone"],
-            consent=bool(data["consent"]),
+            # The page shows the privacy notice above its send button (GuidancePageForm).
+            consent=bool(data["consent"]) if "consent" in self.fields else True,
             origin_offer=origin_offer,
         )
 
@@ -278,6 +287,9 @@ class GuidancePageForm(GuidanceRequestForm):
     double click, the back button) is not a new request, while reloading the page starts one.
     """
 
+    # The page informs the person itself (routing/templates/routing/guidance.html): a checkbox
+    # would read as a consent they could withdraw, which is not the legal basis.
+    consent = None  # type: ignore[assignment]
     offer = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     nonce = forms.CharField(required=False, max_length=NONCE_MAX_LENGTH, widget=forms.HiddenInput)
     # The honeypot: hidden from people and assistive technology by the template, so only a robot

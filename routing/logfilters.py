@@ -13,7 +13,7 @@ import logging
 import re
 
 _PRIVATE_PATH = re.compile(
-    r"(/vejledning/)(?!vaeksthus/)[^/\s?#\"'<>]+"
+    r"(/vejledning/)(?!vaeksthus/|cvr/)[^/\s?#\"'<>]+"
     r"|(/gemte-soegninger/(?:bekraeft|afmeld)/)[^/\s?#\"'<>]+"
 )
 

@@ -12,8 +12,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from crm.cvr_register import RegisterCompany
 from crm.models import Case
-from offers.models import Organisation
+from offers.models import Industry, Municipality, Organisation
 
 #: The case status in the company's words (the CRM's labels are written for advisers).
 PUBLIC_STATUS: dict[str, StrOrPromise] = {
@@ -44,4 +45,53 @@ def hub_contact(hub: Organisation) -> dict[str, Any]:
         "phone": hub.contact_phone,
         "address": hub.address,
         "website": hub.website,
+    }
+
+
+def employee_band(low: int | None, high: int | None) -> str:
+    """An employee band as people write it: "10–19", "1.000 eller flere", "0"."""
+    if low is None:
+        return ""
+    if high is None or high >= 999_999:
+        return str(_("%(low)s eller flere")) % {"low": f"{low:,}".replace(",", ".")}
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def register_company_json(company: RegisterCompany) -> dict[str, Any]:
+    """A company as the CVR register shows it, for the guidance form to fill itself in from."""
+    municipality = (
+        Municipality.objects.filter(code=company.municipality_code).only("code", "name").first()
+        if company.municipality_code is not None
+        else None
+    )
+    section = company.industry_section
+    return {
+        "cvr": company.cvr,
+        "name": company.name,
+        "address": company.address,
+        "postcode": company.postcode,
+        "city": company.city,
+        "municipality": (
+            {"code": municipality.code, "name": municipality.name} if municipality else None
+        ),
+        "industry": (
+            {
+                "code": company.industry_code,
+                "section": section,
+                "group": company.industry_group,
+                "label": str(Industry(section).label),
+            }
+            if section
+            else None
+        ),
+        "employees": (
+            {
+                "min": company.employees_min,
+                "max": company.employees_max,
+                "label": employee_band(company.employees_min, company.employees_max),
+            }
+            if company.employees_min is not None
+            else None
+        ),
+        "size": company.size.value if company.size else None,
     }

@@ -30,7 +30,7 @@ from crm.outbox import notification_queue
 from offers.models import Offer, Organisation
 from routing.assignment import Assignment, choose_hub
 from routing.candidates import find_candidates
-from routing.forms import GuidanceSubmission
+from routing.forms import NOTICE_NOT_GIVEN, GuidanceSubmission
 from routing.matching import CompanyProfile, Match, match
 from routing.models import GuidanceRequest, RoutingMail, RoutingRule, token_digest
 from routing.presentation import long_date
@@ -165,9 +165,7 @@ def guidance_request_submit(
     ``RoutingError`` when the CRM refuses the data.
     """
     if not submission.consent:
-        raise RoutingError(
-            _("Du skal give samtykke, før vi kan sende din henvendelse videre."), field="consent"
-        )
+        raise RoutingError(str(NOTICE_NOT_GIVEN), field="consent")
     fingerprint = submission.fingerprint()
     earlier = guidance_request_find(idempotency_key=idempotency_key, form_nonce=form_nonce)
     if earlier is not None:

@@ -33,14 +33,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.parsing import parse_int, without_nul
 from core.privatepage import private_page
-from core.ratelimit import over_limit, ratelimited
+from core.ratelimit import over_limit, ratelimited, ratelimited_json
 from crm import services as crm_services
-from crm.models import Case, Feedback
+from crm.cvr_register import CvrLookupUnavailable
+from crm.cvr_register import cvr_lookup as crm_cvr_lookup
+from crm.models import Case, Feedback, normalise_cvr
 from crm.selectors import case_public_timeline
 from offers.models import Municipality, Offer, Organisation, Theme
-from routing.forms import FeedbackForm, GuidancePageForm
+from routing.forms import CVR_MAX_LENGTH, FeedbackForm, GuidancePageForm, explain_invalid_cvr
 from routing.models import GuidanceRequest
-from routing.presentation import hub_contact, long_date, public_status
+from routing.presentation import hub_contact, long_date, public_status, register_company_json
 from routing.reasons import stored_reasons_html
 from routing.services import (
     RoutingError,
@@ -55,12 +57,15 @@ logger = logging.getLogger(__name__)
 #: Submissions per client address; generous enough for an office behind one address.
 SUBMIT_RATE = getattr(settings, "ROUTING_SUBMIT_RATE", "20/h")
 FEEDBACK_RATE = getattr(settings, "ROUTING_FEEDBACK_RATE", "10/h")
+#: CVR lookups per client address: a company types one number, perhaps corrects it a few times.
+CVR_LOOKUP_RATE = getattr(settings, "ROUTING_CVR_LOOKUP_RATE", "30/10m")
 
 
 def _what_happens_next() -> dict[str, Any]:
     hubs = Organisation.objects.hubs().select_related("region").order_by("region__code")
     return {
         "response_days": settings.FIRST_RESPONSE_WORKING_DAYS,
+        "retention_months": settings.CONTACT_RETENTION_MONTHS,
         "hubs": hubs,
     }
 
@@ -151,6 +156,39 @@ def hub_preview(request: HttpRequest) -> JsonResponse:
     )
     hub = Organisation.objects.hubs().get(slug=assignment.hub_slug)
     return JsonResponse({"hub": hub_contact(hub), "municipality": str(municipality)})
+
+
+@never_cache
+@require_GET
+def cvr_lookup(request: HttpRequest) -> JsonResponse:
+    """/vejledning/cvr/?cvr=…: what the CVR register shows about a company, as JSON.
+
+    The guidance form offers to fill in the company's details from it (static/routing/
+    guidance.js). Only the register's public facts about the company: name, address,
+    municipality, main industry and employee band. 400 for a number that is no CVR number, 404
+    when the register has none, 503 when the register cannot be asked, 429 past the rate limit.
+    """
+    if over_limit(request, group="routing:cvr", rate=CVR_LOOKUP_RATE, method="GET"):
+        return ratelimited_json()
+    raw = without_nul(request.GET.get("cvr", ""))[:CVR_MAX_LENGTH]
+    cvr = normalise_cvr(raw) if raw.strip() else ""
+    problem = explain_invalid_cvr(cvr) if cvr else _("Skriv et CVR-nummer.")
+    if problem:
+        return JsonResponse({"cvr": [problem]}, status=400)
+    try:
+        company = crm_cvr_lookup(cvr)
+    except CvrLookupUnavailable:
+        response = JsonResponse(
+            {"detail": _("Opslag i CVR-registeret virker ikke lige nu.")}, status=503
+        )
+        response["Retry-After"] = "60"
+        return response
+    if company is None:
+        return JsonResponse(
+            {"detail": _("CVR-nummeret %(cvr)s findes ikke i CVR-registeret.") % {"cvr": cvr}},
+            status=404,
+        )
+    return JsonResponse(register_company_json(company))
 
 
 def _request_or_404(token: str) -> GuidanceRequest:

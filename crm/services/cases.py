@@ -169,7 +169,11 @@ def case_create(
 
 @transaction.atomic
 def case_assign(*, case: Case, adviser: User, actor: User | None) -> Case:
-    """Give the case to an adviser of its hub ("take the case" is assigning it to oneself)."""
+    """Give the case to an adviser of its hub ("take the case" is assigning it to oneself).
+
+    Not a first response: the company has had no real contact yet
+    (``TimelineEntry.FIRST_RESPONSE_KINDS``).
+    """
     case = _lock_in_scope(case, actor)
     if (
         not adviser.is_active
@@ -312,7 +316,9 @@ def case_note_add(
     actor: User | None,
     at: dt.datetime | None = None,
 ) -> TimelineEntry:
-    """Record a note, meeting, call or e-mail; the first one answers the first-response promise."""
+    """Record a note, meeting, call or e-mail. The first meeting, call or e-mail answers the
+    first-response promise, at the time it is recorded (a time given for the past cannot move the
+    answer back before the deadline); a note is internal and answers nothing."""
     if kind not in TimelineEntry.ACTIVITY_KINDS:
         raise CrmError(_("Vælg notat, møde, opkald eller e-mail."), field="kind")
     text = (text or "").strip()
@@ -488,13 +494,15 @@ def case_register(
     It takes the path of a guidance request from the portal (company and contact found or
     created, ``case_create``, and ``case_assign`` when the adviser takes the case), so its
     reference, first timeline entry, first-response date and hub notification are the same. The
-    consent is the one the adviser confirms the company gave; the first entry names the adviser.
+    privacy notice is the one the adviser confirms the contact was given; the first entry names
+    the adviser.
     """
     if source not in CASE_SOURCES_BY_HAND:
         raise CrmError(_("Vælg, hvordan virksomheden henvendte sig."), field="source")
     if not consent_version:
         raise CrmError(
-            _("Virksomheden skal sige ja til, at oplysningerne registreres."), field="consent"
+            _("Kontaktpersonen skal have fået at vide, hvordan oplysningerne behandles."),
+            field="consent",
         )
     if not actor.is_active or not (
         actor.is_superuser or (actor.is_adviser and actor.organisation_id == hub.pk)
@@ -541,6 +549,13 @@ def case_register(
             **submitted,
         },
     )
+    if source == Case.Source.PHONE:
+        # Registered during the company's own call: the adviser is talking to it, a real contact.
+        case.save(
+            update_fields=_mark_first_response(
+                case, kind=TimelineEntry.Kind.CALL, at=case.created_at
+            )
+        )
     if assign_to_actor:
         case = case_assign(case=case, adviser=actor, actor=actor)
     return case

@@ -94,10 +94,11 @@ def _lock_in_scope(case: Case, actor: User | None, *, open_only: bool = True) ->
     return case
 
 
-#: What answers the company: a note, a meeting, a call or an e-mail recorded on the case, or a
-#: referral. Taking the case ("Tag sagen", an assignment) is not one: the company has still heard
-#: nothing, so the reminder ladder goes on and the service standards do not count it as answered.
-FIRST_RESPONSE_KINDS = (*TimelineEntry.ACTIVITY_KINDS, TimelineEntry.Kind.REFERRAL)
+#: What answers the company: a real contact with it, a meeting, a call or an e-mail recorded on
+#: the case (``TimelineEntry.FIRST_RESPONSE_KINDS``). Taking the case ("Tag sagen"), an internal
+#: note or a referral the company may not have heard of is not one: the reminder ladder goes on
+#: and the service standards do not count the case as answered.
+FIRST_RESPONSE_KINDS = TimelineEntry.FIRST_RESPONSE_KINDS
 
 
 def is_first_response(kind: str) -> bool:

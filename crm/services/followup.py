@@ -1,12 +1,12 @@
 """No request falls through: the reminder ladder on Danish working days, and the survey.
 
-The ladder, for an open case still without a first response (a note, a call, a meeting, an
-e-mail or a referral is one; taking the case is not, as the company has still heard nothing:
-``crm.services.common.is_first_response``, the one definition, which the service standards read
-through ``Case.first_responded_at`` too). Each step happens once per
-case, writes its timeline entry, and is counted in working days (``crm.workdays``) from the step
-before, so a job that was down for a week, or a backlog on the first day, never runs the whole
-ladder in one morning:
+The ladder, for an open case still without a first response: a call, a meeting or an e-mail to
+the company (``crm.services.common.is_first_response``, the one definition, which the service
+standards read through ``Case.first_responded_at`` too); taking
+the case, an internal note or a referral is none, so none of them stops the ladder. Each step
+happens once per case, writes its timeline entry, and is counted in working days
+(``crm.workdays``) from the step before, so a job that was down for a week, or a backlog on the
+first day, never runs the whole ladder in one morning:
 
 1. ``nudge``, ``FOLLOWUP_NUDGE_WORKING_DAYS`` after the first-response date: an e-mail to the
    case's adviser or, for a case nobody has taken, to the hub's inbox (its queue); one e-mail per
@@ -84,6 +84,7 @@ from crm.outbox import (
 )
 from crm.services.absences import advisers_absent_on
 from crm.workdays import latest_day_reached, working_days_after
+from offers.hub_terms import HUB_TERM
 from offers.models import Municipality, Organisation
 
 Step = CaseFollowUp.Step
@@ -499,7 +500,9 @@ def _close_batch(*, today: dt.date, now: dt.datetime) -> int:
     )
     cases = _cases(ids)
     with override("da"):
-        text = _("Sagen er lukket, fordi Væksthuset ikke nåede at svare. Vi beklager.")
+        text = _("Sagen er lukket, fordi %(hub)s ikke nåede at svare. Vi beklager.") % {
+            "hub": HUB_TERM.the
+        }
     _entries(
         cases,
         kind=TimelineEntry.Kind.CLOSED,

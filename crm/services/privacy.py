@@ -203,6 +203,11 @@ NOT_PERSONAL: dict[str, str] = {
     "portal.Heartbeat": "names of background processes",
     "partners.Partner": "organisations that embed the portal",
     "partners.ApiKey": "names of a partner's API keys (what a key is for)",
+    "crm.CvrRegisterEntry": (
+        "a copy of the CVR register's open data on companies, replaced whole by each load: what "
+        "the register itself publishes (a sole trader's name included), corrected or erased at "
+        "the source and gone here with the next load"
+    ),
 }
 
 

@@ -69,6 +69,8 @@ def referral_create(
         created_by=actor,
         created_at=now,
     )
+    # A referral is not a first response: the company may not have heard of it yet (a call,
+    # meeting or e-mail is; ``is_first_response``). Kept here so the rule lives in one place.
     fields = _mark_first_response(case, kind=TimelineEntry.Kind.REFERRAL, at=now)
     previous = case.status
     if case.status != Case.Status.REFERRED:

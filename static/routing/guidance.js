@@ -49,6 +49,167 @@
   update();
 })();
 
+// The CVR lookup on /vejledning/: once a valid CVR number is typed, ask the register
+// (/vejledning/cvr/) and offer to fill in the company's name, municipality, industry and size.
+// Nothing is filled in until the company asks, and nothing typed is ever cleared: a number the
+// register does not know, or a register that does not answer, only says so. Without JavaScript
+// the fields are typed by hand as before.
+(function () {
+  "use strict";
+  var box = document.getElementById("cvr-lookup");
+  var cvr = document.getElementById("id_cvr");
+  if (!box || !cvr || !window.fetch) {
+    return;
+  }
+  var form = cvr.form;
+  var status = document.getElementById("cvr-lookup-status");
+  var button = document.getElementById("cvr-lookup-fill");
+  var WEIGHTS = [2, 7, 6, 5, 4, 3, 2, 1];
+  var asked = "";
+  var found = null;
+  var latest = 0;
+  var timer = null;
+
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values[name] === undefined || values[name] === null ? "" : String(values[name]);
+    });
+  }
+
+  function compact(value) {
+    return value.replace(/^\s*DK/i, "").replace(/[\s.-]/g, "");
+  }
+
+  function valid(number) {
+    if (!/^[1-9][0-9]{7}$/.test(number)) {
+      return false;
+    }
+    var total = 0;
+    for (var i = 0; i < 8; i++) {
+      total += WEIGHTS[i] * Number(number.charAt(i));
+    }
+    return total % 11 === 0;
+  }
+
+  function say(text) {
+    status.textContent = text;
+  }
+
+  function offer(company) {
+    found = company;
+    var place = [company.postcode, company.city].filter(Boolean).join(" ");
+    var address = [company.address, place].filter(Boolean).join(", ");
+    var text = fill(box.getAttribute("data-found"), { name: company.name, address: address });
+    say(address ? text : text.replace(/,\s*\./, "."));
+    button.hidden = false;
+  }
+
+  function lookup() {
+    var number = compact(cvr.value);
+    if (number === asked) {
+      return;
+    }
+    asked = number;
+    found = null;
+    button.hidden = true;
+    if (!valid(number)) {
+      say("");
+      return;
+    }
+    var request = ++latest;
+    say(box.getAttribute("data-looking"));
+    fetch(box.getAttribute("data-url") + "?cvr=" + encodeURIComponent(number), {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    })
+      .then(function (response) {
+        if (request !== latest) {
+          return;
+        }
+        if (response.status === 404) {
+          say(fill(box.getAttribute("data-not-found"), { cvr: number }));
+          return;
+        }
+        if (!response.ok) {
+          throw new Error("lookup " + response.status);
+        }
+        return response.json().then(function (company) {
+          if (request === latest) {
+            offer(company);
+          }
+        });
+      })
+      .catch(function () {
+        if (request === latest) {
+          say(box.getAttribute("data-down"));
+          asked = "";
+        }
+      });
+  }
+
+  function set(name, value) {
+    var field = form.elements.namedItem(name);
+    if (!field || value === null || value === undefined || value === "") {
+      return false;
+    }
+    if (field.tagName === "SELECT") {
+      var known = Array.prototype.some.call(field.options, function (option) {
+        return option.value === String(value);
+      });
+      if (!known) {
+        return false;
+      }
+    }
+    field.value = String(value);
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+    return true;
+  }
+
+  button.addEventListener("click", function () {
+    if (!found) {
+      return;
+    }
+    var company = found;
+    set("company_name", company.name);
+    if (company.municipality) {
+      set("municipality", company.municipality.code);
+    }
+    if (company.industry) {
+      set("industry", company.industry.section);
+      // The two-digit industry group, where the form has such a field.
+      set("industry_group", company.industry.group);
+    }
+    var message = box.getAttribute("data-filled");
+    if (company.employees) {
+      set("employees", company.employees.min);
+      if (company.employees.max !== company.employees.min) {
+        message +=
+          " " +
+          fill(box.getAttribute("data-band"), {
+            band: company.employees.label,
+            count: company.employees.min,
+          });
+      }
+    }
+    button.hidden = true;
+    found = null;
+    say(message);
+    var name = form.elements.namedItem("company_name");
+    if (name && name.focus) {
+      name.focus();
+    }
+  });
+
+  cvr.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(lookup, 300);
+  });
+  cvr.addEventListener("change", lookup);
+  if (cvr.value) {
+    lookup();
+  }
+})();
+
 // Switching language posts to set_language and reloads the page: keep what the company has
 // typed. The values wait in this tab's sessionStorage (never sent anywhere) and are put back
 // once, into the fresh form; the one-time nonce and the CSRF token are the new page's own.

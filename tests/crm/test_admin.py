@@ -104,8 +104,7 @@ def test_searching_a_contact_name_never_finds_another_hubs_case(
 def test_the_filters_narrow_the_list(logged_in, adviser, make_case):
     late = make_case()
     mine = services.case_assign(case=make_case(), adviser=adviser, actor=adviser)
-    # Answered by a call (taking the case alone is no first response).
-    services.case_note_add(case=mine, kind="call", text="Ringede op", actor=adviser)
+    services.case_note_add(case=mine, kind="call", text="Ringede op.", actor=adviser)
     Case.objects.filter(pk__in=[late.pk, mine.pk]).update(first_response_due=dt.date(2026, 1, 5))
     client = logged_in(adviser)
 

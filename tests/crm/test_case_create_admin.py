@@ -125,7 +125,7 @@ def test_a_company_already_in_the_crm_is_found_by_its_cvr_and_not_duplicated(log
     [
         ("cvr", {"cvr": "12345678"}, "ikke et gyldigt CVR-nummer"),
         ("needs", {"needs": "   "}, "Beskriv, hvad virksomheden har brug for hjælp til."),
-        ("consent", {"consent": None}, "når virksomheden har sagt ja til"),
+        ("consent", {"consent": None}, "når kontaktpersonen har fået at vide, hvordan"),
         ("municipality", {"municipality": "999"}, "Vælg en af de 98 kommuner på listen."),
         ("company_name", {"company_name": ""}, "Skriv virksomhedens navn"),
         ("contact_email", {"contact_email": ""}, "Skriv kontaktpersonens e-mailadresse."),

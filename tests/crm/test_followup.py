@@ -153,7 +153,7 @@ def test_a_first_response_stops_the_ladder(christmas_case, adviser, time_machine
     time_machine.move_to(dt.datetime(2026, 12, 28, 9, 0, tzinfo=CPH), tick=False)
     services.case_assign(case=christmas_case, adviser=adviser, actor=adviser)
     services.case_note_add(
-        case=christmas_case, kind="call", text="Ringede til virksomheden", actor=adviser
+        case=christmas_case, kind="call", text="Ringede til virksomheden.", actor=adviser
     )
 
     for day in (30, 31):
@@ -293,6 +293,20 @@ def test_each_company_gets_its_own_name_reference_and_link(christmas_case, make_
         assert f"henvendelse {case.reference}," in mail.body
         assert mail.subject == f"Vi har ikke glemt din henvendelse ({case.reference})"
         assert "\ue000" not in mail.body + mail.subject
+
+
+def test_taking_the_case_or_a_note_does_not_stop_the_ladder(christmas_case, adviser, time_machine):
+    run_on(time_machine, morning(2026, 12, 28))
+    time_machine.move_to(dt.datetime(2026, 12, 28, 9, 0, tzinfo=CPH), tick=False)
+    services.case_assign(case=christmas_case, adviser=adviser, actor=adviser)
+    services.case_note_add(case=christmas_case, kind="note", text="Ser på den.", actor=adviser)
+
+    for day in (30, 31):
+        run_on(time_machine, morning(2026, 12, day))
+
+    # The company hears "we have not forgotten you": taking the case told it nothing.
+    assert steps_of(christmas_case) == [Step.NUDGE, Step.LEAD_ALERT, Step.COMPANY_UPDATE]
+    assert len(mails(Notification.Kind.FOLLOWUP_COMPANY)) == 1
 
 
 def test_an_adviser_cannot_close_a_case_as_not_handled(make_case, adviser):

@@ -149,17 +149,14 @@ def test_it_refuses_a_case_for_an_organisation_that_is_not_a_hub(make_case):
     assert not Case.objects.exists()
 
 
-def test_taking_a_case_assigns_it_and_tells_the_company_but_is_no_first_response(
-    make_case, adviser
-):
+def test_taking_a_case_assigns_it_and_tells_the_company_but_answers_nothing(make_case, adviser):
     case = make_case()
 
     case = services.case_assign(case=case, adviser=adviser, actor=adviser)
 
     assert case.status == Case.Status.ASSIGNED
     assert case.adviser == adviser
-    # The company has heard nothing yet: a note, call, meeting, e-mail or referral answers it.
-    case.refresh_from_db()
+    # Taking the case is no contact with the company: the promise still waits for one.
     assert case.first_responded_at is None
     entry = case.timeline.get(action="crm.case.assigned")
     assert entry.is_public and entry.text == "En rådgiver har taget din sag."
@@ -353,3 +350,29 @@ def test_an_overdue_case_is_one_without_a_first_response_past_its_date(make_case
     overdue = Case.objects.overdue_on(timezone.localdate())
 
     assert list(overdue) == [late]
+
+
+@pytest.mark.parametrize(
+    ("kind", "answers"), [("call", True), ("meeting", True), ("email", True), ("note", False)]
+)
+def test_only_a_call_a_meeting_or_an_e_mail_answers_the_promise(
+    make_case, adviser, kind: str, answers: bool
+):
+    case = services.case_assign(case=make_case(), adviser=adviser, actor=adviser)
+
+    services.case_note_add(case=case, kind=kind, text="Talt med ejeren.", actor=adviser)
+
+    case.refresh_from_db()
+    assert (case.first_responded_at is not None) is answers
+
+
+def test_a_referral_is_no_answer_to_the_company(make_case, adviser):
+    from tests.offers.factories import make_offer
+
+    case = services.case_assign(case=make_case(), adviser=adviser, actor=adviser)
+
+    services.referral_create(case=case, offer=make_offer(), actor=adviser)
+
+    case.refresh_from_db()
+    assert case.status == Case.Status.REFERRED
+    assert case.first_responded_at is None

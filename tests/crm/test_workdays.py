@@ -89,3 +89,22 @@ def test_it_finds_the_latest_date_a_step_has_come_due_for(today, days, latest):
     assert latest_day_reached(today, days) == latest
     assert working_days_after(latest, days) <= today
     assert working_days_after(latest + dt.timedelta(days=1), days) > today
+
+
+def test_it_counts_the_working_days_an_answer_took() -> None:
+    from crm.workdays import add_working_days, working_days_taken
+
+    monday_10 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=CPH)
+    assert working_days_taken(monday_10, monday_10 + dt.timedelta(hours=5)) == 0
+    assert working_days_taken(monday_10, dt.datetime(2026, 3, 3, 8, 0, tzinfo=CPH)) == 1
+    # Friday 17:00 counts from Monday; answered Monday is the same working day.
+    friday_17 = dt.datetime(2026, 3, 6, 17, 0, tzinfo=CPH)
+    assert working_days_taken(friday_17, dt.datetime(2026, 3, 9, 15, 0, tzinfo=CPH)) == 0
+    assert working_days_taken(friday_17, dt.datetime(2026, 3, 7, 9, 0, tzinfo=CPH)) == 0
+    # Easter: from Wednesday 1 April to Tuesday 7 April 2026 is one working day.
+    wednesday = dt.datetime(2026, 4, 1, 10, 0, tzinfo=CPH)
+    assert working_days_taken(wednesday, dt.datetime(2026, 4, 7, 10, 0, tzinfo=CPH)) == 1
+    # Within the promise exactly when answered by the due date.
+    due = add_working_days(monday_10, 2)
+    at_due = dt.datetime.combine(due, dt.time(15, 0), tzinfo=CPH)
+    assert working_days_taken(monday_10, at_due) == 2

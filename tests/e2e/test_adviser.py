@@ -94,7 +94,7 @@ def test_an_adviser_registers_a_phone_call_as_a_case(page, live_url, make_user, 
         "Vil gerne eksportere både til Norge."
     )
     page.get_by_label("Eksport").check()
-    page.get_by_label(re.compile("Kontaktpersonen har sagt ja")).check()
+    page.get_by_label(re.compile("Kontaktpersonen har fået at vide")).check()
     page.get_by_role("button", name="Opret sag").click()
 
     case = Case.objects.get()

@@ -44,7 +44,6 @@ def test_a_company_asks_for_guidance_and_follows_its_case(
     page.get_by_label("Dit navn").fill("Mette Hansen")
     page.get_by_label("Din e-mail").fill("mette@vejle-maskinfabrik.dk")
     page.get_by_label("Dit telefonnummer").fill("+45 12 34 56 78")
-    page.get_by_label("Væksthuset må bruge mine oplysninger til at vejlede mig").check()
     page.get_by_role("button", name="Send henvendelse").click()
 
     # The confirmation: reference, hub, date, matches with reasons, the private link.

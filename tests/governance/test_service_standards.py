@@ -159,11 +159,17 @@ def test_it_shows_analysts_the_figures_per_month_and_for_the_period(
     assert response.status_code == 200
     assert list(response.context["months"]) == [APRIL, MARCH]
     body = response.content.decode()
-    assert "48,0" in body  # Midtjylland's March median in hours
+    assert "Median for første svar (arbejdsdage)" in body
+    assert "timer" not in body
     assert '50 % <span class="weight-normal">(2 af 4)</span>' in body
-    assert "24,5" in body
     assert '4,5 <span class="weight-normal">(n = 2)</span>' in body
-    assert "27,0" in body  # the period's median for Midtjylland
+    midt_march = next(
+        r for r in response.context["months"][MARCH] if r.hub_name.endswith("dtjylland")
+    )
+    assert midt_march.median_working_days == 2.0  # of 0, 2 and 3 working days
+    # The period's median for Midtjylland, of 0, 2, 3 (March) and 0 (April).
+    midt_period = next(r for r in response.context["totals"] if r.hub_name.endswith("dtjylland"))
+    assert midt_period.median_working_days == 1.0
 
 
 def test_it_filters_the_analyst_page_on_one_hub(client, make_user, fixture_cases):
@@ -206,9 +212,39 @@ def test_the_public_summary_covers_the_last_three_complete_months(client, hubs):
     assert response.status_code == 200
     rows = {row.hub_name: row for row in response.context["hubs"]}
     assert rows["Væksthus Midtjylland"].received == 6
-    assert rows["Væksthus Midtjylland"].median_hours == pytest.approx(5.5)  # of 3…8 hours
+    assert rows["Væksthus Midtjylland"].median_working_days is not None
     body = response.content.decode()
     assert '4,5 <span class="weight-normal">(6 svar)</span>' in body
-    assert "For få svar" in body  # Nordjylland has only two ratings
+    # Nordjylland has two cases and two ratings: no share, time or mean from so few.
+    assert rows["Væksthus Nordjylland"].within_promise_percent is None
+    assert rows["Væksthus Nordjylland"].median_working_days is None
+    assert rows["Væksthus Nordjylland"].rating_mean is None
+    assert "Færre end 5 svar" in body and "Færre end 5 sager" in body
     assert "100 %" in body
     assert "2 arbejdsdage" in body
+
+
+def test_the_time_to_first_response_is_counted_in_working_days_like_the_promise(fixture_cases):
+    rows = _by(service_standards(first_month=MARCH, last_month=APRIL, today=TODAY))
+
+    # Midtjylland, March: the same day (0), Tuesday to Thursday (2), Wednesday to Monday (3).
+    assert rows[("Væksthus Midtjylland", MARCH)].median_working_days == 2.0
+    # 00:30 on a working day counts from that day; answered at 02:30: the same working day.
+    assert rows[("Væksthus Midtjylland", APRIL)].median_working_days == 0.0
+
+
+def test_the_public_figures_follow_one_small_numbers_rule(fixture_cases):
+    rows = _by(service_standards(first_month=MARCH, last_month=APRIL, today=TODAY))
+    midt = rows[("Væksthus Midtjylland", MARCH)]  # 4 cases, 3 answered, 2 ratings
+
+    shown = midt.public(min_count=3)
+    hidden = midt.public(min_count=5)
+
+    assert (shown.within_promise_percent, shown.median_working_days) == (50.0, 2)
+    assert shown.rating_mean is None and shown.ratings is None  # 2 ratings < 3
+    assert (hidden.within_promise_percent, hidden.median_working_days, hidden.decided) == (
+        None,
+        None,
+        None,
+    )
+    assert hidden.received == 4  # a count of requests is no share of a few

@@ -103,7 +103,7 @@ def test_the_public_page_shows_results_only_where_enough_answered(answered, clie
     assert "62 %" in midt_row or "63 %" in midt_row
     assert "3,0" in midt_row
     # One answer in Nordjylland: nothing that could tell what that one company said.
-    assert "For få svar" in nord_row
+    assert "Færre end 5 svar" in nord_row
     assert "100 %" not in nord_row
     assert "Lukket uden svar" in page
 
@@ -168,4 +168,4 @@ def test_the_public_page_suppresses_operators_with_few_answers(referred, client,
     operators = page.split("Fordelt på de operatører")[1].split("</table>")[0]
     export = operators.split("Eksportrådet</th>")[1].split("</tr>")[0]
     assert "4,0" in export
-    assert operators.count("For få svar") == 1
+    assert operators.count("Færre end 5 svar") == 1

@@ -86,7 +86,7 @@ def test_it_accepts_a_request_with_only_the_required_fields(api: APIClient) -> N
     [
         ({"cvr": "12345678"}, "cvr", "CVR-nummeret 12345678 findes ikke."),
         ({"municipality": 999}, "municipality", "Vælg en af de 98 kommuner på listen."),
-        ({"consent": False}, "consent", "Du skal give samtykke"),
+        ({"consent": False}, "consent", "Personen skal have fået at vide, hvordan vi behandler"),
         ({"needs": ""}, "needs", "Skriv kort, hvad du har brug for hjælp til."),
         ({"contact_email": "ikke-en-adresse"}, "contact_email", "Skriv en gyldig e-mailadresse"),
         ({"needs": "x" * 5001}, "needs", "5000"),

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crm import services as crm_services
-from crm.models import Case, Company, Contact, Feedback, TimelineEntry
+from crm.models import CONSENT_VERSION, Case, Company, Contact, Feedback, TimelineEntry
 from offers.fields import danish_sort_key
 from routing.models import GuidanceRequest
 from routing.services import guidance_request_submit
@@ -75,11 +75,39 @@ def test_it_says_what_happens_next_before_the_send_button(client: Client, settin
     assert "afhænger af kommunen" in html
 
 
-def test_it_links_the_consent_to_the_privacy_page(client: Client) -> None:
-    html = client.get("/vejledning/").content.decode()
+def test_the_form_informs_about_the_legal_basis_and_asks_for_no_consent(
+    client: Client, settings
+) -> None:
+    settings.CONTACT_RETENTION_MONTHS = 24
 
-    assert 'href="/privatliv/"' in html
-    assert 'name="consent"' in html
+    html = main_content(client.get("/vejledning/"))
+
+    notice = html[html.index("Sådan bruger vi dine oplysninger") : html.index("Send henvendelse")]
+    assert "databeskyttelsesforordningens artikel 6, stk. 1, litra e" in notice
+    assert "databeskyttelsesloven" in notice
+    assert "beder ikke om dit samtykke" in notice
+    assert "24 måneder efter" in notice
+    assert 'href="/privatliv/"' in notice
+    assert 'name="consent"' not in html
+
+
+def test_the_privacy_page_names_the_public_task_and_no_consent_to_withdraw(client: Client) -> None:
+    html = main_content(client.get("/privatliv/"))
+
+    assert "artikel 6, stk. 1, litra e" in html
+    assert "trække dit samtykke tilbage" not in html
+    assert "gøre indsigelse mod behandlingen" in html
+
+
+def test_a_request_from_the_page_records_the_notice_it_showed(
+    client: Client, export_offers: None
+) -> None:
+    response = post_form(client, consent=False)  # the page sends no such field
+
+    assert response.status_code == 302
+    contact = Contact.objects.get()
+    assert contact.consent_version == CONSENT_VERSION
+    assert contact.consent_at is not None
 
 
 def test_it_renders_a_fresh_nonce_and_a_hidden_honeypot(client: Client) -> None:
@@ -151,7 +179,6 @@ def test_it_carries_the_offer_the_company_came_from_into_the_case(
         ({"cvr": "12345678"}, "cvr", "CVR-nummeret 12345678 findes ikke."),
         ({"municipality": "999"}, "municipality", "Vælg en af de 98 kommuner på listen."),
         ({"municipality": ""}, "municipality", "Vælg den kommune, virksomheden ligger i."),
-        ({"consent": False}, "consent", "Du skal give samtykke"),
         ({"needs": "   "}, "needs", "Skriv kort, hvad du har brug for hjælp til."),
         ({"contact_email": "mette-at-firma"}, "contact_email", "Skriv en gyldig e-mailadresse"),
         ({"needs": "x" * 5001}, "needs", "Teksten må højst være 5000 tegn (den er 5001)."),
