@@ -948,6 +948,8 @@ class Absence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.adviser}: {self.starts_on:%d.%m.%Y}–{self.ends_on:%d.%m.%Y}"
+
+
 class CvrRegisterEntry(models.Model):
     """One company in the local copy of the CVR register's open data (``import_cvr_register``).
 
