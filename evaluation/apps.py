@@ -18,3 +18,8 @@ class EvaluationConfig(AppConfig):
         from offers.public_cache import add_version_source
 
         add_version_source(PUBLISHED_EFFECTS_VERSION_SQL)
+
+        from evaluation.selectors import effect_evidence
+        from routing.services import set_effect_evidence_source
+
+        set_effect_evidence_source(effect_evidence)

@@ -213,6 +213,14 @@ class ReasonCode(StrEnum):
     #: values: the size class / the phase.
     SIZE = "size"
     PHASE = "phase"
+    #: values: scope ("segment" or "offer"), size band, section, estimate, interval low and
+    #: high, participants (``routing.effect_ranking``).
+    EFFECT = "effect"
+    #: values: the offer's aid (DKK), the company's de minimis headroom (DKK), the ceiling (EUR)
+    #: (``crm.state_aid``).
+    DE_MINIMIS = "de_minimis"
+    #: values: the title of the current participation the offer cannot be combined with.
+    NOT_COMBINABLE = "not_combinable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -28,10 +29,17 @@ from crm import services as crm_services
 from crm.models import CONSENT_VERSION, Case, Contact, Feedback
 from crm.outbox import notification_queue
 from offers.models import Offer, Organisation
+from routing import effect_ranking
 from routing.assignment import Assignment, choose_hub
 from routing.candidates import find_candidates
 from routing.forms import GuidanceSubmission
-from routing.matching import CompanyProfile, Match, match
+from routing.matching import (
+    CompanyProfile,
+    Match,
+    company_section,
+    match,
+    size_class,
+)
 from routing.models import GuidanceRequest, RoutingMail, RoutingRule, token_digest
 from routing.presentation import long_date
 from routing.reasons import reasons_text, theme_names
@@ -84,11 +92,41 @@ def offers_match(*, submission: GuidanceSubmission, day: dt.date) -> list[Match]
 
 
 def profile_match(*, profile: CompanyProfile, day: dt.date) -> list[Match]:
-    """The offers shown to a company with this profile on ``day``, best first."""
+    """The offers shown to a company with this profile on ``day``, best first: relevance
+    (``routing.matching``), then what works for companies like it (``routing.effect_ranking``)."""
     candidates = find_candidates(profile, day=day)
-    return match(
-        profile, candidates.offers, theme_labels=candidates.theme_labels, limit=MATCH_LIMIT
+    ranked = match(
+        profile,
+        candidates.offers,
+        theme_labels=candidates.theme_labels,
+        limit=MATCH_LIMIT + effect_ranking.EXTRA_POOL,
     )
+    evidence = effect_evidence(profile=profile, external_ids=[m.external_id for m in ranked])
+    return effect_ranking.rerank(
+        ranked, evidence, limit=MATCH_LIMIT, origin=profile.origin_offer_id
+    )
+
+
+#: Loads the published effects of offers for a company's segment: (size class, DB07 section,
+#: external ids) -> evidence per offer. ``evaluation`` (a layer above routing) sets it at start.
+type EvidenceSource = Callable[
+    [str | None, str | None, list[str]], dict[str, effect_ranking.Evidence]
+]
+_evidence_source: EvidenceSource | None = None
+
+
+def set_effect_evidence_source(source: EvidenceSource | None) -> None:
+    global _evidence_source  # one source per process, set by evaluation's AppConfig.ready
+    _evidence_source = source
+
+
+def effect_evidence(
+    *, profile: CompanyProfile, external_ids: list[str]
+) -> dict[str, effect_ranking.Evidence]:
+    """The measured effect of each listed offer for the company (``evaluation.selectors``)."""
+    if not external_ids or _evidence_source is None:
+        return {}
+    return _evidence_source(size_class(profile.employees), company_section(profile), external_ids)
 
 
 def matches_stored(matches: list[Match]) -> list[dict[str, Any]]:
