@@ -21,7 +21,10 @@ from the segments themselves: ``tau^2 = max(0, mean_s[(y_s - mu)^2 - s_s^2])``. 
 then pulled toward ``mu`` by its shrinkage factor ``B_s = s_s^2 / (s_s^2 + tau^2)``:
 
     ``theta_s = mu + (1 - B_s) * (y_s - mu)``,
-    ``var(theta_s) = (1 - B_s) * s_s^2 + B_s^2 * s_mu^2``.
+    ``var(theta_s) = (1 - B_s) * s_s^2 + B_s^2 * s_mu^2 + (2 / S) * B_s^2 * (y_s - mu)^2``.
+
+The last term (Morris 1983) carries the uncertainty of ``B_s`` itself, estimated from only ``S``
+segments; without it the intervals of an offer with few segments are too narrow.
 
 A noisy segment (large ``s_s``) borrows almost everything from the offer; a precise one keeps its
 own estimate. The 95 % interval is ``theta_s +/- 1.96 * sqrt(var)``.
@@ -51,7 +54,7 @@ from statistics import NormalDist
 from typing import Final
 
 from evaluation.disclosure import is_publishable
-from evaluation.estimators import IndicatorResult
+from evaluation.estimators import IndicatorResult, pool
 
 _Z_975: Final = NormalDist().inv_cdf(0.975)
 
@@ -98,14 +101,25 @@ def between_variance(
 
 
 def shrink_one(
-    estimate: float, std_error: float, *, prior_mean: float, prior_se: float, tau2: float
+    estimate: float,
+    std_error: float,
+    *,
+    prior_mean: float,
+    prior_se: float,
+    tau2: float,
+    segments: int | None = None,
 ) -> Shrunk:
-    """One segment pulled toward ``prior_mean`` (module doc)."""
+    """One segment pulled toward ``prior_mean`` (module doc). With ``segments`` (how many
+    segments ``tau2`` was estimated from), the variance also carries the uncertainty of the
+    estimated shrinkage factor (Morris 1983)."""
     variance = std_error**2
     # An exact estimate (no sampling noise) is kept as it is.
     factor = 0.0 if variance + tau2 <= 0 else variance / (variance + tau2)
     value = prior_mean + (1.0 - factor) * (estimate - prior_mean)
-    se = math.sqrt(max(0.0, (1.0 - factor) * variance + factor**2 * prior_se**2))
+    posterior = (1.0 - factor) * variance + factor**2 * prior_se**2
+    if segments:
+        posterior += 2.0 / segments * factor**2 * (estimate - prior_mean) ** 2
+    se = math.sqrt(max(0.0, posterior))
     return Shrunk(
         estimate=value,
         std_error=se,
@@ -137,6 +151,7 @@ def shrink(
             prior_mean=overall.estimate,
             prior_se=overall.std_error,
             tau2=tau2,
+            segments=len(keys),
         )
         for key in keys
     }
@@ -161,3 +176,30 @@ def publish_segments(
         smallest = min(shown, key=lambda k: (shown[k].n_treated, shown[k].n_control, k))
         del shown[smallest]
     return shown
+
+
+def offer_segments(
+    by_segment: Mapping[SegmentKey, Mapping[int, IndicatorResult]],
+    *,
+    cohort_cells: Mapping[int, IndicatorResult],
+    overall: IndicatorResult | None,
+    min_treated: int,
+) -> dict[SegmentKey, tuple[IndicatorResult, Shrunk]]:
+    """One offer's shown segments for one indicator: raw (pooled over cohorts) and shrunk.
+
+    ``by_segment`` maps a segment to its cohort results (estimated without a threshold);
+    ``cohort_cells`` are the offer's cohort cells as published and ``overall`` its pooled figure.
+    Only published cohorts count, so the segments are nested in the overall figure, which the
+    subtraction rule of :func:`publish_segments` compares their counts with.
+    """
+    published_years = {t for t, cell in cohort_cells.items() if cell.status == "ok"}
+    pooled = {
+        key: pool([r for t, r in years.items() if t in published_years], min_treated=2)
+        for key, years in by_segment.items()
+        if any(t in published_years for t in years)
+    }
+    shown = publish_segments(pooled, overall=overall, min_treated=min_treated)
+    if overall is None:
+        return {}
+    shrunk = shrink(shown, overall=overall)
+    return {key: (shown[key], shrunk[key]) for key in sorted(shown) if key in shrunk}

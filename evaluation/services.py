@@ -387,7 +387,7 @@ def _estimate_offer(run: EffectRun, offer_id: int) -> _Outcome:
         results = estimators.estimate_cohort(data, neighbours=neighbours, min_treated=2)
         for indicator, result in results.items():
             per_indicator[indicator][t] = result
-        for key, by_indicator in _segment_cells(cache, t, data.treated, neighbours).items():
+        for key, by_indicator in segment_cells(cache, t, data.treated, neighbours).items():
             for indicator, result in by_indicator.items():
                 per_segment[indicator][key][t] = result
 
@@ -407,7 +407,7 @@ def _estimate_offer(run: EffectRun, offer_id: int) -> _Outcome:
     return outcome
 
 
-def _segment_cells(
+def segment_cells(
     cache: PanelCache, year: int, treated: estimators.UnitData, neighbours: int
 ) -> dict[SegmentKey, dict[str, IndicatorResult]]:
     """One cohort's treated split by segment, each matched against its segment's controls."""
@@ -433,23 +433,13 @@ def _segment_rows(
     overall: IndicatorResult,
     min_treated: int,
 ) -> list[EffectSegment]:
-    """The segments of one indicator that may be shown, shrunk toward the offer's figure.
-
-    Only the cohorts published for the offer count, so the segments are nested in the overall
-    figure (the subtraction rule of ``evaluation.segments`` compares their counts with it).
-    """
-    published_years = {t for t, cell in cohort_cells.items() if cell.status == "ok"}
-    pooled = {
-        key: estimators.pool([r for t, r in years.items() if t in published_years], min_treated=2)
-        for key, years in by_segment.items()
-        if any(t in published_years for t in years)
-    }
-    shown = segments.publish_segments(pooled, overall=overall, min_treated=min_treated)
-    shrunk = segments.shrink(shown, overall=overall)
+    """The segments of one indicator that may be shown, shrunk toward the offer's figure."""
     rows = []
-    for key, result in sorted(shown.items()):
+    shown = segments.offer_segments(
+        by_segment, cohort_cells=cohort_cells, overall=overall, min_treated=min_treated
+    )
+    for key, (result, value) in shown.items():
         classification, section = segments.industry_of_code(key[1])
-        value = shrunk[key]
         rows.append(
             EffectSegment(
                 run=run,
