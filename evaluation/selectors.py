@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 
 from evaluation.models import EffectEstimate, EffectSegment
 from routing import effect_ranking
-from routing.matching import SIZE_CLASSES
+from routing.matching import SIZE_CLASSES, size_class
+from routing.reasons import reason_text
+
+if TYPE_CHECKING:
+    from crm.models import Company
+    from offers.models import Offer
 
 
 def effect_evidence(
@@ -57,3 +65,16 @@ def effect_evidence(
                 estimate=estimate, ci_low=low, ci_high=high, n_treated=n, scope=effect_ranking.OFFER
             )
     return found
+
+
+def effect_notes(company: Company, offers: Sequence[Offer]) -> dict[int, str]:
+    """For the adviser's offer picker: each offer's measured effect for companies like this one,
+    worded as the company's reasons word it (``crm.offer_notes``)."""
+    size = company.size_class or size_class(company.employees)
+    section = company.industry if company.industry_classification.lower() == "db07" else ""
+    by_external_id = {offer.external_id: offer.pk for offer in offers}
+    evidence = effect_evidence(size or None, section or None, list(by_external_id))
+    return {
+        by_external_id[external_id]: reason_text(found.reason())
+        for external_id, found in evidence.items()
+    }

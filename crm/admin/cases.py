@@ -34,6 +34,7 @@ from accounts.requests import acting_user
 from core.parsing import parse_int
 from crm.admin import case_add
 from crm.admin.case_actions import ACTIONS, referral_act
+from crm.offer_notes import offer_notes
 from crm.admin.case_page import case_forms, case_page_context
 from crm.admin.display import deadline_badge, status_badge
 from crm.admin.filters import (
@@ -263,10 +264,17 @@ class CaseAdmin(admin.ModelAdmin):
     def offer_autocomplete_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
         case = self._editable_case(request, object_id)
         offers = offers_suggested_for(case, term=request.GET.get("term", ""), limit=30)
+        # What works for companies like this one, and what the state-aid rules allow.
+        notes = offer_notes(case.company, offers)
         return JsonResponse(
             {
                 "results": [
-                    {"id": str(offer.pk), "text": f"{offer.title} ({offer.operator.name})"}
+                    {
+                        "id": str(offer.pk),
+                        "text": " — ".join(
+                            [f"{offer.title} ({offer.operator.name})", *notes.get(offer.pk, [])]
+                        ),
+                    }
                     for offer in offers
                 ],
                 "pagination": {"more": False},
