@@ -34,7 +34,6 @@ from accounts.requests import acting_user
 from core.parsing import parse_int
 from crm.admin import case_add
 from crm.admin.case_actions import ACTIONS, referral_act
-from crm.offer_notes import offer_notes
 from crm.admin.case_page import case_forms, case_page_context
 from crm.admin.display import deadline_badge, status_badge
 from crm.admin.filters import (
@@ -48,6 +47,7 @@ from crm.admin.pagination import CappedPaginator
 from crm.admin.search import cases_matching, normalised_term
 from crm.forms import CaseCreateForm, ReferralOutcomeForm
 from crm.models import Case, Referral
+from crm.offer_notes import offer_notes
 from crm.permissions import adviser_hub_id, works_cases
 from crm.selectors import offers_suggested_for
 from crm.services import CrmError
