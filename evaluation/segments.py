@@ -21,10 +21,11 @@ from the segments themselves: ``tau^2 = max(0, mean_s[(y_s - mu)^2 - s_s^2])``. 
 then pulled toward ``mu`` by its shrinkage factor ``B_s = s_s^2 / (s_s^2 + tau^2)``:
 
     ``theta_s = mu + (1 - B_s) * (y_s - mu)``,
-    ``var(theta_s) = (1 - B_s) * s_s^2 + B_s^2 * s_mu^2 + (2 / S) * B_s^2 * (y_s - mu)^2``.
+    ``var(theta_s) = (1 - B_s) s_s^2 + B_s^2 s_mu^2 + 2 / max(S - 3, 1) * B_s^2 (y_s - mu)^2``.
 
-The last term (Morris 1983) carries the uncertainty of ``B_s`` itself, estimated from only ``S``
-segments; without it the intervals of an offer with few segments are too narrow.
+The last term (Morris 1983, with ``S - 3`` degrees of freedom, at least 1) carries the
+uncertainty of ``B_s`` itself, estimated from only ``S`` segments; without it the intervals of an
+offer with few segments are too narrow.
 
 A noisy segment (large ``s_s``) borrows almost everything from the offer; a precise one keeps its
 own estimate. The 95 % interval is ``theta_s +/- 1.96 * sqrt(var)``.
@@ -118,7 +119,7 @@ def shrink_one(
     value = prior_mean + (1.0 - factor) * (estimate - prior_mean)
     posterior = (1.0 - factor) * variance + factor**2 * prior_se**2
     if segments:
-        posterior += 2.0 / segments * factor**2 * (estimate - prior_mean) ** 2
+        posterior += 2.0 / max(segments - 3, 1) * factor**2 * (estimate - prior_mean) ** 2
     se = math.sqrt(max(0.0, posterior))
     return Shrunk(
         estimate=value,

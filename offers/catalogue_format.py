@@ -46,6 +46,7 @@ from offers.models import (
     Phase,
     Price,
     Region,
+    StateAidBasis,
     Theme,
 )
 
@@ -81,6 +82,9 @@ EXTRA_FIELDS: tuple[str, ...] = (
     "cannot_combine_with",
     "delivery_time",
     "price_details",
+    "state_aid_basis",
+    "gber_article",
+    "aid_value_dkk",
 )
 ALL_FIELDS = FIELDS + EXTRA_FIELDS
 REQUIRED_FIELDS = frozenset(
@@ -119,10 +123,12 @@ TEXT_FIELDS = (
     "expected_result",
     "delivery_time",
     "price_details",
+    "gber_article",
 )
 _CHOICE_FIELDS: dict[str, type[models.TextChoices]] = {
     "level": Level,
     "price": Price,
+    "state_aid_basis": StateAidBasis,
     "status": Offer.Status,
 }
 _CHOICE_LIST_FIELDS: dict[str, tuple[type[models.TextChoices], bool]] = {
@@ -532,6 +538,18 @@ def _check_cannot_combine_with(
         row.combine = sorted(set(others))
 
 
+def _check_state_aid(data: Mapping[str, Any], row: _Checked, reference: Reference) -> None:
+    """The aid value is whole kroner or null. (That a de minimis offer states its aid value and
+    a GBER offer its article is a rule of the offer: ``offers.services.offer_rule_violations``.)"""
+    if "aid_value_dkk" not in data:
+        return
+    value = data["aid_value_dkk"]
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        row.values["aid_value_dkk"] = value
+    else:
+        row.error("aid_value_dkk", _("skal være et helt antal kroner (0 eller mere) eller null"))
+
+
 _CHECKS: tuple[_Check, ...] = (
     _check_keys,
     _check_external_id,
@@ -544,6 +562,7 @@ _CHECKS: tuple[_Check, ...] = (
     _check_dates,
     _check_languages,
     _check_cannot_combine_with,
+    _check_state_aid,
 )
 
 

@@ -16,6 +16,7 @@ import ipaddress
 import os
 import sys
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -65,6 +66,17 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
+    return number
+
+
+def env_decimal(name: str, default: str, *, minimum: str | None = None) -> Decimal:
+    value = os.environ.get(name, default)
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name} must be a decimal number, not {value!r}.") from None
+    if not number.is_finite() or (minimum is not None and number < Decimal(minimum)):
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value!r}.")
     return number
 
 
@@ -563,6 +575,10 @@ EFFECT_MIN_TREATED = env_int("EFFECT_MIN_TREATED", 20, minimum=1)
 # and after EFFECT_MAX_ATTEMPTS claims it fails, so the run ends by itself either way.
 EFFECT_STALE_MINUTES = env_int("EFFECT_STALE_MINUTES", 45, minimum=1)
 EFFECT_MAX_ATTEMPTS = env_int("EFFECT_MAX_ATTEMPTS", 8, minimum=1)
+# De minimis: EUR 300,000 per undertaking over any three years (Regulation (EU) 2023/2831,
+# Article 3(2)), converted at a fixed rate (crm/state_aid.py).
+DE_MINIMIS_CEILING_EUR = env_int("DE_MINIMIS_CEILING_EUR", 300_000, minimum=1)
+DE_MINIMIS_DKK_PER_EUR = env_decimal("DE_MINIMIS_DKK_PER_EUR", "7.46", minimum="0.01")
 
 # --- API --------------------------------------------------------------------------------------
 

@@ -55,6 +55,11 @@ from crm.services.referrals import (
     referral_create,
     referral_decline,
 )
+from crm.services.state_aid import (
+    current_participations,
+    de_minimis_headroom,
+    de_minimis_import,
+)
 from crm.services.survey import survey_answer_submit, survey_answer_summary
 
 __all__ = [
@@ -82,6 +87,9 @@ __all__ = [
     "contact_submitted_details",
     "contact_update",
     "contacts_anonymise_expired",
+    "current_participations",
+    "de_minimis_headroom",
+    "de_minimis_import",
     "email_hash",
     "feedback_submit",
     "followup_ladder_run",

@@ -74,8 +74,8 @@ def test_shrink_uses_tau_from_the_segments_it_is_given():
     shrunk = shrink(segments, overall=overall)
     b_small = 1.0 / 2.875
     assert shrunk[(1, 2)].estimate == pytest.approx(1.0 + (1 - b_small) * 2.0)
-    # Variance: (1 - B) s^2 + B^2 s_mu^2 + 2/S B^2 (y - mu)^2, with S = 2.
-    variance = (1 - b_small) * 1.0 + b_small**2 * 0.04 + b_small**2 * 4.0
+    # Variance: (1 - B) s^2 + B^2 s_mu^2 + 2/max(S-3, 1) B^2 (y - mu)^2, with S = 2.
+    variance = (1 - b_small) * 1.0 + b_small**2 * 0.04 + 2 * b_small**2 * 4.0
     assert shrunk[(1, 2)].std_error == pytest.approx(math.sqrt(variance))
     b_micro = 0.25 / 2.125
     assert shrunk[(0, 2)].estimate == pytest.approx(1.0 + (1 - b_micro) * -1.0)
@@ -179,8 +179,8 @@ def test_a_run_stores_shown_segments_shrunk_and_nothing_small_can_be_subtracted(
 
 
 def test_the_interval_widens_for_an_uncertain_shrinkage_factor():
-    # As the noisy case above, estimated from S = 4 segments: the variance gains
-    # 2/4 * 0.8^2 * (7 - 2)^2 = 8.0, so 0.96 + 8.0 = 8.96.
-    shrunk = shrink_one(7.0, 2.0, prior_mean=2.0, prior_se=0.5, tau2=1.0, segments=4)
+    # As the noisy case above, estimated from S = 7 segments: the variance gains
+    # 2/(7-3) * 0.8^2 * (7 - 2)^2 = 8.0, so 0.96 + 8.0 = 8.96.
+    shrunk = shrink_one(7.0, 2.0, prior_mean=2.0, prior_se=0.5, tau2=1.0, segments=7)
     assert shrunk.estimate == pytest.approx(3.0)
     assert shrunk.std_error == pytest.approx(math.sqrt(8.96))
