@@ -219,8 +219,6 @@ class ReasonCode(StrEnum):
     #: values: the offer's aid (DKK), the company's de minimis headroom (DKK), the ceiling (EUR)
     #: (``crm.state_aid``).
     DE_MINIMIS = "de_minimis"
-    #: values: the title of the current participation the offer cannot be combined with.
-    NOT_COMBINABLE = "not_combinable"
 
 
 @dataclass(frozen=True, slots=True)

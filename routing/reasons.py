@@ -133,10 +133,6 @@ def reason_text(
         return _effect_reason(values)
     if code == ReasonCode.DE_MINIMIS:
         return _de_minimis_reason(values)
-    if code == ReasonCode.NOT_COMBINABLE:
-        return gettext("Kan ikke kombineres med %(offer)s, som din virksomhed deltager i nu") % {
-            "offer": values[0] if values else ""
-        }
     return ""
 
 
