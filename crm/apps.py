@@ -11,3 +11,8 @@ class CrmConfig(AppConfig):
         from crm.models import Notification
 
         outbox.kinds_register(self.label, Notification.Kind)
+
+        from crm.offer_notes import add_offer_note_source
+        from crm.services.state_aid import state_aid_notes
+
+        add_offer_note_source(state_aid_notes)

@@ -990,3 +990,28 @@ class CvrRegisterEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (CVR {self.cvr})"
+class DeMinimisAid(models.Model):
+    """One line of the imported register extract of de minimis aid (other grantors' aid).
+
+    The extract is replaced as a whole by each import (``crm.services.de_minimis_import``); a
+    company's headroom adds its completed CRM participations in de minimis offers
+    (``crm/state_aid.py``).
+    """
+
+    cvr = models.CharField(_("CVR-nummer"), max_length=8)
+    granted_on = models.DateField(_("tildelt"))
+    amount_dkk = models.PositiveBigIntegerField(_("støttebeløb (kr.)"))
+    grantor = models.CharField(_("støttegiver"), max_length=200, blank=True)
+    imported_at = models.DateTimeField(_("indlæst"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("de minimis-støtte (registerudtræk)")
+        verbose_name_plural = _("de minimis-støtte (registerudtræk)")
+        ordering = ["cvr", "granted_on"]
+        indexes = [
+            # de_minimis_headroom(): one company's grants.
+            models.Index(fields=["cvr", "granted_on"], name="crm_deminimis_cvr_granted"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cvr} · {self.granted_on} · {self.amount_dkk}"

@@ -18,3 +18,10 @@ class EvaluationConfig(AppConfig):
         from offers.public_cache import add_version_source
 
         add_version_source(PUBLISHED_EFFECTS_VERSION_SQL)
+
+        from crm.offer_notes import add_offer_note_source
+        from evaluation.selectors import effect_evidence, effect_notes
+        from routing.services import set_effect_evidence_source
+
+        set_effect_evidence_source(effect_evidence)
+        add_offer_note_source(effect_notes)

@@ -15,6 +15,7 @@ from evaluation.querysets import (
     EffectEstimateQuerySet,
     EffectRollupQuerySet,
     EffectRunQuerySet,
+    EffectSegmentQuerySet,
     ParticipationQuerySet,
 )
 
@@ -358,3 +359,79 @@ class EffectRollup(_Numbers):
 
     def __str__(self) -> str:
         return f"{self.dimension}:{self.key} · {self.indicator}"
+
+
+class EffectSegment(_Numbers):
+    """An offer's effect on one indicator for one segment (size band x industry section).
+
+    The raw numbers are the segment's matched estimate pooled over the offer's published cohorts;
+    ``shrunk_*`` is the estimate pulled toward the offer's overall figure (``evaluation.segments``,
+    ``docs/effects.md``), the one shown. Only segments that may be shown are stored.
+    """
+
+    class SizeBand(models.IntegerChoices):
+        MICRO = 0, _("under 10 ansatte")
+        SMALL = 1, _("10–49 ansatte")
+        MEDIUM = 2, _("50–249 ansatte")
+        LARGE = 3, _("250 eller flere ansatte")
+
+    run = models.ForeignKey(
+        EffectRun, verbose_name=_("kørsel"), on_delete=models.CASCADE, related_name="segments"
+    )
+    offer = models.ForeignKey(
+        "offers.Offer",
+        verbose_name=_("tilbud"),
+        on_delete=models.CASCADE,
+        related_name="effect_segments",
+    )
+    size_band = models.PositiveSmallIntegerField(_("størrelse"), choices=SizeBand.choices)
+    industry_section = models.CharField(_("branche (hovedafsnit)"), max_length=1)
+    industry_classification = models.CharField(
+        _("brancheklassifikation"),
+        max_length=4,
+        choices=IndustryClassification.choices,
+        default=IndustryClassification.DB07,
+    )
+    shrunk_estimate = models.FloatField(_("effekt for segmentet (krympet)"))
+    shrunk_std_error = models.FloatField(_("standardfejl (krympet)"))
+    shrunk_ci_low = models.FloatField(_("95 %-interval, nedre (krympet)"))
+    shrunk_ci_high = models.FloatField(_("95 %-interval, øvre (krympet)"))
+    shrinkage = models.FloatField(
+        _("krympning"), help_text=_("0: segmentets eget estimat; 1: tilbuddets samlede effekt.")
+    )
+
+    objects = EffectSegmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("effekt for segment")
+        verbose_name_plural = _("effekter for segmenter")
+        ordering = ["offer_id", "indicator", "size_band", "industry_section"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "run",
+                    "offer",
+                    "indicator",
+                    "size_band",
+                    "industry_classification",
+                    "industry_section",
+                ],
+                name="evaluation_effectsegment_once_per_run",
+            ),
+            models.CheckConstraint(
+                condition=Q(size_band__lte=3), name="evaluation_effectsegment_size_band"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="ok"), name="evaluation_effectsegment_only_shown"
+            ),
+        ]
+        indexes = [
+            # Matching: the segment of one company for the offers of its list.
+            models.Index(
+                fields=["indicator", "size_band", "industry_section", "offer"],
+                name="evaluation_segment_lookup",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id} · {self.indicator} · {self.size_band}{self.industry_section}"

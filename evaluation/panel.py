@@ -221,6 +221,7 @@ class PanelCache:
     load_seconds: float
     frames: dict[int, CohortFrame] = field(default_factory=dict)
     controls: dict[int, UnitData] = field(default_factory=dict)
+    control_cells: dict[int, dict[tuple[int, int], UnitData]] = field(default_factory=dict)
 
     @property
     def measurable_years(self) -> frozenset[int]:
@@ -246,6 +247,22 @@ class PanelCache:
             clean = ~np.isin(frame.units.cvr, p.cvr[window])
             self.controls[year] = subset(frame.units, clean)
         return self.controls[year]
+
+    def control_cell(self, year: int, size: int, industry: int) -> UnitData:
+        """The controls of one segment (size class, industry code): matching is exact on both,
+        so a segment's participants are only ever compared with these."""
+        if year not in self.control_cells:
+            units = self.control(year)
+            keys = units.size_class * 64 + units.industry.astype(np.int64)
+            order = np.argsort(keys, kind="stable")
+            bounds = np.flatnonzero(np.diff(keys[order])) + 1
+            self.control_cells[year] = {
+                (int(keys[part[0]] // 64), int(keys[part[0]] % 64)): subset(units, np.sort(part))
+                for part in np.split(order, bounds)
+                if len(part)
+            }
+        empty = subset(self.control(year), np.zeros(0, dtype=np.int64))
+        return self.control_cells[year].get((size, industry), empty)
 
 
 _cache: PanelCache | None = None

@@ -60,3 +60,9 @@ class EffectEstimateQuerySet(models.QuerySet):
 class EffectRollupQuerySet(models.QuerySet):
     def published(self) -> EffectRollupQuerySet:
         return self.filter(run__status="completed")
+
+
+class EffectSegmentQuerySet(models.QuerySet):
+    def published(self) -> EffectSegmentQuerySet:
+        """Segments of completed runs; only segments that may be shown are ever stored."""
+        return self.filter(run__status="completed")

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import selectors as crm_selectors
-from evaluation import disclosure, estimators
+from evaluation import disclosure, estimators, segments
 from evaluation.estimators import CohortData, IndicatorResult
 from evaluation.exceptions import EvaluationError
 from evaluation.models import (
@@ -35,9 +35,11 @@ from evaluation.models import (
     EffectRollup,
     EffectRun,
     EffectRunOffer,
+    EffectSegment,
     Participation,
 )
 from evaluation.panel import PanelCache, clear_panel_cache, panel_cache, subset
+from evaluation.segments import SegmentKey, segment_key
 from offers.models import Offer
 
 logger = logging.getLogger(__name__)
@@ -341,6 +343,7 @@ class _Outcome:
 
     def __init__(self) -> None:
         self.estimates: list[EffectEstimate] = []
+        self.segments: list[EffectSegment] = []
         self.participants = 0
         self.with_panel = 0
         self.cohorts: list[dict[str, Any]] = []
@@ -366,6 +369,10 @@ def _estimate_offer(run: EffectRun, offer_id: int) -> _Outcome:
     # Per indicator, each cohort's result without a threshold: the disclosure rule decides
     # which cells are published and pools only those (evaluation/disclosure.py).
     per_indicator: dict[str, dict[int, IndicatorResult]] = defaultdict(dict)
+    # The same per segment (size band x industry): indicator -> segment -> cohort year -> result.
+    per_segment: dict[str, dict[SegmentKey, dict[int, IndicatorResult]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
     for t in sorted(set(year.tolist()) & measurable):
         treated_cvr = np.unique(cvr[year == t])
         frame = cache.frame(t)
@@ -380,6 +387,9 @@ def _estimate_offer(run: EffectRun, offer_id: int) -> _Outcome:
         results = estimators.estimate_cohort(data, neighbours=neighbours, min_treated=2)
         for indicator, result in results.items():
             per_indicator[indicator][t] = result
+        for key, by_indicator in segment_cells(cache, t, data.treated, neighbours).items():
+            for indicator, result in by_indicator.items():
+                per_segment[indicator][key][t] = result
 
     outcome.reason = _no_data_reason(outcome, year, measurable, cache)
     for indicator in estimators.INDICATORS:
@@ -390,8 +400,62 @@ def _estimate_offer(run: EffectRun, offer_id: int) -> _Outcome:
             pooled = IndicatorResult(indicator=indicator, status="no_data", n_cohorts=0)
         reason = outcome.reason or _result_reason(pooled, min_treated)
         outcome.estimates.append(_estimate_row(run, offer_id, None, pooled, reason))
+        outcome.segments.extend(
+            _segment_rows(run, offer_id, per_segment[indicator], cells, pooled, min_treated)
+        )
     outcome.timings["estimate"] = time.perf_counter() - started
     return outcome
+
+
+def segment_cells(
+    cache: PanelCache, year: int, treated: estimators.UnitData, neighbours: int
+) -> dict[SegmentKey, dict[str, IndicatorResult]]:
+    """One cohort's treated split by segment, each matched against its segment's controls."""
+    cells: dict[SegmentKey, dict[str, IndicatorResult]] = {}
+    keys = treated.size_class * 64 + treated.industry.astype(np.int64)
+    for key in np.unique(keys).tolist():
+        size, industry = divmod(int(key), 64)
+        control = cache.control_cell(year, size, industry)
+        if len(control) == 0:
+            continue
+        data = CohortData(treated=subset(treated, keys == key), control=control)
+        cells[segment_key(size, industry)] = estimators.estimate_cohort(
+            data, neighbours=neighbours, min_treated=2
+        )
+    return cells
+
+
+def _segment_rows(
+    run: EffectRun,
+    offer_id: int,
+    by_segment: dict[SegmentKey, dict[int, IndicatorResult]],
+    cohort_cells: dict[int, IndicatorResult],
+    overall: IndicatorResult,
+    min_treated: int,
+) -> list[EffectSegment]:
+    """The segments of one indicator that may be shown, shrunk toward the offer's figure."""
+    rows = []
+    shown = segments.offer_segments(
+        by_segment, cohort_cells=cohort_cells, overall=overall, min_treated=min_treated
+    )
+    for key, (result, value) in shown.items():
+        classification, section = segments.industry_of_code(key[1])
+        rows.append(
+            EffectSegment(
+                run=run,
+                offer_id=offer_id,
+                size_band=key[0],
+                industry_section=section,
+                industry_classification=classification,
+                shrunk_estimate=value.estimate,
+                shrunk_std_error=value.std_error,
+                shrunk_ci_low=value.ci_low,
+                shrunk_ci_high=value.ci_high,
+                shrinkage=value.shrinkage,
+                **asdict(result),
+            )
+        )
+    return rows
 
 
 def _threshold(parameters: dict[str, Any]) -> int:
@@ -451,6 +515,8 @@ def _record_success(run_id: int, offer_id: int, outcome: _Outcome, seconds: floa
             return  # cancelled meanwhile
         EffectEstimate.objects.filter(run_id=run_id, offer_id=offer_id).delete()
         EffectEstimate.objects.bulk_create(outcome.estimates)
+        EffectSegment.objects.filter(run_id=run_id, offer_id=offer_id).delete()
+        EffectSegment.objects.bulk_create(outcome.segments)
         item.status = EffectRunOffer.Status.DONE
         item.finished_at = timezone.now()
         item.seconds = seconds
@@ -522,6 +588,9 @@ def _finish(run: EffectRun) -> None:
     # Older results of the offers this run covers, and anything left by failed runs, go now,
     # in the same transaction that makes this run's results visible.
     EffectEstimate.objects.exclude(run=run).filter(
+        Q(offer_id__in=items.values("offer_id")) | Q(run__status=EffectRun.Status.FAILED)
+    ).delete()
+    EffectSegment.objects.exclude(run=run).filter(
         Q(offer_id__in=items.values("offer_id")) | Q(run__status=EffectRun.Status.FAILED)
     ).delete()
     run.status = EffectRun.Status.COMPLETED

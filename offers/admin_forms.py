@@ -17,7 +17,16 @@ from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from offers.catalogue_format import industry_groups_problems
-from offers.models import CompanySize, Industry, Municipality, Offer, Organisation, Phase, Region
+from offers.models import (
+    CompanySize,
+    Industry,
+    Municipality,
+    Offer,
+    Organisation,
+    Phase,
+    Region,
+    StateAidBasis,
+)
 from offers.services import (
     CONSTRAINT_FIELDS,
     allowed_statuses,
@@ -117,6 +126,7 @@ OFFER_FIELD_GROUPS: tuple[tuple[StrOrPromise | None, tuple[str, ...]], ...] = (
             "contact_phone",
         ),
     ),
+    (gettext_lazy("Statsstøtte"), ("state_aid_basis", "gber_article", "aid_value_dkk")),
     (gettext_lazy("Status"), ("status", "cannot_combine_with")),
 )
 OFFER_FORM_FIELDS = tuple(name for _label, names in OFFER_FIELD_GROUPS for name in names)
@@ -242,6 +252,9 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
             known = {code for code, _label in OFFER_LANGUAGES}
             extra = [code for code in self.instance.languages or [] if code not in known]
             fields["languages"].choices = [*OFFER_LANGUAGES, *((code, code) for code in extra)]
+        if "state_aid_basis" in fields:
+            # Most offers are no state aid: a form that leaves the choice out keeps "none".
+            fields["state_aid_basis"].required = False
         current = self.instance.status if self.instance.pk else None
         if "status" in fields:
             fields["status"].choices = [
@@ -263,6 +276,9 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
                     fields[name].queryset = Organisation.objects.filter(
                         pk__in={pk for pk in allowed if pk}
                     )
+
+    def clean_state_aid_basis(self) -> str:
+        return str(self.cleaned_data.get("state_aid_basis") or StateAidBasis.NONE)
 
     def clean_languages(self) -> list[str]:
         chosen = self.cleaned_data["languages"]

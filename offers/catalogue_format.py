@@ -55,6 +55,7 @@ from offers.models import (
     Phase,
     Price,
     Region,
+    StateAidBasis,
     Theme,
 )
 
@@ -91,6 +92,9 @@ EXTRA_FIELDS: tuple[str, ...] = (
     "delivery_time",
     "price_details",
     "industry_groups",
+    "state_aid_basis",
+    "gber_article",
+    "aid_value_dkk",
 )
 ALL_FIELDS = FIELDS + EXTRA_FIELDS
 REQUIRED_FIELDS = frozenset(
@@ -132,10 +136,12 @@ TEXT_FIELDS = (
     "expected_result",
     "delivery_time",
     "price_details",
+    "gber_article",
 )
 _CHOICE_FIELDS: dict[str, type[models.TextChoices]] = {
     "level": Level,
     "price": Price,
+    "state_aid_basis": StateAidBasis,
     "status": Offer.Status,
 }
 _CHOICE_LIST_FIELDS: dict[str, tuple[type[models.TextChoices], bool]] = {
@@ -618,6 +624,16 @@ def industry_groups_problems(groups: list[str], industries: list[str] | None) ->
                 % {"group": group, "section": section}
             )
     return problems
+def _check_state_aid(data: Mapping[str, Any], row: _Checked, reference: Reference) -> None:
+    """The aid value is whole kroner or null. (That a de minimis offer states its aid value and
+    a GBER offer its article is a rule of the offer: ``offers.services.offer_rule_violations``.)"""
+    if "aid_value_dkk" not in data:
+        return
+    value = data["aid_value_dkk"]
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        row.values["aid_value_dkk"] = value
+    else:
+        row.error("aid_value_dkk", _("skal være et helt antal kroner (0 eller mere) eller null"))
 
 
 _CHECKS: tuple[_Check, ...] = (
@@ -633,6 +649,7 @@ _CHECKS: tuple[_Check, ...] = (
     _check_languages,
     _check_cannot_combine_with,
     _check_industry_groups,
+    _check_state_aid,
 )
 
 

@@ -67,6 +67,14 @@ class CompanySize(models.TextChoices):
         return cls.LARGE
 
 
+class StateAidBasis(models.TextChoices):
+    """The legal basis of the state aid a participation is (docs/effects.md, "State aid")."""
+
+    NONE = "none", _("Ingen statsstøtte")
+    DE_MINIMIS = "de_minimis", _("De minimis (forordning (EU) 2023/2831)")
+    GBER = "gber", _("Gruppefritagelse (GBER, forordning (EU) 651/2014)")
+
+
 class Price(models.TextChoices):
     FREE = "free", _("Gratis")
     SUBSIDISED = "subsidised", _("Medfinansieret")
@@ -365,6 +373,22 @@ class Offer(models.Model):
     price = models.CharField(_("pris"), max_length=20, choices=Price.choices)
     # "Medfinansieret" alone does not tell a company what it pays: the share or the amount.
     price_details = models.CharField(_("hvad virksomheden betaler"), max_length=200, blank=True)
+    # The company's de minimis headroom decides whether a de minimis offer still fits.
+    state_aid_basis = models.CharField(
+        _("statsstøttegrundlag"),
+        max_length=20,
+        choices=StateAidBasis.choices,
+        default=StateAidBasis.NONE,
+    )
+    gber_article = models.CharField(
+        _("artikel i gruppefritagelsesforordningen"),
+        max_length=20,
+        blank=True,
+        help_text=_("F.eks. „18“ (rådgivning til SMV’er) eller „19“ (messer)."),
+    )
+    aid_value_dkk = models.PositiveIntegerField(
+        _("støtteværdi pr. deltagelse (kr.)"), null=True, blank=True
+    )
     application_deadline = models.DateField(_("ansøgningsfrist"), null=True, blank=True)
     valid_from = models.DateField(_("gyldig fra"), null=True, blank=True)
     valid_to = models.DateField(_("gyldig til"), null=True, blank=True)
@@ -447,6 +471,20 @@ class Offer(models.Model):
                 | Q(valid_to__gte=F("valid_from")),
                 name="offers_offer_valid_to_not_before_valid_from",
                 violation_error_message=_("Gyldig til kan ikke ligge før gyldig fra."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state_aid_basis="gber") | ~Q(gber_article=""),
+                name="offers_offer_gber_names_its_article",
+                violation_error_message=_(
+                    "Et tilbud under gruppefritagelsen skal angive artiklen."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state_aid_basis="de_minimis") | Q(aid_value_dkk__isnull=False),
+                name="offers_offer_de_minimis_has_an_aid_value",
+                violation_error_message=_(
+                    "Et de minimis-tilbud skal angive støtteværdien pr. deltagelse."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(level="municipality") | Q(municipalities__len__gt=0),

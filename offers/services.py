@@ -71,6 +71,8 @@ CONSTRAINT_FIELDS: dict[str, str] = {
     "offers_offer_municipal_offer_names_municipalities": "municipalities",
     "offers_offer_geography_is_nationwide_or_named": "nationwide",
     "offers_offer_has_phases_and_sizes": "phases",
+    "offers_offer_gber_names_its_article": "gber_article",
+    "offers_offer_de_minimis_has_an_aid_value": "aid_value_dkk",
 }
 
 M2M_FIELDS = frozenset({"themes", "cannot_combine_with"})
@@ -133,6 +135,11 @@ def offer_rule_violations(
     )
     if not geography_ok:
         add("offers_offer_geography_is_nationwide_or_named")
+    basis = values.get("state_aid_basis")
+    if basis == "gber" and not str(values.get("gber_article") or "").strip():
+        add("offers_offer_gber_names_its_article")
+    if basis == "de_minimis" and values.get("aid_value_dkk") is None:
+        add("offers_offer_de_minimis_has_an_aid_value")
     if not values.get("phases"):
         add("offers_offer_has_phases_and_sizes", "phases")
     if not values.get("company_sizes"):

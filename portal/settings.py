@@ -16,6 +16,7 @@ import ipaddress
 import os
 import sys
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -65,6 +66,17 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
+    return number
+
+
+def env_decimal(name: str, default: str, *, minimum: str | None = None) -> Decimal:
+    value = os.environ.get(name, default)
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name} must be a decimal number, not {value!r}.") from None
+    if not number.is_finite() or (minimum is not None and number < Decimal(minimum)):
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value!r}.")
     return number
 
 
@@ -614,6 +626,10 @@ if len(HUB_TERM) != 4 or not all(HUB_TERM):
 # lookup(cvr) method. The default reads the local copy of the register's open data that
 # `manage.py import_cvr_register` loads; checked at start-up (crm/checks.py).
 CVR_LOOKUP_PROVIDER = env_str("CVR_LOOKUP_PROVIDER", "crm.cvr_register.LocalRegisterProvider")
+# De minimis: EUR 300,000 per undertaking over any three years (Regulation (EU) 2023/2831,
+# Article 3(2)), converted at a fixed rate (crm/state_aid.py).
+DE_MINIMIS_CEILING_EUR = env_int("DE_MINIMIS_CEILING_EUR", 300_000, minimum=1)
+DE_MINIMIS_DKK_PER_EUR = env_decimal("DE_MINIMIS_DKK_PER_EUR", "7.46", minimum="0.01")
 
 # --- API --------------------------------------------------------------------------------------
 

@@ -224,6 +224,12 @@ class ReasonCode(StrEnum):
     #: values: the size class / the phase.
     SIZE = "size"
     PHASE = "phase"
+    #: values: scope ("segment" or "offer"), size band, section, estimate, interval low and
+    #: high, participants (``routing.effect_ranking``).
+    EFFECT = "effect"
+    #: values: the offer's aid (DKK), the company's de minimis headroom (DKK), the ceiling (EUR)
+    #: (``crm.state_aid``).
+    DE_MINIMIS = "de_minimis"
 
 
 @dataclass(frozen=True, slots=True)

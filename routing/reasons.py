@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, pgettext
@@ -128,7 +129,75 @@ def reason_text(
         }
     if code == ReasonCode.PHASE:
         return _phase_reason(values[0] if values else "")
+    if code == ReasonCode.EFFECT:
+        return _effect_reason(values)
+    if code == ReasonCode.DE_MINIMIS:
+        return _de_minimis_reason(values)
     return ""
+
+
+def _number(value: float, digits: int = 1) -> str:
+    """A number as the page's language writes it: "2,1" in Danish, "2.1" in English."""
+    return number_format(round(value, digits), digits, use_l10n=True, force_grouping=True)
+
+
+def _effect_reason(values: Sequence[str]) -> str:
+    """The measured effect (``routing.effect_ranking``): who, how much, how sure, how many."""
+    try:
+        scope, size, section = values[0], values[1], values[2]
+        estimate, low, high = (float(v) for v in values[3:6])
+        count = int(values[6])
+    except (IndexError, ValueError):
+        return ""
+    numbers = {
+        "value": _number(abs(estimate)),
+        "low": _number(low),
+        "high": _number(high),
+        "count": _number(count, 0),
+    }
+    if scope == "segment":
+        industry = str(dict(Industry.choices).get(section, section)).lower()
+        numbers["who"] = f"{_size_label(size)}, {industry}"
+        if estimate >= 0:
+            template = gettext(
+                "Virksomheder som din (%(who)s), der brugte tilbuddet, havde to år efter i "
+                "gennemsnit %(value)s flere årsværk end sammenlignelige virksomheder "
+                "(95 %% sikkerhed: %(low)s–%(high)s; %(count)s virksomheder)."
+            )
+        else:
+            template = gettext(
+                "Virksomheder som din (%(who)s), der brugte tilbuddet, havde to år efter i "
+                "gennemsnit %(value)s færre årsværk end sammenlignelige virksomheder "
+                "(95 %% sikkerhed: %(low)s–%(high)s; %(count)s virksomheder)."
+            )
+    elif estimate >= 0:
+        template = gettext(
+            "Virksomheder, der brugte tilbuddet, havde to år efter i gennemsnit %(value)s flere "
+            "årsværk end sammenlignelige virksomheder (95 %% sikkerhed: %(low)s–%(high)s; "
+            "%(count)s virksomheder)."
+        )
+    else:
+        template = gettext(
+            "Virksomheder, der brugte tilbuddet, havde to år efter i gennemsnit %(value)s færre "
+            "årsværk end sammenlignelige virksomheder (95 %% sikkerhed: %(low)s–%(high)s; "
+            "%(count)s virksomheder)."
+        )
+    return template % numbers
+
+
+def _de_minimis_reason(values: Sequence[str]) -> str:
+    try:
+        aid, headroom, ceiling = (float(v) for v in values[:3])
+    except ValueError:
+        return ""
+    return gettext(
+        "Tilbuddet er de minimis-støtte på %(aid)s kr., og din virksomhed har kun %(headroom)s kr. "
+        "tilbage under loftet på %(ceiling)s euro over tre år"
+    ) % {
+        "aid": _number(aid, 0),
+        "headroom": _number(max(headroom, 0.0), 0),
+        "ceiling": _number(ceiling, 0),
+    }
 
 
 def reasons_text(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -28,10 +29,18 @@ from crm import services as crm_services
 from crm.models import CONSENT_VERSION, Case, Contact, Feedback
 from crm.outbox import notification_queue
 from offers.models import Offer, Organisation
+from routing import effect_ranking
+from routing.aid_rules import CompanyAid, OfferAid, apply_aid_rules
 from routing.assignment import Assignment, choose_hub
 from routing.candidates import find_candidates
 from routing.forms import NOTICE_NOT_GIVEN, GuidanceSubmission
-from routing.matching import CompanyProfile, Match, match
+from routing.matching import (
+    CompanyProfile,
+    Match,
+    company_section,
+    match,
+    size_class,
+)
 from routing.models import GuidanceRequest, RoutingMail, RoutingRule, token_digest
 from routing.presentation import long_date
 from routing.reasons import reasons_text, theme_names
@@ -83,20 +92,91 @@ def company_profile(submission: GuidanceSubmission) -> CompanyProfile:
 
 def offers_match(*, submission: GuidanceSubmission, day: dt.date) -> list[Match]:
     """The offers shown to the company, best first (candidates in SQL, scoring in Python)."""
-    return profile_match(profile=company_profile(submission), day=day)
+    return profile_match(profile=company_profile(submission), day=day, cvr=submission.cvr)
 
 
-def profile_match(*, profile: CompanyProfile, day: dt.date) -> list[Match]:
-    """The offers shown to a company with this profile on ``day``, best first."""
+def profile_match(*, profile: CompanyProfile, day: dt.date, cvr: str | None = None) -> list[Match]:
+    """The offers shown to a company with this profile on ``day``, best first: relevance
+    (``routing.matching``), then what works for companies like it (``routing.effect_ranking``),
+    then what the state-aid rules allow the company with this CVR (``routing.aid_rules``)."""
     vocabulary = current_vocabulary()
     candidates = find_candidates(profile, day=day, vocabulary=vocabulary)
-    return match(
+    ranked = match(
         profile,
         candidates.offers,
         theme_labels=candidates.theme_labels,
-        limit=MATCH_LIMIT,
+        limit=MATCH_LIMIT + effect_ranking.EXTRA_POOL,
         vocabulary=vocabulary,
     )
+    evidence = effect_evidence(profile=profile, external_ids=[m.external_id for m in ranked])
+    reranked = effect_ranking.rerank(
+        ranked, evidence, limit=len(ranked), origin=profile.origin_offer_id
+    )
+    if cvr:
+        reranked = aid_rules_apply(matches=reranked, cvr=cvr, day=day)
+    return reranked[:MATCH_LIMIT]
+
+
+def aid_rules_apply(*, matches: list[Match], cvr: str, day: dt.date) -> list[Match]:
+    """``routing.aid_rules`` for the company with ``cvr`` on ``day``."""
+    if not matches:
+        return matches
+    position = crm_services.de_minimis_headroom(cvr=cvr, day=day)
+    current = crm_services.current_participations(cvr)
+    offers = offers_aid([m.external_id for m in matches])
+    return apply_aid_rules(
+        matches,
+        offers,
+        CompanyAid(
+            remaining_dkk=position.remaining_dkk,
+            ceiling_eur=settings.DE_MINIMIS_CEILING_EUR,
+            current=current,
+        ),
+    )
+
+
+def offers_aid(external_ids: list[str]) -> dict[str, OfferAid]:
+    """Each offer's state aid and what it cannot be combined with (either way round)."""
+    combine: dict[str, set[str]] = {e: set() for e in external_ids}
+    through = Offer.cannot_combine_with.through.objects
+    for one, other in through.filter(from_offer__external_id__in=external_ids).values_list(
+        "from_offer__external_id", "to_offer__external_id"
+    ):
+        combine[one].add(other)
+    for one, other in through.filter(to_offer__external_id__in=external_ids).values_list(
+        "to_offer__external_id", "from_offer__external_id"
+    ):
+        combine[one].add(other)
+    return {
+        external_id: OfferAid(
+            basis=basis, aid_value_dkk=value, cannot_combine_with=frozenset(combine[external_id])
+        )
+        for external_id, basis, value in Offer.objects.filter(
+            external_id__in=external_ids
+        ).values_list("external_id", "state_aid_basis", "aid_value_dkk")
+    }
+
+
+#: Loads the published effects of offers for a company's segment: (size class, DB07 section,
+#: external ids) -> evidence per offer. ``evaluation`` (a layer above routing) sets it at start.
+type EvidenceSource = Callable[
+    [str | None, str | None, list[str]], dict[str, effect_ranking.Evidence]
+]
+_evidence_source: EvidenceSource | None = None
+
+
+def set_effect_evidence_source(source: EvidenceSource | None) -> None:
+    global _evidence_source  # one source per process, set by evaluation's AppConfig.ready
+    _evidence_source = source
+
+
+def effect_evidence(
+    *, profile: CompanyProfile, external_ids: list[str]
+) -> dict[str, effect_ranking.Evidence]:
+    """The measured effect of each listed offer for the company (``evaluation.selectors``)."""
+    if not external_ids or _evidence_source is None:
+        return {}
+    return _evidence_source(size_class(profile.employees), company_section(profile), external_ids)
 
 
 def matches_stored(matches: list[Match]) -> list[dict[str, Any]]:

@@ -47,6 +47,7 @@ from crm.admin.pagination import CappedPaginator
 from crm.admin.search import cases_matching, normalised_term
 from crm.forms import CaseCreateForm, ReferralOutcomeForm
 from crm.models import Case, Referral
+from crm.offer_notes import offer_notes
 from crm.permissions import adviser_hub_id, works_cases
 from crm.selectors import offers_suggested_for
 from crm.services import CrmError
@@ -273,10 +274,17 @@ class CaseAdmin(admin.ModelAdmin):
     def offer_autocomplete_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
         case = self._editable_case(request, object_id)
         offers = offers_suggested_for(case, term=request.GET.get("term", ""), limit=30)
+        # What works for companies like this one, and what the state-aid rules allow.
+        notes = offer_notes(case.company, offers)
         return JsonResponse(
             {
                 "results": [
-                    {"id": str(offer.pk), "text": f"{offer.title} ({offer.operator.name})"}
+                    {
+                        "id": str(offer.pk),
+                        "text": " — ".join(
+                            [f"{offer.title} ({offer.operator.name})", *notes.get(offer.pk, [])]
+                        ),
+                    }
                     for offer in offers
                 ],
                 "pagination": {"more": False},

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -105,7 +107,17 @@ class CompanyAdmin(admin.ModelAdmin):
             for case in history:
                 case.sees_contact = sees_contact_of(request.user, case)  # type: ignore[attr-defined]
                 case.sees_texts = sees_texts_of(request.user, case)  # type: ignore[attr-defined]
-        extra = {**(extra_context or {}), "shared_history": history}
+        extra = {
+            **(extra_context or {}),
+            "shared_history": history,
+            # What the state-aid rules still allow: de minimis over the rolling three years.
+            "de_minimis": (
+                services.de_minimis_headroom(cvr=company.cvr, day=timezone.localdate())
+                if company is not None and company.cvr
+                else None
+            ),
+            "de_minimis_ceiling_eur": settings.DE_MINIMIS_CEILING_EUR,
+        }
         return super().change_view(request, object_id, form_url, extra)
 
 

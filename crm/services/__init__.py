@@ -80,6 +80,11 @@ from crm.services.repeats import (
     cases_related_flag,
     company_discard_unused,
 )
+from crm.services.state_aid import (
+    current_participations,
+    de_minimis_headroom,
+    de_minimis_import,
+)
 from crm.services.survey import survey_answer_submit, survey_answer_summary
 
 __all__ = [
@@ -123,6 +128,9 @@ __all__ = [
     "contact_submitted_details",
     "contact_update",
     "contacts_anonymise_expired",
+    "current_participations",
+    "de_minimis_headroom",
+    "de_minimis_import",
     "email_hash",
     "expected_response_by",
     "feedback_submit",

@@ -8,7 +8,13 @@ import factory
 from django.utils import timezone
 
 from evaluation.estimators import BASELINE_OFFSET, METHOD, OUTCOME_OFFSET
-from evaluation.models import EffectEstimate, EffectRollup, EffectRun, Participation
+from evaluation.models import (
+    EffectEstimate,
+    EffectRollup,
+    EffectRun,
+    EffectSegment,
+    Participation,
+)
 
 # Valid CVR numbers (modulus 11) for hand-written test rows.
 CVRS = (13585628, 10000068, 10000122, 10000149, 10000157, 10000165)
@@ -138,3 +144,39 @@ def make_published_effects(*, too_few_theme_treated: int = 7) -> dict[str, Any]:
         **{**TOO_FEW, "n_treated": too_few_theme_treated},
     )
     return {"run": run, "growth": growth, "small": small}
+
+
+def make_segment(
+    *,
+    offer: Any,
+    run: EffectRun | None = None,
+    size_band: int = 1,
+    section: str = "C",
+    **fields: Any,
+) -> EffectSegment:
+    """A shown employment segment of an offer: +2.1 FTE (0.8-3.4) on 230 participants."""
+    values: dict[str, Any] = {
+        "indicator": "employment",
+        "status": "ok",
+        "estimate": 2.3,
+        "std_error": 0.7,
+        "ci_low": 0.9,
+        "ci_high": 3.7,
+        "n_treated": 230,
+        "n_control": 640,
+        "n_cohorts": 3,
+        "method": METHOD,
+        "shrunk_estimate": 2.1,
+        "shrunk_std_error": 0.66,
+        "shrunk_ci_low": 0.8,
+        "shrunk_ci_high": 3.4,
+        "shrinkage": 0.2,
+    }
+    values.update(fields)
+    return EffectSegment.objects.create(
+        run=run or make_run(),
+        offer=offer,
+        size_band=size_band,
+        industry_section=section,
+        **values,
+    )
