@@ -990,6 +990,8 @@ class CvrRegisterEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (CVR {self.cvr})"
+
+
 class DeMinimisAid(models.Model):
     """One line of the imported register extract of de minimis aid (other grantors' aid).
 

@@ -624,6 +624,8 @@ def industry_groups_problems(groups: list[str], industries: list[str] | None) ->
                 % {"group": group, "section": section}
             )
     return problems
+
+
 def _check_state_aid(data: Mapping[str, Any], row: _Checked, reference: Reference) -> None:
     """The aid value is whole kroner or null. (That a de minimis offer states its aid value and
     a GBER offer its article is a rule of the offer: ``offers.services.offer_rule_violations``.)"""
