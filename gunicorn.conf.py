@@ -34,6 +34,11 @@ def post_worker_init(worker: Any) -> None:
 
     app.loader.import_default_modules()
     app.finalize(auto=True)
+    # The catalogue copy, vocabulary, templates, translations and broker connection, built
+    # before the first request instead of while it waits (portal/warmup.py).
+    from portal.warmup import warm_up
+
+    warm_up()
 
 
 def worker_exit(server: Any, worker: Any) -> None:

@@ -7,7 +7,8 @@ repository's ``gunicorn.conf.py``, DEBUG off, rate limits off) and measures with
 1. each public read alone at 8 connections (``wrk -t1 -c8``): ``/healthz`` (the reference), the
    home page, a broad one-word search through the page and the API, a search with facets and a
    municipality (page and API), and an offer page; printed with req/s, p50, p95, p99 and each
-   read's rate as a share of ``/healthz``'s in the same run (goal: >= 50 %);
+   read's rate as a share of ``/healthz``'s in the same run (goal: >= 50 %), then guidance
+   requests alone at 4 connections;
 2. the mix of 100 concurrent clients (70 % varied searches, 20 % offer pages, 8 % guidance
    requests, 2 % health), one ``wrk`` per kind of request with its share of the connections, all
    at once; printed per kind and merged (goal: p95 <= 250 ms, 0 errors). The searches are
@@ -17,7 +18,11 @@ repository's ``gunicorn.conf.py``, DEBUG off, rate limits off) and measures with
    has its catalogue copies), and how long that took is printed.
 
 Every figure is printed with the machine's load average: on a shared machine a figure means little
-without it.
+without it. Next to the latencies stands the processor time the server spent per request (its
+gunicorn processes and their PostgreSQL backends, from /proc; for the mix, all kinds together):
+latency grows with whatever else the machine runs, CPU per request hardly does, and with the
+mix's 100 clients asking again as soon as they are answered, it is what sets the throughput and
+so the latency once the machine is free.
 
 Usage (the database name must contain "bench"; it is created when missing, filled once and reused):
 
@@ -62,6 +67,8 @@ WRK = shutil.which("wrk") or "/usr/bin/wrk"
 # The Dockerfile's server before gunicorn.conf.py existed (for --code runs of older checkouts).
 FALLBACK_SERVER_ARGS = ["--workers", "3", "--threads", "4"]
 CONNECTIONS = 8
+# The mix's guidance requests come from 8 of its 100 clients; alone, half of that.
+GUIDANCE_ALONE = 4
 MIX_CLIENTS = 100
 MIX_SHARES = {"search": 70, "offer page": 20, "guidance": 8, "health": 2}
 OFFER_PAGE = f"/tilbud/{catalogue.PREFIX}00042/"
@@ -136,6 +143,9 @@ class Figures:
     histogram: dict[int, int] = field(default_factory=dict)
     # wrk's own percentiles (ms), used when its histogram did not arrive.
     reported: dict[float, float] = field(default_factory=dict)
+    # Processor time the server spent per request (gunicorn's processes and their PostgreSQL
+    # backends), in ms; unlike latency, hardly moved by other work on a shared machine.
+    cpu_ms: float | None = None
 
     @property
     def rate(self) -> float:
@@ -166,6 +176,48 @@ class Figures:
 
 def load_average() -> str:
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system time of a process (Linux /proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def server_processes(server: subprocess.Popen[bytes]) -> list[int]:
+    """gunicorn's processes and the PostgreSQL backends connected to the benchmark database."""
+    from django.db import connection
+
+    pids = [server.pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server.pid:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        pids += [int(pid) for (pid,) in cursor.fetchall()]
+    return pids
+
+
+def measured(server: subprocess.Popen[bytes], run: Any) -> Figures:
+    """``run()``'s figures with the server's processor time per request."""
+    before = {pid: _cpu_seconds(pid) for pid in server_processes(server)}
+    figures: Figures = run()
+    after = {pid: _cpu_seconds(pid) for pid in server_processes(server)}
+    spent = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+    figures.cpu_ms = 1000 * spent / max(figures.requests, 1)
+    return figures
 
 
 # --- The data and the server ----------------------------------------------------------------------
@@ -376,13 +428,17 @@ def guidance_bodies(count: int = 500) -> list[str]:
 
 
 def print_table(rows: list[Figures], reference: Figures | None) -> None:
+    cpu = any(row.cpu_ms is not None for row in rows)
     header = f"{'':38}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
+    header += f"{'CPU ms/req':>12}" if cpu else ""
     print(header + ("  of /healthz" if reference else ""))
     for row in rows:
         line = (
             f"{row.label:38}{row.rate:9.1f}{row.percentile(0.5):9.1f}"
             f"{row.percentile(0.95):9.1f}{row.percentile(0.99):9.1f}{row.errors:8d}"
         )
+        if cpu:
+            line += f"{row.cpu_ms:12.2f}" if row.cpu_ms is not None else f"{'':12}"
         if reference is not None and row is not reference and reference.rate:
             line += f"  {row.rate / reference.rate:6.0%}"
         print(line)
@@ -419,14 +475,19 @@ def main() -> None:
         try:
             print(f"machine: {os.cpu_count()} CPUs, load average {load_average()} before")
             if arguments.mix_only:
-                run_mix(base, folder, bodies, mix_duration)
+                run_mix(base, folder, bodies, mix_duration, server)
                 return
             for _label, path in READS:  # warm-up: imports, plans, per-process copies
                 run_wrk(base, folder, "warm-up", [path], connections=CONNECTIONS, seconds=2)
             rows = []
             for label, path in READS:
                 rows.append(
-                    run_wrk(base, folder, label, [path], connections=CONNECTIONS, seconds=duration)
+                    measured(
+                        server,
+                        lambda label=label, path=path: run_wrk(
+                            base, folder, label, [path], connections=CONNECTIONS, seconds=duration
+                        ),
+                    )
                 )
             print(
                 f"\nEach read alone, wrk -t1 -c{CONNECTIONS} -d{duration}s "
@@ -435,9 +496,26 @@ def main() -> None:
             print_table(rows, rows[0])
             below = [r.label for r in rows[1:] if r.rate < 0.5 * rows[0].rate]
             print("goal >= 50 % of /healthz: " + ("met" if not below else f"MISSED by {below}"))
+            guidance = measured(
+                server,
+                lambda: run_wrk(
+                    base,
+                    folder,
+                    "guidance requests alone",
+                    ["/api/guidance-requests/"],
+                    bodies=bodies,
+                    connections=GUIDANCE_ALONE,
+                    seconds=duration,
+                ),
+            )
+            print(
+                f"\nGuidance requests alone, wrk -t1 -c{GUIDANCE_ALONE} -d{duration}s "
+                f"(load average {load_average()} after):"
+            )
+            print_table([guidance], None)
 
             if not arguments.skip_mix:
-                run_mix(base, folder, bodies, mix_duration)
+                run_mix(base, folder, bodies, mix_duration, server)
         finally:
             stop_server(server)
             log = (folder / "gunicorn.log").read_text(errors="replace")
@@ -471,7 +549,13 @@ def ask_each_once(base: str, paths: Sequence[str], bodies: Sequence[str] = ()) -
     return time.monotonic() - started, failed
 
 
-def run_mix(base: str, folder: Path, bodies: list[str], seconds: int) -> None:
+def run_mix(
+    base: str,
+    folder: Path,
+    bodies: list[str],
+    seconds: int,
+    server: subprocess.Popen[bytes] | None = None,
+) -> None:
     plans: dict[str, tuple[list[str], list[str] | None]] = {
         "search": (mix_searches(), None),
         "offer page": (mix_offer_pages(), None),
@@ -489,6 +573,7 @@ def run_mix(base: str, folder: Path, bodies: list[str], seconds: int) -> None:
         f"guidance requests: {took:.0f} s, {failed} failed"
     )
     print(f"\nMix of {MIX_CLIENTS} clients for {seconds} s ({load_average()} before):")
+    before = {pid: _cpu_seconds(pid) for pid in server_processes(server)} if server else {}
     running = {
         label: start_wrk(
             base,
@@ -505,6 +590,10 @@ def run_mix(base: str, folder: Path, bodies: list[str], seconds: int) -> None:
     merged = Figures("all")
     for row in rows:
         merged.add(row)
+    if server is not None:
+        after = {pid: _cpu_seconds(pid) for pid in server_processes(server)}
+        spent = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+        merged.cpu_ms = 1000 * spent / max(merged.requests, 1)
     shares = ", ".join(f"{row.label} {row.requests / max(merged.requests, 1):.0%}" for row in rows)
     print(f"  connections: {MIX_SHARES}; share of requests: {shares}")
     print_table([*rows, merged], None)

@@ -325,9 +325,13 @@ def _postings(
 
 class _Kept:
     """The copy this process keeps (one per process; a thread may read while another replaces
-    it, and two threads may both load a new version: both copies are right)."""
+    it)."""
 
     lock = threading.Lock()
+    #: Held while a thread reads a new version, so the process's other threads wait for that
+    #: copy instead of each reading its own: under a spike, every thread of every process would
+    #: otherwise read the catalogue at once after each change (about a second of Python each).
+    loading = threading.Lock()
     catalogue: Catalogue | None = None
 
 
@@ -338,12 +342,18 @@ def catalogue_at(version: str | None) -> Catalogue:
     kept = _Kept.catalogue
     if version is not None and kept is not None and kept.version == version:
         return kept
-    fresh = load_catalogue(version)
-    if fresh.version is not None:
-        # Labelled with the version of its own data, which may be newer than ``version``.
-        with _Kept.lock:
-            _Kept.catalogue = fresh
-    return fresh
+    if version is None:
+        return load_catalogue(None)
+    with _Kept.loading:
+        kept = _Kept.catalogue
+        if kept is not None and kept.version == version:
+            return kept  # read by the thread this one waited for
+        fresh = load_catalogue(version)
+        if fresh.version is not None:
+            # Labelled with the version of its own data, which may be newer than ``version``.
+            with _Kept.lock:
+                _Kept.catalogue = fresh
+        return fresh
 
 
 def forget() -> None:

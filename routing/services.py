@@ -423,7 +423,8 @@ def _submit(
             matches=matches_payload,
             created_at=now,
         )
-        request.themes.set(submission.themes)
+        # A new row has no themes to compare with: add() writes them without reading first.
+        request.themes.add(*submission.themes)
     # The company's receipt, in the same outbox as the hub's notice: the reference, who calls and
     # by when, and the private status link (so a closed browser tab loses nothing).
     # In the language the company used the portal in (the hub's notice stays in Danish).
@@ -451,8 +452,10 @@ def _submit(
 
 
 def _offers_by_external_id(external_ids: list[str]) -> list[Offer]:
+    # The case links the offers by key; their texts are not needed here.
     found = {
-        offer.external_id: offer for offer in Offer.objects.filter(external_id__in=external_ids)
+        offer.external_id: offer
+        for offer in Offer.objects.filter(external_id__in=external_ids).only("id", "external_id")
     }
     return [found[external_id] for external_id in external_ids if external_id in found]
 

@@ -129,7 +129,7 @@ def case_create(
         first_response_due=add_working_days(now, settings.FIRST_RESPONSE_WORKING_DAYS),
         created_at=now,
     )
-    case.themes.set(list(themes))
+    case.themes.add(*themes)  # a new case: no themes to compare with, so no read first
     scores = {
         str(match.get("external_id")): match
         for match in payload.get("matches", [])
