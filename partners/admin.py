@@ -56,6 +56,16 @@ def _is_staff(request: HttpRequest) -> bool:
     return bool(user.is_active and user.is_staff)
 
 
+def _manages_any(request: HttpRequest) -> bool:
+    """Whether the user manages a partner: asked for every admin page (the menu), so once per
+    request."""
+    cached: bool | None = getattr(request, "_partners_manages_any", None)
+    if cached is None:
+        cached = _is_staff(request) and Partner.objects.managed_by(request.user).exists()
+        request._partners_manages_any = cached  # type: ignore[attr-defined]
+    return cached
+
+
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
     form = PartnerForm
@@ -70,7 +80,7 @@ class PartnerAdmin(admin.ModelAdmin):
         return Partner.objects.managed_by(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_staff(request) and self.get_queryset(request).exists()
+        return _manages_any(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_module_permission(request)
@@ -192,7 +202,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return ("partner",) if request.user.is_superuser else ()
 
     def _manages_any(self, request: HttpRequest) -> bool:
-        return _is_staff(request) and Partner.objects.managed_by(request.user).exists()
+        return _manages_any(request)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._manages_any(request)
