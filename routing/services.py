@@ -30,7 +30,7 @@ from crm.models import CONSENT_VERSION, Case, Contact, Feedback
 from crm.outbox import notification_queue
 from offers.models import Offer, Organisation
 from routing import effect_ranking
-from routing.aid_rules import CompanyAid, OfferAid, apply_aid_rules
+from routing.aid_rules import DE_MINIMIS, CompanyAid, OfferAid, apply_aid_rules
 from routing.assignment import Assignment, choose_hub
 from routing.candidates import find_candidates
 from routing.forms import NOTICE_NOT_GIVEN, GuidanceSubmission
@@ -121,14 +121,24 @@ def aid_rules_apply(*, matches: list[Match], cvr: str, day: dt.date) -> list[Mat
     """``routing.aid_rules`` for the company with ``cvr`` on ``day``."""
     if not matches:
         return matches
-    position = crm_services.de_minimis_headroom(cvr=cvr, day=day)
-    current = crm_services.current_participations(cvr)
     offers = offers_aid([m.external_id for m in matches])
+    # The company's aid and participations are read only when an offer of the list has a rule
+    # that needs them: most lists have none, and a match stays within its time.
+    needs_headroom = any(
+        aid.basis == DE_MINIMIS and aid.aid_value_dkk is not None for aid in offers.values()
+    )
+    needs_current = any(aid.cannot_combine_with for aid in offers.values())
+    if not needs_headroom and not needs_current:
+        return matches
+    remaining_dkk = (
+        crm_services.de_minimis_headroom(cvr=cvr, day=day).remaining_dkk if needs_headroom else 0
+    )
+    current = crm_services.current_participations(cvr) if needs_current else {}
     return apply_aid_rules(
         matches,
         offers,
         CompanyAid(
-            remaining_dkk=position.remaining_dkk,
+            remaining_dkk=remaining_dkk,
             ceiling_eur=settings.DE_MINIMIS_CEILING_EUR,
             current=current,
         ),
