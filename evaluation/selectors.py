@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import connection
 
+from evaluation.apps import PUBLISHED_EFFECTS_VERSION_SQL
 from evaluation.models import EffectEstimate, EffectSegment
 from routing import effect_ranking
 from routing.matching import SIZE_CLASSES, size_class
@@ -17,53 +21,97 @@ if TYPE_CHECKING:
     from offers.models import Offer
 
 
-def effect_evidence(
-    size: str | None, section: str | None, external_ids: list[str]
-) -> dict[str, effect_ranking.Evidence]:
-    """The published employment effect of each offer for the segment (size class x DB07
-    section), or the offer's overall effect where the segment is not shown; offers without a
-    published effect are left out. Two queries."""
-    found: dict[str, effect_ranking.Evidence] = {}
-    if not external_ids:
-        return found
-    if size in SIZE_CLASSES and section:
+@dataclass(frozen=True, slots=True)
+class _Published:
+    """Every published employment effect a match may use, kept per process under a version."""
+
+    version: tuple[str, int]
+    #: (size band index, DB07 section) -> external id -> the segment's shrunk effect.
+    segments: dict[tuple[int, str], dict[str, effect_ranking.Evidence]]
+    #: external id -> the offer's overall effect (enough participants and controls).
+    overall: dict[str, effect_ranking.Evidence]
+
+
+_published: _Published | None = None
+_published_lock = threading.Lock()
+
+
+def _published_effects() -> _Published:
+    """The published effects, read again only when a run has been published since (one small
+    query per match instead of two joins over the estimates)."""
+    global _published  # one copy per process, replaced whole
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {PUBLISHED_EFFECTS_VERSION_SQL}")
+        (run_version,) = cursor.fetchone()
+    version = (str(run_version), int(settings.EFFECT_MIN_TREATED))
+    kept = _published
+    if kept is not None and kept.version == version:
+        return kept
+    with _published_lock:
+        kept = _published
+        if kept is not None and kept.version == version:
+            return kept
+        segments: dict[tuple[int, str], dict[str, effect_ranking.Evidence]] = {}
         rows = EffectSegment.objects.published().filter(
-            indicator="employment",
-            size_band=SIZE_CLASSES.index(size),
-            industry_classification="db07",
-            industry_section=section,
-            offer__external_id__in=external_ids,
+            indicator="employment", industry_classification="db07"
         )
-        for external_id, estimate, low, high, n in rows.values_list(
-            "offer__external_id", "shrunk_estimate", "shrunk_ci_low", "shrunk_ci_high", "n_treated"
+        for external_id, band, section, estimate, low, high, n in rows.values_list(
+            "offer__external_id",
+            "size_band",
+            "industry_section",
+            "shrunk_estimate",
+            "shrunk_ci_low",
+            "shrunk_ci_high",
+            "n_treated",
         ):
-            found[external_id] = effect_ranking.Evidence(
+            if not 0 <= band < len(SIZE_CLASSES):
+                continue
+            segments.setdefault((band, section), {})[external_id] = effect_ranking.Evidence(
                 estimate=estimate,
                 ci_low=low,
                 ci_high=high,
                 n_treated=n,
                 scope=effect_ranking.SEGMENT,
-                size=size,
+                size=SIZE_CLASSES[band],
                 section=section,
             )
-    rest = [e for e in external_ids if e not in found]
-    if rest:
-        overall = (
-            EffectEstimate.objects.published()
+        overall = {
+            external_id: effect_ranking.Evidence(
+                estimate=estimate, ci_low=low, ci_high=high, n_treated=n, scope=effect_ranking.OFFER
+            )
+            for external_id, estimate, low, high, n in EffectEstimate.objects.published()
             .pooled()
             .filter(
                 indicator="employment",
                 status="ok",
                 n_treated__gte=settings.EFFECT_MIN_TREATED,
                 n_control__gte=settings.EFFECT_MIN_TREATED,
-                offer__external_id__in=rest,
             )
             .values_list("offer__external_id", "estimate", "ci_low", "ci_high", "n_treated")
-        )
-        for external_id, estimate, low, high, n in overall:
-            found[external_id] = effect_ranking.Evidence(
-                estimate=estimate, ci_low=low, ci_high=high, n_treated=n, scope=effect_ranking.OFFER
-            )
+        }
+        _published = _Published(version=version, segments=segments, overall=overall)
+        return _published
+
+
+def effect_evidence(
+    size: str | None, section: str | None, external_ids: list[str]
+) -> dict[str, effect_ranking.Evidence]:
+    """The published employment effect of each offer for the segment (size class x DB07
+    section), or the offer's overall effect where the segment is not shown; offers without a
+    published effect are left out."""
+    found: dict[str, effect_ranking.Evidence] = {}
+    if not external_ids:
+        return found
+    published = _published_effects()
+    if size in SIZE_CLASSES and section:
+        segment = published.segments.get((SIZE_CLASSES.index(size), section), {})
+        for external_id in external_ids:
+            evidence = segment.get(external_id)
+            if evidence is not None:
+                found[external_id] = evidence
+    for external_id in external_ids:
+        if external_id not in found and external_id in published.overall:
+            found[external_id] = published.overall[external_id]
     return found
 
 
