@@ -46,19 +46,10 @@ def test_a_company_fills_in_its_details_from_the_register_on_a_phone(
     assert_accessible(page)
     screenshot(page, "cvr-lookup-found-390")
 
-    # A form with the two-digit industry group gets it too (the form may have no such field).
-    page.evaluate(
-        """() => {
-          const group = document.createElement("input");
-          group.name = "industry_group";
-          group.id = "test_industry_group";
-          group.type = "hidden";
-          document.querySelector("form.routing-form").append(group);
-        }"""
-    )
     fill.click()
 
-    expect(page.locator("#test_industry_group")).to_have_value("62")
+    # The two-digit main group too (DB07 620100 -> 62).
+    expect(page.locator("#id_industry_group")).to_have_value("62")
     expect(page.locator("#id_company_name")).to_have_value("Aarhus Software ApS")
     expect(page.locator("#id_company_name")).to_be_focused()
     expect(page.locator("#id_municipality option:checked")).to_have_text("Aarhus")

@@ -105,7 +105,10 @@ def test_a_company_sends_the_embedded_form_from_a_partners_page(
         frame.get_by_label("Kommune", exact=True).select_option(label="Vejle")
         frame.get_by_label("Dit navn").fill("Mette Hansen")
         frame.get_by_label("Din e-mail").fill("mette@vejle-maskinfabrik.dk")
-        frame.get_by_label("Væksthuset må bruge mine oplysninger til at vejlede mig").check()
+        # No consent box: the form informs (a public task, GDPR art. 6(1)(e)); the privacy page
+        # opens outside the frame.
+        privacy = frame.get_by_role("link", name="Læs, hvordan vi behandler dine oplysninger")
+        expect(privacy).to_have_attribute("target", "_blank")
         frame.get_by_role("button", name="Send henvendelse").click()
 
         expect(frame.get_by_role("heading", level=1)).to_have_text(
