@@ -159,7 +159,7 @@ def build(scale: float) -> None:
             f"""
             INSERT INTO crm_case (reference, company_id, contact_id, hub_id, adviser_id, status,
                                   needs, source, first_response_due, first_responded_at,
-                                  outcome, outcome_text, closed_at, created_at)
+                                  outcome, outcome_text, closed_at, created_at, source_page)
             SELECT 'EF-' || extract(year FROM created)::int || '-' || lpad(g::text, 6, '0'),
                    c.id, c.id, a.hub_id,
                    CASE WHEN status = 'new' THEN NULL ELSE a.user_id END,
@@ -171,7 +171,8 @@ def build(scale: float) -> None:
                    CASE WHEN status = 'closed' THEN 'guided' ELSE '' END,
                    '',
                    CASE WHEN status = 'closed' THEN created + interval '30 days' END,
-                   created
+                   created,
+                   ''
             FROM (
                 SELECT g,
                        1 + (g::bigint * 7919) % {companies} AS company_id,
