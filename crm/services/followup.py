@@ -110,11 +110,36 @@ _FRAGMENTS = {
     # The company can be written to: an address, and not anonymised.
     "reachable": "JOIN {contact} ct ON ct.id = c.contact_id AND ct.email <> '' "
     "AND ct.anonymised_at IS NULL",
+    # A referral the operator has not answered, on an open case, not yet reminded of at ``step``.
+    "referral_unanswered": "r.status = 'proposed' AND NOT EXISTS (SELECT 1 "
+    "FROM {referral_followup} f WHERE f.referral_id = r.id AND f.step = %(step)s) "
+    "AND EXISTS (SELECT 1 FROM {case} c WHERE c.id = r.case_id AND c.status <> 'closed')",
 }
+
+
+@dataclass(frozen=True)
+class _Ledger:
+    """A table that records each step once per row it was taken for (its unique constraint)."""
+
+    table: str
+    key: str  # the column naming the row
+    alias: str  # the row's alias in a ``select``
+    constraint: str
+
+
+_CASES = _Ledger(
+    table="{followup}", key="case_id", alias="c", constraint="crm_casefollowup_unique_step"
+)
+_REFERRALS = _Ledger(
+    table="{referral_followup}",
+    key="referral_id",
+    alias="r",
+    constraint="crm_referralfollowup_unique_step",
+)
 _CLAIM = (
-    "INSERT INTO {followup} (case_id, step, day, at) "
-    "SELECT s.id, %(step)s, %(day)s, %(now)s FROM ({select} ORDER BY c.id LIMIT %(limit)s) s "
-    "ON CONFLICT ON CONSTRAINT crm_casefollowup_unique_step DO NOTHING RETURNING case_id"
+    "INSERT INTO {table} ({key}, step, day, at) SELECT s.id, %(step)s, %(day)s, %(now)s "
+    "FROM ({select} ORDER BY {alias}.id LIMIT %(limit)s) s "
+    "ON CONFLICT ON CONSTRAINT {constraint} {on_conflict} RETURNING {key}"
 )
 
 
@@ -125,14 +150,36 @@ def _sql(template: str, **parts: str) -> str:
 
 
 def _claim(
-    *, step: str, select: str, params: dict[str, Any], day: dt.date, now: dt.datetime
+    *,
+    step: str,
+    select: str,
+    params: dict[str, Any],
+    day: dt.date,
+    now: dt.datetime,
+    ledger: _Ledger = _CASES,
+    again: str = "",
 ) -> list[int]:
-    """Record ``step`` for at most a batch of the cases ``select`` finds; their ids.
+    """Record ``step`` for at most a batch of the rows ``select`` finds; their ids, in order.
 
-    ``select`` yields case ids as ``c.id``; a case another run claimed first is skipped by the
-    unique constraint, so whatever runs at the same time, each case gets each step once.
+    ``select`` yields ids as ``c.id`` (cases) or ``r.id`` (referrals, ``ledger=_REFERRALS``); a
+    row another run claimed first is skipped by the unique constraint, so whatever runs at the
+    same time, each row gets each step once. With ``again`` (a condition on the recorded row) a
+    row whose step is recorded is claimed once more where the condition holds, moved to ``day``.
     """
-    sql = _sql(_CLAIM, select=_sql(select))
+    on_conflict = (
+        f"DO UPDATE SET day = EXCLUDED.day, at = EXCLUDED.at WHERE {again}"
+        if again
+        else "DO NOTHING"
+    )
+    sql = _sql(
+        _CLAIM,
+        table=ledger.table.format(**_TABLES),
+        key=ledger.key,
+        alias=ledger.alias,
+        constraint=ledger.constraint,
+        on_conflict=on_conflict.format(**_TABLES),
+        select=_sql(select),
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
@@ -334,17 +381,38 @@ def _nudge_batch(*, today: dt.date, now: dt.datetime) -> int:
             payload={"to": "adviser" if to_adviser else "hub"},
             now=now,
         )
+    _mail_each_recipient(
+        by_recipient,
+        kind=Notification.Kind.FOLLOWUP_NUDGE,
+        template="followup_nudge",
+        rows="cases",
+        context={"day": today},
+        dedupe_key="followup:nudge",
+    )
+    return len(ids)
+
+
+def _mail_each_recipient(
+    by_recipient: dict[str, list[Any]],
+    *,
+    kind: str,
+    template: str,
+    rows: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+) -> None:
+    """Queue one e-mail per recipient, about its rows (in the template as ``rows``); the e-mail's
+    dedupe key is ``dedupe_key`` and the first row's id."""
     notifications_queue_many(
         Mail(
-            kind=Notification.Kind.FOLLOWUP_NUDGE,
+            kind=kind,
             recipient=recipient,
-            template="followup_nudge",
-            context={"cases": group, "day": today, "site_url": settings.SITE_URL},
-            dedupe_key=f"followup:nudge:{group[0].pk}",
+            template=template,
+            context={rows: group, **context, "site_url": settings.SITE_URL},
+            dedupe_key=f"{dedupe_key}:{group[0].pk}",
         )
         for recipient, group in by_recipient.items()
     )
-    return len(ids)
 
 
 def _by_recipient(
@@ -529,16 +597,6 @@ def _close_batch(*, today: dt.date, now: dt.datetime) -> int:
 
 # --- Answered, then quiet ----------------------------------------------------------------------
 
-# Claimed by moving the case's one ``stale`` row to today: a case chased today is not chased again
-# until it has been quiet for the working days once more, and a run twice on a day finds nothing.
-_CLAIM_AGAIN = (
-    "INSERT INTO {followup} (case_id, step, day, at) "
-    "SELECT s.id, %(step)s, %(day)s, %(now)s FROM ({select} ORDER BY c.id LIMIT %(limit)s) s "
-    "ON CONFLICT ON CONSTRAINT crm_casefollowup_unique_step DO UPDATE "
-    "SET day = EXCLUDED.day, at = EXCLUDED.at WHERE {followup}.day < EXCLUDED.day "
-    "RETURNING case_id"
-)
-
 
 def _stale_batch(*, today: dt.date, now: dt.datetime, position: dict[str, int]) -> int:
     """One batch of quiet cases, in case id order from ``position["after_id"]`` on (moved past
@@ -556,21 +614,17 @@ def _stale_batch(*, today: dt.date, now: dt.datetime, position: dict[str, int]) 
         "AND NOT EXISTS (SELECT 1 FROM {followup} f WHERE f.case_id = c.id "
         "AND f.step = %(step)s AND f.day > %(since)s)"
     )
-    sql = _sql(_CLAIM_AGAIN, select=_sql(select))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "after": after,
-                "after_id": position.get("after_id", 0),
-                "since": since,
-                "step": Step.STALE,
-                "day": today,
-                "now": now,
-                "limit": settings.FOLLOWUP_BATCH,
-            },
-        )
-        ids = sorted(row[0] for row in cursor.fetchall())
+    # Claimed by moving the case's one ``stale`` row to today: a case chased today is not chased
+    # again until it has been quiet for the working days once more, and a run twice on a day
+    # finds nothing.
+    ids = _claim(
+        step=Step.STALE,
+        select=select,
+        params={"after": after, "after_id": position.get("after_id", 0), "since": since},
+        day=today,
+        now=now,
+        again="{followup}.day < EXCLUDED.day",
+    )
     if not ids:
         return 0
     position["after_id"] = ids[-1]
@@ -592,20 +646,13 @@ def _stale_batch(*, today: dt.date, now: dt.datetime, position: dict[str, int]) 
             payload={"to": "adviser" if to_adviser else "hub"},
             now=now,
         )
-    notifications_queue_many(
-        Mail(
-            kind=Notification.Kind.FOLLOWUP_STALE,
-            recipient=recipient,
-            template="followup_stale",
-            context={
-                "cases": group,
-                "day": today,
-                "days": settings.FOLLOWUP_STALE_WORKING_DAYS,
-                "site_url": settings.SITE_URL,
-            },
-            dedupe_key=f"followup:stale:{today.isoformat()}:{group[0].pk}",
-        )
-        for recipient, group in by_recipient.items()
+    _mail_each_recipient(
+        by_recipient,
+        kind=Notification.Kind.FOLLOWUP_STALE,
+        template="followup_stale",
+        rows="cases",
+        context={"day": today, "days": settings.FOLLOWUP_STALE_WORKING_DAYS},
+        dedupe_key=f"followup:stale:{today.isoformat()}",
     )
     return len(ids)
 
@@ -738,31 +785,6 @@ def surveys_run(*, now: dt.datetime) -> dict[str, int]:
 
 # --- Referrals without the operator's answer -------------------------------------------------
 
-_REFERRAL_CLAIM = (
-    "INSERT INTO {referral_followup} (referral_id, step, day, at) "
-    "SELECT s.id, %(step)s, %(day)s, %(now)s FROM ({select} ORDER BY r.id LIMIT %(limit)s) s "
-    "ON CONFLICT ON CONSTRAINT crm_referralfollowup_unique_step DO NOTHING RETURNING referral_id"
-)
-_REFERRAL_UNANSWERED = (
-    "r.status = 'proposed' AND NOT EXISTS (SELECT 1 FROM {referral_followup} f "
-    "WHERE f.referral_id = r.id AND f.step = %(step)s) "
-    "AND EXISTS (SELECT 1 FROM {case} c WHERE c.id = r.case_id AND c.status <> 'closed')"
-)
-
-
-def _referral_claim(
-    *, step: str, select: str, params: dict[str, Any], day: dt.date, now: dt.datetime
-) -> list[int]:
-    # The statement with its fragment and table names filled in: all constants, no input.
-    select = select.replace("{unanswered}", _REFERRAL_UNANSWERED).format(**_TABLES)
-    sql = _REFERRAL_CLAIM.format(select=select, **_TABLES)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {**params, "step": step, "day": day, "now": now, "limit": settings.FOLLOWUP_BATCH},
-        )
-        return sorted(row[0] for row in cursor.fetchall())
-
 
 @dataclass(frozen=True)
 class _ReferralRow:
@@ -879,12 +901,16 @@ def _referral_operator_batch(*, today: dt.date, now: dt.datetime) -> int:
     since = latest_day_reached(today, settings.REFERRAL_OPERATOR_REMINDER_WORKING_DAYS)
     # Referred on ``since`` or before, in Danish time (the partial index crm_referral_unanswered).
     before = dt.datetime.combine(since + dt.timedelta(days=1), dt.time(), tzinfo=COPENHAGEN)
-    ids = _referral_claim(
+    ids = _claim(
         step=ReferralFollowUp.Step.OPERATOR,
-        select="SELECT r.id FROM {referral} r WHERE r.created_at < %(before)s AND {unanswered}",
+        select=(
+            "SELECT r.id FROM {referral} r WHERE r.created_at < %(before)s "
+            "AND {referral_unanswered}"
+        ),
         params={"before": before},
         day=today,
         now=now,
+        ledger=_REFERRALS,
     )
     if not ids:
         return 0
@@ -937,15 +963,16 @@ def _referral_operator_batch(*, today: dt.date, now: dt.datetime) -> int:
 
 def _referral_adviser_batch(*, today: dt.date, now: dt.datetime) -> int:
     since = latest_day_reached(today, settings.REFERRAL_ADVISER_REMINDER_WORKING_DAYS)
-    ids = _referral_claim(
+    ids = _claim(
         step=ReferralFollowUp.Step.ADVISER,
         select=(
             "SELECT r.id FROM {referral_followup} p JOIN {referral} r ON r.id = p.referral_id "
-            "WHERE p.step = %(previous)s AND p.day <= %(since)s AND {unanswered}"
+            "WHERE p.step = %(previous)s AND p.day <= %(since)s AND {referral_unanswered}"
         ),
         params={"previous": ReferralFollowUp.Step.OPERATOR, "since": since},
         day=today,
         now=now,
+        ledger=_REFERRALS,
     )
     if not ids:
         return 0
@@ -968,15 +995,13 @@ def _referral_adviser_batch(*, today: dt.date, now: dt.datetime) -> int:
             to="adviser" if to_adviser else "hub",
             now=now,
         )
-    notifications_queue_many(
-        Mail(
-            kind=Notification.Kind.REFERRAL_ADVISER_REMINDER,
-            recipient=recipient,
-            template="referral_adviser_reminder",
-            context={"referrals": group, "site_url": settings.SITE_URL},
-            dedupe_key=f"referral:adviser:{group[0].pk}",
-        )
-        for recipient, group in by_recipient.items()
+    _mail_each_recipient(
+        by_recipient,
+        kind=Notification.Kind.REFERRAL_ADVISER_REMINDER,
+        template="referral_adviser_reminder",
+        rows="referrals",
+        context={},
+        dedupe_key="referral:adviser",
     )
     return len(ids)
 
