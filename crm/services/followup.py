@@ -369,23 +369,14 @@ def _nudge_batch(*, today: dt.date, now: dt.datetime) -> int:
     ids = _claim(step=Step.NUDGE, select=select, params={"since": since}, day=today, now=now)
     if not ids:
         return 0
-    cases = _cases(ids)
-    by_recipient, by_whom = _by_recipient(cases, today=today)
-    for to_adviser, group in by_whom.items():
-        _entries(
-            group,
-            kind=TimelineEntry.Kind.REMINDER,
-            action="crm.followup.nudge",
-            text=_("Fristen for første svar er overskredet. Påmindelse sendt til %(to)s.")
-            % {"to": _("rådgiveren") if to_adviser else _("Væksthusets indbakke")},
-            payload={"to": "adviser" if to_adviser else "hub"},
-            now=now,
-        )
-    _mail_each_recipient(
-        by_recipient,
+    _remind_adviser_or_hub(
+        ids,
+        today=today,
+        now=now,
+        action="crm.followup.nudge",
+        text=_("Fristen for første svar er overskredet. Påmindelse sendt til %(to)s."),
         kind=Notification.Kind.FOLLOWUP_NUDGE,
         template="followup_nudge",
-        rows="cases",
         context={"day": today},
         dedupe_key="followup:nudge",
     )
@@ -435,6 +426,46 @@ def _by_recipient(
         by_recipient[adviser.email if to_adviser else case.hub.inbox_email].append(case)
         by_whom[to_adviser].append(case)
     return by_recipient, by_whom
+
+
+def _remind_adviser_or_hub(
+    ids: list[int],
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    action: str,
+    text: str,
+    kind: str,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    text_args: dict[str, Any] | None = None,
+) -> None:
+    """The reminder of the claimed cases: a timeline entry on each naming who heard of it
+    (``text`` with ``%(to)s``), and one e-mail to each adviser or hub inbox about its cases."""
+    cases = _cases(ids)
+    by_recipient, by_whom = _by_recipient(cases, today=today)
+    for to_adviser, group in by_whom.items():
+        _entries(
+            group,
+            kind=TimelineEntry.Kind.REMINDER,
+            action=action,
+            text=text
+            % {
+                **(text_args or {}),
+                "to": _("rådgiveren") if to_adviser else _("Væksthusets indbakke"),
+            },
+            payload={"to": "adviser" if to_adviser else "hub"},
+            now=now,
+        )
+    _mail_each_recipient(
+        by_recipient,
+        kind=kind,
+        template=template,
+        rows="cases",
+        context=context,
+        dedupe_key=dedupe_key,
+    )
 
 
 def _claim_next(
@@ -628,29 +659,17 @@ def _stale_batch(*, today: dt.date, now: dt.datetime, position: dict[str, int]) 
     if not ids:
         return 0
     position["after_id"] = ids[-1]
-    cases = _cases(ids)
-    by_recipient, by_whom = _by_recipient(cases, today=today)
-    for to_adviser, group in by_whom.items():
-        _entries(
-            group,
-            kind=TimelineEntry.Kind.REMINDER,
-            action="crm.followup.stale",
-            text=_(
-                "Der er ikke sket noget på sagen i %(days)s arbejdsdage. Påmindelse sendt til "
-                "%(to)s."
-            )
-            % {
-                "days": settings.FOLLOWUP_STALE_WORKING_DAYS,
-                "to": _("rådgiveren") if to_adviser else _("Væksthusets indbakke"),
-            },
-            payload={"to": "adviser" if to_adviser else "hub"},
-            now=now,
-        )
-    _mail_each_recipient(
-        by_recipient,
+    _remind_adviser_or_hub(
+        ids,
+        today=today,
+        now=now,
+        action="crm.followup.stale",
+        text=_(
+            "Der er ikke sket noget på sagen i %(days)s arbejdsdage. Påmindelse sendt til %(to)s."
+        ),
+        text_args={"days": settings.FOLLOWUP_STALE_WORKING_DAYS},
         kind=Notification.Kind.FOLLOWUP_STALE,
         template="followup_stale",
-        rows="cases",
         context={"day": today, "days": settings.FOLLOWUP_STALE_WORKING_DAYS},
         dedupe_key=f"followup:stale:{today.isoformat()}",
     )
