@@ -265,11 +265,40 @@ def _cases(ids: list[int]) -> list[_CaseRow]:
     ]
 
 
+# The two arrays have the same length, so unnest in the select list pairs them element by element.
 _ENTRIES = (
     "INSERT INTO {timeline} (case_id, kind, action, actor_id, at, text, payload, is_public) "
     "SELECT unnest(%(ids)s::bigint[]), %(kind)s, %(action)s, NULL, %(at)s, %(text)s, "
-    "%(payload)s::jsonb, %(public)s"
+    "unnest(%(payloads)s::jsonb[]), %(public)s"
 )
+
+
+def _insert_entries(
+    entries: list[tuple[int, dict[str, Any]]],
+    *,
+    kind: str,
+    action: str,
+    text: str,
+    now: dt.datetime,
+    is_public: bool,
+) -> None:
+    """A timeline entry with the same text on each case, with its payload: ``(case_id, payload)``
+    pairs, all in one statement."""
+    if not entries:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(_ENTRIES),
+            {
+                "ids": [case_id for case_id, _payload in entries],
+                "kind": kind,
+                "action": action,
+                "at": now,
+                "text": text,
+                "payloads": [json.dumps(payload) for _case_id, payload in entries],
+                "public": is_public,
+            },
+        )
 
 
 def _entries(
@@ -283,21 +312,14 @@ def _entries(
     payload: dict[str, Any] | None = None,
 ) -> None:
     """The same timeline entry on each case, in one statement."""
-    if not cases:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _sql(_ENTRIES),
-            {
-                "ids": [case.pk for case in cases],
-                "kind": kind,
-                "action": action,
-                "at": now,
-                "text": text,
-                "payload": json.dumps(payload or {}),
-                "public": is_public,
-            },
-        )
+    _insert_entries(
+        [(case.pk, payload or {}) for case in cases],
+        kind=kind,
+        action=action,
+        text=text,
+        now=now,
+        is_public=is_public,
+    )
 
 
 def _company_address(case: _CaseRow) -> str:
@@ -867,31 +889,18 @@ def _referrals(ids: list[int]) -> list[_ReferralRow]:
     return found
 
 
-_REFERRAL_ENTRIES = (
-    "INSERT INTO {timeline} (case_id, kind, action, actor_id, at, text, payload, is_public) "
-    "SELECT unnest(%(ids)s::bigint[]), %(kind)s, %(action)s, NULL, %(at)s, %(text)s, "
-    "unnest(%(payloads)s::jsonb[]), false"
-)
-
-
 def _referral_entries(
     referrals: list[_ReferralRow], *, action: str, text: str, to: str, now: dt.datetime
 ) -> None:
     """One timeline entry on each referral's case, naming the referral, in one statement."""
-    if not referrals:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _REFERRAL_ENTRIES.format(**_TABLES),
-            {
-                "ids": [referral.case_id for referral in referrals],
-                "kind": TimelineEntry.Kind.REMINDER,
-                "action": action,
-                "at": now,
-                "text": text,
-                "payloads": [json.dumps({"referral": r.pk, "to": to}) for r in referrals],
-            },
-        )
+    _insert_entries(
+        [(referral.case_id, {"referral": referral.pk, "to": to}) for referral in referrals],
+        kind=TimelineEntry.Kind.REMINDER,
+        action=action,
+        text=text,
+        now=now,
+        is_public=False,
+    )
 
 
 def _operator_recipients(operator_ids: set[int]) -> dict[int, list[tuple[str, str]]]:
