@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from stdnum.dk import cvr as cvr_number
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
-from crm import db07
+from offers import db07
 
 COLUMNS: Final = (
     "cvr",
@@ -196,7 +196,7 @@ def _industry(value: str) -> str:
     if text.isdigit() and len(text) == 5:
         text = "0" + text  # a spreadsheet dropped the leading zero of 011100
     if not (text.isdigit() and len(text) == 6) or (
-        text != db07.NOT_STATED and db07.section(text) is None
+        text != db07.NOT_STATED and db07.section_of_code(text) is None
     ):
         raise _BadValue(
             _("„%(value)s“ er ikke en branchekode fra DB07 (6 cifre).") % {"value": value.strip()}

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
-from crm import db07
+from offers import db07
 from offers.models import CompanySize
 
 logger = logging.getLogger(__name__)
@@ -48,11 +48,11 @@ class RegisterCompany:
 
     @property
     def industry_section(self) -> str | None:
-        return db07.section(self.industry_code)
+        return db07.section_of_code(self.industry_code)
 
     @property
     def industry_group(self) -> str | None:
-        return db07.group(self.industry_code)
+        return db07.group_of_code(self.industry_code)
 
     @property
     def size(self) -> CompanySize | None:

@@ -13,35 +13,14 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from offers.db07 import DIVISIONS as _DB07_DIVISIONS
+
 DB07: Final = "db07"
 DB25: Final = "db25"
 # The first register year coded in DB25.
 DB25_FROM_YEAR: Final = 2025
 
-# Section letter: inclusive ranges of two-digit divisions.
-_DB07_DIVISIONS: Final = {
-    "A": (1, 3),
-    "B": (5, 9),
-    "C": (10, 33),
-    "D": (35, 35),
-    "E": (36, 39),
-    "F": (41, 43),
-    "G": (45, 47),
-    "H": (49, 53),
-    "I": (55, 56),
-    "J": (58, 63),
-    "K": (64, 66),
-    "L": (68, 68),
-    "M": (69, 75),
-    "N": (77, 82),
-    "O": (84, 84),
-    "P": (85, 85),
-    "Q": (86, 88),
-    "R": (90, 93),
-    "S": (94, 96),
-    "T": (97, 98),
-    "U": (99, 99),
-}
+# Section letter: inclusive ranges of two-digit divisions (DB07's are in offers.db07).
 _DB25_DIVISIONS: Final = {
     "A": (1, 3),
     "B": (5, 9),

@@ -1,35 +1,55 @@
-"""DB07 (Dansk Branchekode 2007) main groups: two digits, each in one section.
+"""DB07 (Dansk Branchekode 2007): its sections, main groups and six-digit codes, in one place.
 
-Pure Python (no Django), so ``routing.matching`` and the catalogue format share one rule.
-The main groups in use are 01-03, 05-09, 10-33, 35-39, 41-43, 45-47, 49-53, 55-56, 58-63,
-64-66, 68, 69-75, 77-82, 84, 85, 86-88, 90-93, 94-96, 97-98 and 99 (Danmarks Statistik).
+A six-digit code as the CVR register gives it (``620100``, computer programming) belongs to the
+two-digit main group (division) ``62`` and, through it, to the section ``J`` that offers are
+tagged with. Pure Python (no Django), so ``routing.matching``, the catalogue format, the CVR
+register import and the evaluation's industry sections share one table.
 """
 
 from __future__ import annotations
 
-#: The first main group of each section.
-SECTION_STARTS: tuple[tuple[int, str], ...] = (
-    (1, "A"), (5, "B"), (10, "C"), (35, "D"), (36, "E"), (41, "F"), (45, "G"), (49, "H"),
-    (55, "I"), (58, "J"), (64, "K"), (68, "L"), (69, "M"), (77, "N"), (84, "O"), (85, "P"),
-    (86, "Q"), (90, "R"), (94, "S"), (97, "T"), (99, "U"),
-)  # fmt: skip
+from typing import Final
 
-#: Two-digit numbers that are no DB07 main group (gaps between the sections' ranges).
-_UNUSED = frozenset({4, 34, 40, 44, 48, 54, 57, 67, 76, 83, 89})
+#: Section letter: inclusive range of its two-digit main groups (Danmarks Statistik, DB07).
+#: Numbers between the ranges (04, 34, 40, ...) are no main group.
+DIVISIONS: Final[dict[str, tuple[int, int]]] = {
+    "A": (1, 3),
+    "B": (5, 9),
+    "C": (10, 33),
+    "D": (35, 35),
+    "E": (36, 39),
+    "F": (41, 43),
+    "G": (45, 47),
+    "H": (49, 53),
+    "I": (55, 56),
+    "J": (58, 63),
+    "K": (64, 66),
+    "L": (68, 68),
+    "M": (69, 75),
+    "N": (77, 82),
+    "O": (84, 84),
+    "P": (85, 85),
+    "Q": (86, 88),
+    "R": (90, 93),
+    "S": (94, 96),
+    "T": (97, 98),
+    "U": (99, 99),
+}
+#: The CVR register's code for "not stated" (uoplyst), which is no industry at all.
+NOT_STATED: Final = "999999"
+
+_SECTION_OF_NUMBER: Final = {
+    number: letter
+    for letter, (first, last) in DIVISIONS.items()
+    for number in range(first, last + 1)
+}
 
 
 def section_of_group(group: str) -> str | None:
     """The DB07 section of a main group ("31" → "C"), or None for a code that is none."""
     if len(group) != 2 or not group.isdigit():
         return None
-    number = int(group)
-    if number == 0 or number in _UNUSED:
-        return None
-    section = None
-    for start, letter in SECTION_STARTS:
-        if number >= start:
-            section = letter
-    return section
+    return _SECTION_OF_NUMBER.get(int(group))
 
 
 def is_group(value: object) -> bool:
@@ -39,4 +59,18 @@ def is_group(value: object) -> bool:
 
 def all_groups() -> tuple[str, ...]:
     """Every DB07 main group, in order."""
-    return tuple(f"{n:02d}" for n in range(1, 100) if section_of_group(f"{n:02d}"))
+    return tuple(f"{number:02d}" for number in sorted(_SECTION_OF_NUMBER))
+
+
+def group_of_code(code: str) -> str | None:
+    """The main group of a six-digit code ("620100" → "62"), or None for none or an unknown one."""
+    if len(code) != 6 or not code.isdigit() or code == NOT_STATED:
+        return None
+    group = code[:2]
+    return group if section_of_group(group) is not None else None
+
+
+def section_of_code(code: str) -> str | None:
+    """The section of a six-digit code ("620100" → "J"), or None for none or an unknown one."""
+    group = group_of_code(code)
+    return section_of_group(group) if group is not None else None

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from core.time import COPENHAGEN
 from crm.models import (
     Case,
-    CaseOffer,
     Company,
     Contact,
     Feedback,
@@ -35,6 +34,7 @@ from crm.services.common import (
     _lock_in_scope,
     _mark_first_response,
     _require_scope,
+    _suggest_offers,
     _timeline,
 )
 from crm.services.companies import (
@@ -130,23 +130,7 @@ def case_create(
         created_at=now,
     )
     case.themes.add(*themes)  # a new case: no themes to compare with, so no read first
-    scores = {
-        str(match.get("external_id")): match
-        for match in payload.get("matches", [])
-        if isinstance(match, dict)
-    }
-    CaseOffer.objects.bulk_create(
-        [
-            CaseOffer(
-                case=case,
-                offer=offer,
-                score=float(scores.get(offer.external_id, {}).get("score") or 0),
-                reasons=list(scores.get(offer.external_id, {}).get("reasons") or []),
-            )
-            for offer in offers
-        ],
-        ignore_conflicts=True,
-    )
+    _suggest_offers(case, offers, payload=payload)
     _timeline(
         case,
         kind=TimelineEntry.Kind.CREATED,

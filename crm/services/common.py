@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -11,11 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Case, TimelineEntry
+from crm.models import Case, CaseOffer, TimelineEntry
 from crm.permissions import adviser_hub_id, is_active_superuser
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from offers.models import Offer
 
 
 class CrmError(Exception):
@@ -55,6 +57,28 @@ def _timeline(
         payload=payload or {},
         is_public=is_public,
         at=at or timezone.now(),
+    )
+
+
+def _suggest_offers(case: Case, offers: Iterable[Offer], *, payload: dict[str, Any]) -> None:
+    """The offers suggested to the company, on its case, with the score and reasons the match in
+    the request's ``payload`` gave each; an offer the case already suggests is left as it is."""
+    scores = {
+        str(match.get("external_id")): match
+        for match in payload.get("matches", [])
+        if isinstance(match, dict)
+    }
+    CaseOffer.objects.bulk_create(
+        [
+            CaseOffer(
+                case=case,
+                offer=offer,
+                score=float(scores.get(offer.external_id, {}).get("score") or 0),
+                reasons=list(scores.get(offer.external_id, {}).get("reasons") or []),
+            )
+            for offer in offers
+        ],
+        ignore_conflicts=True,
     )
 
 

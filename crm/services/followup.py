@@ -110,11 +110,36 @@ _FRAGMENTS = {
     # The company can be written to: an address, and not anonymised.
     "reachable": "JOIN {contact} ct ON ct.id = c.contact_id AND ct.email <> '' "
     "AND ct.anonymised_at IS NULL",
+    # A referral the operator has not answered, on an open case, not yet reminded of at ``step``.
+    "referral_unanswered": "r.status = 'proposed' AND NOT EXISTS (SELECT 1 "
+    "FROM {referral_followup} f WHERE f.referral_id = r.id AND f.step = %(step)s) "
+    "AND EXISTS (SELECT 1 FROM {case} c WHERE c.id = r.case_id AND c.status <> 'closed')",
 }
+
+
+@dataclass(frozen=True)
+class _Ledger:
+    """A table that records each step once per row it was taken for (its unique constraint)."""
+
+    table: str
+    key: str  # the column naming the row
+    alias: str  # the row's alias in a ``select``
+    constraint: str
+
+
+_CASES = _Ledger(
+    table="{followup}", key="case_id", alias="c", constraint="crm_casefollowup_unique_step"
+)
+_REFERRALS = _Ledger(
+    table="{referral_followup}",
+    key="referral_id",
+    alias="r",
+    constraint="crm_referralfollowup_unique_step",
+)
 _CLAIM = (
-    "INSERT INTO {followup} (case_id, step, day, at) "
-    "SELECT s.id, %(step)s, %(day)s, %(now)s FROM ({select} ORDER BY c.id LIMIT %(limit)s) s "
-    "ON CONFLICT ON CONSTRAINT crm_casefollowup_unique_step DO NOTHING RETURNING case_id"
+    "INSERT INTO {table} ({key}, step, day, at) SELECT s.id, %(step)s, %(day)s, %(now)s "
+    "FROM ({select} ORDER BY {alias}.id LIMIT %(limit)s) s "
+    "ON CONFLICT ON CONSTRAINT {constraint} {on_conflict} RETURNING {key}"
 )
 
 
@@ -125,14 +150,36 @@ def _sql(template: str, **parts: str) -> str:
 
 
 def _claim(
-    *, step: str, select: str, params: dict[str, Any], day: dt.date, now: dt.datetime
+    *,
+    step: str,
+    select: str,
+    params: dict[str, Any],
+    day: dt.date,
+    now: dt.datetime,
+    ledger: _Ledger = _CASES,
+    again: str = "",
 ) -> list[int]:
-    """Record ``step`` for at most a batch of the cases ``select`` finds; their ids.
+    """Record ``step`` for at most a batch of the rows ``select`` finds; their ids, in order.
 
-    ``select`` yields case ids as ``c.id``; a case another run claimed first is skipped by the
-    unique constraint, so whatever runs at the same time, each case gets each step once.
+    ``select`` yields ids as ``c.id`` (cases) or ``r.id`` (referrals, ``ledger=_REFERRALS``); a
+    row another run claimed first is skipped by the unique constraint, so whatever runs at the
+    same time, each row gets each step once. With ``again`` (a condition on the recorded row) a
+    row whose step is recorded is claimed once more where the condition holds, moved to ``day``.
     """
-    sql = _sql(_CLAIM, select=_sql(select))
+    on_conflict = (
+        f"DO UPDATE SET day = EXCLUDED.day, at = EXCLUDED.at WHERE {again}"
+        if again
+        else "DO NOTHING"
+    )
+    sql = _sql(
+        _CLAIM,
+        table=ledger.table.format(**_TABLES),
+        key=ledger.key,
+        alias=ledger.alias,
+        constraint=ledger.constraint,
+        on_conflict=on_conflict.format(**_TABLES),
+        select=_sql(select),
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
@@ -218,11 +265,40 @@ def _cases(ids: list[int]) -> list[_CaseRow]:
     ]
 
 
+# The two arrays have the same length, so unnest in the select list pairs them element by element.
 _ENTRIES = (
     "INSERT INTO {timeline} (case_id, kind, action, actor_id, at, text, payload, is_public) "
     "SELECT unnest(%(ids)s::bigint[]), %(kind)s, %(action)s, NULL, %(at)s, %(text)s, "
-    "%(payload)s::jsonb, %(public)s"
+    "unnest(%(payloads)s::jsonb[]), %(public)s"
 )
+
+
+def _insert_entries(
+    entries: list[tuple[int, dict[str, Any]]],
+    *,
+    kind: str,
+    action: str,
+    text: str,
+    now: dt.datetime,
+    is_public: bool,
+) -> None:
+    """A timeline entry with the same text on each case, with its payload: ``(case_id, payload)``
+    pairs, all in one statement."""
+    if not entries:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(_ENTRIES),
+            {
+                "ids": [case_id for case_id, _payload in entries],
+                "kind": kind,
+                "action": action,
+                "at": now,
+                "text": text,
+                "payloads": [json.dumps(payload) for _case_id, payload in entries],
+                "public": is_public,
+            },
+        )
 
 
 def _entries(
@@ -236,21 +312,14 @@ def _entries(
     payload: dict[str, Any] | None = None,
 ) -> None:
     """The same timeline entry on each case, in one statement."""
-    if not cases:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _sql(_ENTRIES),
-            {
-                "ids": [case.pk for case in cases],
-                "kind": kind,
-                "action": action,
-                "at": now,
-                "text": text,
-                "payload": json.dumps(payload or {}),
-                "public": is_public,
-            },
-        )
+    _insert_entries(
+        [(case.pk, payload or {}) for case in cases],
+        kind=kind,
+        action=action,
+        text=text,
+        now=now,
+        is_public=is_public,
+    )
 
 
 def _company_address(case: _CaseRow) -> str:
@@ -322,29 +391,41 @@ def _nudge_batch(*, today: dt.date, now: dt.datetime) -> int:
     ids = _claim(step=Step.NUDGE, select=select, params={"since": since}, day=today, now=now)
     if not ids:
         return 0
-    cases = _cases(ids)
-    by_recipient, by_whom = _by_recipient(cases, today=today)
-    for to_adviser, group in by_whom.items():
-        _entries(
-            group,
-            kind=TimelineEntry.Kind.REMINDER,
-            action="crm.followup.nudge",
-            text=_("Fristen for første svar er overskredet. Påmindelse sendt til %(to)s.")
-            % {"to": _("rådgiveren") if to_adviser else _("Væksthusets indbakke")},
-            payload={"to": "adviser" if to_adviser else "hub"},
-            now=now,
-        )
+    _remind_adviser_or_hub(
+        ids,
+        today=today,
+        now=now,
+        action="crm.followup.nudge",
+        text=_("Fristen for første svar er overskredet. Påmindelse sendt til %(to)s."),
+        kind=Notification.Kind.FOLLOWUP_NUDGE,
+        template="followup_nudge",
+        context={"day": today},
+        dedupe_key="followup:nudge",
+    )
+    return len(ids)
+
+
+def _mail_each_recipient(
+    by_recipient: dict[str, list[Any]],
+    *,
+    kind: str,
+    template: str,
+    rows: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+) -> None:
+    """Queue one e-mail per recipient, about its rows (in the template as ``rows``); the e-mail's
+    dedupe key is ``dedupe_key`` and the first row's id."""
     notifications_queue_many(
         Mail(
-            kind=Notification.Kind.FOLLOWUP_NUDGE,
+            kind=kind,
             recipient=recipient,
-            template="followup_nudge",
-            context={"cases": group, "day": today, "site_url": settings.SITE_URL},
-            dedupe_key=f"followup:nudge:{group[0].pk}",
+            template=template,
+            context={rows: group, **context, "site_url": settings.SITE_URL},
+            dedupe_key=f"{dedupe_key}:{group[0].pk}",
         )
         for recipient, group in by_recipient.items()
     )
-    return len(ids)
 
 
 def _by_recipient(
@@ -367,6 +448,46 @@ def _by_recipient(
         by_recipient[adviser.email if to_adviser else case.hub.inbox_email].append(case)
         by_whom[to_adviser].append(case)
     return by_recipient, by_whom
+
+
+def _remind_adviser_or_hub(
+    ids: list[int],
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    action: str,
+    text: str,
+    kind: str,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    text_args: dict[str, Any] | None = None,
+) -> None:
+    """The reminder of the claimed cases: a timeline entry on each naming who heard of it
+    (``text`` with ``%(to)s``), and one e-mail to each adviser or hub inbox about its cases."""
+    cases = _cases(ids)
+    by_recipient, by_whom = _by_recipient(cases, today=today)
+    for to_adviser, group in by_whom.items():
+        _entries(
+            group,
+            kind=TimelineEntry.Kind.REMINDER,
+            action=action,
+            text=text
+            % {
+                **(text_args or {}),
+                "to": _("rådgiveren") if to_adviser else _("Væksthusets indbakke"),
+            },
+            payload={"to": "adviser" if to_adviser else "hub"},
+            now=now,
+        )
+    _mail_each_recipient(
+        by_recipient,
+        kind=kind,
+        template=template,
+        rows="cases",
+        context=context,
+        dedupe_key=dedupe_key,
+    )
 
 
 def _claim_next(
@@ -529,16 +650,6 @@ def _close_batch(*, today: dt.date, now: dt.datetime) -> int:
 
 # --- Answered, then quiet ----------------------------------------------------------------------
 
-# Claimed by moving the case's one ``stale`` row to today: a case chased today is not chased again
-# until it has been quiet for the working days once more, and a run twice on a day finds nothing.
-_CLAIM_AGAIN = (
-    "INSERT INTO {followup} (case_id, step, day, at) "
-    "SELECT s.id, %(step)s, %(day)s, %(now)s FROM ({select} ORDER BY c.id LIMIT %(limit)s) s "
-    "ON CONFLICT ON CONSTRAINT crm_casefollowup_unique_step DO UPDATE "
-    "SET day = EXCLUDED.day, at = EXCLUDED.at WHERE {followup}.day < EXCLUDED.day "
-    "RETURNING case_id"
-)
-
 
 def _stale_batch(*, today: dt.date, now: dt.datetime, position: dict[str, int]) -> int:
     """One batch of quiet cases, in case id order from ``position["after_id"]`` on (moved past
@@ -556,56 +667,33 @@ def _stale_batch(*, today: dt.date, now: dt.datetime, position: dict[str, int]) 
         "AND NOT EXISTS (SELECT 1 FROM {followup} f WHERE f.case_id = c.id "
         "AND f.step = %(step)s AND f.day > %(since)s)"
     )
-    sql = _sql(_CLAIM_AGAIN, select=_sql(select))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "after": after,
-                "after_id": position.get("after_id", 0),
-                "since": since,
-                "step": Step.STALE,
-                "day": today,
-                "now": now,
-                "limit": settings.FOLLOWUP_BATCH,
-            },
-        )
-        ids = sorted(row[0] for row in cursor.fetchall())
+    # Claimed by moving the case's one ``stale`` row to today: a case chased today is not chased
+    # again until it has been quiet for the working days once more, and a run twice on a day
+    # finds nothing.
+    ids = _claim(
+        step=Step.STALE,
+        select=select,
+        params={"after": after, "after_id": position.get("after_id", 0), "since": since},
+        day=today,
+        now=now,
+        again="{followup}.day < EXCLUDED.day",
+    )
     if not ids:
         return 0
     position["after_id"] = ids[-1]
-    cases = _cases(ids)
-    by_recipient, by_whom = _by_recipient(cases, today=today)
-    for to_adviser, group in by_whom.items():
-        _entries(
-            group,
-            kind=TimelineEntry.Kind.REMINDER,
-            action="crm.followup.stale",
-            text=_(
-                "Der er ikke sket noget på sagen i %(days)s arbejdsdage. Påmindelse sendt til "
-                "%(to)s."
-            )
-            % {
-                "days": settings.FOLLOWUP_STALE_WORKING_DAYS,
-                "to": _("rådgiveren") if to_adviser else _("Væksthusets indbakke"),
-            },
-            payload={"to": "adviser" if to_adviser else "hub"},
-            now=now,
-        )
-    notifications_queue_many(
-        Mail(
-            kind=Notification.Kind.FOLLOWUP_STALE,
-            recipient=recipient,
-            template="followup_stale",
-            context={
-                "cases": group,
-                "day": today,
-                "days": settings.FOLLOWUP_STALE_WORKING_DAYS,
-                "site_url": settings.SITE_URL,
-            },
-            dedupe_key=f"followup:stale:{today.isoformat()}:{group[0].pk}",
-        )
-        for recipient, group in by_recipient.items()
+    _remind_adviser_or_hub(
+        ids,
+        today=today,
+        now=now,
+        action="crm.followup.stale",
+        text=_(
+            "Der er ikke sket noget på sagen i %(days)s arbejdsdage. Påmindelse sendt til %(to)s."
+        ),
+        text_args={"days": settings.FOLLOWUP_STALE_WORKING_DAYS},
+        kind=Notification.Kind.FOLLOWUP_STALE,
+        template="followup_stale",
+        context={"day": today, "days": settings.FOLLOWUP_STALE_WORKING_DAYS},
+        dedupe_key=f"followup:stale:{today.isoformat()}",
     )
     return len(ids)
 
@@ -738,31 +826,6 @@ def surveys_run(*, now: dt.datetime) -> dict[str, int]:
 
 # --- Referrals without the operator's answer -------------------------------------------------
 
-_REFERRAL_CLAIM = (
-    "INSERT INTO {referral_followup} (referral_id, step, day, at) "
-    "SELECT s.id, %(step)s, %(day)s, %(now)s FROM ({select} ORDER BY r.id LIMIT %(limit)s) s "
-    "ON CONFLICT ON CONSTRAINT crm_referralfollowup_unique_step DO NOTHING RETURNING referral_id"
-)
-_REFERRAL_UNANSWERED = (
-    "r.status = 'proposed' AND NOT EXISTS (SELECT 1 FROM {referral_followup} f "
-    "WHERE f.referral_id = r.id AND f.step = %(step)s) "
-    "AND EXISTS (SELECT 1 FROM {case} c WHERE c.id = r.case_id AND c.status <> 'closed')"
-)
-
-
-def _referral_claim(
-    *, step: str, select: str, params: dict[str, Any], day: dt.date, now: dt.datetime
-) -> list[int]:
-    # The statement with its fragment and table names filled in: all constants, no input.
-    select = select.replace("{unanswered}", _REFERRAL_UNANSWERED).format(**_TABLES)
-    sql = _REFERRAL_CLAIM.format(select=select, **_TABLES)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {**params, "step": step, "day": day, "now": now, "limit": settings.FOLLOWUP_BATCH},
-        )
-        return sorted(row[0] for row in cursor.fetchall())
-
 
 @dataclass(frozen=True)
 class _ReferralRow:
@@ -826,31 +889,18 @@ def _referrals(ids: list[int]) -> list[_ReferralRow]:
     return found
 
 
-_REFERRAL_ENTRIES = (
-    "INSERT INTO {timeline} (case_id, kind, action, actor_id, at, text, payload, is_public) "
-    "SELECT unnest(%(ids)s::bigint[]), %(kind)s, %(action)s, NULL, %(at)s, %(text)s, "
-    "unnest(%(payloads)s::jsonb[]), false"
-)
-
-
 def _referral_entries(
     referrals: list[_ReferralRow], *, action: str, text: str, to: str, now: dt.datetime
 ) -> None:
     """One timeline entry on each referral's case, naming the referral, in one statement."""
-    if not referrals:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _REFERRAL_ENTRIES.format(**_TABLES),
-            {
-                "ids": [referral.case_id for referral in referrals],
-                "kind": TimelineEntry.Kind.REMINDER,
-                "action": action,
-                "at": now,
-                "text": text,
-                "payloads": [json.dumps({"referral": r.pk, "to": to}) for r in referrals],
-            },
-        )
+    _insert_entries(
+        [(referral.case_id, {"referral": referral.pk, "to": to}) for referral in referrals],
+        kind=TimelineEntry.Kind.REMINDER,
+        action=action,
+        text=text,
+        now=now,
+        is_public=False,
+    )
 
 
 def _operator_recipients(operator_ids: set[int]) -> dict[int, list[tuple[str, str]]]:
@@ -879,12 +929,16 @@ def _referral_operator_batch(*, today: dt.date, now: dt.datetime) -> int:
     since = latest_day_reached(today, settings.REFERRAL_OPERATOR_REMINDER_WORKING_DAYS)
     # Referred on ``since`` or before, in Danish time (the partial index crm_referral_unanswered).
     before = dt.datetime.combine(since + dt.timedelta(days=1), dt.time(), tzinfo=COPENHAGEN)
-    ids = _referral_claim(
+    ids = _claim(
         step=ReferralFollowUp.Step.OPERATOR,
-        select="SELECT r.id FROM {referral} r WHERE r.created_at < %(before)s AND {unanswered}",
+        select=(
+            "SELECT r.id FROM {referral} r WHERE r.created_at < %(before)s "
+            "AND {referral_unanswered}"
+        ),
         params={"before": before},
         day=today,
         now=now,
+        ledger=_REFERRALS,
     )
     if not ids:
         return 0
@@ -937,15 +991,16 @@ def _referral_operator_batch(*, today: dt.date, now: dt.datetime) -> int:
 
 def _referral_adviser_batch(*, today: dt.date, now: dt.datetime) -> int:
     since = latest_day_reached(today, settings.REFERRAL_ADVISER_REMINDER_WORKING_DAYS)
-    ids = _referral_claim(
+    ids = _claim(
         step=ReferralFollowUp.Step.ADVISER,
         select=(
             "SELECT r.id FROM {referral_followup} p JOIN {referral} r ON r.id = p.referral_id "
-            "WHERE p.step = %(previous)s AND p.day <= %(since)s AND {unanswered}"
+            "WHERE p.step = %(previous)s AND p.day <= %(since)s AND {referral_unanswered}"
         ),
         params={"previous": ReferralFollowUp.Step.OPERATOR, "since": since},
         day=today,
         now=now,
+        ledger=_REFERRALS,
     )
     if not ids:
         return 0
@@ -968,15 +1023,13 @@ def _referral_adviser_batch(*, today: dt.date, now: dt.datetime) -> int:
             to="adviser" if to_adviser else "hub",
             now=now,
         )
-    notifications_queue_many(
-        Mail(
-            kind=Notification.Kind.REFERRAL_ADVISER_REMINDER,
-            recipient=recipient,
-            template="referral_adviser_reminder",
-            context={"referrals": group, "site_url": settings.SITE_URL},
-            dedupe_key=f"referral:adviser:{group[0].pk}",
-        )
-        for recipient, group in by_recipient.items()
+    _mail_each_recipient(
+        by_recipient,
+        kind=Notification.Kind.REFERRAL_ADVISER_REMINDER,
+        template="referral_adviser_reminder",
+        rows="referrals",
+        context={},
+        dedupe_key="referral:adviser",
     )
     return len(ids)
 

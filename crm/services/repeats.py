@@ -32,10 +32,10 @@ from django.utils.translation import override
 from stdnum.dk import cvr as cvr_number
 
 from core.time import COPENHAGEN
-from crm.models import Case, CaseFollowUp, CaseOffer, Company, Contact, Notification, TimelineEntry
+from crm.models import Case, CaseFollowUp, Company, Contact, Notification, TimelineEntry
 from crm.outbox import notification_queue
 from crm.services.absences import absence_of
-from crm.services.common import _admin_url, _lock, _timeline
+from crm.services.common import _admin_url, _lock, _suggest_offers, _timeline
 from offers.models import Offer, Organisation, Theme
 
 #: The reason a closed case reopens on a repeat request (timeline payload).
@@ -116,21 +116,7 @@ def case_repeat_attach(
             CaseFollowUp.objects.filter(case=case, step__in=LADDER_STEPS).delete()
     offers = list(offers)
     case.themes.add(*themes)
-    scores = {
-        str(m.get("external_id")): m for m in payload.get("matches", []) if isinstance(m, dict)
-    }
-    CaseOffer.objects.bulk_create(
-        [
-            CaseOffer(
-                case=case,
-                offer=offer,
-                score=float(scores.get(offer.external_id, {}).get("score") or 0),
-                reasons=list(scores.get(offer.external_id, {}).get("reasons") or []),
-            )
-            for offer in offers
-        ],
-        ignore_conflicts=True,
-    )
+    _suggest_offers(case, offers, payload=payload)
     with override("da"):
         suggestions = ", ".join(offer.title for offer in offers) or "–"
         text = _("Ny henvendelse fra %(name)s:\n%(needs)s\n\nNye forslag: %(offers)s") % {

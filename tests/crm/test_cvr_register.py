@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from crm import db07
 from crm.cvr_import import CvrImportRejected, cvr_register_import, parse_employee_band
 from crm.cvr_register import (
     CvrLookupUnavailable,
@@ -18,6 +17,7 @@ from crm.cvr_register import (
 )
 from crm.demo import CVR_REGISTER_SAMPLE
 from crm.models import CvrRegisterEntry
+from offers import db07
 from offers.models import CompanySize
 
 HEADER = "cvr,name,address,postcode,city,municipality,industry,employees\n"
@@ -35,16 +35,16 @@ def load(text: str, *, encoding: str = "utf-8") -> object:
 
 
 def test_it_finds_the_section_and_group_of_a_six_digit_industry_code() -> None:
-    assert (db07.section("620100"), db07.group("620100")) == ("J", "62")
-    assert (db07.section("031100"), db07.group("031100")) == ("A", "03")
-    assert (db07.section("471100"), db07.group("471100")) == ("G", "47")
+    assert (db07.section_of_code("620100"), db07.group_of_code("620100")) == ("J", "62")
+    assert (db07.section_of_code("031100"), db07.group_of_code("031100")) == ("A", "03")
+    assert (db07.section_of_code("471100"), db07.group_of_code("471100")) == ("G", "47")
 
 
 def test_it_gives_no_section_for_not_stated_or_impossible_codes() -> None:
-    assert db07.section("999999") is None  # the register's "uoplyst"
-    assert db07.section("040000") is None  # there is no division 04
-    assert db07.section("62010") is None
-    assert db07.group("") is None
+    assert db07.section_of_code("999999") is None  # the register's "uoplyst"
+    assert db07.section_of_code("040000") is None  # there is no division 04
+    assert db07.section_of_code("62010") is None
+    assert db07.group_of_code("") is None
 
 
 @pytest.mark.parametrize(

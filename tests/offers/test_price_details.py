@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.test import Client
 
+from offers import demo
 from offers.exporting import offer_records
 from offers.hsds import hsds_tables
 from offers.importing import import_offers
@@ -48,3 +51,17 @@ def test_hsds_puts_it_in_the_fees_description() -> None:
     make_offer(external_id="halvt", price="subsidised", price_details=SHARE)
     services = hsds_tables(Offer.objects.filter(external_id="halvt"))["services.csv"]
     assert [s["fees_description"] for s in services] == [f"Medfinansieret – {SHARE}"]
+
+
+def test_every_co_financed_demo_offer_says_on_its_page_what_the_company_pays(
+    client: Client,
+) -> None:
+    demo.load(stdout=io.StringIO())
+    co_financed = list(Offer.objects.filter(price="subsidised").order_by("external_id"))
+    assert len(co_financed) > 10
+
+    assert [o.external_id for o in co_financed if not o.price_details.strip()] == []
+    offer = Offer.objects.get(external_id="region-hovedstaden-kompetencepulje")
+    page = client.get(offer.get_absolute_url()).text
+    assert f'Medfinansieret: <span lang="da">{offer.price_details}</span>' in page
+    assert "75 %" in offer.price_details  # the share its description promises
