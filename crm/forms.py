@@ -188,6 +188,25 @@ class CloseForm(DesignSystemForm):
         max_length=5000,
     )
 
+    def __init__(self, *args: Any, case: Case | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if case is not None and not self.is_bound:
+            # A case the adviser referred ends, most often, as "referred": preset, still open to
+            # change (a declined referral does not count).
+            referred = case.referrals.exclude(status=Referral.Status.DECLINED).exists()
+            if referred:
+                self.fields["outcome"].initial = Case.Outcome.REFERRED
+
+
+class ReopenForm(DesignSystemForm):
+    reason = forms.CharField(
+        label=_("Hvorfor genåbnes sagen?"),
+        help_text=_("Fx at virksomheden har vendt tilbage med et nyt spørgsmål."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        error_messages={"required": _("Skriv, hvorfor sagen genåbnes.")},
+    )
+
 
 class CompanyAdminForm(forms.ModelForm):
     cvr = forms.CharField(

@@ -16,10 +16,12 @@ from django.utils.translation import gettext as _
 from core.time import COPENHAGEN
 from crm.models import (
     Case,
+    CaseFollowUp,
     CaseOffer,
     Company,
     Contact,
     Feedback,
+    HubLead,
     Notification,
     Referral,
     TimelineEntry,
@@ -93,8 +95,12 @@ def case_create(
     payload: dict[str, Any] | None = None,
     offers: Iterable[Offer] = (),
     origin: CaseOrigin | None = None,
+    language: str = "",
 ) -> Case:
     """Open a case for the hub, with its first timeline entry and the matched offers.
+
+    ``language`` is the language code the company wrote in ("en-gb" is stored as "en"; one the
+    portal does not speak is left out).
 
     ``payload`` is stored on the ``crm.case.created`` entry (matched offers, routing reason, ...);
     a ``payload["matches"]`` list of ``{"external_id", "score", "reasons"}`` gives each offer in
@@ -126,6 +132,7 @@ def case_create(
         partner_id=origin.partner_id,
         partner_api_key_id=origin.api_key_id,
         source_page=origin.page[:500],
+        language=_language_code(language),
         first_response_due=add_working_days(now, settings.FIRST_RESPONSE_WORKING_DAYS),
         created_at=now,
     )
@@ -165,6 +172,11 @@ def case_create(
         case=case,
     )
     return case
+
+
+def _language_code(language: str) -> str:
+    code = (language or "").strip().lower()[:2]
+    return code if code in Case.Language.values else ""
 
 
 @transaction.atomic
@@ -366,6 +378,66 @@ def case_close(*, case: Case, outcome: str, outcome_text: str = "", actor: User 
     )
     _closing_mail(case)
     return case
+
+
+#: The reminder ladder's steps (``crm.services.followup``): done again for a reopened case that
+#: was never answered, so it cannot fall through unnoticed a second time.
+_LADDER_STEPS = (
+    CaseFollowUp.Step.NUDGE,
+    CaseFollowUp.Step.LEAD_ALERT,
+    CaseFollowUp.Step.COMPANY_UPDATE,
+    CaseFollowUp.Step.CLOSED_NOT_HANDLED,
+)
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, reason: str, actor: User | None) -> Case:
+    """Open a closed case again ("Genåbn sag"), with the adviser's reason on the timeline.
+
+    Only an adviser of the case's hub, the hub's lead or a superuser may; the case is open again
+    everywhere (status back to "assigned" with its adviser, else "new"; no outcome, no closing
+    date), so the statistics count it as open until it is closed anew. Its first-response date
+    stays what the company was promised. A case that was never answered (closed by the reminder
+    ladder as not handled, or closed before any contact) starts the ladder over: its steps are
+    done again from that date (their earlier entries stay in the timeline). A case that was
+    answered is chased as stale from now on, as the reopening is activity by a person.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise CrmError(_("Skriv, hvorfor sagen genåbnes."), field="reason")
+    case = _lock(case)
+    if not _leads_hub(actor, case):
+        _require_scope(case, actor)
+    if case.is_open:
+        raise CrmError(_("Sagen er allerede åben."))
+    now = timezone.now()
+    previous_outcome = case.outcome
+    case.status = Case.Status.ASSIGNED if case.adviser_id else Case.Status.NEW
+    case.outcome = ""
+    case.outcome_text = ""
+    case.closed_at = None
+    case.save(update_fields=["status", "outcome", "outcome_text", "closed_at"])
+    if case.first_responded_at is None:
+        CaseFollowUp.objects.filter(case=case, step__in=_LADDER_STEPS).delete()
+    _timeline(
+        case,
+        kind=TimelineEntry.Kind.STATUS_CHANGE,
+        action="crm.case.reopened",
+        actor=actor,
+        text=reason,
+        payload={"reason": reason, "previous_outcome": previous_outcome, "to": case.status},
+        at=now,
+    )
+    return case
+
+
+def _leads_hub(actor: User | None, case: Case) -> bool:
+    """Whether ``actor`` is the named lead of the case's hub (``HubLead``)."""
+    return bool(
+        actor is not None
+        and actor.is_active
+        and HubLead.objects.filter(hub_id=case.hub_id, lead_id=actor.pk).exists()
+    )
 
 
 def _closing_mail(case: Case) -> None:
