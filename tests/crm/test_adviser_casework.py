@@ -13,7 +13,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from crm import services
-from crm.models import Case, CaseFollowUp, HubLead, Referral
+from crm.models import Case, CaseFollowUp, HubLead
 from routing.models import GuidanceRequest
 from routing.services import guidance_request_submit
 from tests.routing.factories import form_data, submission
