@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.time import COPENHAGEN
+from crm.hub_words import hub_text
 from crm.models import (
     Case,
     CaseFollowUp,
@@ -110,7 +111,7 @@ def case_create(
     if not needs:
         raise CrmError(_("Beskriv, hvad virksomheden har brug for hjælp til."), field="needs")
     if hub.kind != Organisation.Kind.BUSINESS_HUB:
-        raise CrmError(_("En sag kan kun ligge hos et Væksthus."), field="hub")
+        raise CrmError(hub_text(_("En sag kan kun ligge hos et %(hub)s.")), field="hub")
     if contact.company_id != company.pk:
         raise CrmError(_("Kontaktpersonen hører ikke til virksomheden."), field="contact")
     if source not in Case.Source.values:
@@ -203,8 +204,11 @@ def case_assign(*, case: Case, adviser: User, actor: User | None) -> Case:
     if away is not None and (actor is None or actor.pk != adviser.pk):
         # An adviser away gets no new work; the case stays in the hub's queue.
         raise CrmError(
-            _("%(name)s er fraværende til og med %(day)s. Lad sagen blive i Væksthusets kø.")
-            % {"name": _adviser_name(adviser), "day": away.ends_on.strftime("%d.%m.%Y")},
+            hub_text(
+                _("%(name)s er fraværende til og med %(day)s. Lad sagen blive i %(the_hub)ss kø."),
+                name=_adviser_name(adviser),
+                day=away.ends_on.strftime("%d.%m.%Y"),
+            ),
             field="adviser",
         )
     previous = case.adviser_id
@@ -254,7 +258,7 @@ def case_transfer(*, case: Case, hub: Organisation, reason: str, actor: User | N
         raise CrmError(_("Skriv, hvorfor sagen overdrages."), field="reason")
     case = _lock_in_scope(case, actor)
     if hub.kind != Organisation.Kind.BUSINESS_HUB:
-        raise CrmError(_("En sag kan kun overdrages til et Væksthus."), field="hub")
+        raise CrmError(hub_text(_("En sag kan kun overdrages til et %(hub)s.")), field="hub")
     if hub.pk == case.hub_id:
         raise CrmError(_("Sagen ligger allerede hos %(hub)s.") % {"hub": hub.name}, field="hub")
     previous = case.hub
@@ -485,7 +489,7 @@ def cases_hand_over(*, from_adviser: User, to_adviser: User, actor: User | None)
         or to_adviser.organisation_id != from_adviser.organisation_id
     ):
         raise CrmError(
-            _("Sagerne kan kun overdrages til en aktiv rådgiver i samme Væksthus."),
+            hub_text(_("Sagerne kan kun overdrages til en aktiv rådgiver i samme %(hub)s.")),
             field="to_adviser",
         )
     away = absence_of(to_adviser, timezone.localdate())
@@ -579,7 +583,7 @@ def case_register(
     if not actor.is_active or not (
         actor.is_superuser or (actor.is_adviser and actor.organisation_id == hub.pk)
     ):
-        raise CrmError(_("Du kan kun oprette sager i dit eget Væksthus."), field="hub")
+        raise CrmError(hub_text(_("Du kan kun oprette sager i dit eget %(hub)s.")), field="hub")
     name = (company_name or "").strip()
     if not name and cvr:
         # A company the CRM already knows needs no name typed again; it keeps the one it has.

@@ -13,7 +13,8 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from crm import services
-from crm.models import Case, CaseFollowUp, HubLead
+from crm.models import Case, CaseFollowUp, HubLead, Notification
+from offers.models import Organisation
 from routing.models import GuidanceRequest
 from routing.services import guidance_request_submit
 from tests.routing.factories import form_data, submission
@@ -268,3 +269,59 @@ def test_the_case_page_breadcrumb_is_the_admins_own(logged_in, adviser, make_cas
     assert '<ol class="breadcrumbs">' in html
     assert f'<li aria-current="page">{case.reference}</li>' in html
     assert '<div class="breadcrumbs">' not in html
+
+
+# --- The hub's name: the portal's own term ----------------------------------------------------
+
+ERHVERVSHUS = ["Erhvervshus", "Erhvervshuset", "Erhvervshuse", "Erhvervshusene"]
+
+
+def test_the_workspace_says_the_portals_term_for_a_hub(
+    settings, logged_in, adviser, make_case, time_machine
+):
+    settings.HUB_TERM = ERHVERVSHUS
+    time_machine.move_to(dt.datetime(2026, 12, 21, 10, 0, tzinfo=CPH), tick=False)
+    case = make_case()
+    client = logged_in(adviser)
+
+    listing = client.get(CHANGELIST).content.decode()
+    html = client.get(page(case)).content.decode()
+    added = client.get(reverse("admin:crm_case_add")).content.decode()
+
+    assert "Mit Erhvervshus" in listing
+    assert "Efter Erhvervshus" in listing
+    assert "Overdrag til et andet Erhvervshus" in html
+    assert "<dt>Erhvervshus</dt>" in html
+    assert "Erhvervshuset behandler oplysningerne" in added
+    assert "Erhvervshusets kø uden rådgiver" in added
+    with pytest.raises(services.CrmError, match="overdrages til et Erhvervshus"):
+        services.case_transfer(
+            case=case,
+            hub=Organisation.objects.get(slug="erhvervsstyrelsen"),
+            reason="Forkert",
+            actor=adviser,
+        )
+
+    day = _morning(2026, 12, 28)
+    time_machine.move_to(day, tick=False)
+    services.followup_ladder_run(now=day)
+    reminder = case.timeline.get(action="crm.followup.nudge")
+    assert reminder.text.endswith("Erhvervshusets indbakke.")
+    [nudge] = Notification.objects.filter(kind=Notification.Kind.FOLLOWUP_NUDGE)
+    assert "får Erhvervshusets leder besked" in nudge.body
+    assert "Væksthus" not in nudge.body
+
+
+def test_the_request_list_names_itself_and_filters_by_hub_only(logged_in, make_user):
+    superuser = make_user("admin", is_superuser=True)
+    client = logged_in(superuser)
+
+    index = client.get(reverse("admin:index")).content.decode()
+    listing = client.get(reverse("admin:routing_guidancerequest_changelist")).content.decode()
+
+    assert "Indkomne henvendelser og deres fordeling" in index
+    assert "Henvendelser om vejledning" not in index
+    filters = listing[listing.index('id="changelist-filter"') :]
+    assert "Væksthus Midtjylland" in filters
+    assert "Aarhus Kommune" not in filters
+    assert "Erhvervsstyrelsen" not in filters
