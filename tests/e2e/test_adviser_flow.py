@@ -112,6 +112,8 @@ def test_from_the_login_to_a_closed_case_in_seven_clicks(
     expect(page.locator("#id_close-outcome")).to_have_value("referred")
     assert_accessible(page)
     screenshot(page, f"flow-case-referred-{width}")
+    # The case page never scrolls sideways, on a phone either.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     clicks.click(page.get_by_role("button", name="Luk sagen"))
     expect(
         page.get_by_text("Sagen er lukket: Henvist til tilbud eller operatør.").first
