@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core.once import FORM_NONCE_PATTERN, form_nonce
+from crm.hub_words import hub_one, hub_words
 from crm.models import (
     Case,
     Company,
@@ -116,7 +117,9 @@ class TransitionForm(DesignSystemForm):
 
 
 class TransferForm(DesignSystemForm):
-    hub = forms.ModelChoiceField(label=_("Til Væksthus"), queryset=Organisation.objects.none())
+    hub = forms.ModelChoiceField(
+        label=hub_words(_("Til %(hub)s")), queryset=Organisation.objects.none()
+    )
     reason = forms.CharField(
         label=_("Begrundelse"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
@@ -188,6 +191,25 @@ class CloseForm(DesignSystemForm):
         max_length=5000,
     )
 
+    def __init__(self, *args: Any, case: Case | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if case is not None and not self.is_bound:
+            # A case the adviser referred ends, most often, as "referred": preset, still open to
+            # change (a declined referral does not count).
+            referred = case.referrals.exclude(status=Referral.Status.DECLINED).exists()
+            if referred:
+                self.fields["outcome"].initial = Case.Outcome.REFERRED
+
+
+class ReopenForm(DesignSystemForm):
+    reason = forms.CharField(
+        label=_("Hvorfor genåbnes sagen?"),
+        help_text=_("Fx at virksomheden har vendt tilbage med et nyt spørgsmål."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        error_messages={"required": _("Skriv, hvorfor sagen genåbnes.")},
+    )
+
 
 class CompanyAdminForm(forms.ModelForm):
     cvr = forms.CharField(
@@ -240,13 +262,13 @@ class CaseCreateForm(DesignSystemForm):
         },
     )
     hub = forms.ModelChoiceField(
-        label=_("Væksthus"),
+        label=hub_one(),
         queryset=Organisation.objects.hubs().order_by("name"),
         to_field_name="slug",
-        empty_label=_("Vælg Væksthus"),
+        empty_label=hub_words(_("Vælg %(hub)s")),
         error_messages={
-            "required": _("Vælg det Væksthus, der skal have sagen."),
-            "invalid_choice": _("Vælg et af Væksthusene på listen."),
+            "required": hub_words(_("Vælg det %(hub)s, der skal have sagen.")),
+            "invalid_choice": hub_words(_("Vælg et af %(the_hubs)s på listen.")),
         },
     )
     cvr = forms.CharField(
@@ -299,7 +321,9 @@ class CaseCreateForm(DesignSystemForm):
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
     consent = forms.BooleanField(
-        label=_("Kontaktpersonen har fået at vide, hvordan Væksthuset behandler oplysningerne"),
+        label=hub_words(
+            _("Kontaktpersonen har fået at vide, hvordan %(the_hub)s behandler oplysningerne")
+        ),
         error_messages={
             "required": _(
                 "Sagen kan først oprettes, når kontaktpersonen har fået at vide, hvordan "
@@ -328,7 +352,7 @@ class CaseCreateForm(DesignSystemForm):
         label=_("Jeg tager selv sagen"),
         required=False,
         initial=True,
-        help_text=_("Ellers kommer sagen i Væksthusets kø uden rådgiver."),
+        help_text=hub_words(_("Ellers kommer sagen i %(the_hub)ss kø uden rådgiver.")),
     )
 
     def __init__(self, *args: Any, choose_hub: bool, **kwargs: Any) -> None:

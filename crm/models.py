@@ -185,6 +185,10 @@ class Contact(models.Model):
 
 
 class Case(models.Model):
+    class Language(models.TextChoices):
+        DANISH = "da", _("Dansk")
+        ENGLISH = "en", _("Engelsk")
+
     class Status(models.TextChoices):
         NEW = "new", _("Ny")
         ASSIGNED = "assigned", _("Tildelt")
@@ -270,6 +274,11 @@ class Case(models.Model):
         related_name="cases",
     )
     source_page = models.CharField(_("side"), max_length=500, blank=True, editable=False)
+    # The language the company wrote in (the portal's language when it sent the request; an API
+    # client's Accept-Language); empty for cases registered by hand and those from before.
+    language = models.CharField(
+        _("sprog"), max_length=2, choices=Language.choices, blank=True, editable=False
+    )
     first_response_due = models.DateField(_("frist for første svar"))
     first_responded_at = models.DateTimeField(_("første svar"), null=True, blank=True)
     outcome = models.CharField(_("udfald"), max_length=20, choices=Outcome.choices, blank=True)

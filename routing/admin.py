@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
+from offers.models import Organisation
 from routing.models import GuidanceRequest, RoutingRule, VocabularyWord
 
 
@@ -35,12 +38,21 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     )
 
 
+class HubListFilter(admin.RelatedFieldListFilter):
+    """The hubs a request can be routed to, not every organisation (municipalities, ...)."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        return [
+            (hub.pk, hub.name) for hub in Organisation.objects.hubs().order_by("name").only("name")
+        ]
+
+
 @admin.register(GuidanceRequest)
 class GuidanceRequestAdmin(ReadOnlyAdmin):
     """Read-only: a request is changed through its case in the CRM, never here."""
 
     list_display = ("case", "hub", "municipality", "rule", "channel", "created_at")
-    list_filter = ("channel", "hub")
+    list_filter = ("channel", ("hub", HubListFilter))
     list_select_related = ("case", "hub", "municipality", "rule__hub")
     search_fields = ("case__reference",)
     date_hierarchy = "created_at"

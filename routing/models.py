@@ -235,8 +235,10 @@ class GuidanceRequest(models.Model):
     objects = GuidanceRequestQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("henvendelse om vejledning")
-        verbose_name_plural = _("henvendelser om vejledning")
+        # Every request is a case at once (crm.Case, where advisers work); this is the record of
+        # how it arrived and was routed, so the name says that next to "Sager".
+        verbose_name = _("indkommen henvendelse og fordeling")
+        verbose_name_plural = _("indkomne henvendelser og deres fordeling")
         ordering = ["-created_at"]
         constraints = [
             # The status page and GET /api/guidance-requests/{token}/ look the token up by digest.

@@ -409,6 +409,7 @@ def _submit(
                 payload=payload,
                 offers=matched_offers,
                 origin=origin,
+                language=translation.get_language() or "",
             )
         except crm_services.CrmError as error:
             raise RoutingError(error.message, field=error.field) from error

@@ -86,6 +86,11 @@ def close(request: HttpRequest, case: Case, form: forms.Form) -> str:
     return gettext("Sagen er lukket: %(outcome)s.") % {"outcome": case.get_outcome_display()}
 
 
+def reopen(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    services.case_reopen(case=case, reason=form.cleaned_data["reason"], actor=acting_user(request))
+    return gettext("Sagen er genåbnet.")
+
+
 #: The quick forms by the name in their URL (``…/handling/<name>/``) and form prefix.
 ACTIONS: dict[str, Action] = {
     "take": take,
@@ -95,6 +100,7 @@ ACTIONS: dict[str, Action] = {
     "refer": refer,
     "transfer": transfer,
     "close": close,
+    "reopen": reopen,
 }
 
 

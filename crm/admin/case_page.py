@@ -15,6 +15,7 @@ from crm.forms import (
     NoteForm,
     ReferralForm,
     ReferralOutcomeForm,
+    ReopenForm,
     TakeForm,
     TransferForm,
     TransitionForm,
@@ -32,12 +33,18 @@ def case_forms(request: HttpRequest, case: Case, bound: str | None) -> dict[str,
     offers_url = reverse("admin:crm_case_offers", args=[case.pk])
     return {
         "take": TakeForm(data("take"), prefix="take"),
-        "note": NoteForm(data("note"), prefix="note"),
+        # Until the company has been answered, the next activity is most often the call.
+        "note": NoteForm(
+            data("note"),
+            prefix="note",
+            initial={"kind": TimelineEntry.Kind.CALL} if case.first_responded_at is None else None,
+        ),
         "transition": TransitionForm(data("transition"), prefix="transition", case=case),
         "refer": ReferralForm(data("refer"), prefix="refer", autocomplete_url=offers_url),
         "assign": AssignForm(data("assign"), prefix="assign", case=case),
         "transfer": TransferForm(data("transfer"), prefix="transfer", case=case),
-        "close": CloseForm(data("close"), prefix="close"),
+        "close": CloseForm(data("close"), prefix="close", case=case),
+        "reopen": ReopenForm(data("reopen"), prefix="reopen"),
     }
 
 
@@ -65,6 +72,7 @@ def case_page_context(
         "today": timezone.localdate(),
         "deadline": deadline_badge(case, timezone.localdate()),
         "editable": editable and case.is_open,
+        "reopenable": editable and not case.is_open,
         "read_only_reason": None if editable else case.hub.name,
         "sees_contact": sees_contact,
         "submitted_contact": submitted_contact(case, timeline) if sees_contact else None,
@@ -77,6 +85,8 @@ def case_page_context(
         "referred_offer_ids": {
             r.offer_id for r in referrals if r.offer_id and r.status != Referral.Status.DECLINED
         },
+        # After a referral the next step is usually closing: its form is open, outcome preset.
+        "close_ready": any(r.status != Referral.Status.DECLINED for r in referrals),
         "forms": forms_by_name,
         "failed": failed,
         "failed_errors": error_messages(forms_by_name, failed),

@@ -26,6 +26,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -46,6 +47,7 @@ from crm.admin.filters import (
 from crm.admin.pagination import CappedPaginator
 from crm.admin.search import cases_matching, normalised_term
 from crm.forms import CaseCreateForm, ReferralOutcomeForm
+from crm.hub_words import hub_one
 from crm.models import Case, Referral
 from crm.offer_notes import offer_notes
 from crm.permissions import adviser_hub_id, works_cases
@@ -56,14 +58,15 @@ from offers.models import Organisation
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
+    # The deadline comes right after the reference: it decides the order and must never be the
+    # column that falls off a 1280 px screen.
     list_display = (
         "reference",
+        "deadline",
         "company_name",
         "status_label",
-        "theme_names",
-        "deadline",
         "adviser_name",
-        "hub",
+        "hub_name",
         "source_label",
     )
     list_display_links = ("reference",)
@@ -75,6 +78,7 @@ class CaseAdmin(admin.ModelAdmin):
         ThemeFilter,
         AdviserFilter,
         "source",
+        "language",
         "partner",
     )
     search_fields = ("reference",)
@@ -105,6 +109,16 @@ class CaseAdmin(admin.ModelAdmin):
             cases = Case.objects.editable_by(request.user)
         return cases.select_related("company", "adviser", "hub").prefetch_related("themes")
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        """An adviser's own queue has one hub only: no column for it."""
+        columns = super().get_list_display(request)
+        if (
+            adviser_hub_id(request.user) is not None
+            and request.GET.get(HubScopeFilter.parameter_name, "mine") == "mine"
+        ):
+            return tuple(column for column in columns if column != "hub_name")
+        return columns
+
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         # Overdue first: cases awaiting a first response by deadline, then the rest by deadline.
         return [F("first_responded_at").asc(nulls_first=True), "first_response_due", "id"]
@@ -117,9 +131,15 @@ class CaseAdmin(admin.ModelAdmin):
             return queryset, False
         return cases_matching(queryset, term, user=request.user), False
 
-    @admin.display(description=_("virksomhed"))
+    @admin.display(description=_("virksomhed og temaer"))
     def company_name(self, case: Case) -> str:
-        return case.company.name
+        # The themes under the name rather than in a column of their own: the list fits 1280 px.
+        themes = self.theme_names(case)
+        if not themes:
+            return case.company.name
+        return format_html(
+            '{}<br><span class="crm-muted crm-list-themes">{}</span>', case.company.name, themes
+        )
 
     @admin.display(description=_("status"))
     def status_label(self, case: Case) -> str:
@@ -138,6 +158,10 @@ class CaseAdmin(admin.ModelAdmin):
         if case.adviser is None:
             return "–"
         return case.adviser.get_full_name() or case.adviser.username
+
+    @admin.display(description=hub_one())
+    def hub_name(self, case: Case) -> str:
+        return case.hub.name
 
     @admin.display(description=_("kilde"))
     def source_label(self, case: Case) -> str:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core.parsing import parse_int
+from crm.hub_words import hub_one, hub_words
 from crm.models import Case
 from crm.permissions import adviser_hub_id
 from offers.models import Organisation, Theme
@@ -45,12 +46,12 @@ class OpenStatusFilter(admin.SimpleListFilter):
 class HubScopeFilter(admin.SimpleListFilter):
     """Advisers start on their own hub's queue; the shared history is one click away."""
 
-    title = _("Væksthus")
+    title = hub_one()
     parameter_name = "hub"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         if adviser_hub_id(request.user) is not None:
-            return [("mine", _("Mit Væksthus")), ("all", _("Alle, jeg kan se"))]
+            return [("mine", hub_words(_("Mit %(hub)s"))), ("all", _("Alle, jeg kan se"))]
 
         return [("all", _("Alle")), *Organisation.objects.hubs().values_list("slug", "name")]
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import services
 from crm.admin.display import adviser_label
+from crm.hub_words import hub_text
 from crm.models import Case
 from crm.permissions import adviser_hub_id, is_active_superuser, works_cases
 
@@ -68,7 +69,9 @@ class HandoverForm(forms.Form):
             elif giver.organisation_id != taker.organisation_id:
                 self.add_error(
                     "to_adviser",
-                    _("Sagerne kan kun overdrages til en aktiv rådgiver i samme Væksthus."),
+                    hub_text(
+                        _("Sagerne kan kun overdrages til en aktiv rådgiver i samme %(hub)s.")
+                    ),
                 )
         return cleaned
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from crm.hub_words import hub_text
 from crm.models import Absence, HubLead
 from crm.permissions import adviser_hub_id, is_active_superuser
 from crm.services.common import CrmError
@@ -86,7 +87,9 @@ def absence_save(
             raise CrmError(_("Du kan ikke ændre dette fravær."), field="adviser")
     if not absence_may_record(actor, adviser):
         raise CrmError(
-            _("Du kan kun registrere fravær for dig selv eller, som leder, for dit Væksthus."),
+            hub_text(
+                _("Du kan kun registrere fravær for dig selv eller, som leder, for dit %(hub)s.")
+            ),
             field="adviser",
         )
     if ends_on < starts_on:

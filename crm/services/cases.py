@@ -14,11 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.time import COPENHAGEN
+from crm.hub_words import hub_text
 from crm.models import (
     Case,
+    CaseFollowUp,
     Company,
     Contact,
     Feedback,
+    HubLead,
     Notification,
     Referral,
     TimelineEntry,
@@ -93,8 +96,12 @@ def case_create(
     payload: dict[str, Any] | None = None,
     offers: Iterable[Offer] = (),
     origin: CaseOrigin | None = None,
+    language: str = "",
 ) -> Case:
     """Open a case for the hub, with its first timeline entry and the matched offers.
+
+    ``language`` is the language code the company wrote in ("en-gb" is stored as "en"; one the
+    portal does not speak is left out).
 
     ``payload`` is stored on the ``crm.case.created`` entry (matched offers, routing reason, ...);
     a ``payload["matches"]`` list of ``{"external_id", "score", "reasons"}`` gives each offer in
@@ -104,7 +111,7 @@ def case_create(
     if not needs:
         raise CrmError(_("Beskriv, hvad virksomheden har brug for hjælp til."), field="needs")
     if hub.kind != Organisation.Kind.BUSINESS_HUB:
-        raise CrmError(_("En sag kan kun ligge hos et Væksthus."), field="hub")
+        raise CrmError(hub_text(_("En sag kan kun ligge hos et %(hub)s.")), field="hub")
     if contact.company_id != company.pk:
         raise CrmError(_("Kontaktpersonen hører ikke til virksomheden."), field="contact")
     if source not in Case.Source.values:
@@ -126,6 +133,7 @@ def case_create(
         partner_id=origin.partner_id,
         partner_api_key_id=origin.api_key_id,
         source_page=origin.page[:500],
+        language=_language_code(language),
         first_response_due=add_working_days(now, settings.FIRST_RESPONSE_WORKING_DAYS),
         created_at=now,
     )
@@ -149,6 +157,11 @@ def case_create(
         case=case,
     )
     return case
+
+
+def _language_code(language: str) -> str:
+    code = (language or "").strip().lower()[:2]
+    return code if code in Case.Language.values else ""
 
 
 @transaction.atomic
@@ -175,8 +188,11 @@ def case_assign(*, case: Case, adviser: User, actor: User | None) -> Case:
     if away is not None and (actor is None or actor.pk != adviser.pk):
         # An adviser away gets no new work; the case stays in the hub's queue.
         raise CrmError(
-            _("%(name)s er fraværende til og med %(day)s. Lad sagen blive i Væksthusets kø.")
-            % {"name": _adviser_name(adviser), "day": away.ends_on.strftime("%d.%m.%Y")},
+            hub_text(
+                _("%(name)s er fraværende til og med %(day)s. Lad sagen blive i %(the_hub)ss kø."),
+                name=_adviser_name(adviser),
+                day=away.ends_on.strftime("%d.%m.%Y"),
+            ),
             field="adviser",
         )
     previous = case.adviser_id
@@ -226,7 +242,7 @@ def case_transfer(*, case: Case, hub: Organisation, reason: str, actor: User | N
         raise CrmError(_("Skriv, hvorfor sagen overdrages."), field="reason")
     case = _lock_in_scope(case, actor)
     if hub.kind != Organisation.Kind.BUSINESS_HUB:
-        raise CrmError(_("En sag kan kun overdrages til et Væksthus."), field="hub")
+        raise CrmError(hub_text(_("En sag kan kun overdrages til et %(hub)s.")), field="hub")
     if hub.pk == case.hub_id:
         raise CrmError(_("Sagen ligger allerede hos %(hub)s.") % {"hub": hub.name}, field="hub")
     previous = case.hub
@@ -352,6 +368,66 @@ def case_close(*, case: Case, outcome: str, outcome_text: str = "", actor: User 
     return case
 
 
+#: The reminder ladder's steps (``crm.services.followup``): done again for a reopened case that
+#: was never answered, so it cannot fall through unnoticed a second time.
+_LADDER_STEPS = (
+    CaseFollowUp.Step.NUDGE,
+    CaseFollowUp.Step.LEAD_ALERT,
+    CaseFollowUp.Step.COMPANY_UPDATE,
+    CaseFollowUp.Step.CLOSED_NOT_HANDLED,
+)
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, reason: str, actor: User | None) -> Case:
+    """Open a closed case again ("Genåbn sag"), with the adviser's reason on the timeline.
+
+    Only an adviser of the case's hub, the hub's lead or a superuser may; the case is open again
+    everywhere (status back to "assigned" with its adviser, else "new"; no outcome, no closing
+    date), so the statistics count it as open until it is closed anew. Its first-response date
+    stays what the company was promised. A case that was never answered (closed by the reminder
+    ladder as not handled, or closed before any contact) starts the ladder over: its steps are
+    done again from that date (their earlier entries stay in the timeline). A case that was
+    answered is chased as stale from now on, as the reopening is activity by a person.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise CrmError(_("Skriv, hvorfor sagen genåbnes."), field="reason")
+    case = _lock(case)
+    if not _leads_hub(actor, case):
+        _require_scope(case, actor)
+    if case.is_open:
+        raise CrmError(_("Sagen er allerede åben."))
+    now = timezone.now()
+    previous_outcome = case.outcome
+    case.status = Case.Status.ASSIGNED if case.adviser_id else Case.Status.NEW
+    case.outcome = ""
+    case.outcome_text = ""
+    case.closed_at = None
+    case.save(update_fields=["status", "outcome", "outcome_text", "closed_at"])
+    if case.first_responded_at is None:
+        CaseFollowUp.objects.filter(case=case, step__in=_LADDER_STEPS).delete()
+    _timeline(
+        case,
+        kind=TimelineEntry.Kind.STATUS_CHANGE,
+        action="crm.case.reopened",
+        actor=actor,
+        text=reason,
+        payload={"reason": reason, "previous_outcome": previous_outcome, "to": case.status},
+        at=now,
+    )
+    return case
+
+
+def _leads_hub(actor: User | None, case: Case) -> bool:
+    """Whether ``actor`` is the named lead of the case's hub (``HubLead``)."""
+    return bool(
+        actor is not None
+        and actor.is_active
+        and HubLead.objects.filter(hub_id=case.hub_id, lead_id=actor.pk).exists()
+    )
+
+
 def _closing_mail(case: Case) -> None:
     """Tell the company its case is closed and what came of it: the offers and operators it was
     referred to, with their contacts (declined referrals left out)."""
@@ -397,7 +473,7 @@ def cases_hand_over(*, from_adviser: User, to_adviser: User, actor: User | None)
         or to_adviser.organisation_id != from_adviser.organisation_id
     ):
         raise CrmError(
-            _("Sagerne kan kun overdrages til en aktiv rådgiver i samme Væksthus."),
+            hub_text(_("Sagerne kan kun overdrages til en aktiv rådgiver i samme %(hub)s.")),
             field="to_adviser",
         )
     away = absence_of(to_adviser, timezone.localdate())
@@ -491,7 +567,7 @@ def case_register(
     if not actor.is_active or not (
         actor.is_superuser or (actor.is_adviser and actor.organisation_id == hub.pk)
     ):
-        raise CrmError(_("Du kan kun oprette sager i dit eget Væksthus."), field="hub")
+        raise CrmError(hub_text(_("Du kan kun oprette sager i dit eget %(hub)s.")), field="hub")
     name = (company_name or "").strip()
     if not name and cvr:
         # A company the CRM already knows needs no name typed again; it keeps the one it has.

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.hub_words import hub_text
 from crm.models import Case, Company, Contact, TimelineEntry, normalise_cvr, validate_cvr
 from crm.services.common import CrmError, _timeline
 from offers.models import CompanySize, Industry, Municipality
@@ -163,7 +164,7 @@ def contact_update(
     if not actor.is_superuser and not (
         Contact.objects.visible_to(actor).filter(pk=contact.pk).exists()
     ):
-        raise CrmError(_("Du kan kun ændre kontaktpersoner for dit eget Væksthus' sager."))
+        raise CrmError(hub_text(_("Du kan kun ændre kontaktpersoner for dit eget %(hub)s' sager.")))
     if contact.is_anonymised:
         raise CrmError(_("Kontaktpersonen er anonymiseret og kan ikke ændres."))
     values = {"name": name, "phone": phone, "email": email, "role": role}

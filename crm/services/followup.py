@@ -64,6 +64,7 @@ from django.utils.translation import override
 
 from core.time import COPENHAGEN
 from crm import survey
+from crm.hub_words import hub_text
 from crm.models import (
     Case,
     CaseFollowUp,
@@ -475,7 +476,7 @@ def _remind_adviser_or_hub(
             text=text
             % {
                 **(text_args or {}),
-                "to": _("rådgiveren") if to_adviser else _("Væksthusets indbakke"),
+                "to": _("rådgiveren") if to_adviser else hub_text(_("%(the_hub)ss indbakke")),
             },
             payload={"to": "adviser" if to_adviser else "hub"},
             now=now,
@@ -529,7 +530,9 @@ def _lead_batch(*, today: dt.date, now: dt.datetime) -> int:
             group,
             kind=TimelineEntry.Kind.REMINDER,
             action="crm.followup.lead_alert",
-            text=_("Sagen har stadig ikke fået første svar. Væksthusets leder er orienteret."),
+            text=hub_text(
+                _("Sagen har stadig ikke fået første svar. %(the_hub)ss leder er orienteret.")
+            ),
             payload={"to": "lead" if recipient else "hub"},
             now=now,
         )
@@ -1019,7 +1022,7 @@ def _referral_adviser_batch(*, today: dt.date, now: dt.datetime) -> int:
             group,
             action="crm.referral.adviser_reminded",
             text=_("Operatøren har stadig ikke svaret på henvisningen. %(to)s har fået besked.")
-            % {"to": _("Rådgiveren") if to_adviser else _("Væksthusets indbakke")},
+            % {"to": _("Rådgiveren") if to_adviser else hub_text(_("%(the_hub)ss indbakke"))},
             to="adviser" if to_adviser else "hub",
             now=now,
         )

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.hub_words import hub_text
 from crm.models import (
     Case,
     Company,
@@ -182,7 +183,9 @@ def company_merge(
     kept, duplicate = locked[kept.pk], locked[duplicate.pk]
     if not may_merge(actor, kept, duplicate):
         raise CrmError(
-            _("Du kan kun slå virksomheder sammen, når alle deres sager ligger i dit Væksthus.")
+            hub_text(
+                _("Du kan kun slå virksomheder sammen, når alle deres sager ligger i dit %(hub)s.")
+            )
         )
     plan = company_merge_plan(kept=kept, duplicate=duplicate)
     if plan.error:
