@@ -79,6 +79,11 @@ class Company(models.Model):
         _("størrelse"), max_length=10, choices=CompanySize.choices, blank=True
     )
     employees = models.PositiveIntegerField(_("ansatte"), null=True, blank=True)
+    # The company's address as the CVR register shows it (or as typed on the guidance form):
+    # company data, not the contact person's.
+    address = models.CharField(_("adresse"), max_length=200, blank=True)
+    postcode = models.CharField(_("postnummer"), max_length=4, blank=True)
+    city = models.CharField(_("by"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("oprettet"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("ændret"), auto_now=True)
 
@@ -114,6 +119,12 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (CVR {self.cvr})" if self.cvr else self.name
+
+    @property
+    def address_line(self) -> str:
+        """The address on one line, as Danes write it: "Vestergade 1, 8000 Aarhus C"."""
+        place = " ".join(part for part in (self.postcode, self.city) if part)
+        return ", ".join(part for part in (self.address, place) if part)
 
     def clean(self) -> None:
         super().clean()

@@ -15,12 +15,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from evaluation.querysets import may_analyse
 from governance.access import can_analyse
 from governance.referral_report import may_read_referral_report
+from offers.hub_terms import HUB_TERM
 from offers.report_views import may_read_reports
 from routing.views import can_read_statistics
 
@@ -39,14 +41,14 @@ PAGES: tuple[AnalysisPage, ...] = (
         _("Henvendelser og svartider"),
         _(
             "Hvor mange virksomheder bad om vejledning, om hvad, hvorfra, og hvor hurtigt "
-            "Væksthusene svarede, måned for måned."
+            "%(hubs)s svarede, måned for måned."
         ),
         can_read_statistics,
     ),
     AnalysisPage(
         "governance:service_standards_report",
         _("Servicestandarder"),
-        _("Om Væksthusene holder deres løfter om svartid og tilfredshed, pr. Væksthus."),
+        _("Om %(hubs)s holder deres løfter om svartid og tilfredshed, pr. %(hub)s."),
         can_analyse,
     ),
     AnalysisPage(
@@ -54,7 +56,7 @@ PAGES: tuple[AnalysisPage, ...] = (
         _("Henvisninger, der ikke lykkes"),
         _(
             "Pr. operatør og tema: henvisninger, afvisninger med årsag og henvisninger uden svar. "
-            "Væksthusene ser deres egne, ministeriet alle."
+            "%(Hubs)s ser deres egne, ministeriet alle."
         ),
         may_read_referral_report,
     ),
@@ -95,8 +97,10 @@ PAGES: tuple[AnalysisPage, ...] = (
 
 
 def pages_for(user: Any) -> list[dict[str, Any]]:
+    # The hubs' generic name is data (settings.HUB_TERM), filled in where the text names it.
+    terms = {"hub": HUB_TERM.one, "hubs": HUB_TERM.the_many, "Hubs": capfirst(HUB_TERM.the_many)}
     return [
-        {"url": reverse(page.url_name), "title": page.title, "answers": page.answers}
+        {"url": reverse(page.url_name), "title": page.title, "answers": str(page.answers) % terms}
         for page in PAGES
         if page.may_open(user)
     ]

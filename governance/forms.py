@@ -5,10 +5,12 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.time import add_months
 from governance.models import COMMENT_MAX_LENGTH, PageFeedback
+from offers.hub_terms import HUB_TERM
 from offers.models import Organisation
 
 # The longest period an analyst page summarises at once.
@@ -93,10 +95,10 @@ class ServiceStandardsForm(forms.Form):
     fra = MonthField(label=_("Fra og med måned"), required=False)
     til = MonthField(label=_("Til og med måned"), required=False)
     vaeksthus = forms.ModelChoiceField(
-        label=_("Væksthus"),
+        label=lazy(lambda: HUB_TERM.one, str)(),
         queryset=Organisation.objects.hubs().order_by("name"),
         required=False,
-        empty_label=_("Alle Væksthuse"),
+        empty_label=lazy(lambda: _("Alle %(hubs)s") % {"hubs": HUB_TERM.many}, str)(),
         to_field_name="slug",
     )
 

@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Length, Lower
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -17,6 +18,7 @@ from governance.querysets import (
     RegionScopedQuerySet,
     SavedSearchQuerySet,
 )
+from offers.hub_terms import HUB_TERM
 from offers.models import Level
 
 # The form accepts 1,000 characters; masking may lengthen a comment a little ("a@b.dk" becomes
@@ -455,7 +457,8 @@ class QuarterlyReport(models.Model):
     a report already sent)."""
 
     class Scope(models.TextChoices):
-        HUB = "hub", _("Væksthus")
+        # The hubs' generic name is data (settings.HUB_TERM); lazy, so it is read at use.
+        HUB = "hub", lazy(lambda: HUB_TERM.one, str)()
         OPERATOR = "operator", _("Operatør")
         MINISTRY = "ministry", _("Ministeriet (hele landet)")
 

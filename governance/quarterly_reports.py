@@ -33,6 +33,7 @@ from crm import outbox
 from crm.models import Case, Referral, SurveyAnswer
 from crm.workdays import is_working_day
 from governance import quarterly
+from governance.figures import figure
 from governance.models import GovernanceMail, QuarterlyReport
 from governance.quarterly import (
     HUB,
@@ -48,6 +49,7 @@ from governance.quarterly import (
     Vocabulary,
 )
 from governance.quarterly_files import to_csv, to_xlsx
+from offers.hub_terms import HUB_TERM
 from offers.models import Municipality, Organisation, Theme
 
 logger = logging.getLogger(__name__)
@@ -155,11 +157,12 @@ def vocabulary() -> Vocabulary:
 
 def _labels(words: Vocabulary) -> dict[tuple[str, str], str]:
     labels: dict[tuple[str, str], str] = {
-        ("requests", "total"): _("Henvendelser i alt"),
-        ("municipality", quarterly.UNKNOWN): _("Henvendelser fra ukendt kommune"),
-        ("response", "responded"): _("Henvendelser med første svar"),
+        # Cases, as governance.figures names them: "Henvendelser" are the portal's requests.
+        ("requests", "total"): str(figure("cases_received").name),
+        ("municipality", quarterly.UNKNOWN): _("Sager fra ukendt kommune"),
+        ("response", "responded"): _("Sager med første svar"),
         ("response", "median_hours"): _("Tid til første svar, median (timer)"),
-        ("response", "within_promise_percent"): _("Besvaret inden for løftet (%)"),
+        ("response", "within_promise_percent"): f"{figure('cases_within_promise').name} (%)",
         ("referrals", "total"): _("Henvisninger i alt"),
         ("satisfaction", "answers"): _("Svar på spørgeskemaet"),
         ("satisfaction", "mean_usefulness"): _("Udbytte, gennemsnit (1–5)"),
@@ -168,11 +171,11 @@ def _labels(words: Vocabulary) -> dict[tuple[str, str], str]:
         ),
     }
     for key, label in words.sources:
-        labels[("source", key)] = _("Henvendelser fra kilden: %(source)s") % {"source": label}
+        labels[("source", key)] = _("Sager fra kilden: %(source)s") % {"source": label}
     for key, label in words.themes:
-        labels[("theme", key)] = _("Henvendelser om temaet: %(theme)s") % {"theme": label}
+        labels[("theme", key)] = _("Sager om temaet: %(theme)s") % {"theme": label}
     for code, label in words.municipalities:
-        labels[("municipality", str(code))] = _("Henvendelser fra %(place)s") % {"place": label}
+        labels[("municipality", str(code))] = _("Sager fra %(place)s") % {"place": label}
     for key, label in words.referral_statuses:
         labels[("referral_status", key)] = _("Henvisninger med status: %(status)s") % {
             "status": label
@@ -245,9 +248,10 @@ def quarterly_reports_build(
                     )
                     % {"day": today.isoformat(), "k": k},
                     _(
-                        "Landsmedianen er medianen over alle Væksthuse (for en operatør: over "
+                        "Landsmedianen er medianen over alle %(hubs)s (for en operatør: over "
                         "alle operatører) i kvartalet."
-                    ),
+                    )
+                    % {"hubs": HUB_TERM.many},
                 ]
                 report, _created = QuarterlyReport.objects.update_or_create(
                     year=quarter.year,

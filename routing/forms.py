@@ -40,6 +40,8 @@ NAME_MAX_LENGTH = 200
 EMAIL_MAX_LENGTH = 254
 PHONE_MAX_LENGTH = 30
 CVR_MAX_LENGTH = 20  # room for "DK 12 34 56 78" as people type it
+ADDRESS_MAX_LENGTH = 200
+CITY_MAX_LENGTH = 100
 NONCE_MAX_LENGTH = 64
 
 #: Through the API: the request says the person was not given the privacy notice.
@@ -50,6 +52,7 @@ NOTICE_NOT_GIVEN = _(
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,28}$")
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_POSTCODE = re.compile(r"^[0-9]{4}$")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +74,10 @@ class GuidanceSubmission:
     origin_offer: Offer | None = None
     #: The DB07 main group (two digits), when the company gave it.
     industry_group: str | None = None
+    #: The company's address (street and number, postcode, town), when given: company data.
+    address: str = ""
+    postcode: str = ""
+    city: str = ""
 
     def fingerprint(self) -> str:
         """SHA-256 of the request's content, to tell a true retry from a reused key."""
@@ -92,6 +99,8 @@ class GuidanceSubmission:
         if self.industry_group:
             # Only when given, so a request without one keeps the fingerprint it had.
             canonical["industry_group"] = self.industry_group
+        if self.address or self.postcode or self.city:
+            canonical["address"] = [self.address, self.postcode, self.city]
         encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(encoded).hexdigest()
 
@@ -270,6 +279,9 @@ class GuidanceRequestForm(forms.Form):
             employees=data["employees"],
             industry=data["industry"] or None,
             industry_group=data.get("industry_group") or None,
+            address=str(data.get("address") or "").strip(),
+            postcode=str(data.get("postcode") or "").strip(),
+            city=str(data.get("city") or "").strip(),
             contact_name=data["contact_name"].strip(),
             contact_email=data["contact_email"].strip(),
             contact_phone=data["contact_phone"],
@@ -290,11 +302,43 @@ class GuidancePageForm(GuidanceRequestForm):
     # The page informs the person itself (routing/templates/routing/guidance.html): a checkbox
     # would read as a consent they could withdraw, which is not the legal basis.
     consent = None  # type: ignore[assignment]
+    # The company's address: optional, filled in by the CVR lookup. Not the person's own
+    # address, so the browser is not asked to fill it in from the person's details.
+    address = forms.CharField(
+        label=_("Adresse"),
+        help_text=_("Gade og husnummer."),
+        max_length=ADDRESS_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    postcode = forms.CharField(
+        label=_("Postnummer"),
+        max_length=4,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "class": "input-width-xs"}
+        ),
+    )
+    city = forms.CharField(
+        label=_("By"),
+        max_length=CITY_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     offer = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     nonce = forms.CharField(required=False, max_length=NONCE_MAX_LENGTH, widget=forms.HiddenInput)
     # The honeypot: hidden from people and assistive technology by the template, so only a robot
     # fills it in. See routing/views.py for what happens then.
     website = forms.CharField(required=False, max_length=200)
+
+    def clean_postcode(self) -> str:
+        postcode = str(self.cleaned_data.get("postcode") or "").strip()
+        if postcode and not _POSTCODE.match(postcode):
+            raise ValidationError(
+                _("Et postnummer har 4 cifre, f.eks. 8000. Eller lad feltet stå tomt."),
+                code="invalid_postcode",
+            )
+        return postcode
 
     def clean_nonce(self) -> str | None:
         nonce = str(self.cleaned_data.get("nonce") or "")

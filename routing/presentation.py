@@ -57,6 +57,25 @@ def employee_band(low: int | None, high: int | None) -> str:
     return str(low) if low == high else f"{low}–{high}"
 
 
+def register_form_values(company: RegisterCompany) -> dict[str, Any]:
+    """The guidance form's company fields as the CVR register fills them (only those it has)."""
+    values: dict[str, Any] = {
+        "company_name": company.name,
+        "address": company.address,
+        "postcode": company.postcode,
+        "city": company.city,
+        "industry": company.industry_section or "",
+        "industry_group": company.industry_group or "",
+        "employees": company.employees_min,
+    }
+    if (
+        company.municipality_code is not None
+        and Municipality.objects.filter(code=company.municipality_code).exists()
+    ):
+        values["municipality"] = company.municipality_code
+    return {name: value for name, value in values.items() if value not in (None, "")}
+
+
 def register_company_json(company: RegisterCompany) -> dict[str, Any]:
     """A company as the CVR register shows it, for the guidance form to fill itself in from."""
     municipality = (

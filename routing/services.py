@@ -327,6 +327,9 @@ def _submit(
             municipality=municipality,
             industry=submission.industry,
             employees=submission.employees,
+            address=submission.address,
+            postcode=submission.postcode,
+            city=submission.city,
         )
         contact = crm_services.contact_find_or_create(
             company=company,

@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,9 +41,21 @@ from crm.cvr_register import cvr_lookup as crm_cvr_lookup
 from crm.models import Case, Feedback, normalise_cvr
 from crm.selectors import case_public_timeline
 from offers.models import Municipality, Offer, Organisation, Theme
-from routing.forms import CVR_MAX_LENGTH, FeedbackForm, GuidancePageForm, explain_invalid_cvr
+from routing.forms import (
+    CVR_MAX_LENGTH,
+    NEEDS_MAX_LENGTH,
+    FeedbackForm,
+    GuidancePageForm,
+    explain_invalid_cvr,
+)
 from routing.models import GuidanceRequest
-from routing.presentation import hub_contact, long_date, public_status, register_company_json
+from routing.presentation import (
+    hub_contact,
+    long_date,
+    public_status,
+    register_company_json,
+    register_form_values,
+)
 from routing.reasons import stored_reasons_html
 from routing.services import (
     RoutingError,
@@ -51,6 +64,7 @@ from routing.services import (
     hub_choose,
 )
 from routing.statistics import guidance_statistics
+from routing.timeline import public_timeline
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +105,14 @@ def guidance_form_page(
     where the request came from (``submit_options``: ``source`` and ``origin``) and its receipt
     (``done``)."""
     extra_context = extra_context or {}
-    if request.method == "POST":
+    cvr_message = ""
+    if request.method == "POST" and LOOKUP_BUTTON in request.POST:
+        # "Hent oplysninger fra CVR" without JavaScript: the same form again with the register's
+        # facts in the fields left empty; nothing is sent and no case is created.
+        if over_limit(request, group="routing:cvr", rate=CVR_LOOKUP_RATE):
+            return ratelimited(request)
+        form, cvr_message = _form_from_register(form_class, request.POST)
+    elif request.method == "POST":
         if over_limit(request, group="routing:submit", rate=SUBMIT_RATE):
             return ratelimited(request)
         form = form_class(request.POST)
@@ -127,8 +148,79 @@ def guidance_form_page(
         origin_offer = (
             Offer.objects.published().filter(external_id=without_nul(str(offer_id))[:100]).first()
         )
-    context = {"form": form, "origin_offer": origin_offer, **_what_happens_next(), **extra_context}
+    context = {
+        "form": form,
+        "origin_offer": origin_offer,
+        "cvr_message": cvr_message,
+        "lookup_button": LOOKUP_BUTTON,
+        **_what_happens_next(),
+        **extra_context,
+    }
     return render(request, "routing/guidance.html", context)
+
+
+#: The name of the form's second submit button, which looks the CVR number up instead of sending.
+LOOKUP_BUTTON = "cvr_lookup"
+
+
+def _form_from_register(
+    form_class: type[GuidancePageForm], data: Any
+) -> tuple[GuidancePageForm, str]:
+    """The form as typed, with the register's facts in the company fields left empty.
+
+    What the company typed is never replaced. Returns the (unbound) form and what the lookup
+    found, for the status line under the CVR field.
+    """
+    fields = form_class.base_fields
+    values: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name == "website":
+            continue
+        if isinstance(field.widget, forms.CheckboxSelectMultiple | forms.SelectMultiple):
+            values[name] = [without_nul(str(value))[:100] for value in data.getlist(name)[:50]]
+        elif name in data:
+            limit = getattr(field, "max_length", None) or NEEDS_MAX_LENGTH
+            values[name] = without_nul(str(data.get(name, "")))[:limit]
+    raw = str(values.get("cvr") or "")
+    cvr = normalise_cvr(raw) if raw.strip() else ""
+    message = (explain_invalid_cvr(cvr) if cvr else _("Skriv et CVR-nummer.")) or ""
+    if not message:
+        try:
+            company = crm_cvr_lookup(cvr)
+        except CvrLookupUnavailable:
+            company = None
+            message = _(
+                "Vi kan ikke slå CVR-nummeret op lige nu. Skriv virksomhedens oplysninger selv "
+                "– formularen virker som normalt."
+            )
+        else:
+            if company is None:
+                message = _(
+                    "Vi fandt ikke CVR-nummeret %(cvr)s i CVR-registeret. Skriv virksomhedens "
+                    "oplysninger selv."
+                ) % {"cvr": cvr}
+        if company is not None:
+            facts = register_form_values(company)
+            typed_industry = str(values.get("industry") or "")
+            if typed_industry and typed_industry != facts.get("industry"):
+                # A group from another section than the one typed would not validate.
+                facts.pop("industry_group", None)
+            kept = [
+                name
+                for name, value in facts.items()
+                if name in fields and str(values.get(name) or "").strip() not in ("", str(value))
+            ]
+            for name, value in facts.items():
+                if name in fields and not str(values.get(name) or "").strip():
+                    values[name] = value
+            values["cvr"] = cvr
+            message = _(
+                "Udfyldt fra CVR-registeret: %(name)s. Tjek oplysningerne, og ret dem, hvis de "
+                "ikke passer."
+            ) % {"name": company.name}
+            if kept:
+                message += " " + _("Det, du selv havde skrevet, er ikke ændret.")
+    return form_class(initial=values), message
 
 
 @require_GET
@@ -299,7 +391,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "status_label": public_status(case.status),
         # After "we have not forgotten you", the new date that e-mail gave.
         "expected_response_by": long_date(crm_services.expected_response_by(case)),
-        "timeline": list(case_public_timeline(case)),
+        "timeline": public_timeline(case, case_public_timeline(case)),
         "referrals": _public_referrals(case),
         "matches": _worded_matches(guidance_request),
         "feedback_form": form if can_give_feedback else None,

@@ -27,13 +27,17 @@ def company_find_or_create(
     industry: str | None,
     employees: int | None,
     industry_classification: str = "DB07",
+    address: str = "",
+    postcode: str = "",
+    city: str = "",
 ) -> Company:
     """The company with this CVR, or a new one.
 
     An existing company keeps the facts it has: only blank facts are filled in from the request,
     because what is stored was either typed by an adviser or came from an earlier request, and a
     form filled in by a visitor must not overwrite what an adviser has checked. Without a CVR
-    (someone who has not started a company yet) a new company is always created.
+    (someone who has not started a company yet) a new company is always created. The address
+    (street, postcode, town) is one fact: filled in only when the company has none of it.
     """
     name = (name or "").strip()
     if not name:
@@ -62,6 +66,11 @@ def company_find_or_create(
                 if value not in (None, "") and getattr(company, field) in (None, ""):
                     setattr(company, field, value)
                     changed.append(field)
+            given = {"address": address.strip(), "postcode": postcode.strip(), "city": city.strip()}
+            if any(given.values()) and not (company.address or company.postcode or company.city):
+                for field, value in given.items():
+                    setattr(company, field, value)
+                changed.extend(given)
             if changed:
                 company.save(update_fields=[*changed, "updated_at"])
             return company
@@ -73,6 +82,9 @@ def company_find_or_create(
         industry_classification=industry_classification,
         employees=employees,
         size_class=size.value if size else "",
+        address=address.strip(),
+        postcode=postcode.strip(),
+        city=city.strip(),
     )
 
 

@@ -50,10 +50,11 @@
 })();
 
 // The CVR lookup on /vejledning/: once a valid CVR number is typed, ask the register
-// (/vejledning/cvr/) and offer to fill in the company's name, municipality, industry and size.
-// Nothing is filled in until the company asks, and nothing typed is ever cleared: a number the
-// register does not know, or a register that does not answer, only says so. Without JavaScript
-// the fields are typed by hand as before.
+// (/vejledning/cvr/) and offer to fill in the company's name, address, municipality, industry
+// and size. Nothing is filled in until the company asks, and nothing typed is ever cleared: a
+// number the register does not know, or a register that does not answer, only says so. Without
+// JavaScript the "Hent oplysninger fra CVR" submit button does the lookup on the server (the
+// form comes back filled in, nothing sent); here the lookup as you type replaces it.
 (function () {
   "use strict";
   var box = document.getElementById("cvr-lookup");
@@ -64,6 +65,11 @@
   var form = cvr.form;
   var status = document.getElementById("cvr-lookup-status");
   var button = document.getElementById("cvr-lookup-fill");
+  var serverButton = document.getElementById("cvr-lookup-submit");
+  if (serverButton) {
+    // Removed, not hidden: it would stay the form's default button for the Enter key.
+    serverButton.parentNode.removeChild(serverButton);
+  }
   var WEIGHTS = [2, 7, 6, 5, 4, 3, 2, 1];
   var asked = "";
   var found = null;
@@ -171,6 +177,9 @@
     }
     var company = found;
     set("company_name", company.name);
+    set("address", company.address);
+    set("postcode", company.postcode);
+    set("city", company.city);
     if (company.municipality) {
       set("municipality", company.municipality.code);
     }
@@ -205,7 +214,10 @@
     timer = window.setTimeout(lookup, 300);
   });
   cvr.addEventListener("change", lookup);
-  if (cvr.value) {
+  if (cvr.value && status.textContent.trim()) {
+    // The server has just looked this number up (the form came back from the lookup button).
+    asked = compact(cvr.value);
+  } else if (cvr.value) {
     lookup();
   }
 })();
