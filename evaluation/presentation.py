@@ -7,6 +7,8 @@ from typing import Final
 
 from django.utils.formats import number_format
 from django.utils.functional import Promise
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.estimators import COVARIATES, INDICATORS
@@ -188,16 +190,31 @@ def plain_sentence(
     ci_low: float | None,
     ci_high: float | None,
     indicator: str,
+    *,
+    name_lang: str = "",
 ) -> str:
-    """The measured effect in one sentence, and whether chance could explain it."""
+    """The measured effect in one sentence, and whether chance could explain it.
+
+    With ``name_lang`` the sentence is HTML, safe to show, with the name marked as written in
+    that language (an offer's Danish title inside an English sentence).
+    """
     if estimate is None or not math.isfinite(estimate):
         return ""
     more, less = _SENTENCES[indicator]
     template = more if estimate >= 0 else less
-    sentence = str(template) % {
-        "name": name,
-        "amount": format_effect(abs(estimate), indicator, signed=False),
-    }
-    if ci_low is not None and ci_high is not None and ci_low <= 0 <= ci_high:
-        sentence += " " + str(_("Forskellen er så usikker, at den kan skyldes tilfældigheder."))
+    amount = format_effect(abs(estimate), indicator, signed=False)
+    uncertain = ci_low is not None and ci_high is not None and ci_low <= 0 <= ci_high
+    tail = " " + str(_("Forskellen er så usikker, at den kan skyldes tilfældigheder."))
+    if name_lang:
+        html: SafeString = mark_safe(  # noqa: S308 - every part is escaped here
+            conditional_escape(str(template))
+            % {
+                "name": format_html('<span lang="{}">{}</span>', name_lang, name),
+                "amount": conditional_escape(amount),
+            }
+        )
+        return html + conditional_escape(tail) if uncertain else html
+    sentence = str(template) % {"name": name, "amount": amount}
+    if uncertain:
+        sentence += tail
     return sentence

@@ -58,6 +58,7 @@ class EffectLine:
     naive: str
     note: str
     sentence: str = ""
+    label_lang: str = ""  # "da" when the label is an offer's Danish title
 
     @property
     def measured(self) -> bool:
@@ -65,7 +66,12 @@ class EffectLine:
 
 
 def _line(
-    item: EffectEstimate | EffectRollup, label: str, url: str = "", *, sentence: bool = False
+    item: EffectEstimate | EffectRollup,
+    label: str,
+    url: str = "",
+    *,
+    sentence: bool = False,
+    label_lang: str = "",
 ) -> EffectLine:
     indicator = item.indicator
     counts = disclosure.public_counts(
@@ -90,10 +96,13 @@ def _line(
         naive=format_effect(item.naive_estimate, indicator),
         note=note,
         sentence=(
-            plain_sentence(label, item.estimate, item.ci_low, item.ci_high, indicator)
+            plain_sentence(
+                label, item.estimate, item.ci_low, item.ci_high, indicator, name_lang=label_lang
+            )
             if sentence and item.status == "ok"
             else ""
         ),
+        label_lang=label_lang,
     )
 
 
@@ -137,7 +146,9 @@ def _section(
     the table and the chart hold only what was measured.
     """
     offers = page is not None
-    lines = [_line(item, name, url, sentence=offers) for name, item, url in items]
+    # Offers are named by their Danish titles, levels and themes in the reader's language.
+    lang = "da" if offers else ""
+    lines = [_line(item, name, url, sentence=offers, label_lang=lang) for name, item, url in items]
     measured = [(n, i) for n, i, _u in items if not offers or i.status == "ok"]
     return {
         "key": key,
@@ -145,6 +156,7 @@ def _section(
         "intro": intro,
         "first_heading": first_heading,
         "caption": caption,
+        "label_lang": lang,
         "lines": [line for line in lines if not offers or line.measured],
         "unmeasured": [line for line in lines if offers and not line.measured],
         "chart": _plot(f"chart-{key}", heading, indicator, measured),

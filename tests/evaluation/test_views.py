@@ -37,7 +37,7 @@ class TestEffectsPage:
         assert '<title id="chart-themes-title">Beskæftigelse efter tema</title>' in page
         assert page.count("<caption") == 3
         assert (
-            '<th scope="row"><a href="/effekter/vaekst-forloeb/">'
+            '<th scope="row"><a href="/effekter/vaekst-forloeb/" lang="da">'
             "Vækstforløb for små virksomheder</a></th>" in page
         )
         assert "+1,8" in page and "+1,0 til +2,6" in page
@@ -207,3 +207,21 @@ def test_the_offer_page_shows_its_own_effect(client, published):
 
     assert "Målt effekt" in page
     assert "+1,8 fuldtidsansatte pr. deltager" in page
+
+
+def test_in_english_the_offers_danish_titles_are_marked_danish(client, published):
+    english = {"accept-language": "en"}
+
+    effects = client.get("/effekter/", headers=english).text
+    offer = client.get("/effekter/vaekst-forloeb/", headers=english).text
+
+    title = "Vækstforløb for små virksomheder"
+    assert "had on average" in effects
+    assert f'Companies that used <span lang="da">{title}</span>' in effects
+    assert re.search(rf'<th scope="row"><a href="[^"]+" lang="da">{title}</a></th>', effects)
+    assert re.search(rf'<text [^>]*lang="da">{title}</text>', effects)
+    # Levels and themes are named in English, not marked.
+    assert '<th scope="row">State</th>' in effects
+    assert f'<h1>Effect of <span lang="da">{title}</span></h1>' in offer
+    # The chart keeps its size on a phone and scrolls inside its own region.
+    assert 'class="effect-chart-scroll" tabindex="0" role="region"' in offer
