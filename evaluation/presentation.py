@@ -120,8 +120,12 @@ def format_smd(value: float | None) -> str:
 
 
 def _with_sign(value: float, text: str) -> str:
-    """A typographic minus, and a plus so "+1,5" reads as a gain; what rounds to 0 has none."""
-    text = text.lstrip("-")
+    """A typographic minus, and a plus so "+1,5" reads as a gain; what rounds to 0 has none.
+
+    The sign goes in front of the whole text: in English the unit comes first ("DKK -150,000"),
+    so the number's own minus is taken out wherever it is.
+    """
+    text = text.replace("-", "", 1)
     if not any(character in "123456789" for character in text):
         return text
     return ("−" if value < 0 else "+") + text
@@ -202,7 +206,10 @@ def plain_sentence(
         return ""
     more, less = _SENTENCES[indicator]
     template = more if estimate >= 0 else less
-    amount = format_effect(abs(estimate), indicator, signed=False)
+    # Rounded as in the tables beside it (supported_step); the size only, "more"/"less" says the
+    # direction.
+    step = supported_step(ci_low, ci_high, indicator)
+    amount = format_supported(abs(estimate), indicator, step).lstrip("+")
     uncertain = ci_low is not None and ci_high is not None and ci_low <= 0 <= ci_high
     tail = " " + str(_("Forskellen er så usikker, at den kan skyldes tilfældigheder."))
     if name_lang:

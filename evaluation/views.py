@@ -31,9 +31,10 @@ from evaluation.presentation import (
     TOO_FEW,
     format_effect,
     format_extra,
-    format_interval,
     format_smd,
+    format_supported,
     plain_sentence,
+    supported_step,
 )
 from evaluation.querysets import may_analyse
 from offers.models import Level, Offer, Theme
@@ -74,6 +75,7 @@ def _line(
     label_lang: str = "",
 ) -> EffectLine:
     indicator = item.indicator
+    step = supported_step(item.ci_low, item.ci_high, indicator)
     counts = disclosure.public_counts(
         item.status, item.n_treated, item.n_control, min_treated=settings.EFFECT_MIN_TREATED
     )
@@ -88,8 +90,18 @@ def _line(
         url=url,
         unit=str(INDICATOR_UNITS[indicator]),
         status=item.status,
-        effect=format_effect(item.estimate, indicator),
-        interval=format_interval(item.ci_low, item.ci_high, indicator),
+        # Rounded to what the interval supports, as on the growth agreements' pages: a few dozen
+        # companies do not know a revenue effect to the thousand kroner.
+        effect=format_supported(item.estimate, indicator, step),
+        interval=(
+            _("%(low)s til %(high)s")
+            % {
+                "low": format_supported(item.ci_low, indicator, step),
+                "high": format_supported(item.ci_high, indicator, step),
+            }
+            if item.ci_low is not None and item.ci_high is not None
+            else "–"
+        ),
         participants=counts["n_treated"],
         controls=counts["n_control"],
         extra=format_extra(item.extra, indicator) if indicator in EXTRA_LABELS else "",

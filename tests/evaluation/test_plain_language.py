@@ -45,6 +45,15 @@ def test_in_english_the_offers_danish_name_is_marked_as_danish_and_escaped() -> 
     )
 
 
+def test_a_negative_amount_has_one_minus_in_both_languages() -> None:
+    with translation.override("en"):
+        english = format_interval(-150_000.0, 170_000.0, "export")
+    with translation.override("da"):
+        danish = format_interval(-150_000.0, 170_000.0, "export")
+    assert english == "−DKK 150,000 to +DKK 170,000"
+    assert danish == "−150.000 kr. til +170.000 kr."
+
+
 def test_amounts_and_ranges_read_in_english() -> None:
     with translation.override("en"):
         sentence = plain_sentence("Export start", 1_540_000.0, 900_000.0, 2_100_000.0, "revenue")

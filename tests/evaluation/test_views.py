@@ -11,6 +11,7 @@ from evaluation.models import EffectRunOffer
 from tests.evaluation.factories import (
     make_estimate,
     make_published_effects,
+    make_run,
 )
 from tests.offers.factories import make_offer
 
@@ -225,3 +226,21 @@ def test_in_english_the_offers_danish_titles_are_marked_danish(client, published
     assert f'<h1>Effect of <span lang="da">{title}</span></h1>' in offer
     # The chart keeps its size on a phone and scrolls inside its own region.
     assert 'class="effect-chart-scroll" tabindex="0" role="region"' in offer
+
+
+def test_an_offers_page_rounds_an_amount_to_what_its_interval_supports(client, db):
+    offer = make_offer(external_id="usikker-omsaetning", title="Et lille forløb")
+    make_estimate(
+        run=make_run(),
+        offer=offer,
+        indicator="revenue",
+        estimate=1_233_004.0,
+        ci_low=-632_144.0,
+        ci_high=3_098_152.0,
+    )
+
+    page = client.get("/effekter/usikker-omsaetning/").content.decode()
+
+    # An interval almost four million kroner wide does not know the effect to the thousand.
+    assert "+1.200.000 kr." in page and "−600.000 kr. til +3.100.000 kr." in page
+    assert "1.233.000" not in page and "632.000" not in page
