@@ -7,6 +7,8 @@ from typing import Final
 
 from django.utils.formats import number_format
 from django.utils.functional import Promise
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.estimators import COVARIATES, INDICATORS
@@ -118,8 +120,12 @@ def format_smd(value: float | None) -> str:
 
 
 def _with_sign(value: float, text: str) -> str:
-    """A typographic minus, and a plus so "+1,5" reads as a gain; what rounds to 0 has none."""
-    text = text.lstrip("-")
+    """A typographic minus, and a plus so "+1,5" reads as a gain; what rounds to 0 has none.
+
+    The sign goes in front of the whole text: in English the unit comes first ("DKK -150,000"),
+    so the number's own minus is taken out wherever it is.
+    """
+    text = text.replace("-", "", 1)
     if not any(character in "123456789" for character in text):
         return text
     return ("−" if value < 0 else "+") + text
@@ -188,16 +194,34 @@ def plain_sentence(
     ci_low: float | None,
     ci_high: float | None,
     indicator: str,
+    *,
+    name_lang: str = "",
 ) -> str:
-    """The measured effect in one sentence, and whether chance could explain it."""
+    """The measured effect in one sentence, and whether chance could explain it.
+
+    With ``name_lang`` the sentence is HTML, safe to show, with the name marked as written in
+    that language (an offer's Danish title inside an English sentence).
+    """
     if estimate is None or not math.isfinite(estimate):
         return ""
     more, less = _SENTENCES[indicator]
     template = more if estimate >= 0 else less
-    sentence = str(template) % {
-        "name": name,
-        "amount": format_effect(abs(estimate), indicator, signed=False),
-    }
-    if ci_low is not None and ci_high is not None and ci_low <= 0 <= ci_high:
-        sentence += " " + str(_("Forskellen er så usikker, at den kan skyldes tilfældigheder."))
+    # Rounded as in the tables beside it (supported_step); the size only, "more"/"less" says the
+    # direction.
+    step = supported_step(ci_low, ci_high, indicator)
+    amount = format_supported(abs(estimate), indicator, step).lstrip("+")
+    uncertain = ci_low is not None and ci_high is not None and ci_low <= 0 <= ci_high
+    tail = " " + str(_("Forskellen er så usikker, at den kan skyldes tilfældigheder."))
+    if name_lang:
+        html: SafeString = mark_safe(  # noqa: S308 - every part is escaped here
+            conditional_escape(str(template))
+            % {
+                "name": format_html('<span lang="{}">{}</span>', name_lang, name),
+                "amount": conditional_escape(amount),
+            }
+        )
+        return html + conditional_escape(tail) if uncertain else html
+    sentence = str(template) % {"name": name, "amount": amount}
+    if uncertain:
+        sentence += tail
     return sentence

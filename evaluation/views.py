@@ -31,9 +31,10 @@ from evaluation.presentation import (
     TOO_FEW,
     format_effect,
     format_extra,
-    format_interval,
     format_smd,
+    format_supported,
     plain_sentence,
+    supported_step,
 )
 from evaluation.querysets import may_analyse
 from offers.models import Level, Offer, Theme
@@ -58,6 +59,7 @@ class EffectLine:
     naive: str
     note: str
     sentence: str = ""
+    label_lang: str = ""  # "da" when the label is an offer's Danish title
 
     @property
     def measured(self) -> bool:
@@ -65,9 +67,15 @@ class EffectLine:
 
 
 def _line(
-    item: EffectEstimate | EffectRollup, label: str, url: str = "", *, sentence: bool = False
+    item: EffectEstimate | EffectRollup,
+    label: str,
+    url: str = "",
+    *,
+    sentence: bool = False,
+    label_lang: str = "",
 ) -> EffectLine:
     indicator = item.indicator
+    step = supported_step(item.ci_low, item.ci_high, indicator)
     counts = disclosure.public_counts(
         item.status, item.n_treated, item.n_control, min_treated=settings.EFFECT_MIN_TREATED
     )
@@ -82,18 +90,31 @@ def _line(
         url=url,
         unit=str(INDICATOR_UNITS[indicator]),
         status=item.status,
-        effect=format_effect(item.estimate, indicator),
-        interval=format_interval(item.ci_low, item.ci_high, indicator),
+        # Rounded to what the interval supports, as on the growth agreements' pages: a few dozen
+        # companies do not know a revenue effect to the thousand kroner.
+        effect=format_supported(item.estimate, indicator, step),
+        interval=(
+            _("%(low)s til %(high)s")
+            % {
+                "low": format_supported(item.ci_low, indicator, step),
+                "high": format_supported(item.ci_high, indicator, step),
+            }
+            if item.ci_low is not None and item.ci_high is not None
+            else "–"
+        ),
         participants=counts["n_treated"],
         controls=counts["n_control"],
         extra=format_extra(item.extra, indicator) if indicator in EXTRA_LABELS else "",
         naive=format_effect(item.naive_estimate, indicator),
         note=note,
         sentence=(
-            plain_sentence(label, item.estimate, item.ci_low, item.ci_high, indicator)
+            plain_sentence(
+                label, item.estimate, item.ci_low, item.ci_high, indicator, name_lang=label_lang
+            )
             if sentence and item.status == "ok"
             else ""
         ),
+        label_lang=label_lang,
     )
 
 
@@ -137,7 +158,9 @@ def _section(
     the table and the chart hold only what was measured.
     """
     offers = page is not None
-    lines = [_line(item, name, url, sentence=offers) for name, item, url in items]
+    # Offers are named by their Danish titles, levels and themes in the reader's language.
+    lang = "da" if offers else ""
+    lines = [_line(item, name, url, sentence=offers, label_lang=lang) for name, item, url in items]
     measured = [(n, i) for n, i, _u in items if not offers or i.status == "ok"]
     return {
         "key": key,
@@ -145,6 +168,7 @@ def _section(
         "intro": intro,
         "first_heading": first_heading,
         "caption": caption,
+        "label_lang": lang,
         "lines": [line for line in lines if not offers or line.measured],
         "unmeasured": [line for line in lines if offers and not line.measured],
         "chart": _plot(f"chart-{key}", heading, indicator, measured),

@@ -8,7 +8,7 @@ inputs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -147,6 +147,18 @@ def _phases_or_sizes(offer: Offer) -> str:
     return "phases" if not offer.phases else "company_sizes"
 
 
+# The fields whose text companies read on the offer's page, written in Danish.
+DANISH_TEXT_FIELDS: Final = (
+    "title",
+    "summary",
+    "description",
+    "expected_result",
+    "how_to_apply",
+    "delivery_time",
+    "price_details",
+)
+
+
 class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
     constraint_fields: ClassVar[dict[str, str | Callable[[Any], str]]] = {
         **{name: field for name, field in CONSTRAINT_FIELDS.items()},
@@ -242,6 +254,11 @@ class OfferAdminForm(ConstraintErrorsOnFields, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
+        # The offer's texts are Danish whatever language the admin speaks: the browser's spelling
+        # check and a screen reader follow the lang attribute.
+        for name in DANISH_TEXT_FIELDS:
+            if name in fields:
+                fields[name].widget.attrs["lang"] = "da"
         if "regions" in fields:
             fields["regions"].choices = list(Region.objects.values_list("code", "name"))
         if "municipalities" in fields:

@@ -35,6 +35,25 @@ def test_an_interval_across_zero_says_chance_could_explain_it() -> None:
     assert sentence.endswith("Forskellen er så usikker, at den kan skyldes tilfældigheder.")
 
 
+def test_in_english_the_offers_danish_name_is_marked_as_danish_and_escaped() -> None:
+    with translation.override("en"):
+        sentence = plain_sentence("Eksport & vækst", 0.4, -0.3, 1.1, "employment", name_lang="da")
+    assert sentence == (
+        'Companies that used <span lang="da">Eksport &amp; vækst</span> had on average 0.4 more '
+        "full-time employees two years later than similar companies. The difference is so "
+        "uncertain that it could be down to chance."
+    )
+
+
+def test_a_negative_amount_has_one_minus_in_both_languages() -> None:
+    with translation.override("en"):
+        english = format_interval(-150_000.0, 170_000.0, "export")
+    with translation.override("da"):
+        danish = format_interval(-150_000.0, 170_000.0, "export")
+    assert english == "−DKK 150,000 to +DKK 170,000"
+    assert danish == "−150.000 kr. til +170.000 kr."
+
+
 def test_amounts_and_ranges_read_in_english() -> None:
     with translation.override("en"):
         sentence = plain_sentence("Export start", 1_540_000.0, 900_000.0, 2_100_000.0, "revenue")

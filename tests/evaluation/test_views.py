@@ -11,6 +11,7 @@ from evaluation.models import EffectRunOffer
 from tests.evaluation.factories import (
     make_estimate,
     make_published_effects,
+    make_run,
 )
 from tests.offers.factories import make_offer
 
@@ -37,7 +38,7 @@ class TestEffectsPage:
         assert '<title id="chart-themes-title">Beskæftigelse efter tema</title>' in page
         assert page.count("<caption") == 3
         assert (
-            '<th scope="row"><a href="/effekter/vaekst-forloeb/">'
+            '<th scope="row"><a href="/effekter/vaekst-forloeb/" lang="da">'
             "Vækstforløb for små virksomheder</a></th>" in page
         )
         assert "+1,8" in page and "+1,0 til +2,6" in page
@@ -207,3 +208,39 @@ def test_the_offer_page_shows_its_own_effect(client, published):
 
     assert "Målt effekt" in page
     assert "+1,8 fuldtidsansatte pr. deltager" in page
+
+
+def test_in_english_the_offers_danish_titles_are_marked_danish(client, published):
+    english = {"accept-language": "en"}
+
+    effects = client.get("/effekter/", headers=english).text
+    offer = client.get("/effekter/vaekst-forloeb/", headers=english).text
+
+    title = "Vækstforløb for små virksomheder"
+    assert "had on average" in effects
+    assert f'Companies that used <span lang="da">{title}</span>' in effects
+    assert re.search(rf'<th scope="row"><a href="[^"]+" lang="da">{title}</a></th>', effects)
+    assert re.search(rf'<text [^>]*lang="da">{title}</text>', effects)
+    # Levels and themes are named in English, not marked.
+    assert '<th scope="row">State</th>' in effects
+    assert f'<h1>Effect of <span lang="da">{title}</span></h1>' in offer
+    # The chart keeps its size on a phone and scrolls inside its own region.
+    assert 'class="effect-chart-scroll" tabindex="0" role="region"' in offer
+
+
+def test_an_offers_page_rounds_an_amount_to_what_its_interval_supports(client, db):
+    offer = make_offer(external_id="usikker-omsaetning", title="Et lille forløb")
+    make_estimate(
+        run=make_run(),
+        offer=offer,
+        indicator="revenue",
+        estimate=1_233_004.0,
+        ci_low=-632_144.0,
+        ci_high=3_098_152.0,
+    )
+
+    page = client.get("/effekter/usikker-omsaetning/").content.decode()
+
+    # An interval almost four million kroner wide does not know the effect to the thousand.
+    assert "+1.200.000 kr." in page and "−600.000 kr. til +3.100.000 kr." in page
+    assert "1.233.000" not in page and "632.000" not in page

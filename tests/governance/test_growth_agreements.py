@@ -65,6 +65,33 @@ def test_it_shows_a_regions_agreements_with_commitments_and_the_open_offers_behi
     assert "Nordjysk aftale" not in body
 
 
+def test_in_english_the_agreements_own_danish_texts_are_marked_danish(client, midtjylland):
+    strategy = GrowthStrategyFactory.create(region=midtjylland, title="Midtjysk strategi")
+    agreement = GrowthAgreementFactory.create(
+        region=midtjylland, year=2026, strategy=strategy, title="Aftale for Midtjylland"
+    )
+    CommitmentFactory.create(
+        agreement=agreement,
+        text="Flere virksomheder skal automatisere",
+        offers=[make_offer(title="Automatiseringstjek")],
+    )
+
+    region = client.get("/vaekstaftaler/midtjylland/", headers={"accept-language": "en"}).text
+    index = client.get("/vaekstaftaler/", headers={"accept-language": "en"}).text
+
+    assert "<h1>Growth strategy and growth agreements for Region Midtjylland</h1>" in region
+    assert_contains(
+        region,
+        '<span lang="da">Midtjysk strategi</span>',
+        '<h2 id="aftale-2026" lang="da">Aftale for Midtjylland</h2>',
+        '<p lang="da">Flere virksomheder skal automatisere</p>',
+        'lang="da">Automatiseringstjek</a>',
+    )
+    # On a phone the index's table stacks, each figure under its heading.
+    assert 'class="table table-sm-responsive-headers stack-on-phone"' in index
+    assert '<td data-title="Current strategy"><span lang="da">Midtjysk strategi</span>' in index
+
+
 def test_it_answers_404_for_an_unknown_region(client, db):
     assert client.get("/vaekstaftaler/atlantis/").status_code == 404
 

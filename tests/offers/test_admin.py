@@ -152,8 +152,24 @@ def test_the_offer_list_shows_status_review_and_stale_flag_in_few_queries(
         response = client.get(CHANGELIST)
 
     body = response.content.decode()
-    assert body.count('class="field-title"') == 30
+    assert body.count('class="field-offer_title"') == 30
     assert "Væksthus Midtjylland" in body
+
+
+def test_in_english_the_offer_list_and_form_mark_the_offers_texts_as_danish(
+    client, editor, regional_offer
+):
+    client.force_login(editor)
+    english = {"accept-language": "en"}
+
+    listing = client.get(CHANGELIST, headers=english).text
+    form = client.get(change_url(regional_offer), headers=english).text
+
+    assert f'<span lang="da">{regional_offer.title}</span>' in listing
+    # An offer with no theme is found under a name, not under Django's "-".
+    assert ">No theme</a>" in listing
+    assert re.search(r'<input type="text" name="title"[^>]* lang="da"', form)
+    assert re.search(r'<textarea name="description"[^>]* lang="da"', form)
 
 
 def test_the_stale_filter_lists_offers_not_reviewed_for_twelve_months(

@@ -70,6 +70,8 @@ def test_on_the_english_site_the_danish_texts_say_they_are_danish(client: Client
 
     assert '<html lang="en">' in english
     assert '<h1 lang="da">Eksportstart</h1>' in english
+    # The breadcrumb ends with the title too.
+    assert re.search(r'aria-current="page">.*<span lang="da">Eksportstart</span></li>', english)
     assert '<p class="font-lead" lang="da">De første skridt.</p>' in english
     for text in ("En rådgiver hjælper.", "En plan.", "Ring til os."):
         assert re.search(rf'<div lang="da"><p>{text}</p>', english), text
