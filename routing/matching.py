@@ -602,18 +602,23 @@ class _Need:
                 return 0.0
             reasons.append(Reason(ReasonCode.INDUSTRY, (self.section,)))
             return INDUSTRY_BONUS
+        # The need names an industry the offer's title, summary or result names too ("medtech"
+        # and "life science"): the words agree, whatever the groups they stand for.
+        names_its_industry = any(
+            self.vocabulary.concepts[c].groups and about.strength.get(c, 0.0) >= SUMMARY_STRENGTH
+            for c in self.concepts
+        )
+        if about.groups and not names_its_industry and self._names_other_industry:
+            # The need names its industry, the offer's own texts another ("robot and drone
+            # start-ups" for a medtech start-up), whatever groups its editor listed.
+            return -GROUP_PENALTY
         if self.groups:
             fitting = [group for group in self.groups if group in named]
             if not fitting:
-                return -GROUP_PENALTY
+                return 0.0 if names_its_industry else -GROUP_PENALTY
             # Sure when the offer is for few groups, or its texts name the company's group
             # (a water-technology push lists machinery, 28, for the makers of pumps; a machine
             # maker who does not say "water" is only perhaps one of them).
-            names_its_industry = any(
-                self.vocabulary.concepts[c].groups
-                and about.strength.get(c, 0.0) >= SUMMARY_STRENGTH
-                for c in self.concepts
-            )
             if (
                 len(named) > GROUP_FOCUS_MAX
                 and about.groups
@@ -631,6 +636,11 @@ class _Need:
         # The offer is for some groups of the section; which one the company is in is not
         # known, so no "aimed at your industry".
         return -UNKNOWN_GROUP_PENALTY
+
+    @property
+    def _names_other_industry(self) -> bool:
+        """Whether the need names an industry (a concept with DB07 groups)."""
+        return any(self.vocabulary.concepts[c].groups for c in self.concepts)
 
     def _place(self, offer: OfferCandidate, about: OfferConcepts, reasons: list[Reason]) -> float:
         company = self.company
