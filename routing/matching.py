@@ -24,8 +24,8 @@ How an offer is judged:
 4. Only offers with evidence are relevant: a concept or the text of the need, a ticked theme,
    or the offer the company came from. Of those, the list keeps the ones scoring at least
    :data:`RELATIVE_CUT` of the best and :data:`MIN_RANK_SCORE`, and below :data:`SURE_SHARE` of
-   the best only the ones mostly about the need (:data:`TAIL_PRECISION`): fewer than ten when
-   fewer fit.
+   the best only the ones mostly about the need (:data:`TAIL_PRECISION`) that also say much of
+   it (:data:`TAIL_FIT`): fewer than ten when fewer fit.
 5. Offers that cannot be combined (``cannot_combine_with``) are never both shown: the better one
    is, and the other is named under it as its alternative.
 
@@ -119,9 +119,12 @@ RELATIVE_CUT = 0.65
 MIN_RANK_SCORE = 12.0
 #: A match below this share of the best is shown only when it is mostly about what the need
 #: says: at least :data:`TAIL_PRECISION` of the offer's own strong concepts are the need's (an
-#: export-credit offer is not shown for "export" unless it comes close to the best).
+#: export-credit offer is not shown for "export" unless it comes close to the best), and it says
+#: at least :data:`TAIL_FIT` of what the need says (a general export offer is not shown far
+#: below the best for "a webinar on the market in the USA" because both say "export").
 SURE_SHARE = 0.8
 TAIL_PRECISION = 0.4
+TAIL_FIT = 0.4
 
 #: ``ts_rank_cd`` at which text relevance is one half. Under Django's default weights a single
 #: stemmed hit in an offer's body ranks about 0.1 and a hit in its title about 1.0.
@@ -432,6 +435,8 @@ class _Assessment:
     #: the offer says a concept of the need at all.
     precision: float = 0.0
     says_need: bool = False
+    #: The weighted share of the need's concepts the offer says (0-1).
+    fit: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,6 +590,7 @@ class _Need:
             relevant=bool(evidence) or text_matches or bool(covered) or is_origin,
             precision=precision if evidence else 0.0,
             says_need=bool(evidence),
+            fit=fit,
         )
 
     def _industry(
@@ -725,7 +731,9 @@ def match(
 def _sure(assessment: _Assessment, *, best: float) -> bool:
     """Whether a match is close to the best, or, further down, about the need rather than
     about something else that shares a word with it."""
-    return assessment.score >= SURE_SHARE * best or assessment.precision >= TAIL_PRECISION
+    return assessment.score >= SURE_SHARE * best or (
+        assessment.precision >= TAIL_PRECISION and assessment.fit >= TAIL_FIT
+    )
 
 
 def _compatible(
