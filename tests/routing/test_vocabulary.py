@@ -92,3 +92,33 @@ def test_it_refuses_a_vocabulary_naming_a_concept_twice() -> None:
 
     with pytest.raises(ValueError, match="twice"):
         Vocabulary({"groups": {}, "concepts": [concept, concept]})
+
+
+@pytest.mark.parametrize(
+    ("needs", "said", "not_said"),
+    [
+        # "leder efter" is looking for, not a need of leadership; a new manager is.
+        ("Vi leder efter en erhvervsgrund tæt på motorvejen", "premises", "leadership"),
+        ("We are looking for a site for our new warehouse", "premises", "leadership"),
+        # A turnover figure describes the company; wanting more turnover is a need for sales.
+        ("vi vil vokse hurtigt, omsætning 40 mio", "high_growth", "sales"),
+        ("robot til pakkelinjen", "automation", "robot_sector"),
+    ],
+)
+def test_words_that_only_describe_the_company_say_no_need(
+    needs: str, said: str, not_said: str
+) -> None:
+    found = default_vocabulary().need_concepts(needs)
+
+    assert said in found
+    assert not_said not in found
+
+
+def test_a_phrase_that_says_no_need_hides_only_the_words_at_its_place() -> None:
+    vocabulary = default_vocabulary()
+
+    assert "leadership" in vocabulary.need_concepts("ny leder og strategi")
+    assert "sales" in vocabulary.need_concepts("vi vil gerne øge omsætningen")
+    assert "robot_sector" in vocabulary.need_concepts("vi udvikler robotter til hospitaler")
+    with pytest.raises(ValueError, match="not_needs"):
+        Vocabulary({"groups": {}, "concepts": [], "not_needs": "leder efter"})
