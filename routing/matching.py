@@ -25,7 +25,9 @@ How an offer is judged:
    or the offer the company came from. Of those, the list keeps the ones scoring at least
    :data:`RELATIVE_CUT` of the best and :data:`MIN_RANK_SCORE`, and below :data:`SURE_SHARE` of
    the best only the ones mostly about the need (:data:`TAIL_PRECISION`) that also say much of
-   it (:data:`TAIL_FIT`): fewer than ten when fewer fit.
+   it (:data:`TAIL_FIT`): fewer than ten when fewer fit. When the best is an offer of the
+   company's own municipality only (a building permit, a site), the municipality's business
+   service (:data:`LOCAL_ENTRY_THEME`) is shown too, as the local entry to the case.
 5. Offers that cannot be combined (``cannot_combine_with``) are never both shown: the better one
    is, and the other is named under it as its alternative.
 
@@ -125,6 +127,10 @@ MIN_RANK_SCORE = 12.0
 SURE_SHARE = 0.8
 TAIL_PRECISION = 0.4
 TAIL_FIT = 0.4
+
+#: The catalogue theme of a municipality's business service: the local entry shown with a need
+#: that an offer of the company's own municipality answers best.
+LOCAL_ENTRY_THEME = "business-service"
 
 #: ``ts_rank_cd`` at which text relevance is one half. Under Django's default weights a single
 #: stemmed hit in an offer's body ranks about 0.1 and a hit in its title about 1.0.
@@ -705,27 +711,55 @@ def match(
         raise ValueError(msg)
     need = _Need.of(company, vocabulary or default_vocabulary())
     assessed: list[tuple[OfferCandidate, _Assessment]] = []
+    entries: list[tuple[OfferCandidate, _Assessment]] = []
     for offer in offers:
         if not is_eligible(company, offer):
             continue
         assessment = need.assess(offer)
         if assessment.relevant and assessment.score >= min_score:
             assessed.append((offer, assessment))
+        elif _local_entry(company, offer):
+            entries.append((offer, assessment))
     origin = company.origin_offer_id
-    assessed.sort(
-        key=lambda pair: (pair[0].external_id != origin, -pair[1].score, pair[0].external_id)
-    )
-    best = max((a.score for o, a in assessed if o.external_id != origin), default=0.0)
+    assessed.sort(key=lambda pair: _order(pair, origin))
+    best_pair = next(((o, a) for o, a in assessed if o.external_id != origin), None)
+    best = best_pair[1].score if best_pair is not None else 0.0
     floor = max(MIN_RANK_SCORE, RELATIVE_CUT * best)
+    # A need the company's own municipality answers best (a building permit, a site, settling
+    # in the city) gets the municipality's business service too, as the local entry that
+    # coordinates the case, however little its text says about the need.
+    exempt = {origin} if origin is not None else set()
+    if best_pair is not None and _only_in_own_municipality(company, best_pair[0]):
+        local = [pair for pair in [*assessed, *entries] if _local_entry(company, pair[0])]
+        exempt |= {offer.external_id for offer, _a in local}
+        assessed = sorted(
+            {o.external_id: (o, a) for o, a in [*assessed, *local]}.values(),
+            key=lambda pair: _order(pair, origin),
+        )
     # Where the vocabulary understands the need (some offer says one of its concepts), an
     # offer well below the best is shown only when it is mostly about the need.
     if any(a.says_need for _o, a in assessed):
         assessed = [
             (offer, assessment)
             for offer, assessment in assessed
-            if offer.external_id == origin or _sure(assessment, best=best)
+            if offer.external_id in exempt or _sure(assessment, best=best)
         ]
-    return _compatible(assessed, limit, floor=floor, origin=origin)
+    return _compatible(assessed, limit, floor=floor, exempt=exempt)
+
+
+def _order(pair: tuple[OfferCandidate, _Assessment], origin: str | None) -> tuple[bool, float, str]:
+    """The origin offer first, then score descending, then ``external_id``."""
+    return (pair[0].external_id != origin, -pair[1].score, pair[0].external_id)
+
+
+def _only_in_own_municipality(company: CompanyProfile, offer: OfferCandidate) -> bool:
+    """An offer of the company's own municipality, not of a region or the whole country."""
+    return not offer.nationwide and not offer.region_codes and _in_own_municipality(company, offer)
+
+
+def _local_entry(company: CompanyProfile, offer: OfferCandidate) -> bool:
+    """The company's own municipality's business service (:data:`LOCAL_ENTRY_THEME`)."""
+    return LOCAL_ENTRY_THEME in offer.themes and _only_in_own_municipality(company, offer)
 
 
 def _sure(assessment: _Assessment, *, best: float) -> bool:
@@ -741,11 +775,11 @@ def _compatible(
     limit: int,
     *,
     floor: float,
-    origin: str | None,
+    exempt: set[str],
 ) -> list[Match]:
-    """The ranked offers above ``floor`` without two that cannot be combined: the later one
-    becomes the earlier one's alternative (conflicts are symmetrical, whichever side recorded
-    them), even when it alone would have fallen below the floor."""
+    """The ranked offers above ``floor`` (or ``exempt`` from it) without two that cannot be
+    combined: the later one becomes the earlier one's alternative (conflicts are symmetrical,
+    whichever side recorded them), even when it alone would have fallen below the floor."""
     conflicts: dict[str, set[str]] = {}
     for offer, _assessment in ranked:
         for other in offer.cannot_combine_with:
@@ -764,7 +798,7 @@ def _compatible(
                 )
             )
             continue
-        if offer.external_id == origin or assessment.score >= floor:
+        if offer.external_id in exempt or assessment.score >= floor:
             kept.append((offer, assessment))
     return [
         Match(

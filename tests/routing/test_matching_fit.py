@@ -305,3 +305,34 @@ def test_an_offer_well_below_the_best_is_shown_only_when_it_is_mostly_about_the_
 
 def ids_of(matches: list[Match]) -> list[str]:
     return [m.external_id for m in matches]
+
+
+def test_a_case_for_the_municipality_brings_its_business_service_along() -> None:
+    vejle = company().municipality_code
+    site = offer(
+        "erhvervsgrunde",
+        "Erhvervsgrunde ved motorvejen",
+        "Køb en erhvervsgrund tæt på motorvejen.",
+        themes=("business-service",),
+        nationwide=False,
+        municipality_codes=(vejle,),
+    )
+    service = offer(
+        "erhvervsservice",
+        "Erhvervsservice i kommunen",
+        "Én indgang til kommunen for virksomheder.",
+        themes=("business-service",),
+        nationwide=False,
+        municipality_codes=(vejle,),
+    )
+    needs = company(industry_group=None, needs_text="Vi leder efter en erhvervsgrund")
+    assert ids_of(match(needs, [site, service])) == ["erhvervsgrunde", "erhvervsservice"]
+
+    # A need the whole country answers best does not get the municipality's service.
+    national_site = dataclasses.replace(
+        site, external_id="grunde-landet", nationwide=True, municipality_codes=()
+    )
+    assert ids_of(match(needs, [national_site, service])) == ["grunde-landet"]
+    # Nor does it come along when it is another theme's local offer.
+    permits = dataclasses.replace(service, external_id="affald", themes=("authority",))
+    assert ids_of(match(needs, [site, permits])) == ["erhvervsgrunde"]
