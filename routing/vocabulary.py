@@ -119,7 +119,7 @@ class _Matcher:
                     if (pinned and not at_start) or not padded.startswith(body, position):
                         continue
                     matched = body
-                    hit = _whole_word(text, position, position + len(body))
+                    hit = _whole_word(text, position, position + len(body.rstrip()))
                     for concept in self._concepts_of[key]:
                         words = found.setdefault(concept, [])
                         if hit not in words:

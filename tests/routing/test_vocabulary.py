@@ -103,6 +103,10 @@ def test_it_refuses_a_vocabulary_naming_a_concept_twice() -> None:
         # A turnover figure describes the company; wanting more turnover is a need for sales.
         ("vi vil vokse hurtigt, omsætning 40 mio", "high_growth", "sales"),
         ("robot til pakkelinjen", "automation", "robot_sector"),
+        # A head count describes the company; wanting people is a need for recruitment.
+        ("Vi er 45 ansatte og vil gerne eksportere", "export", "recruitment"),
+        ("We have 20 employees and want to export", "export", "recruitment"),
+        ("vi vil bruge AI og rådgive kunder om det", "ai", "sales"),
     ],
 )
 def test_words_that_only_describe_the_company_say_no_need(
@@ -120,5 +124,8 @@ def test_a_phrase_that_says_no_need_hides_only_the_words_at_its_place() -> None:
     assert "leadership" in vocabulary.need_concepts("ny leder og strategi")
     assert "sales" in vocabulary.need_concepts("vi vil gerne øge omsætningen")
     assert "robot_sector" in vocabulary.need_concepts("vi udvikler robotter til hospitaler")
+    assert "recruitment" in vocabulary.need_concepts("en ph.d.-studerende ansat hos os")
+    assert "recruitment" in vocabulary.need_concepts("we need to hire skilled workers")
+    assert "sales" in vocabulary.need_concepts("vi mangler kunder")
     with pytest.raises(ValueError, match="not_needs"):
         Vocabulary({"groups": {}, "concepts": [], "not_needs": "leder efter"})
