@@ -665,7 +665,11 @@ class _Need:
         if _in_own_municipality(company, offer):
             reasons.append(Reason(ReasonCode.MUNICIPALITY, (company.municipality_name or "",)))
             return LOCAL_BONUS
-        if _in_own_region(company, offer):
+        if _in_own_region(company, offer) or (
+            company.region_code is not None and company.region_code in about.regions
+        ):
+            # Listed for the company's region, or open to all but named for it ("Aarhus
+            # Universitet" for a company in Silkeborg): the one close by.
             reasons.append(Reason(ReasonCode.REGION, (company.region_name or "",)))
             return REGIONAL_BONUS
         # "Offered in the whole country" is true of most offers and says nothing particular.

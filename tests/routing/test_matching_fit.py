@@ -203,7 +203,7 @@ def test_an_english_need_for_money_finds_the_loan() -> None:
 # --- Geography ----------------------------------------------------------------------------------
 
 
-def test_an_offer_named_for_another_part_of_the_country_ranks_below_one_for_everyone() -> None:
+def test_an_offer_named_for_a_part_of_the_country_ranks_by_where_the_company_is() -> None:
     needs = company(themes=("capital",), needs_text="Vi har brug for et lån", industry_group=None)
     midtjysk = offer(
         "midtjysk-laanefond", "Midtjysk Lånefond – lån til små virksomheder", themes=("capital",)
@@ -211,11 +211,17 @@ def test_an_offer_named_for_another_part_of_the_country_ranks_below_one_for_ever
     national = offer("vaekstlaan", "Lånefond – lån til små virksomheder", themes=("capital",))
 
     in_vejle = match(needs, [midtjysk, national])
-    in_aarhus = match(dataclasses.replace(needs, region_code=1082), [midtjysk, national])
+    in_aarhus = match(
+        dataclasses.replace(needs, region_code=1082, region_name="Region Midtjylland"),
+        [midtjysk, national],
+    )
 
     assert ids(in_vejle)[0] == "vaekstlaan"
     assert in_vejle[-1].score < in_vejle[0].score
-    assert {m.score for m in in_aarhus} == {in_vejle[0].score}
+    # Close by, the fund named for the company's own region comes first, and says why.
+    assert ids(in_aarhus)[0] == "midtjysk-laanefond"
+    assert in_aarhus[0].score > in_aarhus[1].score == in_vejle[0].score
+    assert Reason(ReasonCode.REGION, ("Region Midtjylland",)) in in_aarhus[0].reasons
 
 
 # --- The groups an offer's editor gives (industry_groups) -------------------------------------
