@@ -124,7 +124,7 @@ MIN_RANK_SCORE = 12.0
 #: export-credit offer is not shown for "export" unless it comes close to the best), and it says
 #: at least :data:`TAIL_FIT` of what the need says (a general export offer is not shown far
 #: below the best for "a webinar on the market in the USA" because both say "export").
-SURE_SHARE = 0.8
+SURE_SHARE = 0.75
 TAIL_PRECISION = 0.4
 TAIL_FIT = 0.4
 
@@ -133,8 +133,9 @@ TAIL_FIT = 0.4
 LOCAL_ENTRY_THEME = "business-service"
 
 #: ``ts_rank_cd`` at which text relevance is one half. Under Django's default weights a single
-#: stemmed hit in an offer's body ranks about 0.1 and a hit in its title about 1.0.
-TEXT_RANK_HALF = 0.1
+#: stemmed hit in an offer's body ranks about 0.1 (a quarter of a perfect text match: a word
+#: the description mentions says little) and a hit in its title about 1.0 (three quarters).
+TEXT_RANK_HALF = 0.3
 #: Text relevance (0-1) from which the needs text alone makes an offer relevant.
 TEXT_MIN_RELEVANCE = 1 / 3
 
