@@ -104,6 +104,7 @@ def test_it_refuses_a_vocabulary_naming_a_concept_twice() -> None:
         ("vi vil vokse hurtigt, omsætning 40 mio", "high_growth", "sales"),
         ("robot til pakkelinjen", "automation", "robot_sector"),
         ("internationale udbud", "tenders", "students"),
+        ("netværk for handel på Frederiksberg", "retail", "maritime"),
         # A head count describes the company; wanting people is a need for recruitment.
         ("Vi er 45 ansatte og vil gerne eksportere", "export", "recruitment"),
         ("We have 20 employees and want to export", "export", "recruitment"),
