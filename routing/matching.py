@@ -621,7 +621,7 @@ class _Need:
             self.vocabulary.concepts[c].groups and about.strength.get(c, 0.0) >= SUMMARY_STRENGTH
             for c in self.concepts
         )
-        if about.groups and not names_its_industry and self._names_other_industry:
+        if about.groups and not names_its_industry and self._names_an_industry:
             # The need names its industry, the offer's own texts another ("robot and drone
             # start-ups" for a medtech start-up), whatever groups its editor listed.
             return -GROUP_PENALTY
@@ -651,7 +651,7 @@ class _Need:
         return -UNKNOWN_GROUP_PENALTY
 
     @property
-    def _names_other_industry(self) -> bool:
+    def _names_an_industry(self) -> bool:
         """Whether the need names an industry (a concept with DB07 groups)."""
         return any(self.vocabulary.concepts[c].groups for c in self.concepts)
 

@@ -342,3 +342,35 @@ def test_a_case_for_the_municipality_brings_its_business_service_along() -> None
     # Nor does it come along when it is another theme's local offer.
     permits = dataclasses.replace(service, external_id="affald", themes=("authority",))
     assert ids_of(match(needs, [site, permits])) == ["erhvervsgrunde"]
+
+
+def test_the_industry_the_need_and_the_offer_name_decides_over_the_groups() -> None:
+    # A medtech start-up in research (72); the offers are for "life science" and for robots.
+    needs = company(
+        industry="M",
+        industry_group="72",
+        phase="idea",
+        employees=2,
+        themes=("capital",),
+        needs_text="pre-seed til vores medtech idé",
+    )
+    pre_seed = offer(
+        "pre-seed",
+        "Pre-seed-investering i tidlige life science-iværksættere",
+        "Kapital til iværksættere med en stærk idé.",
+        themes=("capital",),
+        industries=("C", "M"),
+    )
+    robots = offer(
+        "robot-startup",
+        "Startup-program for robot- og droneiværksættere",
+        "Mentorer og investormøder for nystartede virksomheder, der søger pre-seed.",
+        themes=("capital",),
+        industries=("C", "M"),
+        industry_groups=("28", "72"),
+    )
+    scores = _scores(needs, pre_seed, robots)
+    # "Life science" names the groups 21, 32 and 86, not 72: the words agree all the same.
+    assert ids_of(match(needs, [pre_seed, robots]))[0] == "pre-seed"
+    # The robot programme lists 72, but its own texts are about another industry.
+    assert scores.get("robot-startup", 0.0) <= scores["pre-seed"] - GROUP_PENALTY + 1
