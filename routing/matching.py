@@ -24,8 +24,10 @@ How an offer is judged:
 4. Only offers with evidence are relevant: a concept or the text of the need, a ticked theme,
    or the offer the company came from. Of those, the list keeps the ones scoring at least
    :data:`RELATIVE_CUT` of the best and :data:`MIN_RANK_SCORE`, and below :data:`SURE_SHARE` of
-   the best only the ones mostly about the need (:data:`TAIL_PRECISION`): fewer than ten when
-   fewer fit.
+   the best only the ones mostly about the need (:data:`TAIL_PRECISION`) that also say much of
+   it (:data:`TAIL_FIT`): fewer than ten when fewer fit. When the best is an offer of the
+   company's own municipality only (a building permit, a site), the municipality's business
+   service (:data:`LOCAL_ENTRY_THEME`) is shown too, as the local entry to the case.
 5. Offers that cannot be combined (``cannot_combine_with``) are never both shown: the better one
    is, and the other is named under it as its alternative.
 
@@ -119,13 +121,21 @@ RELATIVE_CUT = 0.65
 MIN_RANK_SCORE = 12.0
 #: A match below this share of the best is shown only when it is mostly about what the need
 #: says: at least :data:`TAIL_PRECISION` of the offer's own strong concepts are the need's (an
-#: export-credit offer is not shown for "export" unless it comes close to the best).
-SURE_SHARE = 0.8
+#: export-credit offer is not shown for "export" unless it comes close to the best), and it says
+#: at least :data:`TAIL_FIT` of what the need says (a general export offer is not shown far
+#: below the best for "a webinar on the market in the USA" because both say "export").
+SURE_SHARE = 0.75
 TAIL_PRECISION = 0.4
+TAIL_FIT = 0.4
+
+#: The catalogue theme of a municipality's business service: the local entry shown with a need
+#: that an offer of the company's own municipality answers best.
+LOCAL_ENTRY_THEME = "business-service"
 
 #: ``ts_rank_cd`` at which text relevance is one half. Under Django's default weights a single
-#: stemmed hit in an offer's body ranks about 0.1 and a hit in its title about 1.0.
-TEXT_RANK_HALF = 0.1
+#: stemmed hit in an offer's body ranks about 0.1 (a quarter of a perfect text match: a word
+#: the description mentions says little) and a hit in its title about 1.0 (three quarters).
+TEXT_RANK_HALF = 0.3
 #: Text relevance (0-1) from which the needs text alone makes an offer relevant.
 TEXT_MIN_RELEVANCE = 1 / 3
 
@@ -432,6 +442,8 @@ class _Assessment:
     #: the offer says a concept of the need at all.
     precision: float = 0.0
     says_need: bool = False
+    #: The weighted share of the need's concepts the offer says (0-1).
+    fit: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,6 +597,7 @@ class _Need:
             relevant=bool(evidence) or text_matches or bool(covered) or is_origin,
             precision=precision if evidence else 0.0,
             says_need=bool(evidence),
+            fit=fit,
         )
 
     def _industry(
@@ -602,18 +615,23 @@ class _Need:
                 return 0.0
             reasons.append(Reason(ReasonCode.INDUSTRY, (self.section,)))
             return INDUSTRY_BONUS
+        # The need names an industry the offer's title, summary or result names too ("medtech"
+        # and "life science"): the words agree, whatever the groups they stand for.
+        names_its_industry = any(
+            self.vocabulary.concepts[c].groups and about.strength.get(c, 0.0) >= SUMMARY_STRENGTH
+            for c in self.concepts
+        )
+        if about.groups and not names_its_industry and self._names_an_industry:
+            # The need names its industry, the offer's own texts another ("robot and drone
+            # start-ups" for a medtech start-up), whatever groups its editor listed.
+            return -GROUP_PENALTY
         if self.groups:
             fitting = [group for group in self.groups if group in named]
             if not fitting:
-                return -GROUP_PENALTY
+                return 0.0 if names_its_industry else -GROUP_PENALTY
             # Sure when the offer is for few groups, or its texts name the company's group
             # (a water-technology push lists machinery, 28, for the makers of pumps; a machine
             # maker who does not say "water" is only perhaps one of them).
-            names_its_industry = any(
-                self.vocabulary.concepts[c].groups
-                and about.strength.get(c, 0.0) >= SUMMARY_STRENGTH
-                for c in self.concepts
-            )
             if (
                 len(named) > GROUP_FOCUS_MAX
                 and about.groups
@@ -632,6 +650,11 @@ class _Need:
         # known, so no "aimed at your industry".
         return -UNKNOWN_GROUP_PENALTY
 
+    @property
+    def _names_an_industry(self) -> bool:
+        """Whether the need names an industry (a concept with DB07 groups)."""
+        return any(self.vocabulary.concepts[c].groups for c in self.concepts)
+
     def _place(self, offer: OfferCandidate, about: OfferConcepts, reasons: list[Reason]) -> float:
         company = self.company
         if (
@@ -643,7 +666,11 @@ class _Need:
         if _in_own_municipality(company, offer):
             reasons.append(Reason(ReasonCode.MUNICIPALITY, (company.municipality_name or "",)))
             return LOCAL_BONUS
-        if _in_own_region(company, offer):
+        if _in_own_region(company, offer) or (
+            company.region_code is not None and company.region_code in about.regions
+        ):
+            # Listed for the company's region, or open to all but named for it ("Aarhus
+            # Universitet" for a company in Silkeborg): the one close by.
             reasons.append(Reason(ReasonCode.REGION, (company.region_name or "",)))
             return REGIONAL_BONUS
         # "Offered in the whole country" is true of most offers and says nothing particular.
@@ -689,33 +716,63 @@ def match(
         raise ValueError(msg)
     need = _Need.of(company, vocabulary or default_vocabulary())
     assessed: list[tuple[OfferCandidate, _Assessment]] = []
+    entries: list[tuple[OfferCandidate, _Assessment]] = []
     for offer in offers:
         if not is_eligible(company, offer):
             continue
         assessment = need.assess(offer)
         if assessment.relevant and assessment.score >= min_score:
             assessed.append((offer, assessment))
+        elif _local_entry(company, offer):
+            entries.append((offer, assessment))
     origin = company.origin_offer_id
-    assessed.sort(
-        key=lambda pair: (pair[0].external_id != origin, -pair[1].score, pair[0].external_id)
-    )
-    best = max((a.score for o, a in assessed if o.external_id != origin), default=0.0)
+    assessed.sort(key=lambda pair: _order(pair, origin))
+    best_pair = next(((o, a) for o, a in assessed if o.external_id != origin), None)
+    best = best_pair[1].score if best_pair is not None else 0.0
     floor = max(MIN_RANK_SCORE, RELATIVE_CUT * best)
+    # A need the company's own municipality answers best (a building permit, a site, settling
+    # in the city) gets the municipality's business service too, as the local entry that
+    # coordinates the case, however little its text says about the need.
+    exempt = {origin} if origin is not None else set()
+    if best_pair is not None and _only_in_own_municipality(company, best_pair[0]):
+        local = [pair for pair in [*assessed, *entries] if _local_entry(company, pair[0])]
+        exempt |= {offer.external_id for offer, _a in local}
+        assessed = sorted(
+            {o.external_id: (o, a) for o, a in [*assessed, *local]}.values(),
+            key=lambda pair: _order(pair, origin),
+        )
     # Where the vocabulary understands the need (some offer says one of its concepts), an
     # offer well below the best is shown only when it is mostly about the need.
     if any(a.says_need for _o, a in assessed):
         assessed = [
             (offer, assessment)
             for offer, assessment in assessed
-            if offer.external_id == origin or _sure(assessment, best=best)
+            if offer.external_id in exempt or _sure(assessment, best=best)
         ]
-    return _compatible(assessed, limit, floor=floor, origin=origin)
+    return _compatible(assessed, limit, floor=floor, exempt=exempt)
+
+
+def _order(pair: tuple[OfferCandidate, _Assessment], origin: str | None) -> tuple[bool, float, str]:
+    """The origin offer first, then score descending, then ``external_id``."""
+    return (pair[0].external_id != origin, -pair[1].score, pair[0].external_id)
+
+
+def _only_in_own_municipality(company: CompanyProfile, offer: OfferCandidate) -> bool:
+    """An offer of the company's own municipality, not of a region or the whole country."""
+    return not offer.nationwide and not offer.region_codes and _in_own_municipality(company, offer)
+
+
+def _local_entry(company: CompanyProfile, offer: OfferCandidate) -> bool:
+    """The company's own municipality's business service (:data:`LOCAL_ENTRY_THEME`)."""
+    return LOCAL_ENTRY_THEME in offer.themes and _only_in_own_municipality(company, offer)
 
 
 def _sure(assessment: _Assessment, *, best: float) -> bool:
     """Whether a match is close to the best, or, further down, about the need rather than
     about something else that shares a word with it."""
-    return assessment.score >= SURE_SHARE * best or assessment.precision >= TAIL_PRECISION
+    return assessment.score >= SURE_SHARE * best or (
+        assessment.precision >= TAIL_PRECISION and assessment.fit >= TAIL_FIT
+    )
 
 
 def _compatible(
@@ -723,11 +780,11 @@ def _compatible(
     limit: int,
     *,
     floor: float,
-    origin: str | None,
+    exempt: set[str],
 ) -> list[Match]:
-    """The ranked offers above ``floor`` without two that cannot be combined: the later one
-    becomes the earlier one's alternative (conflicts are symmetrical, whichever side recorded
-    them), even when it alone would have fallen below the floor."""
+    """The ranked offers above ``floor`` (or ``exempt`` from it) without two that cannot be
+    combined: the later one becomes the earlier one's alternative (conflicts are symmetrical,
+    whichever side recorded them), even when it alone would have fallen below the floor."""
     conflicts: dict[str, set[str]] = {}
     for offer, _assessment in ranked:
         for other in offer.cannot_combine_with:
@@ -746,7 +803,7 @@ def _compatible(
                 )
             )
             continue
-        if offer.external_id == origin or assessment.score >= floor:
+        if offer.external_id in exempt or assessment.score >= floor:
             kept.append((offer, assessment))
     return [
         Match(

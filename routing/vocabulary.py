@@ -41,6 +41,8 @@ DESCRIPTION_SCAN_CHARS = 1500
 INFIX_MIN_LENGTH = 5
 
 _SPACE = re.compile(r"\s+")
+#: The matcher's name for the phrases that say no need (``not_needs``).
+_NOT_A_NEED = "\x00not a need"
 _PREFIX = 3
 # Words as the matchers see them: letters and digits, joined by hyphens ("e-handel", "nis2").
 _WORDS = re.compile(r"\w+(?:-\w+)*")
@@ -117,7 +119,7 @@ class _Matcher:
                     if (pinned and not at_start) or not padded.startswith(body, position):
                         continue
                     matched = body
-                    hit = _whole_word(text, position, position + len(body))
+                    hit = _whole_word(text, position, position + len(body.rstrip()))
                     for concept in self._concepts_of[key]:
                         words = found.setdefault(concept, [])
                         if hit not in words:
@@ -181,14 +183,24 @@ class Vocabulary:
                 for code in set(places.values())
             }
         )
-        self._needs = _Matcher(need_words)
+        # Phrases that say no need, found only to hide the shorter words at their place ("vi
+        # leder efter en grund" is no need of leadership).
+        not_needs = data.get("not_needs") or []
+        if not isinstance(not_needs, list):
+            msg = "the vocabulary's not_needs is a list of phrases"
+            raise ValueError(msg)
+        self._needs = _Matcher({**need_words, _NOT_A_NEED: tuple(str(w) for w in not_needs)})
         self._offers = _Matcher(offer_words)
         self.need_concepts = lru_cache(maxsize=2048)(self._need_concepts)
         self.offer_concepts = lru_cache(maxsize=20000)(self._offer_concepts)
 
     def _need_concepts(self, needs: str) -> Mapping[str, tuple[str, ...]]:
         """Concept id → the words of the needs text that say it."""
-        return {c: tuple(words) for c, words in self._needs.find(normalise(needs)).items()}
+        return {
+            c: tuple(words)
+            for c, words in self._needs.find(normalise(needs)).items()
+            if c != _NOT_A_NEED
+        }
 
     def _offer_concepts(
         self, title: str, summary: str, expected_result: str, description: str

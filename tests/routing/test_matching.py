@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from routing.matching import (
+    TEXT_RANK_HALF,
     CompanyProfile,
     Match,
     OfferCandidate,
@@ -188,8 +189,8 @@ def test_it_lists_every_failed_rule_in_a_fixed_order() -> None:
 def test_it_ranks_an_offer_covering_the_chosen_theme_above_one_that_does_not() -> None:
     needs = company(themes=("export", "digitalisation"))
     offers = [
-        offer("a-capital", themes=("capital",), text_rank=0.1),
-        offer("b-export", themes=("export",), text_rank=0.1),
+        offer("a-capital", themes=("capital",), text_rank=TEXT_RANK_HALF),
+        offer("b-export", themes=("export",), text_rank=TEXT_RANK_HALF),
     ]
 
     assert ids(match(needs, offers)) == ["b-export", "a-capital"]
@@ -225,14 +226,16 @@ def test_it_lets_the_text_rank_raise_the_score() -> None:
 
 def test_it_saturates_text_relevance() -> None:
     assert text_relevance(0.0) == 0.0
-    assert text_relevance(0.1) == pytest.approx(0.5)
+    assert text_relevance(TEXT_RANK_HALF) == pytest.approx(0.5)
+    # One word in the description (about 0.1) is a small part of a perfect text match.
+    assert text_relevance(0.1) <= 0.25
     assert text_relevance(-1.0) == 0.0
     assert text_relevance(float("nan")) == 0.0
-    assert 0.9 < text_relevance(1.0) < text_relevance(10.0) < 1.0
+    assert 0.9 < text_relevance(10 * TEXT_RANK_HALF) < text_relevance(100.0) < 1.0
 
 
 def test_it_shows_an_offer_that_only_matches_the_needs_text() -> None:
-    result = match(company(themes=()), [offer(themes=("capital",), text_rank=0.1)])
+    result = match(company(themes=()), [offer(themes=("capital",), text_rank=TEXT_RANK_HALF)])
 
     assert [(m.score, m.reasons[0]) for m in result] == [(15.0, Reason(ReasonCode.TEXT))]
 

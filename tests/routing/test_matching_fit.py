@@ -203,7 +203,7 @@ def test_an_english_need_for_money_finds_the_loan() -> None:
 # --- Geography ----------------------------------------------------------------------------------
 
 
-def test_an_offer_named_for_another_part_of_the_country_ranks_below_one_for_everyone() -> None:
+def test_an_offer_named_for_a_part_of_the_country_ranks_by_where_the_company_is() -> None:
     needs = company(themes=("capital",), needs_text="Vi har brug for et lån", industry_group=None)
     midtjysk = offer(
         "midtjysk-laanefond", "Midtjysk Lånefond – lån til små virksomheder", themes=("capital",)
@@ -211,11 +211,17 @@ def test_an_offer_named_for_another_part_of_the_country_ranks_below_one_for_ever
     national = offer("vaekstlaan", "Lånefond – lån til små virksomheder", themes=("capital",))
 
     in_vejle = match(needs, [midtjysk, national])
-    in_aarhus = match(dataclasses.replace(needs, region_code=1082), [midtjysk, national])
+    in_aarhus = match(
+        dataclasses.replace(needs, region_code=1082, region_name="Region Midtjylland"),
+        [midtjysk, national],
+    )
 
     assert ids(in_vejle)[0] == "vaekstlaan"
     assert in_vejle[-1].score < in_vejle[0].score
-    assert {m.score for m in in_aarhus} == {in_vejle[0].score}
+    # Close by, the fund named for the company's own region comes first, and says why.
+    assert ids(in_aarhus)[0] == "midtjysk-laanefond"
+    assert in_aarhus[0].score > in_aarhus[1].score == in_vejle[0].score
+    assert Reason(ReasonCode.REGION, ("Region Midtjylland",)) in in_aarhus[0].reasons
 
 
 # --- The groups an offer's editor gives (industry_groups) -------------------------------------
@@ -305,3 +311,66 @@ def test_an_offer_well_below_the_best_is_shown_only_when_it_is_mostly_about_the_
 
 def ids_of(matches: list[Match]) -> list[str]:
     return [m.external_id for m in matches]
+
+
+def test_a_case_for_the_municipality_brings_its_business_service_along() -> None:
+    vejle = company().municipality_code
+    site = offer(
+        "erhvervsgrunde",
+        "Erhvervsgrunde ved motorvejen",
+        "Køb en erhvervsgrund tæt på motorvejen.",
+        themes=("business-service",),
+        nationwide=False,
+        municipality_codes=(vejle,),
+    )
+    service = offer(
+        "erhvervsservice",
+        "Erhvervsservice i kommunen",
+        "Én indgang til kommunen for virksomheder.",
+        themes=("business-service",),
+        nationwide=False,
+        municipality_codes=(vejle,),
+    )
+    needs = company(industry_group=None, needs_text="Vi leder efter en erhvervsgrund")
+    assert ids_of(match(needs, [site, service])) == ["erhvervsgrunde", "erhvervsservice"]
+
+    # A need the whole country answers best does not get the municipality's service.
+    national_site = dataclasses.replace(
+        site, external_id="grunde-landet", nationwide=True, municipality_codes=()
+    )
+    assert ids_of(match(needs, [national_site, service])) == ["grunde-landet"]
+    # Nor does it come along when it is another theme's local offer.
+    permits = dataclasses.replace(service, external_id="affald", themes=("authority",))
+    assert ids_of(match(needs, [site, permits])) == ["erhvervsgrunde"]
+
+
+def test_the_industry_the_need_and_the_offer_name_decides_over_the_groups() -> None:
+    # A medtech start-up in research (72); the offers are for "life science" and for robots.
+    needs = company(
+        industry="M",
+        industry_group="72",
+        phase="idea",
+        employees=2,
+        themes=("capital",),
+        needs_text="pre-seed til vores medtech idé",
+    )
+    pre_seed = offer(
+        "pre-seed",
+        "Pre-seed-investering i tidlige life science-iværksættere",
+        "Kapital til iværksættere med en stærk idé.",
+        themes=("capital",),
+        industries=("C", "M"),
+    )
+    robots = offer(
+        "robot-startup",
+        "Startup-program for robot- og droneiværksættere",
+        "Mentorer og investormøder for nystartede virksomheder, der søger pre-seed.",
+        themes=("capital",),
+        industries=("C", "M"),
+        industry_groups=("28", "72"),
+    )
+    scores = _scores(needs, pre_seed, robots)
+    # "Life science" names the groups 21, 32 and 86, not 72: the words agree all the same.
+    assert ids_of(match(needs, [pre_seed, robots]))[0] == "pre-seed"
+    # The robot programme lists 72, but its own texts are about another industry.
+    assert scores.get("robot-startup", 0.0) <= scores["pre-seed"] - GROUP_PENALTY + 1

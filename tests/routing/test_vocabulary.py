@@ -92,3 +92,42 @@ def test_it_refuses_a_vocabulary_naming_a_concept_twice() -> None:
 
     with pytest.raises(ValueError, match="twice"):
         Vocabulary({"groups": {}, "concepts": [concept, concept]})
+
+
+@pytest.mark.parametrize(
+    ("needs", "said", "not_said"),
+    [
+        # "leder efter" is looking for, not a need of leadership; a new manager is.
+        ("Vi leder efter en erhvervsgrund tæt på motorvejen", "premises", "leadership"),
+        ("We are looking for a site for our new warehouse", "premises", "leadership"),
+        # A turnover figure describes the company; wanting more turnover is a need for sales.
+        ("vi vil vokse hurtigt, omsætning 40 mio", "high_growth", "sales"),
+        ("robot til pakkelinjen", "automation", "robot_sector"),
+        ("internationale udbud", "tenders", "students"),
+        ("netværk for handel på Frederiksberg", "retail", "maritime"),
+        # A head count describes the company; wanting people is a need for recruitment.
+        ("Vi er 45 ansatte og vil gerne eksportere", "export", "recruitment"),
+        ("We have 20 employees and want to export", "export", "recruitment"),
+        ("vi vil bruge AI og rådgive kunder om det", "ai", "sales"),
+    ],
+)
+def test_words_that_only_describe_the_company_say_no_need(
+    needs: str, said: str, not_said: str
+) -> None:
+    found = default_vocabulary().need_concepts(needs)
+
+    assert said in found
+    assert not_said not in found
+
+
+def test_a_phrase_that_says_no_need_hides_only_the_words_at_its_place() -> None:
+    vocabulary = default_vocabulary()
+
+    assert "leadership" in vocabulary.need_concepts("ny leder og strategi")
+    assert "sales" in vocabulary.need_concepts("vi vil gerne øge omsætningen")
+    assert "robot_sector" in vocabulary.need_concepts("vi udvikler robotter til hospitaler")
+    assert "recruitment" in vocabulary.need_concepts("en ph.d.-studerende ansat hos os")
+    assert "recruitment" in vocabulary.need_concepts("we need to hire skilled workers")
+    assert "sales" in vocabulary.need_concepts("vi mangler kunder")
+    with pytest.raises(ValueError, match="not_needs"):
+        Vocabulary({"groups": {}, "concepts": [], "not_needs": "leder efter"})
