@@ -451,8 +451,12 @@ def _submit(
     # by when, and the private status link (so a closed browser tab loses nothing).
     # In the language the company used the portal in (the hub's notice stays in Danish).
     language = "en" if (translation.get_language() or "").startswith("en") else "da"
+    # A case opened just now has had no follow-up that moved its date: no statement needed.
+    request.promised_response_by = (
+        case.first_response_due if repeat is None else crm_services.expected_response_by(case)
+    )
     with translation.override(language):
-        response_date = long_date(crm_services.expected_response_by(case))
+        response_date = long_date(request.promised_response_by)
     notification_queue(
         kind=RoutingMail.REQUEST_RECEIPT,
         recipient=contact.email,
@@ -471,6 +475,14 @@ def _submit(
     )
     logger.info("guidance request %s routed to %s", case.reference, hub.slug)
     return request
+
+
+def promised_response_by(guidance_request: GuidanceRequest) -> dt.date:
+    """The date the company was last promised an answer by (``crm.services.expected_response_by``),
+    without reading it again when the request that just made the row knows it."""
+    if guidance_request.promised_response_by is not None:
+        return guidance_request.promised_response_by
+    return crm_services.expected_response_by(guidance_request.case)
 
 
 def _offers_by_external_id(external_ids: list[str]) -> list[Offer]:
