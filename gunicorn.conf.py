@@ -19,11 +19,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-worker_class = "gthread"
+worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
 workers = int(os.environ.get("WEB_CONCURRENCY", "5"))
 threads = int(os.environ.get("WEB_THREADS", "3"))
-# Connections from a proxy or a browser are reused between requests.
-keepalive = 5
+# Connections from a proxy or a browser are reused between requests (0: closed after each).
+keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
 
 
 def post_worker_init(worker: Any) -> None:

@@ -284,8 +284,9 @@ def start_server(code: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         f"127.0.0.1:{port}",
         *server_args,
     ]
-    sizes = "/".join(os.environ.get(n, "default") for n in ("WEB_CONCURRENCY", "WEB_THREADS"))
-    print(f"server: {' '.join(command[1:])} (in {code}; WEB_CONCURRENCY/WEB_THREADS {sizes})")
+    names = ("WEB_WORKER_CLASS", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_KEEPALIVE")
+    sizes = "/".join(os.environ.get(n, "default") for n in names)
+    print(f"server: {' '.join(command[1:])} (in {code}; {'/'.join(names)} {sizes})")
     handle = log.open("wb")
     process = subprocess.Popen(
         command, cwd=code, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
@@ -454,6 +455,10 @@ def main() -> None:
     parser.add_argument("--mix-only", action="store_true", help="only the mix")
     parser.add_argument("--workers", help="WEB_CONCURRENCY for gunicorn.conf.py")
     parser.add_argument("--threads", help="WEB_THREADS for gunicorn.conf.py")
+    parser.add_argument(
+        "--worker-class", help="WEB_WORKER_CLASS for gunicorn.conf.py (sync, gthread)"
+    )
+    parser.add_argument("--keepalive", help="WEB_KEEPALIVE for gunicorn.conf.py (seconds, 0: off)")
     arguments = parser.parse_args()
     if "bench" not in os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]:
         sys.exit("DATABASE_URL must name a scratch database whose name contains 'bench'.")
@@ -462,7 +467,12 @@ def main() -> None:
     duration = 5 if arguments.quick else arguments.duration
     mix_duration = 10 if arguments.quick else arguments.mix_duration
 
-    for name, value in (("WEB_CONCURRENCY", arguments.workers), ("WEB_THREADS", arguments.threads)):
+    for name, value in (
+        ("WEB_CONCURRENCY", arguments.workers),
+        ("WEB_THREADS", arguments.threads),
+        ("WEB_WORKER_CLASS", arguments.worker_class),
+        ("WEB_KEEPALIVE", arguments.keepalive),
+    ):
         if value:
             os.environ[name] = value
     prepare_database()

@@ -37,7 +37,12 @@ from offers.models import Industry, Phase
 from routing import forms
 from routing.models import GuidanceRequest
 from routing.presentation import hub_contact, public_status
-from routing.services import IdempotencyConflict, RoutingError, guidance_request_submit
+from routing.services import (
+    IdempotencyConflict,
+    RoutingError,
+    guidance_request_submit,
+    promised_response_by,
+)
 from routing.statistics import guidance_statistics
 from routing.views import SUBMIT_RATE
 
@@ -215,9 +220,7 @@ def guidance_result(guidance_request: GuidanceRequest, request: HttpRequest) -> 
         "token": guidance_request.token,
         "status_url": request.build_absolute_uri(guidance_request.get_absolute_url()),
         "hub": hub_contact(guidance_request.hub),
-        "expected_response_by": crm_services.expected_response_by(
-            guidance_request.case
-        ).isoformat(),
+        "expected_response_by": promised_response_by(guidance_request).isoformat(),
         "matches": [
             {
                 "external_id": m["external_id"],

@@ -275,6 +275,10 @@ class GuidanceRequest(models.Model):
     def expected_response_by(self) -> dt.date:
         return self.case.first_response_due
 
+    #: The date the company was last promised an answer by, when the request that made or found
+    #: this row already knows it (``routing.services.promised_response_by``); never stored.
+    promised_response_by: dt.date | None = None
+
 
 class RepeatRequest(models.Model):
     """A request attached to the company's existing case instead of opening a second one

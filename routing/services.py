@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -145,25 +145,37 @@ def aid_rules_apply(*, matches: list[Match], cvr: str, day: dt.date) -> list[Mat
     )
 
 
+# One statement for the offers' state aid and what each cannot be combined with, either way
+# round (the relation is symmetrical in Django, but a row written from one side only still counts).
+_OFFERS_AID_SQL = """
+SELECT o.external_id, o.state_aid_basis, o.aid_value_dkk,
+       ARRAY(SELECT other.external_id
+             FROM {through} AS c JOIN {offer} AS other ON other.id = c.to_offer_id
+             WHERE c.from_offer_id = o.id
+             UNION
+             SELECT other.external_id
+             FROM {through} AS c JOIN {offer} AS other ON other.id = c.from_offer_id
+             WHERE c.to_offer_id = o.id)
+FROM {offer} AS o
+WHERE o.external_id = ANY(%s)
+"""
+
+
 def offers_aid(external_ids: list[str]) -> dict[str, OfferAid]:
-    """Each offer's state aid and what it cannot be combined with (either way round)."""
-    combine: dict[str, set[str]] = {e: set() for e in external_ids}
-    through = Offer.cannot_combine_with.through.objects
-    for one, other in through.filter(from_offer__external_id__in=external_ids).values_list(
-        "from_offer__external_id", "to_offer__external_id"
-    ):
-        combine[one].add(other)
-    for one, other in through.filter(to_offer__external_id__in=external_ids).values_list(
-        "to_offer__external_id", "from_offer__external_id"
-    ):
-        combine[one].add(other)
+    """Each offer's state aid and what it cannot be combined with (either way round), in one
+    round trip: under load every statement waits for the processor again."""
+    sql = _OFFERS_AID_SQL.format(
+        through=connection.ops.quote_name(Offer.cannot_combine_with.through._meta.db_table),
+        offer=connection.ops.quote_name(Offer._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(external_ids)])
+        rows = cursor.fetchall()
     return {
         external_id: OfferAid(
-            basis=basis, aid_value_dkk=value, cannot_combine_with=frozenset(combine[external_id])
+            basis=basis, aid_value_dkk=value, cannot_combine_with=frozenset(combine or ())
         )
-        for external_id, basis, value in Offer.objects.filter(
-            external_id__in=external_ids
-        ).values_list("external_id", "state_aid_basis", "aid_value_dkk")
+        for external_id, basis, value, combine in rows
     }
 
 
@@ -443,8 +455,12 @@ def _submit(
     # by when, and the private status link (so a closed browser tab loses nothing).
     # In the language the company used the portal in (the hub's notice stays in Danish).
     language = "en" if (translation.get_language() or "").startswith("en") else "da"
+    # A case opened just now has had no follow-up that moved its date: no statement needed.
+    request.promised_response_by = (
+        case.first_response_due if repeat is None else crm_services.expected_response_by(case)
+    )
     with translation.override(language):
-        response_date = long_date(crm_services.expected_response_by(case))
+        response_date = long_date(request.promised_response_by)
     notification_queue(
         kind=RoutingMail.REQUEST_RECEIPT,
         recipient=contact.email,
@@ -463,6 +479,14 @@ def _submit(
     )
     logger.info("guidance request %s routed to %s", case.reference, hub.slug)
     return request
+
+
+def promised_response_by(guidance_request: GuidanceRequest) -> dt.date:
+    """The date the company was last promised an answer by (``crm.services.expected_response_by``),
+    without reading it again when the request that just made the row knows it."""
+    if guidance_request.promised_response_by is not None:
+        return guidance_request.promised_response_by
+    return crm_services.expected_response_by(guidance_request.case)
 
 
 def _offers_by_external_id(external_ids: list[str]) -> list[Offer]:

@@ -80,3 +80,42 @@ def test_the_company_with_a_cvr_gets_the_rules_applied_in_its_list():
     # Four years on the aid has left the window.
     later = profile_match(profile=profile, day=dt.date(2028, 3, 2), cvr=request.cvr)
     assert later[0].external_id == "eksportstart"
+
+
+@pytest.mark.django_db
+def test_each_offers_aid_and_what_it_cannot_be_combined_with_is_read_in_one_statement(
+    django_assert_num_queries,
+):
+    from offers.models import Offer
+    from routing.services import offers_aid
+    from tests.routing.factories import export_offers_that_cannot_be_combined
+
+    export_offers_that_cannot_be_combined()
+    Offer.objects.filter(external_id="eksportstart").update(
+        state_aid_basis="de_minimis", aid_value_dkk=150_000
+    )
+    # A row written from one side only (not through Django's symmetrical add) still counts.
+    through = Offer.cannot_combine_with.through
+    ready, capital = (Offer.objects.get(external_id=x) for x in ("eksportklar", "kapital"))
+    through.objects.create(from_offer=capital, to_offer=ready)
+
+    with django_assert_num_queries(1):
+        found = offers_aid(["eksportstart", "eksportklar", "kapital", "findes-ikke"])
+
+    assert found == {
+        "eksportstart": OfferAid(
+            basis="de_minimis",
+            aid_value_dkk=150_000,
+            cannot_combine_with=frozenset({"eksportklar"}),
+        ),
+        "eksportklar": OfferAid(
+            basis=ready.state_aid_basis,
+            aid_value_dkk=None,
+            cannot_combine_with=frozenset({"eksportstart", "kapital"}),
+        ),
+        "kapital": OfferAid(
+            basis=capital.state_aid_basis,
+            aid_value_dkk=None,
+            cannot_combine_with=frozenset({"eksportklar"}),
+        ),
+    }

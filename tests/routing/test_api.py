@@ -178,6 +178,45 @@ def test_without_a_key_the_same_company_again_is_a_repeat_request_on_its_case(
     assert case.timeline.filter(action="crm.case.repeat_request").count() == 1
 
 
+def test_a_repeat_request_answers_with_the_date_a_follow_up_last_promised(
+    api: APIClient, export_offers: None
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone, translation
+
+    from crm.models import Notification, TimelineEntry
+    from routing.presentation import long_date
+
+    body = form_data()
+    first = post(api, body).json()
+    case = Case.objects.get()
+    assert first["expected_response_by"] == case.first_response_due.isoformat()
+    # The "we have not forgotten you" e-mail promised a later date.
+    later = case.first_response_due + dt.timedelta(days=9)
+    TimelineEntry.objects.create(
+        case=case,
+        kind=TimelineEntry.Kind.REMINDER,
+        action="crm.followup.company_update",
+        text="Du kan forvente svar senest ...",
+        payload={"expected_by": later.isoformat()},
+        is_public=True,
+        at=timezone.now(),
+    )
+
+    second = post(api, body).json()
+
+    assert second["reference"] == first["reference"]
+    assert second["expected_response_by"] == later.isoformat()
+    receipts = [
+        n.body
+        for n in Notification.objects.filter(case=case, kind="request_receipt").order_by("pk")
+    ]
+    with translation.override("da"):
+        assert long_date(case.first_response_due) in receipts[0]
+        assert long_date(later) in receipts[1]
+
+
 def test_it_rate_limits_per_address_with_a_danish_429(
     api: APIClient, settings, export_offers: None
 ) -> None:
