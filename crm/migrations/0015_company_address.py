@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0013_de_minimis_register_extract'),
+        ('crm', '0014_case_language'),
     ]
 
     operations = [
