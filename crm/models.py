@@ -390,6 +390,9 @@ class CaseOffer(models.Model):
     offer = models.ForeignKey("offers.Offer", on_delete=models.CASCADE, related_name="+")
     score = models.FloatField(_("score"), default=0)
     reasons = models.JSONField(_("begrundelser"), default=list, blank=True)
+    # The same reasons structured (code and values, ``routing.matching.Reason.as_dict``), so that
+    # the case page can word them in the adviser's language (``crm.suggestions``).
+    explanation = models.JSONField(_("begrundelser, strukturerede"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("matchet tilbud")

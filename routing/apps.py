@@ -33,12 +33,15 @@ class RoutingConfig(AppConfig):
     def ready(self) -> None:
         from crm import outbox
         from crm.services import personal_data_register
+        from crm.suggestions import wording_register
         from offers.public_cache import add_version_source
         from offers.search import query
         from routing.models import RoutingMail
+        from routing.reasons import stored_reasons_html
         from routing.services import guidance_requests_erase, guidance_requests_export
 
         outbox.kinds_register(self.label, RoutingMail)
+        wording_register(stored_reasons_html)
         if english_search_expansion not in query.query_expanders:
             query.query_expanders.append(english_search_expansion)
         add_version_source(VOCABULARY_VERSION_SQL)

@@ -96,7 +96,7 @@ def reason_text(
         return gettext("Matcher det, du skriver om dit behov")
     if code in (ReasonCode.RESULT, ReasonCode.SUMMARY):
         template = (
-            gettext("Det får I ud af det: %(text)s")
+            gettext("Det får du ud af det: %(text)s")
             if code == ReasonCode.RESULT
             else gettext("Tilbuddet: %(text)s")
         )

@@ -22,6 +22,7 @@ from crm.forms import (
 )
 from crm.models import Case, Referral, TimelineEntry
 from crm.permissions import may_take, sees_contact_of, sees_texts_of
+from crm.suggestions import suggestions_worded
 
 
 def case_forms(request: HttpRequest, case: Case, bound: str | None) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def case_page_context(
         "sees_texts": sees_texts_of(user, case),
         "timeline": timeline,
         "referrals": referrals,
-        "matches": list(case.case_offers.select_related("offer__operator")[:10]),
+        "matches": suggestions_worded(case.case_offers.select_related("offer__operator")[:10]),
         # A suggestion already referred to (and not declined) gets no second "refer" button.
         "referred_offer_ids": {
             r.offer_id for r in referrals if r.offer_id and r.status != Referral.Status.DECLINED

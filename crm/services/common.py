@@ -75,6 +75,7 @@ def _suggest_offers(case: Case, offers: Iterable[Offer], *, payload: dict[str, A
                 offer=offer,
                 score=float(scores.get(offer.external_id, {}).get("score") or 0),
                 reasons=list(scores.get(offer.external_id, {}).get("reasons") or []),
+                explanation=list(scores.get(offer.external_id, {}).get("explanation") or []),
             )
             for offer in offers
         ],

@@ -586,6 +586,49 @@ def test_one_click_refers_the_case_to_a_suggested_offer_with_its_reasons(
     assert f"Henvis til {offer.title}" not in client.get(page(case)).content.decode()
 
 
+def test_the_case_page_words_the_suggestions_reasons_in_the_advisers_language(
+    logged_in, adviser, make_case, offer
+):
+    from crm.models import CaseOffer
+
+    case = make_case()
+    CaseOffer.objects.create(
+        case=case,
+        offer=offer,
+        score=88.0,
+        reasons=["Svarer på det, du skriver: »eksport«", "Det får du ud af det: En eksportplan."],
+        explanation=[
+            {"code": "need_words", "values": ["eksport"]},
+            {"code": "result", "values": ["En eksportplan."]},
+        ],
+    )
+    client = logged_in(adviser)
+
+    danish = client.get(page(case), HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    english = client.get(page(case), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Svarer på det, du skriver: »eksport«" in danish
+    assert "Svarer på det, du skriver" not in english
+    assert "“eksport”" in english
+    # The offer's own Danish text is marked as Danish on the English page.
+    assert '<span lang="da">En eksportplan.</span>' in english
+
+
+def test_a_suggestion_stored_before_reasons_were_structured_shows_its_danish_reasons(
+    logged_in, adviser, make_case, offer
+):
+    from crm.models import CaseOffer
+
+    case = make_case()
+    CaseOffer.objects.create(
+        case=case, offer=offer, score=50.0, reasons=["Målrettet møbelindustrien"]
+    )
+
+    html = logged_in(adviser).get(page(case), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Målrettet møbelindustrien" in html
+
+
 def test_the_offer_picker_puts_the_suggested_offers_first_then_the_text_match(
     logged_in, adviser, make_case, offer
 ):

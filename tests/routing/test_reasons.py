@@ -42,7 +42,7 @@ def test_it_words_every_reason_in_danish() -> None:
             "Svarer på det, du skriver: »sælge i udlandet« og »messe«",
             "Handler om eksport og messer",
             "Matcher dit behov: eksport",
-            "Det får I ud af det: I ved, om markedet er realistisk.",
+            "Det får du ud af det: I ved, om markedet er realistisk.",
             "Målrettet møbelindustrien",
             "Målrettet din branche: fremstillingsvirksomhed",
             "Tilbydes i Vejle Kommune",

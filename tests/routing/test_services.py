@@ -47,8 +47,8 @@ def test_it_stores_the_matched_offers_with_reasons_on_the_case(export_offers: No
     assert {"code": "themes", "values": ["export"]} in stored["explanation"]
     assert stored["alternatives"] == []
     case_offers = CaseOffer.objects.filter(case=request.case)
-    assert [(co.offer.external_id, co.reasons) for co in case_offers] == [
-        ("eksportstart", request.matches[0]["reasons"])
+    assert [(co.offer.external_id, co.reasons, co.explanation) for co in case_offers] == [
+        ("eksportstart", request.matches[0]["reasons"], request.matches[0]["explanation"])
     ]
 
 
