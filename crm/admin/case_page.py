@@ -81,7 +81,9 @@ def case_page_context(
         "sees_texts": sees_texts_of(user, case),
         "timeline": timeline,
         "referrals": referrals,
-        "matches": suggestions_worded(case.case_offers.select_related("offer__operator")[:10]),
+        "matches": suggestions_worded(
+            list(case.case_offers.select_related("offer__operator")[:10])
+        ),
         # A suggestion already referred to (and not declined) gets no second "refer" button.
         "referred_offer_ids": {
             r.offer_id for r in referrals if r.offer_id and r.status != Referral.Status.DECLINED
