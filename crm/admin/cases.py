@@ -147,7 +147,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("temaer"))
     def theme_names(self, case: Case) -> str:
-        return ", ".join(theme.name for theme in case.themes.all())
+        return ", ".join(theme.label for theme in case.themes.all())
 
     @admin.display(description=_("frist"))
     def deadline(self, case: Case) -> str:

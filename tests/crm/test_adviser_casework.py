@@ -325,3 +325,31 @@ def test_the_request_list_names_itself_and_filters_by_hub_only(logged_in, make_u
     assert "Væksthus Midtjylland" in filters
     assert "Aarhus Kommune" not in filters
     assert "Erhvervsstyrelsen" not in filters
+
+
+def test_the_case_list_names_the_themes_in_the_advisers_language(logged_in, adviser, make_case):
+    case = make_case()
+    theme = case.themes.get()
+    theme.name_en = "Export"
+    theme.save(update_fields=["name_en"])
+    client = logged_in(adviser)
+
+    danish = client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    english = client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert f"{theme.name}</span>" in danish[danish.index(case.reference) :]
+    assert "Export</span>" in english[english.index(case.reference) :]
+
+
+def test_the_workplace_header_links_the_stylesheet_that_makes_the_user_tools_readable(
+    logged_in, adviser
+):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    html = logged_in(adviser).get(reverse("admin:index")).content.decode()
+
+    assert "portal/css/admin_site.css" in html
+    css = (Path(settings.BASE_DIR) / "static/portal/css/admin_site.css").read_text()
+    assert "#user-tools { font-size: 0.875rem; }" in css
