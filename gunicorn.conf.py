@@ -27,9 +27,17 @@ average 15-19 from other work (the goals need a machine far less busy):
     main 5 x 3 gthread:  88 req/s, p95 2,907 ms, p99 6,793, guidance p95 9,358 (1 error), 5.3 ms
     sync 9:              50 req/s, p95 2,962 ms, p99 3,626, guidance p95 4,148, 6.8 ms CPU/req
 
-Sync halved the guidance requests' p95 and cut the long tail in both pairs, but costs 1-1.5 ms
+and later, at load 10-13 with the test suite running alongside (this branch's gthread 5 x 3
+differs from main's only by four fewer statements per guidance request):
+
+    main 5 x 3 gthread:   165 req/s, p95 2,143 ms, p99 3,660, guidance p95 4,600, 3.3 ms CPU/req
+    branch 5 x 3 gthread: 169 req/s, p95 1,044 ms, p99 3,232, guidance p95 5,139, 3.7 ms CPU/req
+    sync 9:                82 req/s, p95 2,011 ms, p99 2,457, guidance p95 2,624, 6.2 ms CPU/req
+    main 5 x 3 gthread:   134 req/s, p95 2,766 ms, p99 5,763, guidance p95 4,400, 4.4 ms CPU/req
+
+Sync lowered the guidance requests' p95 and cut the long tail in every pair, but costs 1.5-3 ms
 more CPU per request (a connection per request, and the guidance requests, now served sooner,
-are a larger share of the mix) and did not raise the throughput; nine processes also took over
+are a larger share of the mix) and so served fewer requests; nine processes also took over
 a minute to start at that load (each imports the portal itself). So gthread stays the default
 until a quieter machine shows which one meets the goals; sync is one variable away. A sync
 worker is killed after ``timeout`` seconds in one request (gthread's is not), so it gets 120 s
