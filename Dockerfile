@@ -28,6 +28,7 @@ USER portal
 EXPOSE 8000
 # No --forwarded-allow-ips "*": which proxies are believed (X-Forwarded-For, X-Forwarded-Proto) is
 # decided by the portal from TRUSTED_PROXIES, not by gunicorn for anyone who sends the header.
-# Worker model and counts (WEB_CONCURRENCY, WEB_THREADS): gunicorn.conf.py, which says why.
+# Worker model and counts (WEB_WORKER_CLASS, WEB_CONCURRENCY, WEB_THREADS, WEB_KEEPALIVE):
+# gunicorn.conf.py, which says why.
 CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", \
      "--access-logformat", "%(t)s \"%(m)s\" %(s)s %(b)s %(M)sms"]

@@ -12,6 +12,37 @@ Measured with ``benchmarks/load.py --mix-only --mix-duration 20 --workers W --th
 2-core machine (load average 8-10 from other work), the 100-client mix: 3 x 4 (the former
 setting) 464 req/s, p95 817 ms; 2 x 8 620 req/s, p95 637 ms; 5 x 3 873 req/s, p95 703 ms, the
 best throughput. About 2 x cores + 1 processes; set WEB_CONCURRENCY for a larger machine.
+
+Sync workers (WEB_WORKER_CLASS=sync, one request at a time per process, no keep-alive) were
+measured against this gthread setting because a guidance request (about 40 statements, 30-50 ms
+of CPU) waits for the GIL after every statement while the other threads of its process answer
+searches, and a keep-alive connection keeps a client on one process. With sync workers no request
+shares a GIL and every request queues once, in the kernel's accept queue, which all processes
+take from in turn. ``benchmarks/load.py --mix-only --mix-duration 20 --worker-class sync
+--workers 9`` against main's 5 x 3 gthread (``--code``), alternated, the 100-client mix, load
+average 15-19 from other work (the goals need a machine far less busy):
+
+    main 5 x 3 gthread:  48 req/s, p95 5,174 ms, p99 7,071, guidance p95 8,504, 7.4 ms CPU/req
+    sync 9:              51 req/s, p95 2,717 ms, p99 3,998, guidance p95 4,754, 8.4 ms CPU/req
+    main 5 x 3 gthread:  88 req/s, p95 2,907 ms, p99 6,793, guidance p95 9,358 (1 error), 5.3 ms
+    sync 9:              50 req/s, p95 2,962 ms, p99 3,626, guidance p95 4,148, 6.8 ms CPU/req
+
+and later, at load 10-13 with the test suite running alongside (this branch's gthread 5 x 3
+differs from main's only by four fewer statements per guidance request):
+
+    main 5 x 3 gthread:   165 req/s, p95 2,143 ms, p99 3,660, guidance p95 4,600, 3.3 ms CPU/req
+    branch 5 x 3 gthread: 169 req/s, p95 1,044 ms, p99 3,232, guidance p95 5,139, 3.7 ms CPU/req
+    sync 9:                82 req/s, p95 2,011 ms, p99 2,457, guidance p95 2,624, 6.2 ms CPU/req
+    main 5 x 3 gthread:   134 req/s, p95 2,766 ms, p99 5,763, guidance p95 4,400, 4.4 ms CPU/req
+
+Sync lowered the guidance requests' p95 and cut the long tail in every pair, but costs 1.5-3 ms
+more CPU per request (a connection per request, and the guidance requests, now served sooner,
+are a larger share of the mix) and so served fewer requests; nine processes also took over
+a minute to start at that load (each imports the portal itself). So gthread stays the default
+until a quieter machine shows which one meets the goals; sync is one variable away. A sync
+worker is killed after ``timeout`` seconds in one request (gthread's is not), so it gets 120 s
+(WEB_TIMEOUT), and it needs the buffering proxy in front (README, Production) so that a slow
+client does not hold a process.
 """
 
 from __future__ import annotations
@@ -21,7 +52,11 @@ from typing import Any
 
 worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
 workers = int(os.environ.get("WEB_CONCURRENCY", "5"))
-threads = int(os.environ.get("WEB_THREADS", "3"))
+# gunicorn runs a "sync" class with more than one thread as gthread: sync means one thread.
+threads = int(os.environ.get("WEB_THREADS", "1" if worker_class == "sync" else "3"))
+# A sync worker's request may take this long before the process is replaced; gthread's
+# processes tell the master they live from their main loop, whatever a request takes.
+timeout = int(os.environ.get("WEB_TIMEOUT", "120" if worker_class == "sync" else "30"))
 # Connections from a proxy or a browser are reused between requests (0: closed after each).
 keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
 

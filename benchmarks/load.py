@@ -29,8 +29,9 @@ Usage (the database name must contain "bench"; it is created when missing, fille
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/portal_loadbench \\
     REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python benchmarks/load.py [--duration 15] [--quick]
 
-``--workers N --threads M`` set WEB_CONCURRENCY/WEB_THREADS for ``gunicorn.conf.py``;
-``--mix-only`` skips the reads alone.
+``--workers N --threads M --worker-class sync|gthread --keepalive S`` set WEB_CONCURRENCY,
+WEB_THREADS, WEB_WORKER_CLASS and WEB_KEEPALIVE for ``gunicorn.conf.py``; ``--mix-only`` skips
+the reads alone.
 
 ``--code DIR`` runs the server from another checkout of the portal (e.g. ``git archive main``
 unpacked into a folder) against the same database, to compare before and after on the same data.
@@ -67,6 +68,7 @@ WRK = shutil.which("wrk") or "/usr/bin/wrk"
 # The Dockerfile's server before gunicorn.conf.py existed (for --code runs of older checkouts).
 FALLBACK_SERVER_ARGS = ["--workers", "3", "--threads", "4"]
 CONNECTIONS = 8
+STARTUP_SECONDS = 180
 # The mix's guidance requests come from 8 of its 100 clients; alone, half of that.
 GUIDANCE_ALONE = 4
 MIX_CLIENTS = 100
@@ -291,7 +293,9 @@ def start_server(code: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         command, cwd=code, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
     )
-    deadline = time.monotonic() + 60
+    # Each process imports the portal by itself (no preload): on a busy shared machine nine
+    # processes took more than a minute before the first answered.
+    deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             sys.exit(f"gunicorn exited; see {log}")
@@ -301,7 +305,7 @@ def start_server(code: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(0.5)
     stop_server(process)
-    sys.exit(f"gunicorn did not answer within 60 s; see {log}")
+    sys.exit(f"gunicorn did not answer within {STARTUP_SECONDS} s; see {log}")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:

@@ -1,0 +1,46 @@
+"""gunicorn.conf.py: the worker model follows the environment, and a sync worker is really one."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+
+
+def settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
+    for name in (
+        "WEB_WORKER_CLASS",
+        "WEB_CONCURRENCY",
+        "WEB_THREADS",
+        "WEB_KEEPALIVE",
+        "WEB_TIMEOUT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(CONF))
+
+
+def test_the_default_is_five_gthread_processes_of_three_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conf = settings(monkeypatch)
+    assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("gthread", 5, 3)
+    assert (conf["keepalive"], conf["timeout"]) == (5, 30)
+
+
+def test_sync_workers_get_one_thread_and_time_for_a_long_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # gunicorn would run "sync" with more than one thread as gthread.
+    conf = settings(monkeypatch, WEB_WORKER_CLASS="sync", WEB_CONCURRENCY="9")
+    assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("sync", 9, 1)
+    assert conf["timeout"] == 120
+
+
+def test_keep_alive_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings(monkeypatch, WEB_KEEPALIVE="0")["keepalive"] == 0
