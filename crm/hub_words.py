@@ -10,36 +10,8 @@ definite forms are the bare name, and the English text supplies "the".
 
 from __future__ import annotations
 
-from typing import Any
+# The helpers live with the term itself (offers.hub_terms), so that the offers app's own labels
+# can use them too; the CRM imports them from here.
+from offers.hub_terms import hub_forms, hub_one, hub_text, hub_words
 
-from django.utils.functional import lazy
-
-from offers.hub_terms import HUB_TERM
-
-
-def hub_forms() -> dict[str, str]:
-    """The four forms of the term in the active language, by placeholder name."""
-    return {
-        "hub": HUB_TERM.one,
-        "the_hub": HUB_TERM.the,
-        "hubs": HUB_TERM.many,
-        "the_hubs": HUB_TERM.the_many,
-    }
-
-
-def hub_text(message: Any, **values: Any) -> str:
-    """``message`` (translated) with the term's forms and ``values`` put in, now."""
-    return str(message) % {**hub_forms(), **values}
-
-
-#: ``hub_text`` at the time the text is shown: for class attributes (filter titles, labels) that
-#: are read once at import but shown in the language and with the setting of each request.
-hub_words = lazy(hub_text, str)
-
-
-def _one() -> str:
-    return HUB_TERM.one
-
-
-#: The term alone ("Væksthus"), read when shown: a column or filter title.
-hub_one = lazy(_one, str)
+__all__ = ["hub_forms", "hub_one", "hub_text", "hub_words"]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.dk import cvr as cvr_number
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
+from crm.hub_words import hub_one, hub_text, hub_words
 from crm.querysets import CaseQuerySet, CompanyQuerySet, ContactQuerySet, ReferralQuerySet
 from offers.models import CompanySize, Industry
 
@@ -223,7 +224,7 @@ class Case(models.Model):
         NO_RESPONSE = "no_response", _("Virksomheden svarede ikke")
         WITHDRAWN = "withdrawn", _("Virksomheden trak henvendelsen tilbage")
         # Set only by the reminder ladder (crm.services.followup): nobody answered in time.
-        NOT_HANDLED = "not_handled", _("Ikke behandlet: Væksthuset svarede ikke")
+        NOT_HANDLED = "not_handled", hub_words(_("Ikke behandlet: %(the_hub)s svarede ikke"))
 
     OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REFERRED)
 
@@ -236,7 +237,7 @@ class Case(models.Model):
     )
     hub = models.ForeignKey(
         "offers.Organisation",
-        verbose_name=_("Væksthus"),
+        verbose_name=hub_one(),
         on_delete=models.PROTECT,
         related_name="cases",
         limit_choices_to={"kind": "business_hub"},
@@ -608,11 +609,11 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         """The CRM's own kinds (other apps declare theirs next to their models)."""
 
-        CASE_CREATED = "case_created", _("Ny sag til Væksthuset")
+        CASE_CREATED = "case_created", hub_words(_("Ny sag til %(the_hub)s"))
         CASE_ASSIGNED = "case_assigned", _("Sagen er tildelt en rådgiver")
         OVERDUE_DIGEST = "overdue_digest", _("Oversigt over sager uden første svar")
         FOLLOWUP_NUDGE = "followup_nudge", _("Påmindelse: sager uden første svar")
-        FOLLOWUP_LEAD = "followup_lead", _("Til Væksthusets leder: sager uden svar")
+        FOLLOWUP_LEAD = "followup_lead", hub_words(_("Til %(the_hub)ss leder: sager uden svar"))
         FOLLOWUP_COMPANY = "followup_company", _("Til virksomheden: vi har ikke glemt dig")
         CASE_NOT_HANDLED = "case_not_handled", _("Til virksomheden: sagen er lukket uden svar")
         CASE_CLOSED = "case_closed", _("Til virksomheden: sagen er lukket")
@@ -714,8 +715,8 @@ class CaseFollowUp(models.Model):
     """
 
     class Step(models.TextChoices):
-        NUDGE = "nudge", _("Påmindelse til rådgiveren eller Væksthuset")
-        LEAD_ALERT = "lead_alert", _("Væksthusets leder orienteret")
+        NUDGE = "nudge", hub_words(_("Påmindelse til rådgiveren eller %(the_hub)s"))
+        LEAD_ALERT = "lead_alert", hub_words(_("%(the_hub)ss leder orienteret"))
         COMPANY_UPDATE = "company_update", _("Virksomheden fik en ny forventet dato")
         CLOSED_NOT_HANDLED = "closed_not_handled", _("Lukket som ikke behandlet")
         SURVEY = "survey", _("Spørgeskema sendt")
@@ -757,7 +758,7 @@ class HubLead(models.Model):
 
     hub = models.OneToOneField(
         "offers.Organisation",
-        verbose_name=_("Væksthus"),
+        verbose_name=hub_one(),
         on_delete=models.CASCADE,
         related_name="crm_lead",
         limit_choices_to={"kind": "business_hub"},
@@ -771,8 +772,8 @@ class HubLead(models.Model):
     )
 
     class Meta:
-        verbose_name = _("Væksthusets leder")
-        verbose_name_plural = _("Væksthusenes ledere")
+        verbose_name = hub_words(_("%(the_hub)ss leder"))
+        verbose_name_plural = hub_words(_("%(the_hubs)ss ledere"))
 
     def __str__(self) -> str:
         return f"{self.hub}: {self.lead}"
@@ -781,7 +782,7 @@ class HubLead(models.Model):
         super().clean()
         if self.hub_id and self.lead_id and self.lead.organisation_id != self.hub_id:
             raise ValidationError(
-                {"lead": _("Lederen skal høre til Væksthuset.")}, code="lead_not_of_hub"
+                {"lead": hub_text(_("Lederen skal høre til %(the_hub)s."))}, code="lead_not_of_hub"
             )
 
 
@@ -939,7 +940,9 @@ class Absence(models.Model):
         _("bemærkning"),
         max_length=200,
         blank=True,
-        help_text=_("Kun til kolleger i Væksthuset, fx ferie eller kursus. Skriv ikke om helbred."),
+        help_text=hub_words(
+            _("Kun til kolleger i %(the_hub)s, fx ferie eller kursus. Skriv ikke om helbred.")
+        ),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
+from django.utils.functional import lazy
 
 
 class HubTerm:
@@ -62,3 +63,35 @@ HUB_TERM = HubTerm()
 def context(request: HttpRequest) -> dict[str, Any]:
     """Template context processor: ``{{ hub_term.the }}`` and the other forms on every page."""
     return {"hub_term": HUB_TERM}
+
+
+def hub_forms() -> dict[str, str]:
+    """The four forms of the term in the active language, by placeholder name."""
+    return {
+        "hub": HUB_TERM.one,
+        "the_hub": HUB_TERM.the,
+        "hubs": HUB_TERM.many,
+        "the_hubs": HUB_TERM.the_many,
+    }
+
+
+def hub_text(message: Any, **values: Any) -> str:
+    """``message`` (translated) with the term's forms and ``values`` put in, now. A message takes
+    the forms as placeholders: ``%(hub)s`` ("Væksthus"), ``%(the_hub)s`` ("Væksthuset"),
+    ``%(hubs)s`` ("Væksthuse") and ``%(the_hubs)s`` ("Væksthusene")."""
+    return str(message) % {**hub_forms(), **values}
+
+
+#: ``hub_text`` at the time the text is shown: for class attributes (model and filter labels,
+#: choices) that are read once at import but shown in the language and with the setting of each
+#: request. A model label written this way reads as the default term when migrations are made,
+#: so the migrations do not depend on the setting.
+hub_words = lazy(hub_text, str)
+
+
+def _one() -> str:
+    return HUB_TERM.one
+
+
+#: The term alone ("Væksthus"), read when shown: a column, field or filter title.
+hub_one = lazy(_one, str)

@@ -20,6 +20,7 @@ from django_stubs_ext import StrOrPromise
 from simple_history.models import HistoricalRecords
 
 from offers.db07 import is_group
+from offers.hub_terms import hub_one, hub_words
 from offers.querysets import OfferQuerySet, OrganisationQuerySet
 
 
@@ -173,7 +174,7 @@ class Organisation(models.Model):
         STATE_AGENCY = "state_agency", _("Statslig myndighed")
         REGION = "region", _("Region")
         MUNICIPALITY = "municipality", _("Kommune")
-        BUSINESS_HUB = "business_hub", _("Væksthus")
+        BUSINESS_HUB = "business_hub", hub_one()
         CLUSTER = "cluster", _("Klynge")
         BUSINESS_REGION = "business_region", _("Erhvervssamarbejde (business region)")
         KNOWLEDGE_INSTITUTION = "knowledge_institution", _("Videninstitution")
@@ -190,7 +191,7 @@ class Organisation(models.Model):
         null=True,
         blank=True,
         related_name="organisations",
-        help_text=_("For regioner og Væksthuse: den region, de dækker."),
+        help_text=hub_words(_("For regioner og %(hubs)s: den region, de dækker.")),
     )
     municipality = models.OneToOneField(
         Municipality,
@@ -227,7 +228,7 @@ class Organisation(models.Model):
     inbox_email = models.EmailField(
         _("indbakke for nye sager"),
         blank=True,
-        help_text=_("Væksthuse: hertil sendes besked om nye sager."),
+        help_text=hub_words(_("%(hubs)s: hertil sendes besked om nye sager.")),
     )
 
     objects = OrganisationQuerySet.as_manager()

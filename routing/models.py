@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from crm.hub_words import hub_one, hub_words
 from routing.assignment import RuleCandidate
 from routing.assignment import Scope as RuleScope
 from routing.querysets import GuidanceRequestQuerySet, RoutingRuleQuerySet
@@ -65,7 +66,7 @@ class RoutingRule(models.Model):
     )
     hub = models.ForeignKey(
         "offers.Organisation",
-        verbose_name=_("Væksthus"),
+        verbose_name=hub_one(),
         on_delete=models.PROTECT,
         related_name="routing_rules",
         limit_choices_to={"kind": "business_hub"},
@@ -81,9 +82,11 @@ class RoutingRule(models.Model):
     reason = models.CharField(
         _("begrundelse"),
         max_length=300,
-        help_text=_(
-            "Står på sagen, så rådgiveren kan se, hvorfor den kom til dette Væksthus. "
-            "F.eks. „Driftsaftale: Væksthus Syddanmark driver Vejle Kommunes erhvervsservice“."
+        help_text=hub_words(
+            _(
+                "Står på sagen, så rådgiveren kan se, hvorfor den kom til dette %(hub)s. "
+                "F.eks. „Driftsaftale: %(hub)s Syddanmark driver Vejle Kommunes erhvervsservice“."
+            )
         ),
     )
     created_at = models.DateTimeField(_("oprettet"), auto_now_add=True)
@@ -215,7 +218,7 @@ class GuidanceRequest(models.Model):
     )
     hub = models.ForeignKey(
         "offers.Organisation",
-        verbose_name=_("tildelt Væksthus"),
+        verbose_name=hub_words(_("tildelt %(hub)s")),
         on_delete=models.PROTECT,
         related_name="guidance_requests",
     )
@@ -226,9 +229,11 @@ class GuidanceRequest(models.Model):
         null=True,
         blank=True,
         related_name="guidance_requests",
-        help_text=_("Tom, når Væksthuset i virksomhedens region fik sagen."),
+        help_text=hub_words(_("Tom, når %(the_hub)s i virksomhedens region fik sagen.")),
     )
-    assignment_reason = models.CharField(_("begrundelse for Væksthuset"), max_length=300)
+    assignment_reason = models.CharField(
+        hub_words(_("begrundelse for %(the_hub)s")), max_length=300
+    )
     matches = models.JSONField(_("matchede tilbud"), default=list, blank=True)
     created_at = models.DateTimeField(_("modtaget"), default=timezone.now, editable=False)
 

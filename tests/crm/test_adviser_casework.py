@@ -312,6 +312,22 @@ def test_the_workspace_says_the_portals_term_for_a_hub(
     assert "Væksthus" not in nudge.body
 
 
+def test_the_models_labels_and_choices_say_the_portals_term_for_a_hub(
+    settings, logged_in, superuser
+):
+    from crm.models import Case, HubLead
+    from offers.models import Organisation as Org
+
+    settings.HUB_TERM = ERHVERVSHUS
+
+    assert str(Case.Outcome.NOT_HANDLED.label) == "Ikke behandlet: Erhvervshuset svarede ikke"
+    assert str(HubLead._meta.verbose_name_plural) == "Erhvervshusenes ledere"
+    assert str(Org.Kind.BUSINESS_HUB.label) == "Erhvervshus"
+    leads = logged_in(superuser).get(reverse("admin:crm_hublead_changelist")).content.decode()
+    assert "Erhvervshusenes ledere" in leads
+    assert "Væksthus" not in leads.replace("Væksthus ", "")  # hub names ("Væksthus Fyn") stay
+
+
 def test_the_request_list_names_itself_and_filters_by_hub_only(logged_in, make_user):
     superuser = make_user("admin", is_superuser=True)
     client = logged_in(superuser)
