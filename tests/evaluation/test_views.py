@@ -195,6 +195,22 @@ class TestAnalysis:
         assert "0,42" in page and "0,03" in page
         assert "Gennemført" in page
 
+    def test_on_the_english_page_the_offer_and_the_runs_danish_remark_are_marked_danish(
+        self, client, make_user, published
+    ):
+        EffectRunOffer.objects.create(
+            run=published["run"],
+            offer=published["small"],
+            status="done",
+            reason="Der er ingen registrerede deltagere i tilbuddet.",
+        )
+        client.force_login(make_user("karen", organisation="erhvervsstyrelsen", role="Analytiker"))
+
+        html = client.get("/analyse/effekter/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+        assert '<span lang="da">Der er ingen registrerede deltagere i tilbuddet.</span>' in html
+        assert f'lang="da">{published["small"].title}</a>' in html
+
     def test_a_superuser_may_look(self, client, published, django_user_model):
         admin = django_user_model.objects.create_superuser("root", password="a-long-test-password")
         client.force_login(admin)
