@@ -58,6 +58,7 @@ class LineChart:
     series: list[Series]
     y_ticks: list[Tick]
     x_ticks: list[Tick]
+    font_size: int = 14
 
     @property
     def plot_bottom(self) -> int:
@@ -97,9 +98,17 @@ def line_chart(
     series: Sequence[tuple[str, Sequence[int | None]]],
     width: int = 720,
     height: int = 320,
+    max_x_labels: int = 8,
+    right: int = 16,
+    font_size: int = 14,
 ) -> LineChart:
-    """Place every series on a shared y axis from zero to a round maximum."""
-    left, right, top, bottom = 56, 16, 16, 40
+    """Place every series on a shared y axis from zero to a round maximum.
+
+    ``max_x_labels`` month labels at most fit under the axis; ``right`` leaves room for the last
+    one's second half. The SVG scales with the page, so a chart for a phone is drawn narrow (its
+    user units close to CSS pixels) rather than a wide one shrunk until its text is unreadable.
+    """
+    left, top, bottom = 56, 16, 40
     plot_width, plot_height = width - left - right, height - top - bottom
     values = [value for _name, points in series for value in points if value is not None]
     maximum = nice_maximum(max(values, default=0))
@@ -132,8 +141,7 @@ def line_chart(
     divisions = _divisions(maximum)
     step = maximum // divisions
     ticks = [Tick(position=y_at(step * i), label=f"{step * i:d}") for i in range(divisions + 1)]
-    # At most about eight month labels fit under the axis.
-    every = max(1, math.ceil(len(labels) / 8))
+    every = max(1, math.ceil(len(labels) / max_x_labels))
     x_ticks = [
         Tick(position=x_at(i), label=label) for i, label in enumerate(labels) if i % every == 0
     ]
@@ -147,4 +155,5 @@ def line_chart(
         series=drawn,
         y_ticks=ticks,
         x_ticks=x_ticks,
+        font_size=font_size,
     )

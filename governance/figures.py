@@ -216,6 +216,40 @@ FIGURES: dict[str, Figure] = {
                 "én gruppe."
             ),
         ),
+        # The division of labour (offers' report): the catalogue's open offers on the day.
+        Figure(
+            "level_mismatches",
+            gettext_lazy("Tilbud på et andet niveau end deres temaer"),
+            lambda: _(
+                "Offentliggjorte, åbne tilbud, hvis niveau ikke svarer til det ansvarlige niveau "
+                "for nogen af deres temaer. Klyngetemaet tæller på klyngeorganisationens niveau, "
+                "når en klynge ejer tilbuddet."
+            ),
+        ),
+        Figure(
+            "overlap_score",
+            gettext_lazy("Score"),
+            lambda: _(
+                "Gennemsnittet for gruppens par af overlappende tilbud (0–1): fælles faser og "
+                "virksomhedsstørrelser vægter 0,3 hver, geografi 0,25 og brancher 0,15."
+            ),
+        ),
+        Figure(
+            "regional_not_nationwide",
+            gettext_lazy("Regionale tilbud, der ikke er åbne i hele landet"),
+            lambda: _(
+                "Offentliggjorte, åbne tilbud på regionalt niveau, der kun gælder i bestemte "
+                "regioner eller kommuner."
+            ),
+        ),
+        Figure(
+            "offers_and_operators_per_theme",
+            gettext_lazy("Tilbud / operatører"),
+            lambda: _(
+                "For hvert tema og niveau: antal offentliggjorte, åbne tilbud med temaet på det "
+                "niveau, og antal forskellige operatører, der driver dem."
+            ),
+        ),
         # The effect measurement's runs (evaluation), for the employment outcome.
         Figure(
             "effect_participants",

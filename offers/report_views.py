@@ -57,11 +57,14 @@ def division_of_labour(request: HttpRequest) -> HttpResponse:
         for theme, info in by_theme.items()
     ]
     shown = report["overlaps"][:OVERLAP_GROUPS_ON_PAGE]
-    titles = dict(
-        Offer.objects.filter(
+    # Each offer by its (Danish) title and operator: the external ids are the API's keys, not
+    # something an analyst reads.
+    shown_offers = {
+        external_id: (title, operator_name)
+        for external_id, title, operator_name in Offer.objects.filter(
             external_id__in={external_id for group in shown for external_id in group["offers"]}
-        ).values_list("external_id", "title")
-    )
+        ).values_list("external_id", "title", "operator__name")
+    }
     level_labels = dict(Level.choices)
     context = {
         "report": report,
@@ -75,7 +78,11 @@ def division_of_labour(request: HttpRequest) -> HttpResponse:
             {
                 **group,
                 "links": [
-                    {"external_id": external_id, "title": titles.get(external_id, external_id)}
+                    {
+                        "external_id": external_id,
+                        "title": shown_offers.get(external_id, (external_id, ""))[0],
+                        "operator_name": shown_offers.get(external_id, (external_id, ""))[1],
+                    }
                     for external_id in group["offers"]
                 ],
             }

@@ -415,11 +415,19 @@ def statistics(request: HttpRequest) -> HttpResponse:
     if year is not None and not 2000 <= year <= 2100:
         year = None
     figures = guidance_statistics(year=year, today=timezone.localdate())
+    # The figures (and the API) carry the Danish theme name; the page shows the reader's.
+    labels = {
+        theme.slug: theme.label
+        for theme in Theme.objects.filter(slug__in=[row["theme"] for row in figures.by_theme])
+    }
     return render(
         request,
         "routing/statistics.html",
         {
             "figures": figures,
+            "themes": [
+                {**row, "name": labels.get(row["theme"], row["name"])} for row in figures.by_theme
+            ],
             "year": year,
             "response_days": settings.FIRST_RESPONSE_WORKING_DAYS,
             "min_count": settings.STATISTICS_MIN_COUNT,

@@ -47,3 +47,16 @@ def test_it_tells_series_apart_without_colour():
     )
     assert len({series.dash for series in chart.series}) == 4
     assert len({series.colour for series in chart.series}) == 4
+
+
+def test_a_narrow_chart_labels_fewer_months_and_keeps_room_for_the_last_label():
+    months = [f"m{i}" for i in range(12)]
+    wide = line_chart(labels=months, series=[("Tilbud", list(range(12)))])
+    narrow = line_chart(
+        labels=months, series=[("Tilbud", list(range(12)))], width=360, max_x_labels=3, right=32
+    )
+
+    assert len(wide.x_ticks) == 6
+    assert [tick.label for tick in narrow.x_ticks] == ["m0", "m4", "m8"]
+    assert narrow.plot_right == 328
+    assert narrow.font_size == wide.font_size == 14

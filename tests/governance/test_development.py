@@ -94,7 +94,7 @@ def test_it_shows_the_trend_as_a_chart_and_a_table(client, make_user, trend, rol
 
     assert response.status_code == 200
     body = response.content.decode()
-    start = body.index("<svg viewBox")
+    start = body.index('<svg class="trend-chart-wide" viewBox')
     svg = body[start : body.index("</svg>", start)]
     assert 'role="img"' in svg
     assert "style=" not in body.split("<main", 1)[1]
@@ -102,6 +102,13 @@ def test_it_shows_the_trend_as_a_chart_and_a_table(client, make_user, trend, rol
     assert len(re.findall(r"<path d=\"M", svg)) == 4
     # SVG numbers use a decimal point whatever the language of the page.
     assert not re.search(r'(cx|cy|y1|y2)="\d+,\d', svg)
+    # A wide chart and a narrow one for phones (CSS shows one), each labelled by its own ids.
+    assert re.findall(r'<svg class="trend-chart-(\w+)" viewBox="0 0 (\d+) \d+"', body) == [
+        ("wide", "720"),
+        ("narrow", "360"),
+    ]
+    assert 'aria-labelledby="trend-title-narrow trend-desc-narrow"' in body
+    assert len(re.findall(r'<text [^>]*font-size="14"', body)) > 10
     table = body[body.index("Tal pr. måned") :]
     assert re.search(r"Marts 2026</th>\s*<td[^>]*>150</td>\s*<td[^>]*>48</td>", table)
     themes = {item["row"].theme.slug: item for item in response.context["themes"]}

@@ -25,8 +25,7 @@ from tests.routing.factories import submission
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(django_settings.BASE_DIR)
-#: The division-of-labour report belongs to the offers app and keeps its own explanations.
-WITH_DEFINITIONS = [page for page in PAGES if page.url_name != "offers:division_of_labour"]
+WITH_DEFINITIONS = PAGES
 
 
 def visible_text(html: str) -> str:

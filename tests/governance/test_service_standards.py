@@ -1,6 +1,7 @@
 """Service standards compared with figures computed by hand from the fixture below."""
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -170,6 +171,23 @@ def test_it_shows_analysts_the_figures_per_month_and_for_the_period(
     # The period's median for Midtjylland, of 0, 2, 3 (March) and 0 (April).
     midt_period = next(r for r in response.context["totals"] if r.hub_name.endswith("dtjylland"))
     assert midt_period.median_working_days == 1.0
+
+
+def test_each_table_scrolls_in_a_region_named_by_its_own_caption(client, make_user, fixture_cases):
+    client.force_login(make_user("ana", organisation="erhvervsstyrelsen", role="Analytiker"))
+    body = client.get("/analyse/servicestandarder/", {"fra": "2026-03", "til": "2026-04"}).text
+
+    regions = re.findall(
+        r'<div class="table--responsive-scroll" tabindex="0" role="region" '
+        r'aria-labelledby="([^"]*)">\s*<table[^>]*>\s*<caption id="([^"]*)">([^<]+)</caption>',
+        body,
+    )
+    assert [(label, caption) for label, _same, caption in regions][:3] == [
+        ("standards-period", "Hele perioden, marts 2026 – april 2026"),
+        ("standards-2026-04", "April 2026"),
+        ("standards-2026-03", "Marts 2026"),
+    ]
+    assert all(label == same for label, same, _caption in regions)
 
 
 def test_it_filters_the_analyst_page_on_one_hub(client, make_user, fixture_cases):

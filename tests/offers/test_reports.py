@@ -1,6 +1,7 @@
 import datetime as dt
 import itertools
 import random
+import re
 
 import pytest
 from django.urls import reverse
@@ -340,6 +341,28 @@ def test_an_analyst_reads_the_division_of_labour_page(
     # Only published offers open today count.
     assert "Kladde om eksport" not in body
     assert "Lukket eksportpulje" not in body
+
+
+def test_the_english_page_names_offers_by_their_danish_title_and_operator_not_by_id(
+    client, make_user, catalogue
+):
+    client.force_login(make_user("analytiker", organisation="erhvervsstyrelsen", role="Analytiker"))
+    client.cookies["django_language"] = "en"
+
+    body = client.get(URL).content.decode()
+
+    assert "Division of labour and overlap" in body
+    assert re.search(
+        r'<a href="/tilbud/eksport-kommune/" lang="da">Kommunalt eksportnetværk</a>', body
+    )
+    assert re.search(r'lang="da">Lokal kompetencepulje</a> <small>\([^)<]+\)</small>', body)
+    # The overlap group lists each offer's operator by name.
+    assert "<small>(Esbjerg Kommune)</small>" in body
+    text = re.sub(r"<[^>]+>", " ", body[body.index("<main") : body.index("</main>")])
+    for external_id in ("eksport-stat", "eksport-kommune", "region-lokal"):
+        assert external_id not in text
+    # The figures are defined under the heading, in English.
+    assert '<dfn id="figure-level_mismatches">Offers at a different level' in body
 
 
 def test_an_editor_may_read_the_page_but_an_adviser_may_not(client, make_user, catalogue):

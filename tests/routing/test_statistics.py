@@ -161,6 +161,21 @@ def test_it_shows_analysts_the_statistics_page(
     assert "50 %" in south
 
 
+def test_the_english_page_names_the_themes_in_english(
+    client: Client, make_user, requests: None
+) -> None:
+    client.force_login(make_user("karen", organisation="erhvervsstyrelsen", role="Analytiker"))
+    client.cookies["django_language"] = "en"
+
+    html = client.get("/analyse/vejledning/").content.decode()
+
+    themes = html[html.index("Requests per theme") :]
+    assert '<th scope="row">Export</th><td>2</td>' in themes
+    assert '<th scope="row">Capital and finance</th><td>2</td>' in themes
+    assert "Eksport" not in themes
+    assert "Kapital og finansiering" not in themes
+
+
 @pytest.mark.parametrize("role", ["Rådgiver", "Redaktør"])
 def test_it_refuses_the_statistics_page_to_other_roles(
     client: Client, make_user, role: str

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm import services as crm_services
-from crm.models import TimelineEntry
+from crm.models import Case, TimelineEntry
 from offers.models import Offer
 from routing.models import GuidanceRequest
 from routing.services import guidance_request_submit
@@ -77,3 +77,37 @@ def test_an_entry_of_an_unknown_kind_keeps_its_stored_danish_text_marked_as_dani
     english = timeline(client, submitted.token, "en")
 
     assert '<span lang="da">Noget nyt er sket på din sag.</span>' in english
+
+
+def needs(client: Client, token: str, language: str) -> str:
+    client.cookies["django_language"] = language
+    html = client.get(f"/vejledning/{token}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    start = html.index('class="routing-needs"')
+    return html[start - 3 : html.index("</p>", start)]
+
+
+def test_the_company_s_own_text_is_marked_with_the_language_it_was_written_in(
+    client: Client,
+) -> None:
+    with translation.override("en"):
+        english = guidance_request_submit(
+            submission=submission(needs="We want to export to Germany."), channel="form"
+        )
+    danish = guidance_request_submit(
+        submission=submission(cvr="35120009", needs="Vi vil eksportere til Tyskland."),
+        channel="form",
+    )
+    unknown = guidance_request_submit(
+        submission=submission(cvr="35120106", needs="Hjælp til at ansætte."), channel="form"
+    )
+    Case.objects.filter(pk=unknown.case.pk).update(language="")
+
+    assert needs(client, english.token, "da") == (
+        '<p class="routing-needs" lang="en">We want to export to Germany.'
+    )
+    assert needs(client, danish.token, "en") == (
+        '<p class="routing-needs" lang="da">Vi vil eksportere til Tyskland.'
+    )
+    assert needs(client, unknown.token, "en") == (
+        '<p class="routing-needs" lang="da">Hjælp til at ansætte.'
+    )
