@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -68,6 +69,8 @@ def division_of_labour(request: HttpRequest) -> HttpResponse:
     level_labels = dict(Level.choices)
     context = {
         "report": report,
+        # The report keeps its day as ISO text (the API's field); the page writes it as a date.
+        "report_day": dt.date.fromisoformat(report["date"]),
         "mismatches": [
             {**item, "level_label": level_labels[item["level"]]}
             for item in report["level_mismatches"]

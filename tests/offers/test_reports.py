@@ -2,6 +2,7 @@ import datetime as dt
 import itertools
 import random
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -428,3 +429,19 @@ def test_the_report_is_in_the_openapi_schema(client, db):
     assert operation["operationId"] == "reports_division_of_labour"
     response_schema = operation["responses"]["200"]["content"]["application/json"]
     assert "examples" in response_schema
+
+
+def test_the_page_writes_its_day_as_a_date_in_the_pages_language(
+    client, make_user, catalogue, time_machine
+):
+    time_machine.move_to(dt.datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Europe/Copenhagen")))
+    client.force_login(make_user("analytiker", organisation="erhvervsstyrelsen", role="Analytiker"))
+
+    danish = client.get(URL).content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.get(URL).content.decode()
+
+    assert "åbne den 27. november 2026." in danish
+    lead = english[english.index('class="font-lead"') :][:200]
+    assert "2026-11-27" not in lead, lead
+    assert "open on 27 November 2026." in lead, lead
