@@ -53,6 +53,8 @@ TEXT = {
         "send": "Send henvendelse",
         "thanks": "Tak – vi har modtaget din henvendelse",
         "cases": "Sager",
+        "themes": "Temaer",
+        "export_theme": "Eksport",
         "take": "Tag sagen",
         "taken": "Du har taget sagen.",
         "what_happened": "Hvad skete der?",
@@ -85,6 +87,8 @@ TEXT = {
         "send": "Send request",
         "thanks": "Thank you – we have received your request",
         "cases": "Cases",
+        "themes": "Themes",
+        "export_theme": "Export",
         "take": "Take the case",
         "taken": "You have taken the case.",
         "what_happened": "What happened?",
@@ -192,6 +196,9 @@ def test_an_adviser_takes_answers_refers_and_closes_a_case(
     screenshot(page, f"journey-adviser-list-{width}-{language}")
 
     page.get_by_role("link", name=case.reference).click()
+    # The case's facts in the page's language, the themes too.
+    themes = page.locator(f".crm-facts dt:text-is('{text['themes']}') + dd")
+    expect(themes).to_have_text(text["export_theme"])
     page.get_by_role("button", name=text["take"]).click()
     expect(page.get_by_text(text["taken"])).to_be_visible()
     check_step(page, width, language, assert_accessible)
