@@ -182,3 +182,18 @@ def test_a_draft_offers_effects_are_not_public(client):
 
     assert client.get("/api/effects/", {"offer": "kladde"}).status_code == 400
     assert client.get("/api/effects/").json()["count"] == 0
+
+
+@pytest.mark.parametrize("page", ["", "abc", "0", "-1", "last"])
+def test_a_page_that_is_not_a_whole_number_from_1_is_a_400_keyed_by_page(
+    client, measured_offer, page
+):
+    response = client.get(f"/api/effects/?level=municipality&page={page}")
+
+    assert response.status_code == 400
+    assert response.json() == {"page": ["Sidetallet skal være et helt tal fra 1."]}
+
+
+def test_page_1_and_a_page_past_the_last_answer_as_before(client, measured_offer):
+    assert client.get("/api/effects/?page=1").status_code == 200
+    assert client.get("/api/effects/?page=99").status_code == 404
