@@ -2,9 +2,10 @@
 
 drf-spectacular documents what a view declares. The answers that come from the layers around the
 views (the maintenance switch and a database outage: 503; rate limits: 429; authentication: 401
-and 403; unknown addresses: 404; bad parameters or bodies: 400) are the same everywhere, so they
-are added here, after generation, instead of on each view. A view's own description of one of
-these codes is kept.
+and 403; unknown addresses: 404; bad parameters or bodies: 400; an address longer than the web
+server reads, answered by gunicorn or the proxy before the portal: 414) are the same everywhere,
+so they are added here, after generation, instead of on each view. A view's own description of
+one of these codes is kept.
 """
 
 from __future__ import annotations
@@ -70,6 +71,14 @@ def add_error_responses(
             if "{" in path or pages:
                 _add(responses, "404", "Findes ikke, eller siden er uden for resultaterne.")
             _add(responses, "429", "For mange forespørgsler fra samme klient; prøv igen senere.")
+            # gunicorn (limit_request_line) or the proxy answers before the portal, in HTML.
+            responses.setdefault(
+                "414",
+                {
+                    "description": "Adressen er længere, end webserveren læser.",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                },
+            )
             _add(
                 responses,
                 "503",
