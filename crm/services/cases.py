@@ -17,7 +17,6 @@ from core.time import COPENHAGEN
 from crm.hub_words import hub_text
 from crm.models import (
     Case,
-    CaseFollowUp,
     Company,
     Contact,
     Feedback,
@@ -36,6 +35,7 @@ from crm.services.common import (
     _lock,
     _lock_in_scope,
     _mark_first_response,
+    _reopen,
     _require_scope,
     _suggest_offers,
     _timeline,
@@ -368,16 +368,6 @@ def case_close(*, case: Case, outcome: str, outcome_text: str = "", actor: User 
     return case
 
 
-#: The reminder ladder's steps (``crm.services.followup``): done again for a reopened case that
-#: was never answered, so it cannot fall through unnoticed a second time.
-_LADDER_STEPS = (
-    CaseFollowUp.Step.NUDGE,
-    CaseFollowUp.Step.LEAD_ALERT,
-    CaseFollowUp.Step.COMPANY_UPDATE,
-    CaseFollowUp.Step.CLOSED_NOT_HANDLED,
-)
-
-
 @transaction.atomic
 def case_reopen(*, case: Case, reason: str, actor: User | None) -> Case:
     """Open a closed case again ("Genåbn sag"), with the adviser's reason on the timeline.
@@ -400,13 +390,7 @@ def case_reopen(*, case: Case, reason: str, actor: User | None) -> Case:
         raise CrmError(_("Sagen er allerede åben."))
     now = timezone.now()
     previous_outcome = case.outcome
-    case.status = Case.Status.ASSIGNED if case.adviser_id else Case.Status.NEW
-    case.outcome = ""
-    case.outcome_text = ""
-    case.closed_at = None
-    case.save(update_fields=["status", "outcome", "outcome_text", "closed_at"])
-    if case.first_responded_at is None:
-        CaseFollowUp.objects.filter(case=case, step__in=_LADDER_STEPS).delete()
+    _reopen(case)
     _timeline(
         case,
         kind=TimelineEntry.Kind.STATUS_CHANGE,

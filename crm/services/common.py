@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Case, CaseOffer, TimelineEntry
+from crm.models import Case, CaseFollowUp, CaseOffer, TimelineEntry
 from crm.permissions import adviser_hub_id, is_active_superuser
 
 if TYPE_CHECKING:
@@ -147,3 +147,26 @@ def _adviser_name(user: User) -> str:
 
 def _admin_url(case: Case) -> str:
     return settings.SITE_URL + reverse("admin:crm_case_change", args=[case.pk])
+
+
+#: The reminder ladder's steps (``crm.services.followup``): done again for a reopened case that
+#: was never answered, so it cannot fall through unnoticed a second time.
+LADDER_STEPS = (
+    CaseFollowUp.Step.NUDGE,
+    CaseFollowUp.Step.LEAD_ALERT,
+    CaseFollowUp.Step.COMPANY_UPDATE,
+    CaseFollowUp.Step.CLOSED_NOT_HANDLED,
+)
+
+
+def _reopen(case: Case) -> None:
+    """Open a closed case again (by an adviser or a repeat request): back to its adviser's
+    queue, or the hub's when it has none, without outcome; a case never answered has its
+    reminder ladder start over (the ladder's entries stay in the timeline)."""
+    case.status = Case.Status.ASSIGNED if case.adviser_id else Case.Status.NEW
+    case.outcome = ""
+    case.outcome_text = ""
+    case.closed_at = None
+    case.save(update_fields=["status", "outcome", "outcome_text", "closed_at"])
+    if case.first_responded_at is None:
+        CaseFollowUp.objects.filter(case=case, step__in=LADDER_STEPS).delete()

@@ -32,23 +32,14 @@ from django.utils.translation import override
 from stdnum.dk import cvr as cvr_number
 
 from core.time import COPENHAGEN
-from crm.models import Case, CaseFollowUp, Company, Contact, Notification, TimelineEntry
+from crm.models import Case, Company, Contact, Notification, TimelineEntry
 from crm.outbox import notification_queue
 from crm.services.absences import absence_of
-from crm.services.common import _admin_url, _lock, _suggest_offers, _timeline
+from crm.services.common import _admin_url, _lock, _reopen, _suggest_offers, _timeline
 from offers.models import Offer, Organisation, Theme
 
 #: The reason a closed case reopens on a repeat request (timeline payload).
 REOPEN_REASON = "ny henvendelse"
-
-#: The reminder ladder's steps (``crm.services.followup``), done again for a reopened case that
-#: was never answered.
-LADDER_STEPS = (
-    CaseFollowUp.Step.NUDGE,
-    CaseFollowUp.Step.LEAD_ALERT,
-    CaseFollowUp.Step.COMPANY_UPDATE,
-    CaseFollowUp.Step.CLOSED_NOT_HANDLED,
-)
 
 
 def _company_cases(*, cvr: str | None, email: str) -> Any:
@@ -105,15 +96,7 @@ def case_repeat_attach(
     reopened = not case.is_open
     previous_outcome = case.outcome
     if reopened:
-        case.status = Case.Status.ASSIGNED if case.adviser_id else Case.Status.NEW
-        case.outcome = ""
-        case.outcome_text = ""
-        case.closed_at = None
-        case.save(update_fields=["status", "outcome", "outcome_text", "closed_at"])
-        if case.first_responded_at is None:
-            # Closed as not handled, never answered: the reminder ladder starts over (its entries
-            # stay in the timeline), so the reopened case cannot fall through a second time.
-            CaseFollowUp.objects.filter(case=case, step__in=LADDER_STEPS).delete()
+        _reopen(case)
     offers = list(offers)
     case.themes.add(*themes)
     _suggest_offers(case, offers, payload=payload)
