@@ -38,7 +38,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -72,12 +72,40 @@ def public_version() -> str | None:
     yet the version's) and when the version row is missing.
     """
     sources = ", ".join(_VERSION_SOURCES)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {CHANGED_HERE_SQL}, {sources}")
-        changed_here, *values = cursor.fetchone()
+    changed_here, *values = _first_row(f"SELECT {CHANGED_HERE_SQL}, {sources}")
     if changed_here or values[0] is None:
         return None
     return "/".join("" if value is None else str(value) for value in values)
+
+
+def _first_row(sql: str) -> tuple[Any, ...]:
+    """The row of ``sql``, which also serves as the connection's health check in this request.
+
+    With ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before a request's first statement on a
+    kept connection. For a kept answer the version is the only statement, so the check would double
+    its round trips: instead the version query is the check, and on a connection the server has
+    dropped (a restart, a failover) it is sent once more on a new connection, as Django would.
+    """
+    wrapper: Any = connection  # the health-check attributes are not in django-stubs
+    checking = (
+        wrapper.connection is not None
+        and wrapper.health_check_enabled
+        and not wrapper.health_check_done
+        and not wrapper.in_atomic_block
+    )
+    if checking:
+        wrapper.health_check_done = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return tuple(cursor.fetchone())
+    except (OperationalError, InterfaceError):
+        if not checking:
+            raise
+        connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return tuple(cursor.fetchone())
 
 
 @dataclass(frozen=True, slots=True)

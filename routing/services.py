@@ -332,7 +332,7 @@ def _submit(
     matches = offers_match(submission=submission, day=day)
 
     try:
-        company = crm_services.company_find_or_create(
+        company, registered = crm_services.company_find_or_register(
             cvr=submission.cvr,
             # Someone who has not started a company yet is registered under their own name.
             name=submission.company_name or submission.contact_name,
@@ -394,7 +394,10 @@ def _submit(
         "email": submission.contact_email,
         "now": now,
     }
-    repeat = crm_services.case_repeat_find(**company_key, hub=hub)
+    # A company this request has just registered (a CVR seen for the first time) has no cases
+    # anywhere yet: nothing to attach to, nothing to flag, and three statements fewer.
+    first_of_company = registered and bool(submission.cvr)
+    repeat = None if first_of_company else crm_services.case_repeat_find(**company_key, hub=hub)
     if repeat is not None:
         request, contact = repeat_attach(
             case=repeat,
@@ -428,9 +431,10 @@ def _submit(
             )
         except crm_services.CrmError as error:
             raise RoutingError(error.message, field=error.field) from error
-        crm_services.cases_related_flag(
-            case=case, related=crm_services.cases_related_elsewhere(**company_key, hub=hub)
-        )
+        if not first_of_company:
+            crm_services.cases_related_flag(
+                case=case, related=crm_services.cases_related_elsewhere(**company_key, hub=hub)
+            )
 
         token = secrets.token_urlsafe(32)
         request = GuidanceRequest.objects.create(

@@ -39,6 +39,7 @@ from crm.services.cases import (
 from crm.services.common import CrmError, integrity_error_scrubbed
 from crm.services.companies import (
     company_find_or_create,
+    company_find_or_register,
     contact_find_or_create,
     contact_submitted_details,
     contact_update,
@@ -123,6 +124,7 @@ __all__ = [
     "cases_related_flag",
     "company_discard_unused",
     "company_find_or_create",
+    "company_find_or_register",
     "company_merge",
     "company_merge_plan",
     "contact_cutoff",

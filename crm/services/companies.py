@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 @transaction.atomic
-def company_find_or_create(
+def company_find_or_register(
     *,
     cvr: str | None,
     name: str,
@@ -30,8 +30,8 @@ def company_find_or_create(
     address: str = "",
     postcode: str = "",
     city: str = "",
-) -> Company:
-    """The company with this CVR, or a new one.
+) -> tuple[Company, bool]:
+    """The company with this CVR, or a new one, and whether this call registered it.
 
     An existing company keeps the facts it has: only blank facts are filled in from the request,
     because what is stored was either typed by an adviser or came from an earlier request, and a
@@ -73,8 +73,8 @@ def company_find_or_create(
                 changed.extend(given)
             if changed:
                 company.save(update_fields=[*changed, "updated_at"])
-            return company
-    return Company.objects.create(
+            return company, False
+    company = Company.objects.create(
         cvr=cvr or None,
         name=name,
         municipality=municipality,
@@ -86,6 +86,12 @@ def company_find_or_create(
         postcode=postcode.strip(),
         city=city.strip(),
     )
+    return company, True
+
+
+def company_find_or_create(**details: Any) -> Company:
+    """The company with this CVR, or a new one (``company_find_or_register`` without the flag)."""
+    return company_find_or_register(**details)[0]
 
 
 @transaction.atomic

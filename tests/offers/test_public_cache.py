@@ -220,3 +220,60 @@ def test_renaming_an_organisation_moves_the_version(committed_catalogue) -> None
     owner.save(update_fields=["name"])
 
     assert public_version() != before
+
+
+def _new_request() -> None:
+    """What Django does when a request starts (``close_old_connections``), which the test client
+    leaves out: a kept connection is to be checked again before its first statement."""
+    from django.db import connection
+
+    wrapper: Any = connection  # the health-check attributes are not in django-stubs
+    wrapper.close_if_unusable_or_obsolete()
+    assert wrapper.connection is not None  # kept for the next request (CONN_MAX_AGE)
+    assert not wrapper.health_check_done
+
+
+def test_the_version_query_is_the_kept_answers_health_check(
+    committed_catalogue, client, monkeypatch
+) -> None:
+    from django.db import connection
+
+    url = "/api/offers/?q=eksport"
+    client.get(url)
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"]
+    checks: list[bool] = []
+    real_is_usable = connection.is_usable
+
+    def is_usable() -> bool:
+        checks.append(True)
+        return real_is_usable()
+
+    monkeypatch.setattr(connection, "is_usable", is_usable)
+
+    _new_request()
+    assert client.get(url).json()["count"] == 3
+    assert checks == []  # no SELECT 1 before the version
+    # A request that is not served from the kept answers still has Django's check.
+    _new_request()
+    client.get("/tilbud/eksport-0/", headers={"Cookie": "sessionid=x"})
+    assert checks == [True]
+
+
+def test_a_connection_the_server_dropped_is_replaced_for_a_kept_answer(
+    committed_catalogue, client, settings
+) -> None:
+    import psycopg
+    from django.db import connection
+
+    url = "/tilbud/?q=eksport"
+    first = client.get(url)
+    backend = connection.connection.info.backend_pid
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [backend])
+
+    _new_request()
+    again = client.get(url)
+
+    assert again.status_code == 200
+    assert again.content == first.content == uncached(url, settings)
+    assert connection.connection.info.backend_pid != backend
