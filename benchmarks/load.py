@@ -254,7 +254,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(code: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    code: Path, port: int, log: Path, sizes: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -271,6 +273,7 @@ def start_server(code: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         # The benchmark's Redis database, shared kept answers included (docker-compose.yml
         # gives them a database of their own).
         "PUBLIC_CACHE_REDIS_URL": os.environ["REDIS_URL"],
+        **(sizes or {}),
     }
     # DEBUG off serves static files from the manifest, as the Dockerfile's image does.
     subprocess.run(
@@ -288,8 +291,8 @@ def start_server(code: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         *server_args,
     ]
     names = ("WEB_WORKER_CLASS", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_KEEPALIVE")
-    sizes = "/".join(os.environ.get(n, "default") for n in names)
-    print(f"server: {' '.join(command[1:])} (in {code}; {'/'.join(names)} {sizes})")
+    given = "/".join(env.get(n, "default") for n in names)
+    print(f"server: {' '.join(command[1:])} (in {code}; {'/'.join(names)} {given})")
     handle = log.open("wb")
     process = subprocess.Popen(
         command, cwd=code, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
@@ -465,6 +468,12 @@ def main() -> None:
     )
     parser.add_argument("--keepalive", help="WEB_KEEPALIVE for gunicorn.conf.py (seconds, 0: off)")
     parser.add_argument(
+        "--guidance-pool",
+        metavar="NxM",
+        help="send the mix's guidance requests to a second server of N processes of M threads, "
+        "as a proxy routing them to web processes of their own would (the server's CPU is both's)",
+    )
+    parser.add_argument(
         "--shares",
         help="the mix's connections per kind instead of the issue's, e.g. "
         "'search=78,offer page=20,guidance=0,health=2' (a kind at 0 is left out)",
@@ -499,10 +508,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="portal-load-") as scratch:
         folder = Path(scratch)
         server = start_server(arguments.code.resolve(), port, folder / "gunicorn.log")
+        guidance_server = None
         try:
+            if arguments.guidance_pool:
+                processes, _, threads = arguments.guidance_pool.partition("x")
+                guidance_port = free_port()
+                guidance_server = (
+                    f"http://127.0.0.1:{guidance_port}",
+                    start_server(
+                        arguments.code.resolve(),
+                        guidance_port,
+                        folder / "gunicorn-guidance.log",
+                        {"WEB_CONCURRENCY": processes, "WEB_THREADS": threads or "1"},
+                    ),
+                )
             print(f"machine: {os.cpu_count()} CPUs, load average {load_average()} before")
             if arguments.mix_only:
-                run_mix(base, folder, bodies, mix_duration, server)
+                run_mix(base, folder, bodies, mix_duration, server, guidance_server)
                 return
             for _label, path in READS:  # warm-up: imports, plans, per-process copies
                 run_wrk(base, folder, "warm-up", [path], connections=CONNECTIONS, seconds=2)
@@ -542,15 +564,19 @@ def main() -> None:
             print_table([guidance], None)
 
             if not arguments.skip_mix:
-                run_mix(base, folder, bodies, mix_duration, server)
+                run_mix(base, folder, bodies, mix_duration, server, guidance_server)
         finally:
             stop_server(server)
+            if guidance_server is not None:
+                stop_server(guidance_server[1])
             log = (folder / "gunicorn.log").read_text(errors="replace")
             if "Traceback" in log:
                 print("\nThe server logged errors:\n" + log[-3000:])
 
 
-def ask_each_once(base: str, paths: Sequence[str], bodies: Sequence[str] = ()) -> tuple[float, int]:
+def ask_each_once(
+    base: str, paths: Sequence[str], bodies: Sequence[str] = (), post_base: str | None = None
+) -> tuple[float, int]:
     """Every path once (a POST with each of ``bodies``), 8 at a time; seconds taken, failures."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -564,7 +590,7 @@ def ask_each_once(base: str, paths: Sequence[str], bodies: Sequence[str] = ()) -
 
     posts = [
         urllib.request.Request(
-            base + "/api/guidance-requests/",
+            (post_base or base) + "/api/guidance-requests/",
             data=body.encode(),
             headers={"Content-Type": "application/json"},
         )
@@ -582,7 +608,10 @@ def run_mix(
     bodies: list[str],
     seconds: int,
     server: subprocess.Popen[bytes] | None = None,
+    guidance_server: tuple[str, subprocess.Popen[bytes]] | None = None,
 ) -> None:
+    """The mix; with ``guidance_server`` (its base URL and process) the guidance requests go to
+    that second server, as a proxy routing them to processes of their own would send them."""
     plans: dict[str, tuple[list[str], list[str] | None]] = {
         "search": (mix_searches(), None),
         "offer page": (mix_offer_pages(), None),
@@ -594,17 +623,24 @@ def run_mix(
     # requests have given every process its copy of the catalogue (routing/catalogue.py), as
     # on a server that has been running.
     distinct = sorted({*plans["search"][0], *plans["offer page"][0]})
-    took, failed = ask_each_once(base, distinct, bodies[-24:])
+    guidance_base = guidance_server[0] if guidance_server else base
+    took, failed = ask_each_once(base, distinct, bodies[-24:], post_base=guidance_base)
     print(
         f"\nAsked each of the mix's {len(distinct)} searches and offer pages once, after 24 "
         f"guidance requests: {took:.0f} s, {failed} failed"
     )
     print(f"\nMix of {MIX_CLIENTS} clients for {seconds} s ({load_average()} before):")
-    before = {pid: _cpu_seconds(pid) for pid in server_processes(server)} if server else {}
+    servers = [server] if server else []
+    servers += [guidance_server[1]] if guidance_server else []
+
+    def processes() -> set[int]:
+        return {pid for each in servers for pid in server_processes(each)}
+
+    before = {pid: _cpu_seconds(pid) for pid in processes()}
     plans = {label: plan for label, plan in plans.items() if MIX_SHARES[label] > 0}
     running = {
         label: start_wrk(
-            base,
+            guidance_base if label == "guidance" else base,
             folder,
             f"mix {label}",
             paths,
@@ -618,8 +654,8 @@ def run_mix(
     merged = Figures("all")
     for row in rows:
         merged.add(row)
-    if server is not None:
-        after = {pid: _cpu_seconds(pid) for pid in server_processes(server)}
+    if servers:
+        after = {pid: _cpu_seconds(pid) for pid in processes()}
         spent = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
         merged.cpu_ms = 1000 * spent / max(merged.requests, 1)
     shares = ", ".join(f"{row.label} {row.requests / max(merged.requests, 1):.0%}" for row in rows)
