@@ -39,17 +39,18 @@ Sync lowered the guidance requests' p95 and cut the long tail in every pair, but
 more CPU per request (a connection per request, and the guidance requests, now served sooner,
 are a larger share of the mix) and so served fewer requests; nine processes also took over
 a minute to start at that load (each imports the portal itself). So gthread stays the default
-until a quieter machine shows which one meets the goals; sync is one variable away.
+until a quieter machine shows which one meets the goals; sync is one variable away. A sync
+worker is killed after ``timeout`` seconds in one request (gthread's is not), so it gets 120 s
+(WEB_TIMEOUT), and it needs the buffering proxy in front (README, Production) so that a slow
+client does not hold a process.
 
 On a quieter machine (load 3-8), the mix without guidance requests (``--shares
 "search=78,guidance=0"``) met p95 <= 250 ms with few processes (2 x 2: 1,009 req/s, p95 149 ms;
 sync 5: 713 req/s, p95 235 ms) and missed it with 5 x 3 (857 req/s, p95 265 ms). With the
 guidance requests in it, no size met it (5 x 3, 2 x 4, 3 x 4, 2 x 8, 2 x 2, sync 5: p95 390-1,000
-ms, with the ordering changing from run to run): their 40-50 ms of processor time each decides,
-not the worker model (README, Beyond one machine). 5 x 3 stays the default. A sync
-worker is killed after ``timeout`` seconds in one request (gthread's is not), so it gets 120 s
-(WEB_TIMEOUT), and it needs the buffering proxy in front (README, Production) so that a slow
-client does not hold a process.
+ms, up to 1,700 ms in noisier runs, the order changing from run to run): their 40-50 ms of
+processor time each decides, not the worker model (README, Beyond one machine). 5 x 3 stays the
+default.
 """
 
 from __future__ import annotations
