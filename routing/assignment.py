@@ -47,6 +47,15 @@ class RuleCandidate:
     municipality_codes: frozenset[int] = frozenset()
     theme_slug: str | None = None
 
+    @staticmethod
+    def codes_for(
+        scope: str, municipality_code: int | None, member_codes: Iterable[int]
+    ) -> frozenset[int]:
+        """``municipality_codes`` of a rule: its municipality, else its business region's."""
+        if scope == Scope.MUNICIPALITY and municipality_code is not None:
+            return frozenset({int(municipality_code)})
+        return frozenset(member_codes)
+
     def is_valid_on(self, day: dt.date) -> bool:
         if not self.active:
             return False

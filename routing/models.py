@@ -145,10 +145,7 @@ class RoutingRule(models.Model):
 
     def as_candidate(self, member_codes: frozenset[int] = frozenset()) -> RuleCandidate:
         """This rule as plain data for ``routing.assignment`` (members: a business region's)."""
-        if self.scope == self.Scope.MUNICIPALITY and self.municipality_id is not None:
-            codes = frozenset({int(self.municipality_id)})
-        else:
-            codes = member_codes
+        codes = RuleCandidate.codes_for(self.scope, self.municipality_id, member_codes)
         return RuleCandidate(
             id=self.pk,
             scope=RuleScope(self.scope),

@@ -54,11 +54,7 @@ class RoutingRuleQuerySet(models.QuerySet):
                 active=active,
                 valid_from=valid_from,
                 valid_to=valid_to,
-                municipality_codes=(
-                    frozenset({int(municipality)})
-                    if scope == RuleScope.MUNICIPALITY and municipality is not None
-                    else frozenset(members or ())
-                ),
+                municipality_codes=RuleCandidate.codes_for(scope, municipality, members or ()),
                 theme_slug=theme_slug,
             )
             for (
