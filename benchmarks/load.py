@@ -13,7 +13,9 @@ repository's ``gunicorn.conf.py``, DEBUG off, rate limits off) and measures with
    requests, 2 % health), one ``wrk`` per kind of request with its share of the connections, all
    at once; printed per kind and merged (goal: p95 <= 250 ms, 0 errors). The searches are
    search.py's 240, each through the page and the API, the offer pages 500 chosen at random, the
-   guidance requests POST /api/guidance-requests/. Before it, each of those searches and pages is
+   guidance requests POST /api/guidance-requests/ from 500 companies (fixed CVRs): in a
+   database that has seen them, nearly all are repeat requests, attached to the company's
+   open case (``routing.repeats``). Before it, each of those searches and pages is
    asked once and 24 guidance requests are sent (a spike repeats its searches; a running server
    has its catalogue copies), and how long that took is printed.
 

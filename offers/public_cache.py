@@ -95,17 +95,19 @@ def _first_row(sql: str) -> tuple[Any, ...]:
     )
     if checking:
         wrapper.health_check_done = True
-    try:
+
+    def row() -> tuple[Any, ...]:
         with connection.cursor() as cursor:
             cursor.execute(sql)
             return tuple(cursor.fetchone())
+
+    try:
+        return row()
     except (OperationalError, InterfaceError):
         if not checking:
             raise
         connection.close()
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            return tuple(cursor.fetchone())
+        return row()
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,8 @@ def repeat_attach(
             keep_details=True,
         )
         crm_services.company_discard_unused(company)
-    crm_services.case_repeat_attach(
+    # The locked case, with its hub, company and contact: the answer needs no further read.
+    case = crm_services.case_repeat_attach(
         case=case,
         contact=contact,
         needs=submission.needs,
@@ -78,6 +79,9 @@ def repeat_attach(
         )
         request.themes.set(submission.themes)
     else:
+        request.case = case
+        if request.hub_id == hub.pk:
+            request.hub = hub
         # The confirmation page shows the offers matched this time.
         request.matches = payload.get("matches", [])
         request.save(update_fields=["matches"])

@@ -494,10 +494,13 @@ def promised_response_by(guidance_request: GuidanceRequest) -> dt.date:
 
 
 def _offers_by_external_id(external_ids: list[str]) -> list[Offer]:
-    # The case links the offers by key; their texts are not needed here.
+    # The case links the offers by key; of their texts only the title is needed (the adviser's
+    # e-mail on a repeat request lists them: left deferred, each would cost a statement).
     found = {
         offer.external_id: offer
-        for offer in Offer.objects.filter(external_id__in=external_ids).only("id", "external_id")
+        for offer in Offer.objects.filter(external_id__in=external_ids).only(
+            "id", "external_id", "title"
+        )
     }
     return [found[external_id] for external_id in external_ids if external_id in found]
 

@@ -137,6 +137,7 @@ def case_create(
         first_response_due=add_working_days(now, settings.FIRST_RESPONSE_WORKING_DAYS),
         created_at=now,
     )
+    themes = list(themes)
     case.themes.add(*themes)  # a new case: no themes to compare with, so no read first
     _suggest_offers(case, offers, payload=payload)
     _timeline(
@@ -153,7 +154,14 @@ def case_create(
         kind=Notification.Kind.CASE_CREATED,
         recipient=hub.inbox_email,
         template="case_created",
-        context={"case": case, "hub": hub, "company": company, "url": _admin_url(case)},
+        # The themes as given: the case's own would be read back from the database.
+        context={
+            "case": case,
+            "hub": hub,
+            "company": company,
+            "themes": sorted(themes, key=lambda theme: (theme.position, theme.name)),
+            "url": _admin_url(case),
+        },
         case=case,
     )
     return case

@@ -56,8 +56,9 @@ def company_find_or_register(
         company = Company.objects.select_for_update().filter(cvr=cvr).first()
         if company is not None:
             changed: list[str] = []
+            # The municipality by its key: comparing the related row would read it first.
             facts: dict[str, Any] = {
-                "municipality": municipality,
+                "municipality_id": municipality.pk if municipality is not None else None,
                 "industry": industry or "",
                 "employees": employees,
                 "size_class": size.value if size else "",
@@ -89,9 +90,30 @@ def company_find_or_register(
     return company, True
 
 
-def company_find_or_create(**details: Any) -> Company:
+def company_find_or_create(
+    *,
+    cvr: str | None,
+    name: str,
+    municipality: Municipality | None,
+    industry: str | None,
+    employees: int | None,
+    industry_classification: str = "DB07",
+    address: str = "",
+    postcode: str = "",
+    city: str = "",
+) -> Company:
     """The company with this CVR, or a new one (``company_find_or_register`` without the flag)."""
-    return company_find_or_register(**details)[0]
+    return company_find_or_register(
+        cvr=cvr,
+        name=name,
+        municipality=municipality,
+        industry=industry,
+        employees=employees,
+        industry_classification=industry_classification,
+        address=address,
+        postcode=postcode,
+        city=city,
+    )[0]
 
 
 @transaction.atomic

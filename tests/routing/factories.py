@@ -74,6 +74,19 @@ def rule(**values: Any) -> RoutingRule:
     return RoutingRule.objects.create(**defaults)
 
 
+def business_region(*codes: int, slug: str = "business-region-trekanten") -> Organisation:
+    """A business region (``Organisation`` of that kind) whose members are the municipalities
+    with these codes."""
+    region = Organisation.objects.create(
+        slug=slug,
+        name="Business Region Trekanten",
+        kind="business_region",
+        level="municipality",
+    )
+    region.member_municipalities.set(Municipality.objects.filter(code__in=codes))
+    return region
+
+
 _emails = itertools.count(1)
 
 

@@ -18,7 +18,7 @@ from routing.assignment import (
     select_rule,
 )
 from routing.services import hub_choose
-from tests.routing.factories import rule
+from tests.routing.factories import business_region, rule
 
 DAY = dt.date(2026, 11, 27)
 VEJLE, KOLDING, AARHUS = 630, 621, 751
@@ -185,14 +185,8 @@ def test_it_routes_by_a_municipality_rule_from_the_admin() -> None:
 
 @pytest.mark.django_db
 def test_it_routes_every_member_of_a_business_region_by_its_rule() -> None:
-    business_region = Organisation.objects.create(
-        slug="business-region-trekanten",
-        name="Business Region Trekanten",
-        kind="business_region",
-        level="municipality",
-    )
-    business_region.member_municipalities.set(Municipality.objects.filter(code__in=[VEJLE, 621]))
-    rule(scope="business_region", business_region=business_region, hub="vaeksthus-midtjylland")
+    region = business_region(VEJLE, 621)
+    rule(scope="business_region", business_region=region, hub="vaeksthus-midtjylland")
 
     assert _hub_for(VEJLE) == "vaeksthus-midtjylland"
     assert _hub_for(KOLDING) == "vaeksthus-midtjylland"

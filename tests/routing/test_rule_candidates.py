@@ -8,10 +8,9 @@ import datetime as dt
 import pytest
 from django.db.models import Prefetch
 
-from offers.models import Municipality, Organisation
 from routing.assignment import RuleCandidate
 from routing.models import RoutingRule
-from tests.routing.factories import rule
+from tests.routing.factories import business_region, rule
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +30,7 @@ def _through_the_orm(day: dt.date) -> list[RuleCandidate]:
 
 
 def test_the_candidates_are_the_live_rules_in_the_models_order() -> None:
-    region = Organisation.objects.create(
-        slug="business-region-trekanten",
-        name="Business Region Trekanten",
-        kind="business_region",
-        level="municipality",
-    )
-    region.member_municipalities.set(Municipality.objects.filter(code__in=[VEJLE, KOLDING]))
+    region = business_region(VEJLE, KOLDING)
     live = [
         rule(scope="municipality", municipality=VEJLE, hub="vaeksthus-midtjylland", priority=10),
         rule(scope="business_region", business_region=region, hub="vaeksthus-syddanmark"),
