@@ -72,7 +72,9 @@ def participations_sync_crm() -> int:
             for row in Participation.objects.filter(source=Participation.Source.CRM_REFERRAL)
         }
         gone = [pk for key, pk in existing.items() if key not in wanted]
-        Participation.objects.filter(pk__in=gone).delete()
+        # In slices: PostgreSQL binds at most 65,535 parameters in one statement.
+        for start in range(0, len(gone), 10_000):
+            Participation.objects.filter(pk__in=gone[start : start + 10_000]).delete()
         Participation.objects.bulk_create(
             [
                 Participation(

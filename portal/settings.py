@@ -251,6 +251,15 @@ _db["CONN_HEALTH_CHECKS"] = True
 _db.setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
 )
+# Server-side binding lets psycopg prepare a statement a connection has sent
+# ``DB_PREPARE_THRESHOLD`` times with the same text and parameter types, so PostgreSQL does not
+# parse it again (and plans it again only when its plan cache finds that worth it). PostgreSQL
+# then binds at most 65,535 parameters per statement: long ``__in`` lists go in slices. Off with
+# DB_SERVER_SIDE_BINDING=false, as behind a pooler that cannot keep a session's prepared
+# statements (PgBouncer before 1.22, or in transaction mode without max_prepared_statements).
+if env_bool("DB_SERVER_SIDE_BINDING", True):
+    _db["OPTIONS"]["server_side_binding"] = True
+    _db["OPTIONS"]["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

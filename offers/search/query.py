@@ -19,7 +19,18 @@ from urllib.parse import urlencode
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import Expression, ExpressionWrapper, F, FloatField, Func, IntegerField, Q
+from django.db.models import (
+    BigIntegerField,
+    Expression,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    Value,
+)
+from django.db.models.expressions import Combinable, CombinedExpression
 from django.db.models.lookups import GreaterThan
 from django.utils.translation import get_language
 
@@ -350,7 +361,12 @@ def text_rank(text: TextQuery) -> Expression:
 
 
 def _has_bits(mask: int) -> Q:
-    return Q(GreaterThan(F("facet_bits").bitand(mask), 0))
+    # The mask as a bigint, as the column is: a bare int is bound as a 4-byte integer, which a
+    # mask of the higher bits overflows when PostgreSQL binds the parameters itself.
+    bits = CombinedExpression(
+        F("facet_bits"), Combinable.BITAND, Value(mask, output_field=BigIntegerField())
+    )
+    return Q(GreaterThan(bits, 0))
 
 
 def filter_conditions(search: OfferSearch, prepared: Prepared) -> dict[str, Q]:
