@@ -130,7 +130,7 @@ def build(scale: float) -> None:
             )
             INSERT INTO crm_company (cvr, p_number, name, municipality_id, industry,
                                      industry_classification, size_class, employees,
-                                     created_at, updated_at)
+                                     address, postcode, city, created_at, updated_at)
             SELECT p::text || check_digit::text, '',
                    ({sql_array(NAME_WORDS)})[1 + n % 8] || ' '
                        || ({sql_array(TRADE_WORDS)})[1 + (n / 8) % 10] || ' ' || n || ' ApS',
@@ -138,7 +138,7 @@ def build(scale: float) -> None:
                    chr(65 + (n % 19)::int), 'DB07',
                    (ARRAY['micro', 'small', 'medium', 'large'])[1 + n % 4],
                    (ARRAY[4, 25, 120, 400])[1 + n % 4],
-                   now() - interval '7 years', now()
+                   '', '', '', now() - interval '7 years', now()
             FROM valid, municipalities WHERE n <= {companies}
             """,
         ),
@@ -159,7 +159,8 @@ def build(scale: float) -> None:
             f"""
             INSERT INTO crm_case (reference, company_id, contact_id, hub_id, adviser_id, status,
                                   needs, source, first_response_due, first_responded_at,
-                                  outcome, outcome_text, closed_at, created_at, source_page)
+                                  outcome, outcome_text, closed_at, created_at, source_page,
+                                  language)
             SELECT 'EF-' || extract(year FROM created)::int || '-' || lpad(g::text, 6, '0'),
                    c.id, c.id, a.hub_id,
                    CASE WHEN status = 'new' THEN NULL ELSE a.user_id END,
@@ -172,7 +173,7 @@ def build(scale: float) -> None:
                    '',
                    CASE WHEN status = 'closed' THEN created + interval '30 days' END,
                    created,
-                   ''
+                   '', 'da'
             FROM (
                 SELECT g,
                        1 + (g::bigint * 7919) % {companies} AS company_id,

@@ -251,15 +251,28 @@ _db["CONN_HEALTH_CHECKS"] = True
 _db.setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
 )
-# Server-side binding lets psycopg prepare a statement a connection has sent
-# ``DB_PREPARE_THRESHOLD`` times with the same text and parameter types, so PostgreSQL does not
-# parse it again (and plans it again only when its plan cache finds that worth it). PostgreSQL
-# then binds at most 65,535 parameters per statement: long ``__in`` lists go in slices. Off with
-# DB_SERVER_SIDE_BINDING=false, as behind a pooler that cannot keep a session's prepared
-# statements (PgBouncer before 1.22, or in transaction mode without max_prepared_statements).
-if env_bool("DB_SERVER_SIDE_BINDING", True):
+# Server-side binding (DB_SERVER_SIDE_BINDING, off) lets psycopg prepare a statement a connection
+# has sent DB_PREPARE_THRESHOLD times with the same text and parameter types, so PostgreSQL does
+# not parse it again, and with DB_PLAN_CACHE_MODE=auto (PostgreSQL's default) may reuse one generic
+# plan after five runs. Measured (README, Beyond one machine): the public reads and the guidance
+# requests cost less, but the advisers' shared case history took twice as long on a generic plan,
+# and with force_custom_plan the gain was gone. So it is off here, and on only for a web service
+# that serves the public site alone. PostgreSQL then binds at most 65,535 parameters per statement:
+# long ``__in`` lists go in slices. A pooler in front must keep a session's prepared statements.
+if env_bool("DB_SERVER_SIDE_BINDING", False):
     _db["OPTIONS"]["server_side_binding"] = True
     _db["OPTIONS"]["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
+    _plan_cache_mode = os.environ.get("DB_PLAN_CACHE_MODE", "auto").strip()
+    if _plan_cache_mode not in {"auto", "force_custom_plan", "force_generic_plan"}:
+        raise ImproperlyConfigured(
+            "DB_PLAN_CACHE_MODE must be auto, force_custom_plan or force_generic_plan, "
+            f"not {_plan_cache_mode!r}."
+        )
+    _db["OPTIONS"]["options"] = " ".join(
+        part
+        for part in (_db["OPTIONS"].get("options", ""), f"-c plan_cache_mode={_plan_cache_mode}")
+        if part
+    )
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -20,7 +20,6 @@ from offers.search import (
     refresh_search_vectors,
     run_search,
 )
-from offers.search.query import _has_bits
 from tests.offers.factories import OfferFactory, local_to, make_offer, regional_in
 
 pytestmark = pytest.mark.django_db
@@ -577,18 +576,3 @@ def test_the_migration_fills_the_same_facet_bits_as_the_search_module():
         cursor.execute(fill)
 
     assert list(Offer.objects.order_by("pk").values_list(*columns)) == computed
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("bit", [3, 31, 32, 40, 62])
-def test_a_facet_mask_above_32_bits_finds_its_offers(bit):
-    # PostgreSQL binds the parameters (settings: DB_SERVER_SIDE_BINDING): a mask sent as a 4-byte
-    # integer would overflow for the higher bits and find nothing, silently.
-    make_offer(external_id="med-bit")
-    make_offer(external_id="uden-bit")
-    Offer.objects.filter(external_id="med-bit").update(facet_bits=1 << bit)
-    Offer.objects.filter(external_id="uden-bit").update(facet_bits=1 << (bit - 1))
-
-    found = Offer.objects.filter(_has_bits(1 << bit)).values_list("external_id", flat=True)
-
-    assert list(found) == ["med-bit"]

@@ -1,31 +1,53 @@
-"""A statement a connection sends again and again is prepared in PostgreSQL (settings:
-DB_SERVER_SIDE_BINDING; psycopg prepares it when it is sent once more after DB_PREPARE_THRESHOLD
-times), and the variables turn it off and tune it."""
+"""Prepared statements (settings: DB_SERVER_SIDE_BINDING, off by default): the variables turn
+them on and tune them, a statement a connection sends again and again is then prepared in
+PostgreSQL, and the portal's queries give the same answers with PostgreSQL binding the
+parameters as without."""
 
 from __future__ import annotations
 
+import copy
 import runpy
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.models import Value
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, connections
+from django.db.models import QuerySet, Value
 
 from offers.models import Offer
+from offers.search.query import _has_bits
+from tests.offers.factories import make_offer
 
 SETTINGS_FILE = Path(__file__).resolve().parents[2] / "portal" / "settings.py"
 
 
-def _probe(external_id: str) -> list[tuple[int, int]]:
+@pytest.fixture
+def server_binding() -> Iterator[Any]:
+    """A second connection to the test database, as DB_SERVER_SIDE_BINDING=true makes it."""
+    settings = copy.deepcopy(connection.settings_dict)
+    settings["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
+    other = type(connections["default"])(settings, alias="default")
+    yield other
+    other.close()
+
+
+def _rows(wrapper: Any, queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    sql, params = queryset.query.get_compiler(connection=wrapper).as_sql()
+    with wrapper.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _probe(external_id: str) -> QuerySet[Any]:
     """An ORM statement no other test sends (the annotation's name is in its text)."""
     offers = Offer.objects.annotate(prepared_statement_probe=Value(1))
-    return list(
-        offers.filter(external_id=external_id).values_list("pk", "prepared_statement_probe")
-    )
+    return offers.filter(external_id=external_id).values_list("pk", "prepared_statement_probe")
 
 
-def _probe_prepared() -> bool:
-    with connection.cursor() as cursor:
+def _probe_prepared(wrapper: Any) -> bool:
+    with wrapper.cursor() as cursor:
         # The name is split so that this statement's own text does not contain it.
         cursor.execute(
             "SELECT count(*) FROM pg_prepared_statements"
@@ -35,37 +57,63 @@ def _probe_prepared() -> bool:
 
 
 @pytest.mark.django_db
-def test_an_orm_statement_sent_more_than_five_times_is_prepared() -> None:
+def test_an_orm_statement_sent_more_than_five_times_is_prepared(server_binding: Any) -> None:
     for external_id in ["a", "b", "c", "d", "e"]:
-        _probe(external_id)
-    assert not _probe_prepared()  # five times: not yet
+        _rows(server_binding, _probe(external_id))
+    assert not _probe_prepared(server_binding)  # five times: not yet
 
-    _probe("f")
+    _rows(server_binding, _probe("f"))
 
-    assert _probe_prepared()
+    assert _probe_prepared(server_binding)
+    assert not _probe_prepared(connection)  # the portal's own connection binds client-side
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("bit", [3, 31, 32, 40, 62])
+def test_a_facet_mask_above_32_bits_finds_its_offers(server_binding: Any, bit: int) -> None:
+    # A mask bound as a 4-byte integer overflowed for the higher bits once PostgreSQL bound the
+    # parameters, and a search with a region found nothing, silently.
+    make_offer(external_id="med-bit")
+    make_offer(external_id="uden-bit")
+    Offer.objects.filter(external_id="med-bit").update(facet_bits=1 << bit)
+    Offer.objects.filter(external_id="uden-bit").update(facet_bits=1 << (bit - 1))
+    found = Offer.objects.filter(_has_bits(1 << bit)).values_list("external_id")
+
+    assert _rows(server_binding, found) == [("med-bit",)]
+    assert list(found) == [("med-bit",)]
 
 
 def _database_options(monkeypatch: pytest.MonkeyPatch, **variables: str) -> dict[str, object]:
     monkeypatch.setenv("DATABASE_URL", "postgresql://portal@db/portal")
     monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
+    for name in ("DB_SERVER_SIDE_BINDING", "DB_PREPARE_THRESHOLD", "DB_PLAN_CACHE_MODE"):
+        monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     options = runpy.run_path(str(SETTINGS_FILE))["DATABASES"]["default"]["OPTIONS"]
     return dict(options)
 
 
-def test_it_is_on_by_default_and_off_behind_a_pooler_that_cannot_keep_them(
+def test_it_is_off_by_default_and_the_variables_turn_it_on_and_tune_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("DB_SERVER_SIDE_BINDING", raising=False)
-    monkeypatch.delenv("DB_PREPARE_THRESHOLD", raising=False)
-    on = _database_options(monkeypatch)
-    assert on["server_side_binding"] is True
-    assert on["prepare_threshold"] == 5
-
-    tuned = _database_options(monkeypatch, DB_PREPARE_THRESHOLD="2")
-    assert tuned["prepare_threshold"] == 2
-
-    off = _database_options(monkeypatch, DB_SERVER_SIDE_BINDING="false")
+    off = _database_options(monkeypatch)
     assert "server_side_binding" not in off
     assert "prepare_threshold" not in off
+
+    on = _database_options(monkeypatch, DB_SERVER_SIDE_BINDING="true")
+    assert on["server_side_binding"] is True
+    assert on["prepare_threshold"] == 5
+    assert on["options"] == "-c plan_cache_mode=auto"
+
+    tuned = _database_options(
+        monkeypatch,
+        DB_SERVER_SIDE_BINDING="true",
+        DB_PREPARE_THRESHOLD="2",
+        DB_PLAN_CACHE_MODE="force_custom_plan",
+    )
+    assert tuned["prepare_threshold"] == 2
+    assert tuned["options"] == "-c plan_cache_mode=force_custom_plan"
+
+    with pytest.raises(ImproperlyConfigured, match="DB_PLAN_CACHE_MODE"):
+        _database_options(monkeypatch, DB_SERVER_SIDE_BINDING="true", DB_PLAN_CACHE_MODE="fast")
