@@ -219,7 +219,9 @@ def guidance_result(guidance_request: GuidanceRequest, request: HttpRequest) -> 
         "reference": guidance_request.case.reference,
         "token": guidance_request.token,
         "status_url": request.build_absolute_uri(guidance_request.get_absolute_url()),
-        "hub": hub_contact(guidance_request.hub),
+        # The hub that has the case now: an adviser may have handed it to another since it was
+        # routed (``GuidanceRequest.hub`` keeps where routing sent it).
+        "hub": hub_contact(guidance_request.case.hub),
         "expected_response_by": promised_response_by(guidance_request).isoformat(),
         "matches": [
             {

@@ -90,7 +90,9 @@ ORDER BY r.priority DESC, r.id
 
 class GuidanceRequestQuerySet(models.QuerySet["GuidanceRequest"]):
     def with_case(self) -> GuidanceRequestQuerySet:
-        return self.select_related("case", "case__contact", "hub", "municipality__region")
+        return self.select_related(
+            "case", "case__contact", "case__hub", "hub", "municipality__region"
+        )
 
     def by_token(self, token: str) -> GuidanceRequest | None:
         """The request a private status token belongs to, or None.

@@ -339,7 +339,8 @@ def confirmation_context(request: HttpRequest, guidance_request: GuidanceRequest
     return {
         "guidance_request": guidance_request,
         "case": guidance_request.case,
-        "hub": guidance_request.hub,
+        # Who calls: the hub that has the case now (it may have been handed on since routing).
+        "hub": guidance_request.case.hub,
         "expected_response_by": long_date(crm_services.expected_response_by(guidance_request.case)),
         "matches": matches,
         "status_url": request.build_absolute_uri(guidance_request.get_absolute_url()),

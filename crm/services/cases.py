@@ -46,6 +46,7 @@ from crm.services.companies import (
     contact_submitted_details,
 )
 from crm.workdays import add_working_days
+from offers.fields import danish_sort_key
 from offers.models import Municipality, Offer, Organisation, Theme
 
 if TYPE_CHECKING:
@@ -159,7 +160,10 @@ def case_create(
             "case": case,
             "hub": hub,
             "company": company,
-            "themes": sorted(themes, key=lambda theme: (theme.position, theme.name)),
+            # In the case's order (position, then name as in Danish: Æ, Ø, Å after Z).
+            "themes": sorted(
+                themes, key=lambda theme: (theme.position, danish_sort_key(theme.name))
+            ),
             "url": _admin_url(case),
         },
         case=case,

@@ -279,3 +279,32 @@ def test_it_documents_the_api_in_the_openapi_schema(api: APIClient) -> None:
     assert {"201", "400", "409", "429"} <= set(create["responses"])
     assert "/api/guidance-requests/{token}/" in schema["paths"]
     assert "/api/statistics/guidance/" in schema["paths"]
+
+
+def test_after_a_transfer_the_answer_names_the_hub_that_has_the_case(
+    api: APIClient, export_offers: None
+) -> None:
+    """A retry, and a new request the company sends to the hub its case was handed to, name
+    that hub (the request row keeps where routing first sent it)."""
+    from offers.models import Organisation
+    from tests.routing.factories import next_cvr
+
+    cvr = next_cvr()
+    body = form_data(cvr=cvr)  # Vejle: Væksthus Syddanmark
+    first = post(api, body, **{"Idempotency-Key": "transfer-1"})
+    assert first.json()["hub"]["slug"] == "vaeksthus-syddanmark"
+    midt = Organisation.objects.get(slug="vaeksthus-midtjylland")
+    case = Case.objects.get()
+    crm_services.case_transfer(case=case, hub=midt, reason="Flyttet til Aarhus", actor=None)
+
+    retry = post(api, body, **{"Idempotency-Key": "transfer-1"})
+    # Aarhus (751) is routed to Væksthus Midtjylland, which has the company's case now.
+    again = post(api, form_data(cvr=cvr, municipality=751, needs="Nu også kapital."))
+
+    assert retry.status_code == again.status_code == 201
+    assert retry.json()["hub"]["slug"] == "vaeksthus-midtjylland"
+    assert again.json()["hub"]["slug"] == "vaeksthus-midtjylland"
+    assert again.json()["reference"] == case.reference
+    assert Case.objects.count() == 1
+    # Where routing sent the first request is kept on its row.
+    assert GuidanceRequest.objects.get().hub.slug == "vaeksthus-syddanmark"

@@ -107,6 +107,21 @@ def test_it_queues_the_hub_notification_in_the_outbox(export_offers: None) -> No
     assert notification.status == Notification.Status.PENDING
 
 
+def test_the_hub_notification_lists_equal_themes_in_danish_order(export_offers: None) -> None:
+    """Themes of the same position are listed as Danish sorts them: Æ, Ø, Å after Z (Python and
+    many database collations put Å before Ø)."""
+    from offers.models import Theme
+
+    themes = tuple(
+        Theme.objects.create(slug=slug, name=name, position=90)
+        for slug, name in (("aa-test", "Åben innovation"), ("oe-test", "Økonomistyring"))
+    )
+    request = guidance_request_submit(submission=submission(themes=themes), channel="form")
+
+    notice = Notification.objects.get(case=request.case, kind=Notification.Kind.CASE_CREATED)
+    assert "Temaer: Økonomistyring, Åben innovation\n" in notice.body
+
+
 def test_it_sends_the_company_a_receipt_with_its_private_status_link(
     export_offers: None, settings: Any
 ) -> None:
