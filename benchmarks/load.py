@@ -292,7 +292,13 @@ def start_server(
         f"127.0.0.1:{port}",
         *server_args,
     ]
-    names = ("WEB_WORKER_CLASS", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_KEEPALIVE")
+    names = (
+        "WEB_WORKER_CLASS",
+        "WEB_CONCURRENCY",
+        "WEB_THREADS",
+        "WEB_KEEPALIVE",
+        "DB_SERVER_SIDE_BINDING",
+    )
     given = "/".join(env.get(n, "default") for n in names)
     print(f"server: {' '.join(command[1:])} (in {code}; {'/'.join(names)} {given})")
     handle = log.open("wb")

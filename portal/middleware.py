@@ -67,3 +67,29 @@ class ApiNotFoundMiddleware:
         ):
             return JsonResponse({"detail": gettext("Ikke fundet.")}, status=404)
         return response
+
+
+class PublicBindingMiddleware:
+    """Marks a request outside the admin as public while the view and the middleware below run
+    (``portal.db``: its statements are bound server-side when ``DB_SERVER_SIDE_BINDING=public``;
+    what runs when the response is closed, such as the page-view count, binds client-side)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.admin_prefix: str | None = None
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        from django.urls import NoReverseMatch, reverse
+
+        from portal.db import public_request
+
+        if self.admin_prefix is None:
+            try:
+                self.admin_prefix = reverse("admin:index")
+            except NoReverseMatch:  # a URLconf without the admin (some tests use one)
+                self.admin_prefix = "/admin/"
+        token = public_request.set(not request.path_info.startswith(self.admin_prefix))
+        try:
+            return self.get_response(request)
+        finally:
+            public_request.reset(token)

@@ -192,6 +192,8 @@ MIDDLEWARE = [
     # Before anything reads a header: control characters answer 400, and forwarded headers from
     # peers that are not our proxies are dropped.
     "portal.middleware.RequestHeadersMiddleware",
+    # Which cursor a request's statements use (portal/db: DB_SERVER_SIDE_BINDING=public).
+    "portal.middleware.PublicBindingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Health checks answer before the host check and the maintenance switch (portal/health.py).
     "portal.health.HealthCheckMiddleware",
@@ -251,16 +253,26 @@ _db["CONN_HEALTH_CHECKS"] = True
 _db.setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
 )
-# Server-side binding (DB_SERVER_SIDE_BINDING, off) lets psycopg prepare a statement a connection
-# has sent DB_PREPARE_THRESHOLD times with the same text and parameter types, so PostgreSQL does
-# not parse it again, and with DB_PLAN_CACHE_MODE=auto (PostgreSQL's default) may reuse one generic
-# plan after five runs. Measured (README, Beyond one machine): the public reads and the guidance
+# Server-side binding lets psycopg prepare a statement a connection has sent DB_PREPARE_THRESHOLD
+# times with the same text and parameter types, so PostgreSQL does not parse it again, and with
+# DB_PLAN_CACHE_MODE=auto (PostgreSQL's default) may reuse one generic plan after five runs.
+# DB_SERVER_SIDE_BINDING: "public" (the default) for the requests of the public site only
+# (portal/db: the admin, the workers and the commands bind client-side), "true" for everything,
+# "false" for nothing. Measured (README, Beyond one machine): the public reads and the guidance
 # requests cost less, but the advisers' shared case history took twice as long on a generic plan,
-# and with force_custom_plan the gain was gone. So it is off here, and on only for a web service
-# that serves the public site alone. PostgreSQL then binds at most 65,535 parameters per statement:
-# long ``__in`` lists go in slices. A pooler in front must keep a session's prepared statements.
-if env_bool("DB_SERVER_SIDE_BINDING", False):
-    _db["OPTIONS"]["server_side_binding"] = True
+# and with force_custom_plan the gain was gone; hence "public". With "true", PostgreSQL binds at
+# most 65,535 parameters per statement (long ``__in`` lists go in slices). A pooler in front must
+# keep a session's prepared statements.
+_binding = os.environ.get("DB_SERVER_SIDE_BINDING", "public").strip().lower()
+if _binding not in {"public", *_TRUE, *_FALSE}:
+    raise ImproperlyConfigured(
+        f"DB_SERVER_SIDE_BINDING must be public, true or false, not {_binding!r}."
+    )
+_db["ENGINE"] = "portal.db"
+DB_PUBLIC_SERVER_SIDE_BINDING = _binding == "public"
+if _binding == "public" or _binding in _TRUE:
+    if _binding in _TRUE:
+        _db["OPTIONS"]["server_side_binding"] = True
     _db["OPTIONS"]["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
     _plan_cache_mode = os.environ.get("DB_PLAN_CACHE_MODE", "auto").strip()
     if _plan_cache_mode not in {"auto", "force_custom_plan", "force_generic_plan"}:

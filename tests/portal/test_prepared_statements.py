@@ -1,7 +1,7 @@
-"""Prepared statements (settings: DB_SERVER_SIDE_BINDING, off by default): the variables turn
-them on and tune them, a statement a connection sends again and again is then prepared in
-PostgreSQL, and the portal's queries give the same answers with PostgreSQL binding the
-parameters as without."""
+"""Prepared statements (settings: DB_SERVER_SIDE_BINDING, "public" by default): the variables
+turn them on and tune them, a statement a connection sends again and again is then prepared in
+PostgreSQL, only the public site's requests use them by default (``portal.db``), and the portal's
+queries give the same answers with PostgreSQL binding the parameters as without."""
 
 from __future__ import annotations
 
@@ -83,23 +83,42 @@ def test_a_facet_mask_above_32_bits_finds_its_offers(server_binding: Any, bit: i
     assert list(found) == [("med-bit",)]
 
 
-def _database_options(monkeypatch: pytest.MonkeyPatch, **variables: str) -> dict[str, object]:
+def _settings(monkeypatch: pytest.MonkeyPatch, **variables: str) -> dict[str, Any]:
     monkeypatch.setenv("DATABASE_URL", "postgresql://portal@db/portal")
     monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
     for name in ("DB_SERVER_SIDE_BINDING", "DB_PREPARE_THRESHOLD", "DB_PLAN_CACHE_MODE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    options = runpy.run_path(str(SETTINGS_FILE))["DATABASES"]["default"]["OPTIONS"]
-    return dict(options)
+    return runpy.run_path(str(SETTINGS_FILE))
 
 
-def test_it_is_off_by_default_and_the_variables_turn_it_on_and_tune_it(
+def _database_options(monkeypatch: pytest.MonkeyPatch, **variables: str) -> dict[str, object]:
+    settings = _settings(monkeypatch, **variables)
+    assert settings["DATABASES"]["default"]["ENGINE"] == "portal.db"
+    return dict(settings["DATABASES"]["default"]["OPTIONS"])
+
+
+def _setting(monkeypatch: pytest.MonkeyPatch, name: str, **variables: str) -> Any:
+    return _settings(monkeypatch, **variables)[name]
+
+
+def test_it_is_public_by_default_and_the_variables_turn_it_on_off_and_tune_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    off = _database_options(monkeypatch)
+    public = _database_options(monkeypatch)
+    # The connection binds client-side; portal.db gives public requests a server-binding cursor.
+    assert "server_side_binding" not in public
+    assert public["prepare_threshold"] == 5
+    assert public["options"] == "-c plan_cache_mode=auto"
+    assert _setting(monkeypatch, "DB_PUBLIC_SERVER_SIDE_BINDING") is True
+
+    off = _database_options(monkeypatch, DB_SERVER_SIDE_BINDING="false")
     assert "server_side_binding" not in off
     assert "prepare_threshold" not in off
+    assert _setting(monkeypatch, "DB_PUBLIC_SERVER_SIDE_BINDING", DB_SERVER_SIDE_BINDING="off") is (
+        False
+    )
 
     on = _database_options(monkeypatch, DB_SERVER_SIDE_BINDING="true")
     assert on["server_side_binding"] is True
@@ -115,5 +134,68 @@ def test_it_is_off_by_default_and_the_variables_turn_it_on_and_tune_it(
     assert tuned["prepare_threshold"] == 2
     assert tuned["options"] == "-c plan_cache_mode=force_custom_plan"
 
+    assert _setting(monkeypatch, "DB_PUBLIC_SERVER_SIDE_BINDING", DB_SERVER_SIDE_BINDING="1") is (
+        False
+    )
+
     with pytest.raises(ImproperlyConfigured, match="DB_PLAN_CACHE_MODE"):
         _database_options(monkeypatch, DB_SERVER_SIDE_BINDING="true", DB_PLAN_CACHE_MODE="fast")
+    with pytest.raises(ImproperlyConfigured, match="DB_SERVER_SIDE_BINDING"):
+        _database_options(monkeypatch, DB_SERVER_SIDE_BINDING="admin")
+
+
+# --- DB_SERVER_SIDE_BINDING=public: the public site's requests only -------------------------------
+
+
+def _cursor_classes(client: Any, path: str) -> set[str]:
+    """The psycopg cursor classes the statements of one request went through (but the page-view
+    count's, written after the response has gone, ``governance.middleware``)."""
+    seen: set[str] = set()
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "governance_pageview" not in sql and "SAVEPOINT" not in sql:
+            seen.add(type(context["cursor"].cursor).__name__)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return seen
+
+
+@pytest.mark.django_db
+def test_public_requests_bind_server_side_and_the_admin_client_side(
+    client: Any, admin_client: Any, settings: Any
+) -> None:
+    settings.DB_PUBLIC_SERVER_SIDE_BINDING = True
+    make_offer(external_id="bundet")
+
+    assert _cursor_classes(client, "/api/offers/?q=eksport&municipality=751") == {
+        "ServerBindingCursor"
+    }
+    assert _cursor_classes(client, "/tilbud/bundet/") == {"ServerBindingCursor"}
+    assert _cursor_classes(admin_client, "/admin/offers/offer/") == {"Cursor"}
+
+    settings.DB_PUBLIC_SERVER_SIDE_BINDING = False
+    assert _cursor_classes(client, "/api/offers/?q=eksport&theme=export") == {"Cursor"}
+
+
+@pytest.mark.django_db
+def test_a_public_requests_statement_is_prepared_and_the_same_outside_one_is_not(
+    settings: Any,
+) -> None:
+    from portal.db import public_request
+
+    settings.DB_PUBLIC_SERVER_SIDE_BINDING = True
+    for external_id in ["a", "b", "c", "d", "e", "f"]:  # outside a request: client-side
+        list(_probe(external_id))
+    assert not _probe_prepared(connection)
+
+    token = public_request.set(True)
+    try:
+        for external_id in ["a", "b", "c", "d", "e", "f"]:
+            list(_probe(external_id))
+    finally:
+        public_request.reset(token)
+
+    assert _probe_prepared(connection)
