@@ -12,7 +12,8 @@ from offers.models import Industry
 #: More employees than this is a typing error, not a Danish company.
 EMPLOYEES_MAX = 1_000_000
 
-_DANISH_LETTERS = str.maketrans({"æ": "z\x01", "ø": "z\x02", "å": "z\x03"})
+# The three letters after z (and after "zz…"): the characters that follow "z" in Unicode.
+_DANISH_LETTERS = str.maketrans({"æ": "{", "ø": "|", "å": "}"})
 
 
 def danish_sort_key(name: str) -> str:

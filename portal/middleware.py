@@ -70,25 +70,25 @@ class ApiNotFoundMiddleware:
 
 
 class PublicBindingMiddleware:
-    """Marks a request outside the admin as public while the view and the middleware below run
+    """Marks a request of the public site while the view and the middleware below run
     (``portal.db``: its statements are bound server-side when ``DB_SERVER_SIDE_BINDING=public``;
-    what runs when the response is closed, such as the page-view count, binds client-side)."""
+    what runs when the response is closed, such as the page-view count, binds client-side).
+
+    Not public: the admin and the analysts' pages under ``/analyse/``, whose aggregates over
+    uneven data would suffer most from a generic plan. Paths are compared without the script
+    prefix (``path_info``), so a portal served under a sub-path classes them the same.
+    """
+
+    #: Paths (``path_info``) whose statements bind client-side.
+    STAFF_PREFIXES = ("/admin/", "/analyse/")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
-        self.admin_prefix: str | None = None
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        from django.urls import NoReverseMatch, reverse
-
         from portal.db import public_request
 
-        if self.admin_prefix is None:
-            try:
-                self.admin_prefix = reverse("admin:index")
-            except NoReverseMatch:  # a URLconf without the admin (some tests use one)
-                self.admin_prefix = "/admin/"
-        token = public_request.set(not request.path_info.startswith(self.admin_prefix))
+        token = public_request.set(not request.path_info.startswith(self.STAFF_PREFIXES))
         try:
             return self.get_response(request)
         finally:

@@ -257,11 +257,11 @@ _db.setdefault("OPTIONS", {}).setdefault(
 # times with the same text and parameter types, so PostgreSQL does not parse it again, and with
 # DB_PLAN_CACHE_MODE=auto (PostgreSQL's default) may reuse one generic plan after five runs.
 # DB_SERVER_SIDE_BINDING: "public" (the default) for the requests of the public site only
-# (portal/db: the admin, the workers and the commands bind client-side), "true" for everything,
-# "false" for nothing. Measured (README, Beyond one machine): the public reads and the guidance
-# requests cost less, but the advisers' shared case history took twice as long on a generic plan,
-# and with force_custom_plan the gain was gone; hence "public". With "true", PostgreSQL binds at
-# most 65,535 parameters per statement (long ``__in`` lists go in slices). A pooler in front must
+# (portal/db: the admin, /analyse/, the workers and the commands bind client-side), "true" for
+# everything, "false" for nothing. Measured (README, Beyond one machine): the public reads and the
+# guidance requests cost less, but the advisers' shared case history took twice as long on a generic
+# plan, and with force_custom_plan the gain was gone; hence "public". With "true", PostgreSQL binds
+# at most 65,535 parameters per statement (long ``__in`` lists go in slices). A pooler in front must
 # keep a session's prepared statements.
 _binding = os.environ.get("DB_SERVER_SIDE_BINDING", "public").strip().lower()
 if _binding not in {"public", *_TRUE, *_FALSE}:

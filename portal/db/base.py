@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.operations import DatabaseOperations as BaseOperations
 from psycopg import errors
@@ -23,7 +24,8 @@ class DatabaseOperations(BaseOperations):
             try:
                 return str(self.compose_sql(sql, params))
             except errors.DataError:
-                return sql
+                # Django's own fallback: the statement and its parameters side by side.
+                return str(BaseDatabaseOperations.last_executed_query(self, cursor, sql, params))
         return str(super().last_executed_query(cursor, sql, params))
 
 

@@ -199,3 +199,36 @@ def test_a_public_requests_statement_is_prepared_and_the_same_outside_one_is_not
         public_request.reset(token)
 
     assert _probe_prepared(connection)
+
+
+@pytest.mark.parametrize(
+    ("script_name", "path", "public"),
+    [
+        ("", "/tilbud/?q=eksport", True),
+        ("", "/api/guidance-requests/", True),
+        ("", "/admin/crm/case/", False),
+        ("", "/analyse/vejledning/", False),
+        # Served under a sub-path: the prefix is not part of path_info.
+        ("/portal", "/admin/crm/case/", False),
+        ("/portal", "/tilbud/", True),
+    ],
+)
+def test_the_admin_and_the_analysts_pages_are_not_public(
+    rf: Any, script_name: str, path: str, public: bool
+) -> None:
+    from django.http import HttpResponse
+
+    from portal.db import public_request
+    from portal.middleware import PublicBindingMiddleware
+
+    seen: list[bool] = []
+
+    def view(request: Any) -> HttpResponse:
+        seen.append(public_request.get())
+        return HttpResponse()
+
+    request = rf.get(path, SCRIPT_NAME=script_name)
+    PublicBindingMiddleware(view)(request)
+
+    assert seen == [public]
+    assert public_request.get() is False  # reset once the response is back
