@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.utils.translation import gettext
 
 from core.clientip import peer_is_trusted
+from portal.db import public_request
 
 # C0 controls except horizontal tab, and DEL (RFC 9110, field values).
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -86,8 +87,6 @@ class PublicBindingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        from portal.db import public_request
-
         token = public_request.set(not request.path_info.startswith(self.STAFF_PREFIXES))
         try:
             return self.get_response(request)

@@ -270,9 +270,9 @@ if _binding not in {"public", *_TRUE, *_FALSE}:
     )
 _db["ENGINE"] = "portal.db"
 DB_PUBLIC_SERVER_SIDE_BINDING = _binding == "public"
-if _binding == "public" or _binding in _TRUE:
-    if _binding in _TRUE:
-        _db["OPTIONS"]["server_side_binding"] = True
+if _binding in _TRUE:
+    _db["OPTIONS"]["server_side_binding"] = True
+if _binding not in _FALSE:
     _db["OPTIONS"]["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
     _plan_cache_mode = os.environ.get("DB_PLAN_CACHE_MODE", "auto").strip()
     if _plan_cache_mode not in {"auto", "force_custom_plan", "force_generic_plan"}:

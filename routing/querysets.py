@@ -90,9 +90,8 @@ ORDER BY r.priority DESC, r.id
 
 class GuidanceRequestQuerySet(models.QuerySet["GuidanceRequest"]):
     def with_case(self) -> GuidanceRequestQuerySet:
-        return self.select_related(
-            "case", "case__contact", "case__hub", "hub", "municipality__region"
-        )
+        # The case's hub, not the request's: the answers name the hub that has the case now.
+        return self.select_related("case", "case__contact", "case__hub", "municipality__region")
 
     def by_token(self, token: str) -> GuidanceRequest | None:
         """The request a private status token belongs to, or None.
