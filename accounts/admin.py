@@ -3,10 +3,11 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.admin import DeclaredLookupsOnly
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(DeclaredLookupsOnly, BaseUserAdmin):
     list_display = ("username", "get_full_name", "organisation", "is_active", "is_staff")
     list_filter = ("groups", "is_active", "is_staff", "organisation__kind")
     list_select_related = ("organisation",)

@@ -19,6 +19,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import DeclaredLookupsOnly
 from governance.models import Commitment, GrowthAgreement, GrowthStrategy, QuarterlyReport
 from governance.querysets import editable_region_ids
 from offers.models import Offer, Region, Theme
@@ -29,7 +30,7 @@ def _may_change_region(request: HttpRequest, region_id: int | None) -> bool:
     return regions is None or region_id in regions
 
 
-class _RegionScopedAdmin(admin.ModelAdmin):
+class _RegionScopedAdmin(DeclaredLookupsOnly):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).visible_to(request.user)  # type: ignore[attr-defined]
 
@@ -92,7 +93,7 @@ class CommitmentInline(admin.TabularInline):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(admin.ModelAdmin):
+class CommitmentAdmin(DeclaredLookupsOnly):
     list_display = ("short_text", "agreement", "status", "position")
     list_filter = ("status", "agreement__region", "agreement__year")
     list_select_related = ("agreement", "agreement__region")
@@ -180,7 +181,7 @@ class GrowthAgreementAdmin(_RegionScopedAdmin):
 
 
 @admin.register(QuarterlyReport)
-class QuarterlyReportAdmin(admin.ModelAdmin):
+class QuarterlyReportAdmin(DeclaredLookupsOnly):
     """The reports to download, scoped: a user sees their own organisation's reports only
     (``QuarterlyReport.objects.visible_to``); another organisation's report is a 404."""
 

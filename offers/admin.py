@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import DeclaredLookupsOnly, declared_lookup
 from core.jsonbody import declared_length
 from offers import admin_forms
 from offers.admin_forms import (
@@ -166,6 +167,12 @@ class OfferAdmin(SimpleHistoryAdmin):
             # The external id is the offer's address (/tilbud/<id>/) and the import key.
             fields.append("external_id")
         return fields
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # core.admin.DeclaredLookupsOnly's rule (the history admin is not a typed ModelAdmin).
+        return super().lookup_allowed(lookup, value, request) and declared_lookup(
+            self, lookup, request
+        )
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
@@ -487,13 +494,13 @@ class OfferAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(DeclaredLookupsOnly):
     list_display = ("code", "name", "slug")
     search_fields = ("name",)
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):
+class MunicipalityAdmin(DeclaredLookupsOnly):
     list_display = ("code", "name", "region")
     list_filter = ("region",)
     list_select_related = ("region",)
@@ -501,7 +508,7 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(DeclaredLookupsOnly):
     form = OrganisationAdminForm
     list_display = (
         "name",
@@ -523,7 +530,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(DeclaredLookupsOnly):
     list_display = ("name", "slug", "responsible_level", "position")
     list_editable = ("position",)
     search_fields = ("name", "slug")
@@ -533,7 +540,7 @@ class ThemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(StrengthPosition)
-class StrengthPositionAdmin(admin.ModelAdmin):
+class StrengthPositionAdmin(DeclaredLookupsOnly):
     list_display = ("name", "slug")
     search_fields = ("name", "slug")
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from core.admin import DeclaredLookupsOnly
 from offers.models import Theme
 from partners.models import KEY_PREFIX, ApiKey, Partner, Scope
 from partners.services import (
@@ -67,7 +68,7 @@ def _manages_any(request: HttpRequest) -> bool:
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(DeclaredLookupsOnly):
     form = PartnerForm
     list_display = ("name", "slug", "origin_list", "active")
     list_filter = ("active",)
@@ -166,7 +167,7 @@ class ApiKeyCreateForm(forms.Form):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(DeclaredLookupsOnly):
     list_display = (
         "name",
         "key_start",

@@ -9,13 +9,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin
+from core.admin import DeclaredLookupsOnly, ReadOnlyAdmin
 from offers.models import Organisation
 from routing.models import GuidanceRequest, RoutingRule, VocabularyWord
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(DeclaredLookupsOnly):
     list_display = (
         "__str__",
         "scope",
@@ -77,7 +77,7 @@ class GuidanceRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(VocabularyWord)
-class VocabularyWordAdmin(admin.ModelAdmin):
+class VocabularyWordAdmin(DeclaredLookupsOnly):
     """Editors extend the needs vocabulary word by word; the matching picks a change up with its
     next request (routing.vocabulary_store)."""
 

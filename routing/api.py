@@ -412,9 +412,10 @@ class GuidanceRequestDetailView(APIView):
             "hub": hub_contact(case.hub),
             "expected_response_by": crm_services.expected_response_by(case).isoformat(),
             "received_at": timezone.localtime(guidance_request.created_at).isoformat(),
+            # A repeat request's token does not open the case's history (routing.repeats).
             "timeline": [
                 {"at": timezone.localtime(entry.at).isoformat(), "text": entry.text}
-                for entry in case_public_timeline(case)
+                for entry in (case_public_timeline(case) if guidance_request.repeat is None else [])
             ],
         }
         response = Response(body)

@@ -299,6 +299,26 @@ class GuidancePageForm(GuidanceRequestForm):
     double click, the back button) is not a new request, while reloading the page starts one.
     """
 
+    # The order of the page (routing/templates/routing/guidance.html), so the error summary lists
+    # the errors in the order the fields come in.
+    field_order = [
+        "needs",
+        "themes",
+        "municipality",
+        "cvr",
+        "company_name",
+        "address",
+        "postcode",
+        "city",
+        "phase",
+        "employees",
+        "industry",
+        "industry_group",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+    ]
+
     # The page informs the person itself (routing/templates/routing/guidance.html): a checkbox
     # would read as a consent they could withdraw, which is not the legal basis.
     consent = None  # type: ignore[assignment]

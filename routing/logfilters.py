@@ -1,6 +1,7 @@
 """A logging filter that keeps private links out of every log line.
 
-The company's status page (``/vejledning/<token>/``) and the saved-search links
+The company's status page (``/vejledning/<token>/``), its satisfaction survey
+(``/tilfredshed/<token>/``) and the saved-search links
 (``/gemte-soegninger/bekraeft|afmeld/<token>/``) carry a secret in the path; Django's request and
 server logs print paths. The filter replaces the secret with ``<token>`` in the message, its
 arguments and the traceback. It is pure (no Django import): logging is configured before the apps
@@ -15,12 +16,13 @@ import re
 _PRIVATE_PATH = re.compile(
     r"(/vejledning/)(?!vaeksthus/|cvr/)[^/\s?#\"'<>]+"
     r"|(/gemte-soegninger/(?:bekraeft|afmeld)/)[^/\s?#\"'<>]+"
+    r"|(/tilfredshed/)[^/\s?#\"'<>]+"
 )
 
 
 def mask_private_paths(text: str) -> str:
     """``text`` with the secret of every private link replaced by ``<token>``."""
-    return _PRIVATE_PATH.sub(lambda m: (m.group(1) or m.group(2)) + "<token>", text)
+    return _PRIVATE_PATH.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "<token>", text)
 
 
 class PrivatePathFilter(logging.Filter):

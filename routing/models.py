@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -268,6 +270,11 @@ class GuidanceRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.case.reference}" if self.case_id else f"#{self.pk}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.repeat is not None:
+            raise ValueError("A repeat request's answer is not a row to save.")
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
@@ -280,12 +287,32 @@ class GuidanceRequest(models.Model):
     #: The date the company was last promised an answer by, when the request that made or found
     #: this row already knows it (``routing.services.promised_response_by``); never stored.
     promised_response_by: dt.date | None = None
+    #: Set on an in-memory copy that answers a repeat request (``answer_for``); never stored.
+    repeat: RepeatRequest | None = None
+
+    def answer_for(self, repeat: RepeatRequest) -> GuidanceRequest:
+        """What a repeat request attached to this request's case is answered with: the case, its
+        hub and reference, with the repeat request's own status token, matches, time and body.
+
+        The case's own token stays with whoever first asked (or the case's contact): a request
+        from someone who knows the company's CVR must not open the case's history and contact.
+        The copy is read-only (``save`` refuses it).
+        """
+        answer = copy.copy(self)
+        answer.repeat = repeat
+        answer.token = repeat.token
+        answer.matches = repeat.matches
+        answer.created_at = repeat.created_at
+        answer.request_fingerprint = repeat.request_fingerprint
+        return answer
 
 
 class RepeatRequest(models.Model):
     """A request attached to the company's existing case instead of opening a second one
-    (``crm.services.repeats``): it has no case or status link of its own, and answers with those
-    of ``guidance_request``. Keeps the key or nonce that makes a retry of it harmless."""
+    (``crm.services.repeats``). It has a status token of its own, whose page shows the case's
+    reference, status and hub and this request's matches, never the case's history, needs or
+    contact (``GuidanceRequest.answer_for``); it keeps the key or nonce that makes a retry of it
+    harmless."""
 
     guidance_request = models.ForeignKey(
         GuidanceRequest,
@@ -299,6 +326,10 @@ class RepeatRequest(models.Model):
     )
     request_fingerprint = models.CharField(max_length=64, editable=False)
     form_nonce = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # Empty on rows from before repeat requests had a status link of their own.
+    token = models.CharField(max_length=64, blank=True, default="", editable=False)
+    token_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    matches = models.JSONField(_("matchede tilbud"), default=list, blank=True)
     created_at = models.DateTimeField(_("modtaget"), default=timezone.now, editable=False)
 
     class Meta:
@@ -314,6 +345,11 @@ class RepeatRequest(models.Model):
                 fields=["form_nonce"],
                 condition=Q(form_nonce__isnull=False),
                 name="routing_repeatrequest_unique_form_nonce",
+            ),
+            models.UniqueConstraint(
+                fields=["token_hash"],
+                condition=Q(token_hash__isnull=False),
+                name="routing_repeatrequest_unique_token",
             ),
         ]
 

@@ -94,18 +94,25 @@ class GuidanceRequestQuerySet(models.QuerySet["GuidanceRequest"]):
         return self.select_related("case", "case__contact", "case__hub", "municipality__region")
 
     def by_token(self, token: str) -> GuidanceRequest | None:
-        """The request a private status token belongs to, or None.
+        """The request a private status token belongs to, or None; for a repeat request's token,
+        the read-only answer of that repeat request (``GuidanceRequest.answer_for``).
 
         Looked up by the token's digest; the final comparison is in constant time.
         """
-        from routing.models import token_digest
+        from routing.models import RepeatRequest, token_digest
 
         if not token or len(token) > 64:
             return None
-        found = self.filter(token_hash=token_digest(token)).first()
-        if found is None or not secrets.compare_digest(found.token, token):
+        digest = token_digest(token)
+        found = self.filter(token_hash=digest).first()
+        if found is not None:
+            return found if secrets.compare_digest(found.token, token) else None
+        # A repeat request's own token: its answer on the case (GuidanceRequest.answer_for).
+        repeat = RepeatRequest.objects.filter(token_hash=digest).first()
+        if repeat is None or not secrets.compare_digest(repeat.token, token):
             return None
-        return found
+        attached_to = self.filter(pk=repeat.guidance_request_id).first()
+        return attached_to.answer_for(repeat) if attached_to is not None else None
 
     def visible_to(self, user: User | Any) -> GuidanceRequestQuerySet:
         """Superusers and analysts (statistics) read every request; an adviser their hub's."""

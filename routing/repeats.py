@@ -1,10 +1,13 @@
 """A guidance request from a company that already has a case at the hub: attached to that case.
 
-The rule and what the case gets are in ``crm.services.repeats``; here is what routing adds: the
-request answers with the existing case's status link (its ``GuidanceRequest``, made now for a case
-an adviser opened by hand), and a ``RepeatRequest`` row keeps the key or nonce that makes a retry
-harmless. A request routed to another hub than the company's case opens a new case there, flagged
-as related (``cases_related_flag``).
+The rule and what the case gets are in ``crm.services.repeats``; here is what routing adds: a
+``RepeatRequest`` row with a status link of its own and the key or nonce that makes a retry
+harmless. The request answers with the case's reference and hub and that link, which shows the
+offers matched now, the case's status and hub, never the case's history, needs or contact: whoever
+knows a company's CVR can send a request in its name. The case's own link (its
+``GuidanceRequest``, made now for a case an adviser opened by hand) stays with the case. A request
+routed to another hub than the company's case opens a new case there, flagged as related
+(``cases_related_flag``).
 """
 
 from __future__ import annotations
@@ -82,18 +85,21 @@ def repeat_attach(
         request.case = case
         if request.hub_id == hub.pk:
             request.hub = hub
-        # The confirmation page shows the offers matched this time.
-        request.matches = payload.get("matches", [])
-        request.save(update_fields=["matches"])
-    RepeatRequest.objects.create(
+    # The request gets a status link of its own: the case's link stays with the case's contact
+    # (anyone can send a request with a company's CVR). Its page shows the offers matched now.
+    token = secrets.token_urlsafe(32)
+    repeat = RepeatRequest.objects.create(
         guidance_request=request,
         channel=channel,
         idempotency_key=idempotency_key or None,
         form_nonce=form_nonce or None,
         request_fingerprint=fingerprint,
+        token=token,
+        token_hash=token_digest(token),
+        matches=payload.get("matches", []),
         created_at=now,
     )
-    return request, contact
+    return request.answer_for(repeat), contact
 
 
 def repeat_find(*, idempotency_key: str | None, form_nonce: str | None) -> GuidanceRequest | None:
@@ -107,8 +113,11 @@ def repeat_find(*, idempotency_key: str | None, form_nonce: str | None) -> Guida
         return None
     if found is None:
         return None
+    if not found.token:
+        # A repeat request from before they had a status link of their own gets one now.
+        token = secrets.token_urlsafe(32)
+        found.token, found.token_hash = token, token_digest(token)
+        found.save(update_fields=["token", "token_hash"])
     request = GuidanceRequest.objects.with_case().get(pk=found.guidance_request_id)
-    # What a retry is compared with is the repeat request's own body, not the first request's
-    # (in memory only: never saved).
-    request.request_fingerprint = found.request_fingerprint
-    return request
+    # What a retry is compared with is the repeat request's own body, not the first request's.
+    return request.answer_for(found)

@@ -335,7 +335,8 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
 def confirmation_context(request: HttpRequest, guidance_request: GuidanceRequest) -> dict[str, Any]:
     """What the receipt shows (here and in a partner's embedded form)."""
     matches = _worded_matches(guidance_request)
-    contact = guidance_request.case.contact
+    # A repeat request's page names no one: the case's contact may be someone else.
+    contact = guidance_request.case.contact if guidance_request.repeat is None else None
     return {
         "guidance_request": guidance_request,
         "case": guidance_request.case,
@@ -358,12 +359,18 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         .prefetch_related(Prefetch("themes", queryset=Theme.objects.order_by("position")))
         .get(pk=guidance_request.case_id)
     )
-    has_feedback = Feedback.objects.filter(case=case).exists()
-    can_give_feedback = not case.is_open and not has_feedback
+    # A repeat request's link shows its own matches and the case's status and hub, not the case's
+    # history, needs or feedback: it may come from anyone who knows the company's CVR.
+    attached = guidance_request.repeat is not None
+    has_feedback = not attached and Feedback.objects.filter(case=case).exists()
+    can_give_feedback = not attached and not case.is_open and not has_feedback
     form = FeedbackForm()
     if request.method == "POST":
         if over_limit(request, group="routing:feedback", rate=FEEDBACK_RATE):
             return ratelimited(request)
+        if attached:
+            # No form is shown on this page; a crafted POST changes nothing.
+            return redirect("routing:status", token=token)
         if not can_give_feedback:
             messages.error(
                 request,
@@ -392,8 +399,9 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "status_label": public_status(case.status),
         # After "we have not forgotten you", the new date that e-mail gave.
         "expected_response_by": long_date(crm_services.expected_response_by(case)),
-        "timeline": public_timeline(case, case_public_timeline(case)),
-        "referrals": _public_referrals(case),
+        "attached": attached,
+        "timeline": [] if attached else public_timeline(case, case_public_timeline(case)),
+        "referrals": [] if attached else _public_referrals(case),
         "matches": _worded_matches(guidance_request),
         "feedback_form": form if can_give_feedback else None,
         "has_feedback": has_feedback,

@@ -13,6 +13,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import DeclaredLookupsOnly
 from crm import services
 from crm.admin.display import adviser_label
 from crm.admin.handover import handover_view
@@ -47,7 +48,7 @@ class AbsenceForm(forms.ModelForm):
 
 
 @admin.register(Absence)
-class AbsenceAdmin(admin.ModelAdmin):
+class AbsenceAdmin(DeclaredLookupsOnly):
     form = AbsenceForm
     list_display = ("adviser_name", "starts_on", "ends_on", "is_current", "note")
     list_select_related = ("adviser",)

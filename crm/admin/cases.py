@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.requests import acting_user
+from core.admin import DeclaredLookupsOnly
 from core.parsing import parse_int
 from crm.admin import case_add
 from crm.admin.case_actions import ACTIONS, referral_act
@@ -57,7 +58,7 @@ from offers.models import Organisation
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(DeclaredLookupsOnly):
     # The deadline comes right after the reference: it decides the order and must never be the
     # column that falls off a 1280 px screen.
     list_display = (

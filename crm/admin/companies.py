@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import DeclaredLookupsOnly
 from crm import services
 from crm.admin.merge import merge_url, merge_view
 from crm.admin.search import companies_matching, normalised_term
@@ -24,7 +25,7 @@ from crm.permissions import sees_contact_of, sees_texts_of, works_cases
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(DeclaredLookupsOnly):
     form = CompanyAdminForm
     list_display = ("name", "cvr", "municipality", "size_class", "industry")
     list_select_related = ("municipality",)
@@ -122,7 +123,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(DeclaredLookupsOnly):
     """Contacts are personal data: only superusers and the advisers of the contact's hub."""
 
     list_display = ("name", "company", "email", "phone", "anonymised_at")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import DeclaredLookupsOnly
 from crm.models import HubLead
 
 
 @admin.register(HubLead)
-class HubLeadAdmin(admin.ModelAdmin):
+class HubLeadAdmin(DeclaredLookupsOnly):
     list_display = ("hub", "lead")
     list_select_related = ("hub", "lead")
     raw_id_fields = ("lead",)

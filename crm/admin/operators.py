@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.requests import acting_user
+from core.admin import DeclaredLookupsOnly
 from core.parsing import parse_int
 from crm import services
 from crm.forms import DesignSystemForm, OperatorCompleteForm, OperatorDeclineForm
@@ -51,7 +52,7 @@ def _forms(data: Any = None, *, bound: str | None = None) -> dict[str, forms.For
 
 
 @admin.register(OperatorReferral)
-class OperatorReferralAdmin(admin.ModelAdmin):
+class OperatorReferralAdmin(DeclaredLookupsOnly):
     list_display = ("created_at", "company_name", "target", "hub_name", "status_label")
     list_display_links = ("created_at", "company_name")
     list_select_related = ("case__company", "case__hub", "offer", "operator")

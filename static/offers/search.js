@@ -58,7 +58,7 @@
     var url = searchUrl + (query ? "?" + query : "");
     var partialUrl = url + (query ? "&" : "?") + "partial=1";
     var body = document.getElementById("search-body");
-    var focusedId = document.activeElement && document.activeElement.id;
+    var focusedId = options.focusId || (document.activeElement && document.activeElement.id);
     if (pending) {
       pending.abort();
     }
@@ -108,9 +108,58 @@
       });
   }
 
+  // A drop-down list (the municipality, the sort order) changes its value on every arrow key and
+  // typed letter: applied at once, each key would reload the results (WCAG 3.2.2, on input). A
+  // list changed from the keyboard is applied when Enter is pressed or focus leaves it; a list
+  // chosen with the mouse or a finger at once.
+  var keyed = null;
+  var keyedChanged = false;
+
+  function applyKeyed(focusId) {
+    var changed = keyedChanged;
+    keyed = null;
+    keyedChanged = false;
+    if (changed) {
+      load(formQuery(), { push: true, focusId: focusId });
+    }
+  }
+
+  form.addEventListener("pointerdown", function (event) {
+    if (event.target && event.target.tagName === "SELECT") {
+      keyed = null;
+    }
+  });
+
+  form.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (!target || target.tagName !== "SELECT") {
+      return;
+    }
+    if (event.key === "Enter") {
+      event.preventDefault();
+      if (keyed === target) {
+        applyKeyed(target.id);
+      }
+      return;
+    }
+    if (event.key !== "Tab" && event.key !== "Escape") {
+      keyed = target;
+    }
+  });
+
+  form.addEventListener("focusout", function (event) {
+    if (keyed && event.target === keyed) {
+      applyKeyed(event.relatedTarget && event.relatedTarget.id);
+    }
+  });
+
   form.addEventListener("change", function (event) {
     if (event.target && event.target.name === "q") {
       return; // the text is searched when the form is submitted
+    }
+    if (keyed && event.target === keyed) {
+      keyedChanged = true; // applied on Enter or when focus leaves the list
+      return;
     }
     load(formQuery(), { push: true });
   });

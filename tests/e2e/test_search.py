@@ -140,6 +140,34 @@ def test_a_company_narrows_the_catalogue_to_its_municipality(
     assert_accessible(page)
 
 
+def test_choosing_a_municipality_from_the_keyboard_reloads_only_when_chosen(
+    page, live_url, catalogue
+):
+    page.goto(live_url + "/tilbud/")
+    municipality = page.get_by_label("Kommune", exact=True)
+    municipality.focus()
+
+    # Arrow keys move through the list; each used to add that municipality to the filter.
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    assert "municipality=" not in page.url
+    expect(page.locator("#search-results-heading")).to_have_text("3 tilbud")
+
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"municipality=\d+$"))
+    assert page.url.count("municipality=") == 1
+    # Focus stays on the list, now the one that adds another municipality.
+    expect(page.get_by_label("Tilføj endnu en kommune")).to_be_focused()
+
+    # Leaving the list applies what the keyboard chose, once.
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    expect(page).to_have_url(re.compile(r"(municipality=\d+.*){2}"))
+    assert page.url.count("municipality=") == 2
+
+
 def test_on_a_phone_the_results_come_first_and_the_filters_fold(
     page, live_url, catalogue, assert_accessible, screenshot
 ):

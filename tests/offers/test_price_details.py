@@ -31,8 +31,8 @@ def test_the_offer_page_and_the_results_say_what_the_company_pays(client: Client
     page = client.get(offer.get_absolute_url()).text
     results = client.get("/tilbud/?q=rådgivning").text
 
-    assert f'Medfinansieret: <span lang="da">{SHARE}</span>' in page
-    assert f'Medfinansieret: <span lang="da">{SHARE}</span>' in results
+    assert f'Medfinansieret – <span lang="da">{SHARE}</span>' in page
+    assert f'Medfinansieret – <span lang="da">{SHARE}</span>' in results
 
 
 def test_import_and_export_carry_it_and_a_too_long_text_names_its_line() -> None:
@@ -63,5 +63,5 @@ def test_every_co_financed_demo_offer_says_on_its_page_what_the_company_pays(
     assert [o.external_id for o in co_financed if not o.price_details.strip()] == []
     offer = Offer.objects.get(external_id="region-hovedstaden-kompetencepulje")
     page = client.get(offer.get_absolute_url()).text
-    assert f'Medfinansieret: <span lang="da">{offer.price_details}</span>' in page
+    assert f'Medfinansieret – <span lang="da">{offer.price_details}</span>' in page
     assert "75 %" in offer.price_details  # the share its description promises

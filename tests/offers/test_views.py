@@ -142,6 +142,20 @@ def test_it_helps_when_nothing_is_found(client):
     assert 'href="/vejledning/">Få vejledning</a>' in body
 
 
+def test_a_search_word_alone_is_not_called_a_filter(client):
+    make_offer(title="Eksport til Tyskland", level="region", owner="region-midtjylland")
+
+    only_word = page(client, "/tilbud/?q=eksport")
+    with_filter = page(client, "/tilbud/?q=eksport&level=region")
+    nothing = page(client, "/tilbud/?q=xyzzyqq")
+
+    # "Reset all filters" would lead back to the same page when no filter is chosen.
+    assert "Nulstil alle filtre" not in only_word
+    assert '<a href="/tilbud/?q=eksport">Nulstil alle filtre</a>' in with_filter
+    assert "Prøv at fjerne søgeordet:" in nothing
+    assert "Prøv at fjerne et filter:" not in nothing
+
+
 def test_it_answers_the_script_with_only_the_filters_and_results(client):
     make_offer(title="Eksport til Tyskland")
 

@@ -170,10 +170,12 @@ def test_without_a_key_the_same_company_again_is_a_repeat_request_on_its_case(
     first = post(api, body).json()
     second = post(api, body).json()
 
-    # Not a retry (no key), so not ignored: attached to the open case, with the same link.
+    # Not a retry (no key), so not ignored: attached to the open case, with a link of its own
+    # (anyone can send a request with the company's CVR; the case's link stays with its contact).
     assert Case.objects.count() == 1
     assert second["reference"] == first["reference"]
-    assert second["status_url"] == first["status_url"]
+    assert second["hub"] == first["hub"]
+    assert second["status_url"] != first["status_url"]
     case = Case.objects.get()
     assert case.timeline.filter(action="crm.case.repeat_request").count() == 1
 

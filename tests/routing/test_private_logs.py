@@ -61,6 +61,11 @@ def test_the_filter_masks_arguments_messages_and_tracebacks_and_keeps_other_path
     assert mask_private_paths("/gemte-soegninger/afmeld/MTIz:1abc:sig/") == (
         "/gemte-soegninger/afmeld/<token>/"
     )
+    # The survey link answers the company's survey: a CSRF failure logs its path.
+    assert mask_private_paths(
+        "Forbidden (CSRF cookie not set.): /tilfredshed/NDI0Mg:1xaF:sig/"
+    ) == ("Forbidden (CSRF cookie not set.): /tilfredshed/<token>/")
+    assert mask_private_paths("/en/tilfredshed/NDI0Mg:1xaF:sig/") == "/en/tilfredshed/<token>/"
 
 
 def test_a_request_that_keeps_hitting_a_unique_key_logs_no_e_mail(

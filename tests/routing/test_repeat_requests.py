@@ -55,11 +55,13 @@ def test_an_open_case_takes_the_new_request_and_the_adviser_is_told(
     told = Notification.objects.get(kind=Notification.Kind.REPEAT_REQUEST)
     assert told.recipient == "sofie@vh.dk"
     assert case.reference in told.subject
-    # The company still gets its receipt: the existing reference and status link.
+    # The sender gets a receipt with the case's reference and the request's own status link; the
+    # case's link stays with the case's contact.
     receipt = Notification.objects.filter(kind=RoutingMail.REQUEST_RECEIPT).latest("id")
     assert receipt.recipient == "bo@firma.dk"
     assert case.reference in receipt.body
-    assert first.get_absolute_url() in receipt.body
+    assert second.get_absolute_url() in receipt.body
+    assert first.get_absolute_url() not in receipt.body
     assert "allerede en sag" in receipt.body
     # The new person is a contact of the same company.
     assert Contact.objects.filter(company=case.company).count() == 2

@@ -206,6 +206,20 @@ def test_it_explains_bad_input_at_the_field_in_danish_and_stores_nothing(
     assert nothing_stored()
 
 
+def test_the_error_summary_lists_the_errors_in_the_order_of_the_page(client: Client) -> None:
+    response = post_form(
+        client, needs="", municipality="", cvr="12345678", postcode="12", contact_email="x"
+    )
+
+    html = main_content(response)
+    summary = html[html.index("Der er fejl i formularen") :]
+    links = re.findall(r'<li><a href="#id_([a-z_]+?)(?:_0)?">', summary)
+    page = re.findall(r'<(?:input|select|textarea)[^>]* id="id_([a-z_]+?)(?:_0)?"', html)
+    assert links == sorted(links, key=page.index)
+    assert links[:3] == ["needs", "municipality", "cvr"]
+    assert links.index("postcode") < links.index("contact_email")
+
+
 def test_it_pretends_to_accept_a_robot_that_fills_the_honeypot(client: Client) -> None:
     response = post_form(client, website="http://spam.example")
 
