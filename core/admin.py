@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.filters import SimpleListFilter
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
@@ -59,7 +60,18 @@ def declared_lookup(model_admin: Any, lookup: str, request: HttpRequest) -> bool
         if lookup == path:
             return True
         prefix = path + LOOKUP_SEP
-        if lookup.startswith(prefix) and lookup[len(prefix) :] in _FILTER_SUFFIXES:
+        suffix = lookup[len(prefix) :] if lookup.startswith(prefix) else None
+        if suffix is None:
+            continue
+        if suffix in _FILTER_SUFFIXES:
+            return True
+        # A related field's filter names the key it links by: region__code__exact for a region.
+        try:
+            field = get_fields_from_path(model_admin.model, path)[-1]
+        except (FieldDoesNotExist, NotRelationField):
+            continue
+        target = getattr(field, "target_field", None)
+        if target is not None and suffix in {f"{target.name}__exact", f"{target.name}__in"}:
             return True
     return False
 

@@ -38,7 +38,12 @@ class RoutingConfig(AppConfig):
         from offers.search import query
         from routing.models import RoutingMail
         from routing.reasons import stored_reasons_html
-        from routing.services import guidance_requests_erase, guidance_requests_export
+        from routing.services import (
+            guidance_requests_erase,
+            guidance_requests_export,
+            repeat_requests_erase,
+            repeat_requests_export,
+        )
 
         outbox.kinds_register(self.label, RoutingMail)
         wording_register(stored_reasons_html)
@@ -50,4 +55,10 @@ class RoutingConfig(AppConfig):
             key="guidance_requests",
             export=guidance_requests_export,
             erase=guidance_requests_erase,
+        )
+        personal_data_register(
+            "routing.RepeatRequest",
+            key="repeat_requests",
+            export=repeat_requests_export,
+            erase=repeat_requests_erase,
         )

@@ -1,11 +1,11 @@
 """A logging filter that keeps private links out of every log line.
 
 The company's status page (``/vejledning/<token>/``), its satisfaction survey
-(``/tilfredshed/<token>/``) and the saved-search links
-(``/gemte-soegninger/bekraeft|afmeld/<token>/``) carry a secret in the path; Django's request and
-server logs print paths. The filter replaces the secret with ``<token>`` in the message, its
-arguments and the traceback. It is pure (no Django import): logging is configured before the apps
-are loaded.
+(``/tilfredshed/<token>/``), the status API (``/api/guidance-requests/<token>/``) and the
+saved-search links (``/gemte-soegninger/bekraeft|afmeld/<token>/``) carry a secret in the path;
+Django's request and server logs print paths. The filter replaces the secret with ``<token>`` in
+the message, its arguments and the traceback. It is pure (no Django import): logging is
+configured before the apps are loaded.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ _PRIVATE_PATH = re.compile(
     r"(/vejledning/)(?!vaeksthus/|cvr/)[^/\s?#\"'<>]+"
     r"|(/gemte-soegninger/(?:bekraeft|afmeld)/)[^/\s?#\"'<>]+"
     r"|(/tilfredshed/)[^/\s?#\"'<>]+"
+    r"|(/api/guidance-requests/)[^/\s?#\"'<>]+"
 )
 
 
 def mask_private_paths(text: str) -> str:
     """``text`` with the secret of every private link replaced by ``<token>``."""
-    return _PRIVATE_PATH.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "<token>", text)
+    return _PRIVATE_PATH.sub(lambda m: next(g for g in m.groups() if g) + "<token>", text)
 
 
 class PrivatePathFilter(logging.Filter):

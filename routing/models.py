@@ -280,6 +280,16 @@ class GuidanceRequest(models.Model):
 
         return reverse("routing:status", kwargs={"token": self.token})
 
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.repeat is not None:
+            raise ValueError("A repeat request's answer is not a row to delete.")
+        return super().delete(*args, **kwargs)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        if self.repeat is not None:
+            raise ValueError("A repeat request's answer is not read again from its row.")
+        super().refresh_from_db(*args, **kwargs)
+
     @property
     def expected_response_by(self) -> dt.date:
         return self.case.first_response_due
@@ -321,6 +331,16 @@ class RepeatRequest(models.Model):
         related_name="repeats",
     )
     channel = models.CharField(_("kanal"), max_length=10, choices=GuidanceRequest.Channel.choices)
+    # Who sent it, for access and erasure (crm.services.privacy); empty on older rows.
+    contact = models.ForeignKey(
+        "crm.Contact",
+        verbose_name=_("kontaktperson"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="repeat_requests",
+    )
     idempotency_key = models.CharField(
         _("idempotensnøgle"), max_length=200, null=True, blank=True, editable=False
     )

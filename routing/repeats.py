@@ -91,6 +91,7 @@ def repeat_attach(
     repeat = RepeatRequest.objects.create(
         guidance_request=request,
         channel=channel,
+        contact=contact,
         idempotency_key=idempotency_key or None,
         form_nonce=form_nonce or None,
         request_fingerprint=fingerprint,

@@ -41,7 +41,7 @@ from routing.matching import (
     match,
     size_class,
 )
-from routing.models import GuidanceRequest, RoutingMail, RoutingRule, token_digest
+from routing.models import GuidanceRequest, RepeatRequest, RoutingMail, RoutingRule, token_digest
 from routing.presentation import long_date
 from routing.reasons import reasons_text, theme_names
 from routing.repeats import repeat_attach, repeat_find
@@ -537,5 +537,37 @@ def guidance_requests_export(person: crm_services.Person) -> list[dict[str, Any]
 
 
 def guidance_requests_erase(person: crm_services.Person) -> int:
-    """Erasure: the fingerprint is a hash of what the person submitted, so it goes."""
-    return int(_requests_of(person).exclude(request_fingerprint="").update(request_fingerprint=""))
+    """Erasure: the fingerprint is a hash of what the person submitted, and the matches' reasons
+    quote their words, so both go."""
+    return int(
+        _requests_of(person)
+        .exclude(request_fingerprint="", matches=[])
+        .update(request_fingerprint="", matches=[])
+    )
+
+
+def _repeats_of(person: crm_services.Person) -> Any:
+    return RepeatRequest.objects.filter(
+        contact__in=Contact.objects.with_email(person.email)
+    ).select_related("guidance_request__case")
+
+
+def repeat_requests_export(person: crm_services.Person) -> list[dict[str, Any]]:
+    """The requests the person sent to a company's existing case (``routing.repeats``); never the
+    status link."""
+    return [
+        {
+            "case": repeat.guidance_request.case.reference,
+            "channel": repeat.channel,
+            "created_at": repeat.created_at.isoformat(),
+        }
+        for repeat in _repeats_of(person).order_by("pk")
+    ]
+
+
+def repeat_requests_erase(person: crm_services.Person) -> int:
+    """Erasure: the fingerprint, the matches (their reasons quote the person's words) and the
+    status link go; the row stays, so the case still counts the request."""
+    return int(
+        _repeats_of(person).update(request_fingerprint="", matches=[], token="", token_hash=None)
+    )

@@ -335,8 +335,9 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
 def confirmation_context(request: HttpRequest, guidance_request: GuidanceRequest) -> dict[str, Any]:
     """What the receipt shows (here and in a partner's embedded form)."""
     matches = _worded_matches(guidance_request)
-    # A repeat request's page names no one: the case's contact may be someone else.
-    contact = guidance_request.case.contact if guidance_request.repeat is None else None
+    # A repeat request's receipt went to whoever sent it, not to the case's contact.
+    repeat = guidance_request.repeat
+    contact = guidance_request.case.contact if repeat is None else repeat.contact
     return {
         "guidance_request": guidance_request,
         "case": guidance_request.case,

@@ -196,7 +196,12 @@ def company_merge(
     # Contacts: the same address joins the kept company's contact; the rest move as they are.
     joined = []
     for theirs, ours in plan.joined_contacts:
-        Case.objects.filter(contact=theirs).update(contact=ours)
+        # Every row pointing at the person (cases; upper apps' rows such as routing's repeat
+        # requests, which record who sent them) follows to the contact kept.
+        for relation in Contact._meta.related_objects:
+            relation.related_model._default_manager.filter(**{relation.field.name: theirs}).update(
+                **{relation.field.name: ours}
+            )
         filled = [
             name
             for name in ("phone", "role", "consent_at", "consent_version")

@@ -155,10 +155,20 @@ PERSONAL_DATA: list[PersonalData] = [
     ),
     PersonalData(
         "routing.GuidanceRequest",
-        ("request_fingerprint",),
-        "the contact's cases (the fingerprint is a hash of what the person submitted)",
+        ("request_fingerprint", "matches"),
+        "the contact's cases (the fingerprint is a hash of what the person submitted; the "
+        "matches' reasons quote their words)",
         "guidance_requests",
-        "the fingerprint blanked; the status link shows only the masked public timeline",
+        "the fingerprint and the matches blanked; the status link shows only the masked public "
+        "timeline",
+        registered=True,
+    ),
+    PersonalData(
+        "routing.RepeatRequest",
+        ("request_fingerprint", "matches", "token"),
+        "the requests the contact sent to a company's existing case",
+        "repeat_requests",
+        "the fingerprint, the matches and the status link blanked",
         registered=True,
     ),
     PersonalData(

@@ -125,8 +125,13 @@
   }
 
   form.addEventListener("pointerdown", function (event) {
+    if (keyed && keyedChanged) {
+      // A keyboard choice not yet applied is applied before the pointer does anything else.
+      applyKeyed(keyed.id);
+    }
     if (event.target && event.target.tagName === "SELECT") {
       keyed = null;
+      keyedChanged = false;
     }
   });
 
@@ -149,7 +154,9 @@
 
   form.addEventListener("focusout", function (event) {
     if (keyed && event.target === keyed) {
-      applyKeyed(event.relatedTarget && event.relatedTarget.id);
+      // Focus goes where it was going when that element survives the new results (it has an
+      // id); otherwise back to the list, as after a choice with the mouse.
+      applyKeyed((event.relatedTarget && event.relatedTarget.id) || keyed.id);
     }
   });
 

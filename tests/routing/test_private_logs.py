@@ -66,6 +66,12 @@ def test_the_filter_masks_arguments_messages_and_tracebacks_and_keeps_other_path
         "Forbidden (CSRF cookie not set.): /tilfredshed/NDI0Mg:1xaF:sig/"
     ) == ("Forbidden (CSRF cookie not set.): /tilfredshed/<token>/")
     assert mask_private_paths("/en/tilfredshed/NDI0Mg:1xaF:sig/") == "/en/tilfredshed/<token>/"
+    assert mask_private_paths('"GET /api/guidance-requests/AbC-d_9/ HTTP/1.1" 200') == (
+        '"GET /api/guidance-requests/<token>/ HTTP/1.1" 200'
+    )
+    assert mask_private_paths('"POST /api/guidance-requests/ HTTP/1.1" 201') == (
+        '"POST /api/guidance-requests/ HTTP/1.1" 201'
+    )
 
 
 def test_a_request_that_keeps_hitting_a_unique_key_logs_no_e_mail(

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.timezone import now
 
+from crm import services as crm_services
 from crm.models import Case, Feedback
 from routing.models import GuidanceRequest, RepeatRequest
 from routing.services import guidance_request_submit
@@ -88,6 +89,10 @@ def test_its_pages_show_nothing_of_the_case_but_status_and_hub(victim):
         assert EMAIL not in content, page
         assert victim.token not in content, page
 
+    # The receipt page names the address the sender's own receipt went to.
+    receipt = client.get(reverse("routing:confirmation", args=[token])).content.decode()
+    assert "nogen@example.dk" in receipt
+
     status = client.get(f"/api/guidance-requests/{token}/").json()
     assert status["reference"] == victim.case.reference
     assert status["timeline"] == []
@@ -134,5 +139,31 @@ def test_an_answer_for_a_repeat_request_cannot_be_saved(victim):
     answer = GuidanceRequest.objects.by_token(RepeatRequest.objects.get().token)
 
     assert answer is not None and answer.repeat is not None
-    with pytest.raises(ValueError):
-        answer.save()
+    for change in (answer.save, answer.delete, answer.refresh_from_db):
+        with pytest.raises(ValueError):
+            change()
+
+
+def test_the_sender_of_a_repeat_request_can_see_and_erase_it(victim):
+    answer = _post(
+        _body(victim.case.company.cvr, contact_email="bo@andet.dk", needs="Vi vil til Tyskland.")
+    )
+    assert RepeatRequest.objects.get().matches
+
+    exported = crm_services.person_export(email="bo@andet.dk")
+    assert exported["repeat_requests"] == [
+        {
+            "case": victim.case.reference,
+            "channel": "api",
+            "created_at": RepeatRequest.objects.get().created_at.isoformat(),
+        }
+    ]
+
+    crm_services.person_erase(email="bo@andet.dk", erased_by="test")
+
+    repeat = RepeatRequest.objects.get()
+    assert (repeat.matches, repeat.request_fingerprint, repeat.token) == ([], "", "")
+    assert Client().get(reverse("routing:status", args=[answer["token"]])).status_code == 404
+    # The first request's matches quote the first contact's words; erasing them blanks those.
+    crm_services.person_erase(email=EMAIL, erased_by="test")
+    assert GuidanceRequest.objects.get(pk=victim.pk).matches == []
