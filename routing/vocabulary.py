@@ -140,6 +140,14 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", text.lower()).strip()
 
 
+def _as_written(text: str, word: str) -> str:
+    """``word`` (found in ``normalise(text)``) as ``text`` spells it: its first occurrence as a
+    whole word, case as written, any run of spaces as one; ``word`` itself if not found."""
+    pattern = r"\s+".join(re.escape(part) for part in word.split(" "))
+    found = re.search(rf"(?<![\w-]){pattern}(?![\w-])", text, re.IGNORECASE)
+    return _SPACE.sub(" ", found.group(0)) if found else word
+
+
 class Vocabulary:
     """The concepts, and two matchers: needs (every word) and offers (Danish and offer words)."""
 
@@ -195,9 +203,10 @@ class Vocabulary:
         self.offer_concepts = lru_cache(maxsize=20000)(self._offer_concepts)
 
     def _need_concepts(self, needs: str) -> Mapping[str, tuple[str, ...]]:
-        """Concept id → the words of the needs text that say it."""
+        """Concept id → the words of the needs text that say it, spelt as the company wrote
+        them ("Tyskland", not the lower-cased "tyskland" the matcher reads)."""
         return {
-            c: tuple(words)
+            c: tuple(_as_written(needs, word) for word in words)
             for c, words in self._needs.find(normalise(needs)).items()
             if c != _NOT_A_NEED
         }

@@ -313,6 +313,24 @@ def test_it_explains_a_match_by_the_needs_words_the_result_the_place_and_the_foc
     )
 
 
+def test_it_quotes_the_needs_words_as_the_company_wrote_them() -> None:
+    # The matcher reads the text lower-cased with single spaces; the reason quotes the company.
+    needs = company(
+        themes=("export",),
+        needs_text="Vi vil SÆLGE I  UDLANDET, især Tyskland, og har brug for Penge",
+    )
+    local = offer(
+        title="Eksportlån til mindre virksomheder",
+        summary="Lån til jeres første eksportordre.",
+        themes=("export", "capital"),
+        text_rank=0.3,
+    )
+
+    assert score(needs, local)[1][0] == Reason(
+        ReasonCode.NEED_WORDS, ("SÆLGE I UDLANDET", "UDLANDET", "Tyskland", "Penge")
+    )
+
+
 def test_it_names_the_region_and_quotes_the_summary_of_an_offer_without_a_result() -> None:
     regional = offer(
         themes=("digitalisation",),
