@@ -140,9 +140,15 @@ def guidance(request: HttpRequest, partner: Partner) -> HttpResponseBase:
 @require_GET
 @embedded
 def confirmation(request: HttpRequest, partner: Partner, token: str) -> HttpResponseBase:
-    """The receipt inside the frame; the status link opens the portal in a new tab."""
+    """The receipt inside the frame; the status link opens the portal in a new tab.
+
+    Only for a request that came through this partner: a first request by its case's partner, a
+    repeat request (attached to a case that may have come from elsewhere) by its own."""
     found = GuidanceRequest.objects.with_case().by_token(token)
-    if found is None or found.case.partner_id != partner.pk:
+    if found is None:
+        raise Http404
+    came_through = found.case.partner_id if found.repeat is None else found.repeat.partner_id
+    if came_through != partner.pk:
         raise Http404
     context = confirmation_context(request, found)
     context.update(_layout(partner))

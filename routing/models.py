@@ -341,6 +341,18 @@ class RepeatRequest(models.Model):
         editable=False,
         related_name="repeat_requests",
     )
+    # The partner whose embedded form or API key sent it (partners app), like ``Case.partner``
+    # for a first request: its receipt shows in that partner's frame only. The case's own
+    # partner is the first request's. Empty for the portal's own form and API, and older rows.
+    partner = models.ForeignKey(
+        "partners.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="repeat_requests",
+    )
     idempotency_key = models.CharField(
         _("idempotensnøgle"), max_length=200, null=True, blank=True, editable=False
     )

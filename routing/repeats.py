@@ -38,9 +38,12 @@ def repeat_attach(
     offers: list[Offer],
     payload: dict[str, Any],
     now: dt.datetime,
+    partner_id: int | None = None,
 ) -> tuple[GuidanceRequest, Contact]:
     """Attach the request to ``case``; the request row whose status link the company gets, and
-    the contact the request is from (on the case's company)."""
+    the contact the request is from (on the case's company). ``partner_id`` is the partner whose
+    embedded form or API key sent it (``CaseOrigin.partner_id``), kept on the repeat request:
+    the case keeps the partner of its first request."""
     if company.pk != case.company_id:
         # Without a CVR, the request made a new company; the person is the case's company's.
         contact = crm_services.contact_find_or_create(
@@ -92,6 +95,7 @@ def repeat_attach(
         guidance_request=request,
         channel=channel,
         contact=contact,
+        partner_id=partner_id,
         idempotency_key=idempotency_key or None,
         form_nonce=form_nonce or None,
         request_fingerprint=fingerprint,

@@ -413,6 +413,7 @@ def _submit(
             offers=matched_offers,
             payload=payload,
             now=now,
+            partner_id=origin.partner_id if origin is not None else None,
         )
         case = repeat
     else:

@@ -31,7 +31,7 @@ def test_it_reads_the_need_in_colloquial_danish_with_typos_and_in_english(
 def test_it_quotes_the_words_as_the_company_wrote_them() -> None:
     found = default_vocabulary().need_concepts("Fødevareeksport til messe i Tyskland")
 
-    assert found["export"] == ("fødevareeksport", "tyskland")
+    assert found["export"] == ("Fødevareeksport", "Tyskland")
     assert found["fair"] == ("messe",)
 
 
