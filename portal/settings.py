@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlparse
@@ -97,6 +97,16 @@ def env_url(name: str, default: str | None = None) -> str | None:
             f"{name} must be a URL such as scheme://host/path, not {value!r}."
         )
     return value
+
+
+def env_date(name: str, default: str) -> date:
+    value = os.environ.get(name, default)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a date such as 2026-12-06, not {value!r}."
+        ) from None
 
 
 def env_networks(name: str) -> list[str]:
@@ -454,6 +464,17 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PORTAL_CONTACT_EMAIL = env_str("PORTAL_CONTACT_EMAIL", "kontakt@erhvervsfremmeportalen.dk")
 PORTAL_ACCESSIBILITY_EMAIL = env_str(
     "PORTAL_ACCESSIBILITY_EMAIL", "tilgaengelighed@erhvervsfremmeportalen.dk"
+)
+# The accessibility statement on /om/: the day it was last reviewed (an ISO date; review it when
+# the portal changes and at least once a year), the official statement made with
+# Digitaliseringsstyrelsen's WAS-Tool (its address on was.digst.dk once published; /om/ links
+# to it and says it is published only when set), and where a complaint goes
+# (Digitaliseringsstyrelsen's enforcement).
+ACCESSIBILITY_STATEMENT_DATE = env_date("ACCESSIBILITY_STATEMENT_DATE", "2026-12-06")
+ACCESSIBILITY_STATEMENT_URL = env_url("ACCESSIBILITY_STATEMENT_URL") or ""
+ACCESSIBILITY_COMPLAINT_URL = (
+    env_url("ACCESSIBILITY_COMPLAINT_URL")
+    or "https://digst.dk/digital-inklusion/webtilgaengelighed/oplever-du-ikke-tilgaengeligt-indhold/"
 )
 
 # --- Celery -----------------------------------------------------------------------------------

@@ -37,6 +37,9 @@ def about(request: HttpRequest) -> HttpResponse:
             "first_response_days": settings.FIRST_RESPONSE_WORKING_DAYS,
             "contact_email": settings.PORTAL_CONTACT_EMAIL,
             "accessibility_email": settings.PORTAL_ACCESSIBILITY_EMAIL,
+            "accessibility_statement_date": settings.ACCESSIBILITY_STATEMENT_DATE,
+            "accessibility_statement_url": settings.ACCESSIBILITY_STATEMENT_URL,
+            "accessibility_complaint_url": settings.ACCESSIBILITY_COMPLAINT_URL,
         },
     )
 

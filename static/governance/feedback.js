@@ -1,15 +1,22 @@
-// Sends "Fandt du det, du ledte efter?" without leaving the page and announces the answer in the
-// live region. Without JavaScript the form posts normally and the page comes back with a thank-you.
+// Sends "Fandt du det, du ledte efter?" without leaving the page and writes the answer in the
+// status message (role="status": a polite live region). The keyboard focus moves to the message
+// (tabindex="-1"): after a thank-you the form is hidden, and the button that had the focus is
+// disabled while sending, so the focus would otherwise fall back to the top of the page.
+// Without JavaScript the form posts normally and the page comes back with a thank-you.
 (function () {
   "use strict";
 
   function show(status, text, variant) {
     status.className = "js-page-feedback-status alert alert-" + variant;
     status.textContent = "";
-    var body = document.createElement("p");
-    body.className = "alert-text";
-    body.textContent = text;
+    var body = document.createElement("div");
+    body.className = "alert-body";
+    var paragraph = document.createElement("p");
+    paragraph.className = "alert-text";
+    paragraph.textContent = text;
+    body.appendChild(paragraph);
     status.appendChild(body);
+    status.focus();
   }
 
   function start() {

@@ -79,3 +79,35 @@ def test_on_a_phone_the_charts_keep_readable_text(
     assert box is not None and box["width"] >= 720 * 12 / 14
     screenshot(page, "effects-390")
     assert_accessible(page)
+
+
+def test_on_a_phone_a_hint_says_to_scroll_and_the_keyboard_scrolls_the_chart(
+    page, live_url, measured, assert_accessible, screenshot
+):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_url + "/effekter/")
+
+    hints = page.get_by_text("Rul vandret for at se hele diagrammet.")
+    expect(hints).to_have_count(3)
+    expect(hints.first).to_be_visible()
+    region = page.get_by_role("region", name="Diagram: Beskæftigelse efter niveau")
+    assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+    # The page itself does not scroll sideways; the chart's region does, from the keyboard.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("button", name="Vis", exact=True).focus()
+    page.keyboard.press("Tab")
+    expect(region).to_be_focused()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.activeElement.scrollLeft > 0", polling=100, timeout=5000)
+    screenshot(page, "effects-390-scrolled")
+    assert_accessible(page)
+
+
+def test_on_a_wide_screen_the_chart_fits_and_there_is_no_hint(page, live_url, measured):
+    page.goto(live_url + "/effekter/")
+
+    region = page.get_by_role("region", name="Diagram: Beskæftigelse efter niveau")
+    expect(region).to_be_visible()
+    assert region.evaluate("el => el.scrollWidth <= el.clientWidth")
+    expect(page.get_by_text("Rul vandret for at se hele diagrammet.").first).to_be_hidden()

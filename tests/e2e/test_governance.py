@@ -151,3 +151,50 @@ def test_an_analyst_reads_the_governance_pages_and_they_pass_the_wcag_checks(
         page.goto(live_url + path)
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         assert_accessible(page)
+
+
+def test_after_sending_feedback_the_keyboard_focus_moves_to_the_answer(
+    page, live_url, assert_accessible
+):
+    # A keyboard user answers and sends; the form disappears, so the focus must not fall back to
+    # the top of the page: it lands on the thank-you, which is also the one live region.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_url + "/om/")
+    feedback = page.get_by_role("region", name="Fandt du det, du ledte efter?")
+    feedback.get_by_label("Ja").focus()
+    page.keyboard.press("Space")
+    feedback.get_by_role("button", name="Send tilbagemelding").focus()
+    page.keyboard.press("Enter")
+
+    thanks = feedback.get_by_role("status")
+    expect(thanks).to_contain_text("Tak for din tilbagemelding")
+    expect(thanks).to_be_focused()
+    expect(feedback.locator("form")).to_be_hidden()
+    assert page.evaluate("document.activeElement !== document.body")
+    assert feedback.locator("[role=status], [role=alert], [aria-live]").count() == 1
+    assert PageFeedback.objects.filter(path="/om/", answer="yes").count() == 1
+    assert_accessible(page)
+
+    # Shift+Tab goes back into the page from where the form was, not from the top.
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("!!document.activeElement.closest('main')")
+
+
+def test_when_feedback_cannot_be_sent_the_focus_moves_to_the_error(page, live_url):
+    page.route(
+        "**/feedback/",
+        lambda route: route.fulfill(
+            status=429,
+            json={"message": "Du har sendt for mange tilbagemeldinger. Prøv igen senere."},
+        ),
+    )
+    page.goto(live_url + "/om/")
+    feedback = page.get_by_role("region", name="Fandt du det, du ledte efter?")
+    feedback.get_by_label("Nej").check()
+    feedback.get_by_role("button", name="Send tilbagemelding").press("Enter")
+
+    status = feedback.get_by_role("status")
+    expect(status).to_contain_text("Du har sendt for mange tilbagemeldinger")
+    expect(status).to_be_focused()
+    # The form stays, ready to send again.
+    expect(feedback.get_by_role("button", name="Send tilbagemelding")).to_be_enabled()

@@ -79,3 +79,28 @@ def test_a_company_asks_for_guidance_and_follows_its_case(
     expect(page.get_by_text("En rådgiver har taget din sag.")).to_be_visible()
     expect(page.get_by_text("Søren")).to_have_count(0)
     assert_accessible(page)
+
+
+def test_on_a_phone_no_field_is_wider_than_its_column(page, live_url) -> None:
+    # The industry select's longest option (section E) must not widen it, nor must larger text
+    # (a user's bigger default font) push a field past its column or the screen's edge.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_url + "/vejledning/")
+    industry = page.locator("#id_industry")
+    longest = max(industry.locator("option").all_text_contents(), key=len)
+    industry.select_option(label=longest)
+
+    outside = """() => [...document.querySelectorAll(
+        'main select, main textarea, main input:not([type=hidden]):not([type=radio])'
+        + ':not([type=checkbox]):not([tabindex="-1"])')]
+      .filter(el => {
+        const box = el.getBoundingClientRect();
+        const column = el.parentElement.getBoundingClientRect();
+        return box.right > column.right + 0.5 || box.right > window.innerWidth;
+      })
+      .map(el => el.id)"""
+    assert page.evaluate(outside) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Twice DKFDS's 10 px rem: its 32rem cap on fields would be 640 px.
+    page.evaluate("document.documentElement.style.fontSize = '125%'")
+    assert page.evaluate(outside) == []

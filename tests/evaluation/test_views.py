@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.template import Context, Template
+from django.utils import translation
+from django.utils.translation import gettext
 
 from evaluation.models import EffectRunOffer
 from tests.evaluation.factories import (
@@ -95,6 +97,37 @@ class TestEffectsPage:
         listed_apart = apart[1].split("</details>")[0].count("<li>") if len(apart) > 1 else 0
         assert in_table >= 20 and in_table + listed_apart == 22
 
+    @pytest.mark.parametrize(
+        ("language", "names"),
+        [
+            ("da", ["Diagram: Beskæftigelse efter niveau", "Diagram: Beskæftigelse efter tema"]),
+            ("en", ["Chart: Employment by level", "Chart: Employment by theme"]),
+        ],
+    )
+    def test_each_chart_scrolls_in_its_own_named_region_with_a_hint(
+        self, client, published, language, names
+    ):
+        page = text(client.get("/effekter/", headers={"accept-language": language}))
+
+        # On a phone the chart is wider than the screen: its scroll region takes the keyboard
+        # focus (arrow keys scroll it) and has a name of its own (axe: landmark-unique).
+        regions = re.findall(
+            r'<div class="effect-chart-scroll" tabindex="0" role="region" aria-label="([^"]+)">',
+            page,
+        )
+        assert len(regions) == page.count('<svg class="effect-chart"') == 3
+        assert len(set(regions)) == 3
+        assert regions[:2] == names
+        # A visible hint right above each region (effects.css shows it where the chart scrolls).
+        with translation.override(language):
+            hint = gettext("Rul vandret for at se hele diagrammet.")
+        assert page.count(f'<p class="effect-scroll-hint">{hint}<svg') == 3
+        assert re.search(
+            rf'<p class="effect-scroll-hint">{re.escape(hint)}<svg[^>]*aria-hidden="true">.*?'
+            r'</svg></p> <div class="effect-chart-scroll"',
+            page,
+        )
+
     def test_a_draft_offer_is_not_shown(self, client, published):
         draft = make_offer(external_id="kladde", title="Hemmelig kladde", status="draft")
         make_estimate(run=published["run"], offer=draft)
@@ -112,6 +145,12 @@ class TestOfferEffectsPage:
         assert "Deltog i 2020" in page and "Alle år samlet" in page
         assert page.count('<svg class="effect-chart"') == 1
         assert "+1.540.000 kr." in page
+        # The cohort chart scrolls in a named, focusable region with the hint above it.
+        assert '<p class="effect-scroll-hint">Rul vandret for at se hele diagrammet.<svg' in page
+        assert (
+            '<div class="effect-chart-scroll" tabindex="0" role="region" '
+            'aria-label="Diagram: Beskæftigelse efter deltagelsesår">' in page
+        )
 
     def test_an_offer_that_was_not_measured_says_so(self, client, published):
         make_offer(external_id="ikke-maalt")

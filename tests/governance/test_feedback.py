@@ -15,6 +15,24 @@ def test_it_shows_the_feedback_question_on_public_pages(client, db):
     assert 'name="path" value="/om/"' in body
 
 
+def _feedback_section(body: str) -> str:
+    start = body.index('id="feedback"')
+    return body[start : body.index("</section>", start)]
+
+
+def test_the_answer_goes_to_one_status_message_that_can_take_the_focus(client, db):
+    # feedback.js writes the answer here and moves the focus to it (the form it came from is
+    # hidden): role="status" makes it the one polite live region, tabindex="-1" focusable.
+    section = _feedback_section(client.get("/om/").content.decode())
+    assert '<div class="js-page-feedback-status" role="status" tabindex="-1"></div>' in section
+    assert section.count('role="status"') + section.count("aria-live") == 1
+
+    # Without JavaScript the thank-you page has its own status message, and no second, empty one.
+    thanks = _feedback_section(client.get("/om/?tilbagemelding=tak").content.decode())
+    assert "Tak for din tilbagemelding" in thanks
+    assert thanks.count('role="status"') + thanks.count("aria-live") == 1
+
+
 def test_it_sets_no_cookie_on_a_public_page(client, db):
     response = client.get("/om/")
     assert not response.cookies
