@@ -100,7 +100,8 @@ def env_url(name: str, default: str | None = None) -> str | None:
 
 
 def env_date(name: str, default: str) -> date:
-    value = os.environ.get(name, default)
+    """An ISO date; unset or empty is ``default``."""
+    value = os.environ.get(name) or default
     try:
         return date.fromisoformat(value)
     except ValueError:

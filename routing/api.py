@@ -186,14 +186,14 @@ EXAMPLE_RESULT = {
             "title": "Eksportstart – rådgivning til virksomheder, der vil eksportere",
             "score": 82.5,
             "reasons": [
-                "Svarer på det, du skriver: »begynde at eksportere« og »tyskland«",
+                "Svarer på det, du skriver: »begynde at eksportere« og »Tyskland«",
                 "Handler om eksport og første skridt",
                 "Matcher dit behov: eksport",
                 "Tilbuddet: Rådgivning til virksomheder, der vil eksportere for første gang.",
                 "For virksomheder med 10–49 ansatte",
             ],
             "explanation": [
-                {"code": "need_words", "values": ["begynde at eksportere", "tyskland"]},
+                {"code": "need_words", "values": ["begynde at eksportere", "Tyskland"]},
                 {"code": "topics", "values": ["export", "first_steps"]},
                 {"code": "themes", "values": ["export"]},
                 {

@@ -85,6 +85,10 @@ def test_the_review_date_comes_from_an_iso_date(monkeypatch) -> None:
     monkeypatch.delenv("ACCESSIBILITY_STATEMENT_DATE")
     assert env_date("ACCESSIBILITY_STATEMENT_DATE", "2026-12-06") == dt.date(2026, 12, 6)
 
+    # A line in .env without a value is unset, as for the other settings.
+    monkeypatch.setenv("ACCESSIBILITY_STATEMENT_DATE", "")
+    assert env_date("ACCESSIBILITY_STATEMENT_DATE", "2026-12-06") == dt.date(2026, 12, 6)
+
     monkeypatch.setenv("ACCESSIBILITY_STATEMENT_DATE", "9/3/2027")
     with pytest.raises(ImproperlyConfigured, match="ACCESSIBILITY_STATEMENT_DATE"):
         env_date("ACCESSIBILITY_STATEMENT_DATE", "2026-12-06")

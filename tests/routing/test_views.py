@@ -127,7 +127,8 @@ def test_it_names_the_offer_the_company_came_from(client: Client, export_offers:
     html = client.get("/vejledning/?offer=eksportstart").content.decode()
 
     assert "Du spørger om tilbuddet" in html
-    assert 'href="/tilbud/eksportstart/"' in html
+    # The offer's title is Danish on an English page too.
+    assert 'href="/tilbud/eksportstart/" lang="da"' in html
     assert 'name="offer" value="eksportstart"' in html
 
 
