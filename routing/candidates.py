@@ -11,8 +11,10 @@ Three steps, each where it is cheapest:
    version (``routing.catalogue``), then give the eligible offers (open now, the company's place,
    phase, size and industry) that share a chosen theme or match the text, ordered by the score of
    ``routing.matching`` and cut at :data:`CANDIDATE_LIMIT`.
-3. PostgreSQL reads those offers again, fresh, with ``ts_rank_cd`` (cover density, as
-   ``routing.matching`` expects), and ``routing.matching`` scores and explains on plain data.
+3. The copy gives those offers as plain data with their ``ts_rank_cd`` (cover density, as
+   ``routing.matching`` expects; computed exactly from what the copy keeps per stem), reading the
+   texts of an offer from PostgreSQL the first time it is chosen under a version, and
+   ``routing.matching`` scores and explains.
 
 The needs are free text ("Vi vil gerne eksportere til Tyskland og har brug for kapital"), so the
 words are ORed: PostgreSQL's ``websearch`` syntax would AND them and find almost nothing. Each word
@@ -41,7 +43,7 @@ from django.db import connection
 
 from offers.catalogue_version import CHANGED_HERE_SQL, VERSION_SQL
 from offers.compounds import CompoundSplitter
-from routing.catalogue import Catalogue, catalogue_at
+from routing.catalogue import catalogue_at
 from routing.matching import CompanyProfile, OfferCandidate
 from routing.vocabulary import Vocabulary, default_vocabulary
 
@@ -152,7 +154,8 @@ def find_candidates(
     limit: int = CANDIDATE_LIMIT,
     vocabulary: Vocabulary | None = None,
 ) -> Candidates:
-    """The offers to score for ``company`` (see the module docstring), in three queries.
+    """The offers to score for ``company`` (see the module docstring): one query once the copy
+    knows the stems of the needs and the texts of the chosen offers.
 
     The company's ``origin_offer_id`` (the offer page it came from) is always among them when
     eligible, first.
@@ -166,66 +169,7 @@ def find_candidates(
     implied = vocabulary.implied_themes(vocabulary.need_concepts(company.needs_text))
     pooled = dataclasses.replace(company, themes=tuple(dict.fromkeys((*company.themes, *implied))))
     pool = catalogue.pool(pooled, day=day, hit=hit, rank=rank, limit=limit)
-    query = terms_tsquery(terms) if terms else ""
     return Candidates(
-        offers=_fresh(pool, query=query, day=day, catalogue=catalogue),
+        offers=catalogue.candidates(pool, day=day, text_rank=catalogue.cover_density(terms)),
         theme_labels=catalogue.theme_labels,
     )
-
-
-_FRESH_SQL = """
-SELECT o.id, o.external_id, o.title, o.theme_ids, o.phases, o.company_sizes, o.industries,
-       o.nationwide, o.regions, o.municipalities,
-       (o.valid_from IS NULL OR o.valid_from <= %(day)s)
-       AND (o.valid_to IS NULL OR o.valid_to >= %(day)s)
-       AND (o.application_deadline IS NULL OR o.application_deadline >= %(day)s),
-       {rank},
-       o.summary, o.expected_result, o.description,
-       ARRAY(SELECT other.external_id FROM offers_offer_cannot_combine_with c
-             JOIN offers_offer other ON other.id = c.to_offer_id
-             WHERE c.from_offer_id = o.id ORDER BY other.external_id),
-       o.industry_groups
-FROM offers_offer o
-WHERE o.id = ANY(%(ids)s) AND o.status = 'published'
-"""
-_RANK_SQL = """CASE WHEN o.search_vector @@ to_tsquery('simple', %(query)s)
-       THEN ts_rank_cd(o.search_vector, to_tsquery('simple', %(query)s)) ELSE 0 END"""
-
-
-def _fresh(
-    pool: list[int], *, query: str, day: dt.date, catalogue: Catalogue
-) -> list[OfferCandidate]:
-    """The pooled offers read again from PostgreSQL, in pool order, with ``ts_rank_cd``.
-
-    An offer unpublished since the catalogue copy was taken is left out; one changed since is
-    judged by ``routing.matching`` on what it is now.
-    """
-    if not pool:
-        return []
-    sql = _FRESH_SQL.format(rank=_RANK_SQL if query else "0")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"day": day, "ids": pool, "query": query})
-        rows = cursor.fetchall()
-    slugs = catalogue.theme_slugs
-    by_id = {
-        row[0]: OfferCandidate(
-            external_id=row[1],
-            title=row[2],
-            themes=tuple(sorted(slugs[pk] for pk in row[3] or () if pk in slugs)),
-            phases=tuple(row[4] or ()),
-            company_sizes=tuple(row[5] or ()),
-            industries=tuple(row[6] or ()),
-            nationwide=bool(row[7]),
-            region_codes=tuple(row[8] or ()),
-            municipality_codes=tuple(row[9] or ()),
-            is_open=bool(row[10]),
-            text_rank=float(row[11]),
-            summary=row[12] or "",
-            expected_result=row[13] or "",
-            description=row[14] or "",
-            cannot_combine_with=tuple(row[15] or ()),
-            industry_groups=tuple(row[16] or ()),
-        )
-        for row in rows
-    }
-    return [by_id[pk] for pk in pool if pk in by_id]

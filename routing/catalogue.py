@@ -6,18 +6,21 @@ best. Answering that in SQL means testing five array conditions on every offer f
 (about 10 ms at 10,000 offers); answering it from a copy of those columns held as NumPy arrays takes
 well under a millisecond. The copy is exact, not a cache with an expiry: it is taken under the
 catalogue's version (``offers.catalogue_version``), which PostgreSQL moves at the commit of every
-change to an offer, its themes or a theme, and it is replaced as soon as the version read for a
-request differs. Inside a transaction that has itself changed the catalogue a fresh copy is read and
-not kept.
+change to an offer, its themes, what it cannot be combined with or a theme, and it is replaced as
+soon as the version read for a request differs. Inside a transaction that has itself changed the
+catalogue a fresh copy is read and not kept.
 
-What the copy decides is only which offers reach the scoring (``routing.candidates``): the chosen
-offers are read again from PostgreSQL with their full-text rank, and ``routing.matching`` checks
-every rule once more on that fresh data.
+The copy chooses which offers reach the scoring (``routing.candidates``) and hands them to
+``routing.matching`` as plain data, which checks every rule once more. The offers' texts, which
+only the chosen ones need, are read the first time an offer is chosen under a version and kept
+with the copy. A request therefore judges the catalogue as it was when the request read the
+version: an offer withdrawn or changed later is seen by the next request, which reads the new
+version and so a new copy.
 
 The rules here are those of ``routing.matching.eligibility_failures`` and the score that of
-``routing.matching.score``, with ``ts_rank`` for the text part (``ts_rank_cd``, which the final
-score uses, costs ten times more and is computed for the chosen offers only). Tests hold the two
-to the same answers.
+``routing.matching.score``, with ``ts_rank`` for the text part when choosing. The final score uses
+``ts_rank_cd`` (cover density), which the copy computes exactly from what it kept per word
+(:meth:`Catalogue.cover_density`). Tests hold each to PostgreSQL's answers.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from routing.matching import (
     TEXT_WEIGHT,
     THEME_WEIGHT,
     CompanyProfile,
+    OfferCandidate,
     company_section,
     size_class,
 )
@@ -112,6 +116,39 @@ class _Values:
         return self.open | self.listing(value)
 
 
+type _Columns = tuple[
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[str, ...],
+    bool,
+    tuple[int, ...],
+    tuple[int, ...],
+]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Posting:
+    """The published offers whose search vector contains one stem: their rows, their
+    ``ts_rank`` for the stem, and what the stem adds to their ``ts_rank_cd`` (below)."""
+
+    rows: NDArray[np.intp]
+    ranks: NDArray[np.float64]
+    covers: NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    """What the scoring reads of an offer besides its matching columns."""
+
+    title: str
+    summary: str
+    expected_result: str
+    description: str
+    cannot_combine_with: tuple[str, ...]
+    industry_groups: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Catalogue:
     """The matching columns of every published offer, ordered by primary key."""
@@ -135,9 +172,14 @@ class Catalogue:
     #: Theme primary key → slug, and slug → Danish label (lower case, as reasons use it).
     theme_slugs: Mapping[int, str]
     theme_labels: Mapping[str, str]
-    #: Stem → (rows of the offers whose search vector contains it, their ``ts_rank`` for it),
-    #: read from PostgreSQL the first time a request needs the stem under this version.
-    postings: dict[str, tuple[NDArray[np.intp], NDArray[np.float64]]] = field(default_factory=dict)
+    #: Each offer's matching columns as ``routing.matching`` reads them: themes (slugs, sorted),
+    #: phases, sizes, industries, nationwide, regions, municipalities.
+    columns: tuple[_Columns, ...] = ()
+    #: Stem → the offers whose search vector contains it (:class:`_Posting`), read from
+    #: PostgreSQL the first time a request needs the stem under this version.
+    postings: dict[str, _Posting] = field(default_factory=dict)
+    #: Row → the offer's texts (:class:`_Texts`), read the first time the offer is chosen.
+    texts: dict[int, _Texts] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -167,10 +209,74 @@ class Catalogue:
         if missing:
             self.postings.update(_postings(self.ids, missing))
         for term in terms:
-            rows, ranks = self.postings[term]
-            hit[rows] = True
-            rank[rows] += ranks
+            posting = self.postings[term]
+            hit[posting.rows] = True
+            rank[posting.rows] += posting.ranks
         return hit, rank / len(terms)
+
+    def cover_density(self, terms: Sequence[str]) -> NDArray[np.float32]:
+        """Each offer's ``ts_rank_cd`` against the query ORing the stemmed ``terms``, exactly as
+        PostgreSQL gives it (default weights, no normalisation); call :meth:`text_match` first.
+
+        For a query of ORed words every matching position is a cover of its own, worth its
+        class's weight ``1 / (1 / w)``, which in double precision is the float4 weight itself:
+        the rank is the sum of the weights of the positions of the query's words, rounded to
+        float4. A sum of at most 256 positions per word (PostgreSQL keeps no more) of four float4
+        weights is exact in double precision whatever its order, so adding each word's part
+        (:func:`_postings`) gives PostgreSQL's sum, and rounding it gives its float4. (Two words at
+        one position would count once there; a search vector has one word per position.)
+        """
+        total = np.zeros(len(self))
+        for term in dict.fromkeys(terms):
+            posting = self.postings[term]
+            total[posting.rows] += posting.covers
+        return total.astype(np.float32)
+
+    def candidates(
+        self, pool: Sequence[int], *, day: dt.date, text_rank: NDArray[np.float32]
+    ) -> list[OfferCandidate]:
+        """The offers of ``pool`` (primary keys, from :meth:`pool`) as ``routing.matching``
+        scores them, in pool order, with ``text_rank`` (from :meth:`cover_density`).
+
+        Their texts are read once per offer and version; an offer PostgreSQL no longer has
+        published when its texts are read is left out (and read again next time).
+        """
+        rows = [int(row) for row in np.searchsorted(self.ids, np.array(pool, dtype=np.int64))]
+        missing = [row for row in rows if row not in self.texts]
+        if missing:
+            self.texts.update(_texts(self.ids, missing))
+        today = day.toordinal()
+        found = []
+        for row in rows:
+            texts = self.texts.get(row)
+            if texts is None:
+                continue
+            themes, phases, sizes, industries, nationwide, regions, municipalities = self.columns[
+                row
+            ]
+            found.append(
+                OfferCandidate(
+                    external_id=self.external_ids[row],
+                    title=texts.title,
+                    themes=themes,
+                    phases=phases,
+                    company_sizes=sizes,
+                    industries=industries,
+                    nationwide=nationwide,
+                    region_codes=regions,
+                    municipality_codes=municipalities,
+                    is_open=bool(self.opens[row] <= today <= self.closes[row]),
+                    # The shortest decimal that is this float4, as PostgreSQL writes it and
+                    # psycopg reads it (5.4, not 5.400000095367432).
+                    text_rank=float(str(text_rank[row])),
+                    summary=texts.summary,
+                    expected_result=texts.expected_result,
+                    description=texts.description,
+                    cannot_combine_with=texts.cannot_combine_with,
+                    industry_groups=texts.industry_groups,
+                )
+            )
+        return found
 
     def pool(
         self,
@@ -255,6 +361,9 @@ def load_catalogue(version: str | None) -> Catalogue:
         for code in offer[6] or ():
             by_region.setdefault(int(code), []).append(row)
     external_ids = tuple(str(offer[1]) for offer in rows)
+    theme_lists = [
+        [theme_slugs[pk] for pk in offer[11] or () if pk in theme_slugs] for offer in rows
+    ]
     external_order = np.empty(len(rows), dtype=np.int64)
     external_order[sorted(range(len(rows)), key=external_ids.__getitem__)] = np.arange(len(rows))
     return Catalogue(
@@ -282,45 +391,101 @@ def load_catalogue(version: str | None) -> Catalogue:
         phases=_Values.of([offer[8] or () for offer in rows]),
         sizes=_Values.of([offer[9] or () for offer in rows]),
         industries=_Values.of([offer[10] or () for offer in rows]),
-        themes=_Values.of(
-            [[theme_slugs[pk] for pk in offer[11] or () if pk in theme_slugs] for offer in rows]
-        ),
+        themes=_Values.of(theme_lists),
         theme_slugs=theme_slugs,
         theme_labels={slug: name.lower() for _pk, slug, name in themes},
+        columns=tuple(
+            (
+                tuple(sorted(theme_list)),
+                tuple(offer[8] or ()),
+                tuple(offer[9] or ()),
+                tuple(offer[10] or ()),
+                bool(offer[5]),
+                tuple(offer[6] or ()),
+                tuple(offer[7] or ()),
+            )
+            for offer, theme_list in zip(rows, theme_lists, strict=True)
+        ),
     )
 
 
+# ``ts_rank``, and what the stem adds to ``ts_rank_cd``: its positions of each weight class,
+# counted by ``ts_rank_cd`` with that class's weight 1 and the others 0 (weights D, C, B, A).
 _POSTINGS_SQL = """
-SELECT t.term, m.id, m.rank
+SELECT t.term, m.id, m.rank,
+       ts_rank_cd('{1,0,0,0}', o.search_vector, q.query),
+       ts_rank_cd('{0,1,0,0}', o.search_vector, q.query),
+       ts_rank_cd('{0,0,1,0}', o.search_vector, q.query),
+       ts_rank_cd('{0,0,0,1}', o.search_vector, q.query)
 FROM unnest(%s::text[]) AS t(term)
-CROSS JOIN LATERAL offers_matching_published(to_tsquery('simple', quote_literal(t.term))) AS m
+CROSS JOIN LATERAL (SELECT to_tsquery('simple', quote_literal(t.term)) AS query) AS q
+CROSS JOIN LATERAL offers_matching_published(q.query) AS m
+JOIN offers_offer o ON o.id = m.id
 """
+#: ``ts_rank_cd``'s default weights of the classes D, C, B and A, as the float4 values PostgreSQL
+#: holds (a position of a class adds ``1 / (1 / w)`` in double precision, which is exactly this).
+_COVER_WEIGHTS = np.array([0.1, 0.2, 0.4, 1.0], dtype=np.float32).astype(np.float64)
 
 
-def _postings(
-    ids: NDArray[np.int64], terms: Sequence[str]
-) -> dict[str, tuple[NDArray[np.intp], NDArray[np.float64]]]:
-    """For each stem, the rows (in ``ids``) of the published offers containing it and their
-    ``ts_rank`` for it, from the GIN index (one query for all ``terms``)."""
+def _postings(ids: NDArray[np.int64], terms: Sequence[str]) -> dict[str, _Posting]:
+    """For each stem, the rows (in ``ids``) of the published offers containing it, their
+    ``ts_rank`` for it and its part of their ``ts_rank_cd``, from the GIN index (one query for
+    all ``terms``)."""
     with connection.cursor() as cursor:
         cursor.execute(_POSTINGS_SQL, [list(terms)])
         rows = cursor.fetchall()
-    found: dict[str, tuple[list[int], list[float]]] = {term: ([], []) for term in terms}
-    for term, pk, rank in rows:
+    found: dict[str, tuple[list[int], list[float], list[tuple[float, ...]]]] = {
+        term: ([], [], []) for term in terms
+    }
+    for term, pk, rank, *counts in rows:
         found[term][0].append(pk)
         found[term][1].append(rank)
+        found[term][2].append(tuple(counts))
     postings = {}
-    for term, (pks, ranks) in found.items():
+    for term, (pks, ranks, counts) in found.items():
+        # Whole numbers below 257 times float4 weights: every product and sum is exact.
+        covers = np.array(counts, dtype=np.float64).reshape(-1, 4) @ _COVER_WEIGHTS
         wanted = np.array(pks, dtype=np.int64)
         positions = np.searchsorted(ids, wanted)
         known = positions < len(ids)
         known[known] = ids[positions[known]] == wanted[known]
         # An offer published after this copy was taken is not in it; the next copy has it.
-        postings[term] = (
-            positions[known].astype(np.intp),
-            np.array(ranks, dtype=np.float64)[known],
+        postings[term] = _Posting(
+            rows=positions[known].astype(np.intp),
+            ranks=np.array(ranks, dtype=np.float64)[known],
+            covers=np.array(covers, dtype=np.float64)[known],
         )
     return postings
+
+
+_TEXTS_SQL = """
+SELECT o.id, o.title, o.summary, o.expected_result, o.description,
+       ARRAY(SELECT other.external_id FROM offers_offer_cannot_combine_with c
+             JOIN offers_offer other ON other.id = c.to_offer_id
+             WHERE c.from_offer_id = o.id ORDER BY other.external_id),
+       o.industry_groups
+FROM offers_offer o
+WHERE o.id = ANY(%s) AND o.status = 'published'
+"""
+
+
+def _texts(ids: NDArray[np.int64], rows: Sequence[int]) -> dict[int, _Texts]:
+    """The texts of the offers at ``rows`` that are still published (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TEXTS_SQL, [[int(ids[row]) for row in rows]])
+        found = cursor.fetchall()
+    row_of = {int(ids[row]): row for row in rows}
+    return {
+        row_of[pk]: _Texts(
+            title=title,
+            summary=summary or "",
+            expected_result=expected_result or "",
+            description=description or "",
+            cannot_combine_with=tuple(combine or ()),
+            industry_groups=tuple(groups or ()),
+        )
+        for pk, title, summary, expected_result, description, combine, groups in found
+    }
 
 
 class _Kept:
