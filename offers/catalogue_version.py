@@ -1,11 +1,12 @@
 """The catalogue's version, for caches of the catalogue inside a process.
 
-PostgreSQL keeps it (migration ``0006_catalogue_version``): the value changes at the commit of
-every transaction that changed an offer, an offer's themes or a theme, and a value is never used
-twice. A process may therefore keep something derived from the catalogue under the value it read
-before deriving it, and reuse it for as long as the value read later is the same. The value read
-is the number together with the row's ``xmin``: a database restored from a dump (or a recovered
-standby) may hand out a number again, but not with the same row version.
+PostgreSQL keeps it (migrations ``0006_catalogue_version``, ``0013``): the value changes at the
+commit of every transaction that changed an offer, an offer's themes, what it cannot be combined
+with or a theme, and a value is never used twice. A process may therefore keep something derived
+from the catalogue under the value it read before deriving it, and reuse it for as long as the value
+read later is the same. The value read is the number together with the row's ``xmin``: a database
+restored from a dump (or a recovered standby) may hand out a number again, but not with the same row
+version.
 
 A transaction that has changed the catalogue itself sees its own changes, but the value moves only
 when it commits: :data:`CHANGED_HERE_SQL` is true inside such a transaction, and a reader there must

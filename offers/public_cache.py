@@ -1,12 +1,12 @@
 """Anonymous answers of the public catalogue, kept per process under the catalogue's version.
 
-The home page, the search (page and API) and the offer pages (page and API) answer every
-anonymous visitor alike: what they show follows from the URL, the language, the day and the
-catalogue. The catalogue has a version (``offers.catalogue_version``) that PostgreSQL moves at the
-commit of every change to an offer, an offer's themes or a theme, so an answer rendered after the
-version was read is exact for as long as the version read later is the same. A process keeps such
-answers and serves them again after one small query for the version: a search costs what a health
-check costs, and an offer withdrawn a moment ago is gone from the next answer, because the
+The home page, the search (page and API) and the offer pages (page and API) answer every anonymous
+visitor alike: what they show follows from the URL, the language, the day and the catalogue. The
+catalogue has a version (``offers.catalogue_version``) that PostgreSQL moves at the commit of every
+change to an offer, its themes, what it cannot be combined with or a theme, so an answer rendered
+after the version was read is exact for as long as the version read later is the same. A process
+keeps such answers and serves them again after one small query for the version: a search costs what
+a health check costs, and an offer withdrawn a moment ago is gone from the next answer, because the
 withdrawal moved the version.
 
 The organisations (owners' and operators' names) are part of the version as well. Upper layers add

@@ -223,8 +223,8 @@ class Catalogue:
         the rank is the sum of the weights of the positions of the query's words, rounded to
         float4. A sum of at most 256 positions per word (PostgreSQL keeps no more) of four float4
         weights is exact in double precision whatever its order, so adding each word's part
-        (:func:`_postings`) gives PostgreSQL's sum, and rounding it gives its float4. (Two words at
-        one position would count once there; a search vector has one word per position.)
+        (:func:`_postings`) gives PostgreSQL's sum, and rounding it gives its float4. (PostgreSQL
+        merges a position only with the same word's, and a word lists each position once.)
         """
         total = np.zeros(len(self))
         for term in dict.fromkeys(terms):
@@ -235,13 +235,20 @@ class Catalogue:
     def candidates(
         self, pool: Sequence[int], *, day: dt.date, text_rank: NDArray[np.float32]
     ) -> list[OfferCandidate]:
-        """The offers of ``pool`` (primary keys, from :meth:`pool`) as ``routing.matching``
-        scores them, in pool order, with ``text_rank`` (from :meth:`cover_density`).
+        """The offers of ``pool`` (primary keys, from :meth:`pool`; one not in the copy is left
+        out) as ``routing.matching`` scores them, in pool order, with ``text_rank`` (from
+        :meth:`cover_density`).
 
         Their texts are read once per offer and version; an offer PostgreSQL no longer has
         published when its texts are read is left out (and read again next time).
         """
-        rows = [int(row) for row in np.searchsorted(self.ids, np.array(pool, dtype=np.int64))]
+        wanted = np.array(pool, dtype=np.int64)
+        found_at = np.searchsorted(self.ids, wanted)
+        rows = [
+            int(row)
+            for row, pk in zip(found_at, wanted, strict=True)
+            if row < len(self.ids) and self.ids[row] == pk
+        ]
         missing = [row for row in rows if row not in self.texts]
         if missing:
             self.texts.update(_texts(self.ids, missing))
@@ -266,9 +273,7 @@ class Catalogue:
                     region_codes=regions,
                     municipality_codes=municipalities,
                     is_open=bool(self.opens[row] <= today <= self.closes[row]),
-                    # The shortest decimal that is this float4, as PostgreSQL writes it and
-                    # psycopg reads it (5.4, not 5.400000095367432).
-                    text_rank=float(str(text_rank[row])),
+                    text_rank=_as_read(text_rank[row]),
                     summary=texts.summary,
                     expected_result=texts.expected_result,
                     description=texts.description,
@@ -341,6 +346,13 @@ class Catalogue:
 _NO_ROWS: NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 
 
+def _as_read(value: np.float32) -> float:
+    """A float4 as psycopg reads PostgreSQL's: the shortest decimal that is this float4 (5.4, not
+    5.400000095367432). The two shortest-digit algorithms agree below 2**24 (tested); a rank is
+    at most 40 words of 256 positions of weight 1.0."""
+    return float(np.format_float_positional(value, unique=True))
+
+
 def load_catalogue(version: str | None) -> Catalogue:
     """Read the published catalogue's matching columns, the themes and the version they are at
     (one query). The copy is labelled with that version, or None when ``version`` is None (the
@@ -409,18 +421,13 @@ def load_catalogue(version: str | None) -> Catalogue:
     )
 
 
-# ``ts_rank``, and what the stem adds to ``ts_rank_cd``: its positions of each weight class,
-# counted by ``ts_rank_cd`` with that class's weight 1 and the others 0 (weights D, C, B, A).
+# ``ts_rank``, and what the stem adds to ``ts_rank_cd``: its positions of each weight class (D, C,
+# B, A), from the GIN index (``offers_matching_published_weights``, migration ``offers.0014``).
 _POSTINGS_SQL = """
-SELECT t.term, m.id, m.rank,
-       ts_rank_cd('{1,0,0,0}', o.search_vector, q.query),
-       ts_rank_cd('{0,1,0,0}', o.search_vector, q.query),
-       ts_rank_cd('{0,0,1,0}', o.search_vector, q.query),
-       ts_rank_cd('{0,0,0,1}', o.search_vector, q.query)
+SELECT t.term, m.id, m.rank, m.d, m.c, m.b, m.a
 FROM unnest(%s::text[]) AS t(term)
-CROSS JOIN LATERAL (SELECT to_tsquery('simple', quote_literal(t.term)) AS query) AS q
-CROSS JOIN LATERAL offers_matching_published(q.query) AS m
-JOIN offers_offer o ON o.id = m.id
+CROSS JOIN LATERAL offers_matching_published_weights(to_tsquery('simple', quote_literal(t.term)))
+    AS m
 """
 #: ``ts_rank_cd``'s default weights of the classes D, C, B and A, as the float4 values PostgreSQL
 #: holds (a position of a class adds ``1 / (1 / w)`` in double precision, which is exactly this).

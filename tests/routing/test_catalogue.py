@@ -190,9 +190,18 @@ def test_its_cover_density_is_postgresqls_ts_rank_cd_to_the_bit() -> None:
     index_offers()
     copy = load_catalogue(None)
     stems = ["eksport", "kapital", "robot", "netværk", "tyskland", "vækst", "design", "lån"]
+    with connection.cursor() as cursor:
+        # Words of the organisations' names, the only ones weighted D.
+        cursor.execute(
+            "SELECT DISTINCT u.lexeme FROM offers_offer o, unnest(o.search_vector) AS u "
+            "WHERE u.weights = '{D}' ORDER BY 1 LIMIT 3"
+        )
+        organisation_words = [lexeme for (lexeme,) in cursor.fetchall()]
+    assert organisation_words
+    stems += organisation_words
 
-    for _ in range(30):
-        terms = rng.sample(stems, rng.randint(1, 5))
+    for n in range(30):
+        terms = rng.sample(stems, rng.randint(1, 5)) + organisation_words[: n % 2]
         copy.text_match(terms)
         found = copy.cover_density(terms)
         with connection.cursor() as cursor:
@@ -280,6 +289,38 @@ def test_the_next_request_never_shows_an_offer_withdrawn_or_moved_since() -> Non
     # the moved one is no longer for the company's region.
     found = find_candidates(company, day=TODAY).offers
     assert [c.external_id for c in found] == ["kept"]
+
+
+def test_a_float4_is_read_as_psycopg_reads_postgresqls() -> None:
+    rng = random.Random(3)
+    weights = np.array([0.1, 0.2, 0.4, 1.0], dtype=np.float32).astype(np.float64)
+    # Ranks as cover_density makes them: up to 40 words of up to 256 positions of each class.
+    values = [
+        np.float32(np.array([rng.randint(0, 2_560) for _ in range(4)], dtype=np.float64) @ weights)
+        for _ in range(3_000)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT unnest(%s::float8[])::real", [[float(v) for v in values]])
+        read = [value for (value,) in cursor.fetchall()]
+
+    assert [catalogue_module._as_read(v) for v in values] == read
+
+
+def test_changing_what_an_offer_cannot_be_combined_with_marks_the_transaction() -> None:
+    # This test runs in a transaction: once it has changed the list, a copy must not be reused.
+    OfferFactory(external_id="first")
+    OfferFactory(external_id="second")
+    first = Offer.objects.get(external_id="first")
+    second = Offer.objects.get(external_id="second")
+    assert catalogue_version() is None  # the factories changed offers here already
+
+    with connection.cursor() as cursor:
+        # Forget that: from here on only the list changes.
+        cursor.execute("SELECT set_config('offers.catalogue_changed', '', true)")
+    assert catalogue_version() is not None
+    first.cannot_combine_with.add(second)
+
+    assert catalogue_version() is None
 
 
 @pytest.mark.django_db(transaction=True)
