@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 
@@ -84,3 +85,26 @@ def test_it_passes_the_wcag_checks_on_the_content_and_error_pages(
         page.goto(live_url + path)
         assert page.locator("html").get_attribute("lang") == "da"
         assert_accessible(page)
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_nothing_runs_past_a_phones_edge_with_the_text_size_doubled(browser, live_url, language):
+    # A phone's "larger text" setting: the root font size doubled at 390 px. Long Danish words
+    # ("Erhvervsfremmeportalen", "Tilgængelighedserklæring") must break and the menu button, the
+    # search button and the situation cards must stay on the screen.
+    context = browser.new_context(
+        locale="da-DK", viewport={"width": 390, "height": 844}, bypass_csp=True
+    )
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_url}])
+    page = context.new_page()
+    try:
+        for path in ["/", "/tilbud/", "/vejledning/", "/om/"]:
+            page.goto(live_url + path)
+            page.add_style_tag(content="html { font-size: 200% !important; }")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+            menu = page.locator(".js-menu-open")
+            box = menu.bounding_box()
+            assert box is not None, path
+            assert box["x"] + box["width"] <= 390, path
+    finally:
+        context.close()
