@@ -5,12 +5,13 @@ Three steps, each where it is cheapest:
 1. PostgreSQL stems the needs text in Danish and tells which stems the catalogue knows and how
    common each is (the same statement reads the catalogue's version); only informative stems
    count (:func:`informative_stems`).
-2. PostgreSQL finds the published offers whose stored search vector matches any of those stems,
-   through the GIN index, with ``ts_rank`` (``offers_matching_published``, migration
-   ``offers.0006``). The catalogue's matching columns, held in this process as arrays under that
-   version (``routing.catalogue``), then give the eligible offers (open now, the company's place,
-   phase, size and industry) that share a chosen theme or match the text, ordered by the score of
-   ``routing.matching`` and cut at :data:`CANDIDATE_LIMIT`.
+2. PostgreSQL finds the published offers whose stored search vector contains each of those
+   stems, through the GIN index, with ``ts_rank`` and the stem's positions per weight class
+   (``offers_matching_published_weights``, migration ``offers.0014``), once per stem and catalogue
+   version: the copy keeps them. The catalogue's matching columns, held in this process as arrays
+   under that version (``routing.catalogue``), then give the eligible offers (open now, the
+   company's place, phase, size and industry) that share a chosen theme or match the text, ordered
+   by the score of ``routing.matching`` and cut at :data:`CANDIDATE_LIMIT`.
 3. The copy gives those offers as plain data with their ``ts_rank_cd`` (cover density, as
    ``routing.matching`` expects; computed exactly from what the copy keeps per stem), reading the
    texts of an offer from PostgreSQL the first time it is chosen under a version, and
