@@ -2,7 +2,9 @@
 
 Builds (once) ``benchmarks/search.py``'s catalogue of 10,000 published and 5,000 archived offers
 plus ``seed_demo`` in a scratch database, starts the production server on it (gunicorn with the
-repository's ``gunicorn.conf.py``, DEBUG off, rate limits off) and measures with Debian's ``wrk``:
+repository's ``gunicorn.conf.py``, DEBUG off, rate limits off) and one Celery worker as
+``docker-compose.yml`` runs it (its e-mails go to Django's in-memory backend; ``--no-worker``
+leaves them in the broker), and measures with Debian's ``wrk``:
 
 1. each public read alone at 8 connections (``wrk -t1 -c8``): ``/healthz`` (the reference), the
    home page, a broad one-word search through the page and the API, a search with facets and a
@@ -21,12 +23,14 @@ repository's ``gunicorn.conf.py``, DEBUG off, rate limits off) and measures with
 
 Every figure is printed with the machine's load average: on a shared machine a figure means little
 without it. Next to the latencies stands the processor time the server spent per request (its
-gunicorn processes and their PostgreSQL backends, from /proc; for the mix, all kinds together):
+gunicorn processes, the worker's, and their PostgreSQL backends, from /proc; for the mix, all
+kinds together):
 latency grows with whatever else the machine runs, CPU per request hardly does, and with the
 mix's 100 clients asking again as soon as they are answered, it is what sets the throughput and
 so the latency once the machine is free.
 
-Usage (the database name must contain "bench"; it is created when missing, filled once and reused):
+Usage (the database name must contain "bench"; it is created when missing, filled once and reused;
+the Redis database is a scratch one too: the worker's queues in it are purged before each run):
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/portal_loadbench \\
     REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python benchmarks/load.py [--duration 15] [--quick]
@@ -217,11 +221,19 @@ def server_processes(server: subprocess.Popen[bytes]) -> list[int]:
     return pids
 
 
-def measured(server: subprocess.Popen[bytes], run: Any) -> Figures:
-    """``run()``'s figures with the server's processor time per request."""
-    before = {pid: _cpu_seconds(pid) for pid in server_processes(server)}
+def measured(
+    server: subprocess.Popen[bytes], run: Any, worker: subprocess.Popen[bytes] | None = None
+) -> Figures:
+    """``run()``'s figures with the processor time per request of the server (and the worker)."""
+
+    def processes() -> set[int]:
+        return {
+            pid for each in (server, worker) if each is not None for pid in server_processes(each)
+        }
+
+    before = {pid: _cpu_seconds(pid) for pid in processes()}
     figures: Figures = run()
-    after = {pid: _cpu_seconds(pid) for pid in server_processes(server)}
+    after = {pid: _cpu_seconds(pid) for pid in processes()}
     spent = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
     figures.cpu_ms = 1000 * spent / max(figures.requests, 1)
     return figures
@@ -258,10 +270,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(
-    code: Path, port: int, log: Path, sizes: dict[str, str] | None = None
-) -> subprocess.Popen[bytes]:
-    env = {
+def server_environment(sizes: dict[str, str] | None = None) -> dict[str, str]:
+    """The production settings the server and the Celery worker run with."""
+    return {
         **os.environ,
         "DEBUG": "false",
         "PORTAL_DEV": "false",
@@ -279,6 +290,12 @@ def start_server(
         "PUBLIC_CACHE_REDIS_URL": os.environ["REDIS_URL"],
         **(sizes or {}),
     }
+
+
+def start_server(
+    code: Path, port: int, log: Path, sizes: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    env = server_environment(sizes)
     # DEBUG off serves static files from the manifest, as the Dockerfile's image does.
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
@@ -330,6 +347,46 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def start_worker(code: Path, log: Path) -> subprocess.Popen[bytes]:
+    """One Celery worker as docker-compose.yml runs it (all three queues, two processes): the
+    guidance requests' e-mails are sent during the mix, as in production, and its processor time
+    is counted with the server's. The benchmark's Redis database is a scratch one: the tasks
+    earlier runs left there are purged first, so the worker works on this run's only."""
+    env = server_environment()
+    celery = [sys.executable, "-m", "celery", "-A", "portal"]
+    subprocess.run(
+        [*celery, "purge", "-f", "-Q", "default,notifications,effects"],
+        cwd=code,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    command = [
+        *celery,
+        "worker",
+        "-Q",
+        "default,notifications,effects",
+        "--concurrency",
+        "2",
+        "-l",
+        "INFO",
+    ]
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        command, cwd=code, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"the Celery worker exited; see {log}")
+        if " ready." in log.read_text(errors="replace"):
+            print("worker: celery worker -Q default,notifications,effects --concurrency 2")
+            return process
+        time.sleep(0.5)
+    stop_server(process)
+    sys.exit(f"the Celery worker did not start within {STARTUP_SECONDS} s; see {log}")
 
 
 # --- wrk ------------------------------------------------------------------------------------------
@@ -494,7 +551,14 @@ def main() -> None:
         help="the mix's connections per kind instead of the issue's, e.g. "
         "'search=78,offer page=20,guidance=0,health=2' (a kind at 0 is left out)",
     )
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="run no Celery worker (the e-mails wait in the broker; their sending is not counted)",
+    )
     arguments = parser.parse_args()
+    # Stopped with SIGTERM, the servers and the worker it started are stopped too (finally).
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     if "bench" not in os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]:
         sys.exit("DATABASE_URL must name a scratch database whose name contains 'bench'.")
     scratch_database(os.environ["DATABASE_URL"])
@@ -525,7 +589,10 @@ def main() -> None:
         folder = Path(scratch)
         server = start_server(arguments.code.resolve(), port, folder / "gunicorn.log")
         guidance_server = None
+        worker = None
         try:
+            if not arguments.no_worker:
+                worker = start_worker(arguments.code.resolve(), folder / "celery.log")
             if arguments.guidance_pool:
                 processes, _, threads = arguments.guidance_pool.partition("x")
                 guidance_port = free_port()
@@ -541,7 +608,14 @@ def main() -> None:
             print(f"machine: {os.cpu_count()} CPUs, load average {load_average()} before")
             if arguments.mix_only:
                 run_mixes(
-                    arguments.mix_runs, base, folder, bodies, mix_duration, server, guidance_server
+                    arguments.mix_runs,
+                    base,
+                    folder,
+                    bodies,
+                    mix_duration,
+                    server,
+                    guidance_server,
+                    worker,
                 )
                 return
             for _label, path in READS:  # warm-up: imports, plans, per-process copies
@@ -554,6 +628,7 @@ def main() -> None:
                         lambda label=label, path=path: run_wrk(
                             base, folder, label, [path], connections=CONNECTIONS, seconds=duration
                         ),
+                        worker,
                     )
                 )
             print(
@@ -574,6 +649,7 @@ def main() -> None:
                     connections=GUIDANCE_ALONE,
                     seconds=duration,
                 ),
+                worker,
             )
             print(
                 f"\nGuidance requests alone, wrk -t1 -c{GUIDANCE_ALONE} -d{duration}s "
@@ -583,10 +659,19 @@ def main() -> None:
 
             if not arguments.skip_mix:
                 run_mixes(
-                    arguments.mix_runs, base, folder, bodies, mix_duration, server, guidance_server
+                    arguments.mix_runs,
+                    base,
+                    folder,
+                    bodies,
+                    mix_duration,
+                    server,
+                    guidance_server,
+                    worker,
                 )
         finally:
             stop_server(server)
+            if worker is not None:
+                stop_server(worker)
             if guidance_server is not None:
                 stop_server(guidance_server[1])
             log = (folder / "gunicorn.log").read_text(errors="replace")
@@ -630,11 +715,12 @@ def run_mixes(
     seconds: int,
     server: subprocess.Popen[bytes] | None = None,
     guidance_server: tuple[str, subprocess.Popen[bytes]] | None = None,
+    worker: subprocess.Popen[bytes] | None = None,
 ) -> None:
     """The mix ``runs`` times on the same server; after more than one, each run's p95s and how
     many runs met the goals (on a shared machine one run says little about a p95 that holds)."""
     results = [
-        run_mix(base, folder, bodies, seconds, server, guidance_server, warm_up=run == 0)
+        run_mix(base, folder, bodies, seconds, server, guidance_server, worker, warm_up=run == 0)
         for run in range(runs)
     ]
     if runs < 2:
@@ -657,6 +743,7 @@ def run_mix(
     seconds: int,
     server: subprocess.Popen[bytes] | None = None,
     guidance_server: tuple[str, subprocess.Popen[bytes]] | None = None,
+    worker: subprocess.Popen[bytes] | None = None,
     *,
     warm_up: bool = True,
 ) -> dict[str, float]:
@@ -684,6 +771,7 @@ def run_mix(
     print(f"\nMix of {MIX_CLIENTS} clients for {seconds} s ({load_average()} before):")
     servers = [server] if server else []
     servers += [guidance_server[1]] if guidance_server else []
+    servers += [worker] if worker else []
 
     def processes() -> set[int]:
         return {pid for each in servers for pid in server_processes(each)}

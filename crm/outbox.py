@@ -4,8 +4,11 @@ How a message travels:
 
 1. ``notification_queue`` writes the row in the caller's transaction (rendered, addressed, due
    now) and, once that commits, hands its id to the broker (``notification_enqueue``). The row
-   commits or rolls back with the change it reports. When the broker is unreachable the request
-   still succeeds and the row waits for the sweep.
+   commits or rolls back with the change it reports. The rows one transaction writes go to the
+   broker together, in one message (``notifications_enqueue``: a guidance request's receipt and
+   the hub's notice are one task, not two; a worker spends more on taking a task than on sending
+   one of these mails). When the broker is unreachable the request still succeeds, having tried
+   it once, and the rows wait for the sweep.
 2. A worker claims the row with one conditional update (``notification_claim``): only a row that
    is due, and nobody else's, is taken. Every claim is followed by a real send, so the claim is
    where an attempt is counted.
@@ -37,7 +40,6 @@ import re
 import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from celery import current_app
@@ -61,6 +63,7 @@ logger = logging.getLogger(__name__)
 # The task that sends one row, by name: the tasks module wraps this one, so importing it here
 # would make the two need each other.
 SEND_TASK = "crm.tasks.notification_send"
+SEND_MANY_TASK = "crm.tasks.notifications_send"
 
 BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, RedisError, OSError)
 
@@ -77,6 +80,11 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, SoftTimeLimitExcee
 # Each retry comes up to this fraction earlier than the plain exponential delay, so messages that
 # failed together during an outage do not all return to the mail server in the same minute.
 JITTER = 0.25
+
+# The time limits of one send (crm.tasks.notification_send); a task sending several gets these
+# times their number.
+SEND_TIME_LIMIT = 60
+SEND_SOFT_TIME_LIMIT = 45
 
 _UNSENT = [Notification.Status.PENDING, Notification.Status.SENDING]
 
@@ -198,8 +206,36 @@ def notification_queue(
             return None
         raise
     if enqueue_after_commit:
-        transaction.on_commit(partial(notification_enqueue, notification.pk))
+        _enqueue_after_commit(notification.pk)
     return notification
+
+
+class _AfterCommit:
+    """The rows one transaction has queued, handed to the broker together once it commits."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        notifications_enqueue(self.ids)
+
+
+def _enqueue_after_commit(notification_id: int) -> None:
+    """Add the row to the transaction's batch (a new batch for a new transaction, or for one
+    whose savepoint holding the batch's hook was rolled back: Django dropped the hook then)."""
+    connection = transaction.get_connection()
+    batch: _AfterCommit | None = getattr(connection, "_outbox_after_commit", None)
+    registered = batch is not None and any(entry[1] is batch for entry in connection.run_on_commit)
+    if batch is not None and registered and not batch.done:
+        batch.ids.append(notification_id)
+        return
+    batch = _AfterCommit()
+    batch.ids.append(notification_id)
+    connection._outbox_after_commit = batch
+    # Outside a transaction Django runs the hook at once: the id is in the batch before that.
+    transaction.on_commit(batch)
 
 
 @dataclass(frozen=True)
@@ -344,12 +380,40 @@ def notifications_queue_merged(
     )
 
 
-def _send_task() -> Task:
+def _send_task(name: str = SEND_TASK) -> Task:
     app = current_app
-    if SEND_TASK not in app.tasks:
+    if name not in app.tasks:
         # A web process has not loaded the task modules yet; a worker loads them at start.
         app.loader.import_default_modules()
-    return app.tasks[SEND_TASK]
+    return app.tasks[name]
+
+
+def notifications_enqueue(notification_ids: list[int]) -> bool:
+    """Ask a worker to send the rows, one task for all of them (one row: ``notification_enqueue``);
+    never raise, the rows are safe in the outbox. A rolled-back row among them is skipped by
+    the worker (nothing to claim)."""
+    if len(notification_ids) == 1:
+        return notification_enqueue(notification_ids[0])
+    if not notification_ids:
+        return True
+    try:
+        _send_task(SEND_MANY_TASK).apply_async(
+            args=(notification_ids,),
+            # Each mail gets the time one alone would (crm.tasks.notification_send).
+            soft_time_limit=SEND_SOFT_TIME_LIMIT * len(notification_ids),
+            time_limit=SEND_TIME_LIMIT * len(notification_ids),
+        )
+    except BROKER_ERRORS as error:
+        logger.warning(
+            "notifications %s left for the sweep: broker unavailable (%s)",
+            ", ".join(map(str, notification_ids)),
+            type(error).__name__,
+        )
+        Notification.objects.filter(
+            pk__in=notification_ids, status=Notification.Status.PENDING
+        ).update(enqueued_at=None)
+        return False
+    return True
 
 
 def notification_enqueue(notification_id: int) -> bool:

@@ -13,10 +13,23 @@ from django.utils import timezone
 from crm import outbox
 
 
-@shared_task(acks_late=True, time_limit=60, soft_time_limit=45)
+@shared_task(
+    acks_late=True, time_limit=outbox.SEND_TIME_LIMIT, soft_time_limit=outbox.SEND_SOFT_TIME_LIMIT
+)
 def notification_send(notification_id: int) -> str:
     """Send one outbox row (``crm.outbox.notification_send``); retries come from the sweep."""
     return outbox.notification_send(notification_id=notification_id)
+
+
+@shared_task(
+    acks_late=True, time_limit=outbox.SEND_TIME_LIMIT, soft_time_limit=outbox.SEND_SOFT_TIME_LIMIT
+)
+def notifications_send(notification_ids: list[int]) -> list[str]:
+    """Send the outbox rows one transaction wrote, each as ``notification_send`` would (the
+    publisher sets the time limits for their number: ``crm.outbox.notifications_enqueue``).
+    Each row is claimed on its own, so a row another worker took, or a repeated delivery, is
+    skipped; a row whose send fails is left to the sweep, and the next is still sent."""
+    return [outbox.notification_send(notification_id=pk) for pk in notification_ids]
 
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=100)

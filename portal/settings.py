@@ -521,6 +521,9 @@ CELERY_TASK_ROUTES = {
     "evaluation.tasks.*": {"queue": "effects"},
 }
 CELERY_TASK_ALWAYS_EAGER = False
+# Celery's Django fixup closes the database connections only every this many tasks, not around
+# every task; portal/celery.py checks them before each task as Django does before a request.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -66,6 +66,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from offers.db07 import section_of_group
 from routing.vocabulary import SUMMARY_STRENGTH, OfferConcepts, Vocabulary, default_vocabulary
@@ -348,8 +349,15 @@ def eligibility_failures(company: CompanyProfile, offer: OfferCandidate) -> tupl
 
 
 def is_eligible(company: CompanyProfile, offer: OfferCandidate) -> bool:
-    """Whether the offer passes every hard rule for the company."""
-    return not eligibility_failures(company, offer)
+    """Whether the offer passes every hard rule for the company (the rules of
+    :func:`eligibility_failures`, stopping at the first that fails)."""
+    return (
+        offer.is_open
+        and _geography_fits(company, offer)
+        and _restriction_allows(offer.phases, company.phase)
+        and _restriction_allows(offer.company_sizes, size_class(company.employees))
+        and _industry_fits(company, offer)
+    )
 
 
 def _geography_fits(company: CompanyProfile, offer: OfferCandidate) -> bool:
@@ -793,8 +801,11 @@ def _compatible(
     kept: list[tuple[OfferCandidate, _Assessment]] = []
     alternatives: dict[str, list[Alternative]] = {}
     for offer, assessment in ranked:
-        clash = next(
-            (k for k, _a in kept if k.external_id in conflicts.get(offer.external_id, ())), None
+        clashes_with = conflicts.get(offer.external_id)
+        clash = (
+            next((k for k, _a in kept if k.external_id in clashes_with), None)
+            if clashes_with
+            else None
         )
         if clash is not None:
             alternatives.setdefault(clash.external_id, []).append(
@@ -820,6 +831,9 @@ def _compatible(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
+# Every guidance request quotes the result or summary of each of its ~120 candidates: kept per
+# text, as the vocabulary keeps each offer's concepts (a catalogue's worth, 2 texts an offer).
+@lru_cache(maxsize=40_000)
 def _first_sentence(text: str) -> str:
     """The first sentence of a text, cut at :data:`QUOTED_TEXT` characters on a word."""
     text = " ".join(text.split())

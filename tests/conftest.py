@@ -114,3 +114,21 @@ def eager_tasks():
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture(autouse=True, scope="session")
+def in_thread_workers_close_their_connections():
+    """The tests' workers (``celery.contrib.testing.worker.start_worker``) run tasks in a thread
+    that ends with the ``with`` block, and send no ``worker_shutdown``: the connection a task
+    opened there would be dropped unclosed with the thread. A real worker keeps it between
+    tasks (``portal.celery``); these close it after each task, as Celery's fixup did."""
+    from celery.signals import task_postrun
+    from django.db import connections
+
+    def close(task=None, **_kwargs):
+        if task is not None and not task.request.is_eager:
+            connections.close_all()
+
+    task_postrun.connect(close, weak=False)
+    yield
+    task_postrun.disconnect(close)

@@ -13,6 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.template.response import TemplateResponse
 from django.test import RequestFactory
 from django.utils import timezone
@@ -365,3 +366,122 @@ def test_a_row_written_in_bulk_is_the_same_as_one_queued_alone(make_case, time_m
     # Left for the sweep, which hands it to the broker within a minute.
     assert bulk.enqueued_at is None
     assert outbox.notifications_sweep() >= 1
+
+
+# --- One task per transaction --------------------------------------------------------------------
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """What reaches the broker: ("one", id) per single task, ("many", ids, soft, hard) per batch."""
+    sent: list[tuple] = []
+    monkeypatch.setattr(tasks.notification_send, "delay", lambda pk: sent.append(("one", pk)))
+
+    def apply_async(args, soft_time_limit, time_limit):
+        sent.append(("many", list(args[0]), soft_time_limit, time_limit))
+
+    monkeypatch.setattr(tasks.notifications_send, "apply_async", apply_async)
+    return sent
+
+
+def _queue(recipient: str) -> Notification:
+    notification = outbox.notification_queue(
+        kind=Notification.Kind.CASE_CREATED,
+        recipient=recipient,
+        template="case_created",
+        context={"case": None},
+    )
+    assert notification is not None
+    return notification
+
+
+@pytest.fixture
+def case_created_template(monkeypatch):
+    monkeypatch.setattr(outbox, "render_message", lambda *args, **kwargs: ("Emne", "Tekst\n"))
+
+
+def test_the_rows_of_one_transaction_go_to_the_broker_as_one_task_after_commit(
+    published, case_created_template, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        first, second = _queue("a@example.dk"), _queue("b@example.dk")
+        assert published == []  # nothing before the commit
+
+    assert published == [("many", [first.pk, second.pk], 90, 120)]
+    # The next transaction is a batch of its own; a row alone goes as the single task.
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        third = _queue("c@example.dk")
+    assert published[1:] == [("one", third.pk)]
+
+
+def test_a_row_queued_outside_a_transaction_is_handed_over_at_once(
+    published, case_created_template, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        row = _queue("a@example.dk")
+    assert published == [("one", row.pk)]
+
+
+def test_a_rolled_back_transaction_leaves_no_batch_behind(
+    published, case_created_template, django_capture_on_commit_callbacks
+):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _queue("gone@example.dk")
+        raise RuntimeError
+    # The rolled-back batch's hook is gone with it; the next transaction's row is not added to
+    # that batch (it would never be sent) but to one of its own.
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        row = _queue("a@example.dk")
+    assert published == [("one", row.pk)]
+    assert list(Notification.objects.values_list("pk", flat=True)) == [row.pk]
+
+
+def test_a_row_after_a_rolled_back_savepoint_that_held_the_batch_is_still_sent(
+    published, case_created_template, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _queue("gone@example.dk")
+            raise RuntimeError
+        kept = _queue("kept@example.dk")
+    assert published == [("one", kept.pk)]
+
+
+def test_the_batch_waits_for_the_sweep_when_the_broker_is_down(
+    monkeypatch, case_created_template, django_capture_on_commit_callbacks, caplog, enqueued
+):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.notifications_send, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        rows = [_queue("a@example.dk").pk, _queue("b@example.dk").pk]
+
+    assert caplog.text.count("broker unavailable") == 1
+    assert "a@example.dk" not in caplog.text
+    assert set(Notification.objects.values_list("enqueued_at", flat=True)) == {None}
+    assert outbox.notifications_sweep() == 2
+    assert sorted(enqueued) == rows
+
+
+def test_the_batch_task_sends_each_row_and_a_refused_one_does_not_stop_the_next(
+    case_created_template, settings
+):
+    settings.MAILERS = {"default": {"BACKEND": "tests.crm.test_outbox.RefusingBackend"}}
+    rows = [_queue(address).pk for address in ("a@example.dk", "nej@example.dk", "c@example.dk")]
+
+    assert tasks.notifications_send.apply(args=[rows]).get() == ["sent", "failed", "sent"]
+    assert sorted(message.to[0] for message in mail.outbox) == ["a@example.dk", "c@example.dk"]
+    # Delivered again: each row is claimed on its own, nothing goes out twice.
+    assert tasks.notifications_send.apply(args=[rows]).get() == ["skipped"] * 3
+    assert len(mail.outbox) == 2
+
+
+class RefusingBackend(EmailBackend):
+    """The locmem backend behind a mail server that refuses the address nej@example.dk."""
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            if message.to == ["nej@example.dk"]:
+                raise smtplib.SMTPRecipientsRefused({"nej@example.dk": (550, b"No such user")})
+        return super().send_messages(email_messages)

@@ -45,3 +45,52 @@ def test_a_task_enqueued_in_a_rolled_back_transaction_never_runs():
         heartbeat.delay("after")
         assert _wait_for({"after"}) == {"after"}
     assert not Heartbeat.objects.filter(name="rolled-back").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_keeps_its_database_connection_between_tasks_and_checks_it_first():
+    # What a worker process does around each task: Celery's Django fixup before and after it,
+    # and portal.celery's check before it. Connecting anew for every task cost about as much as
+    # sending a guidance request's mails.
+    from celery.fixups.django import DjangoWorkerFixup
+    from django.db import connection
+
+    from portal.celery import connections_checked
+
+    task = heartbeat
+    fixup = DjangoWorkerFixup(app)
+    task.push_request(is_eager=False)
+    try:
+        connection.ensure_connection()
+        kept = connection.connection
+        for _ in range(5):
+            fixup.on_task_prerun(sender=task)
+            connections_checked(task=task)
+            connection.ensure_connection()  # the task's queries
+            fixup.on_task_postrun(sender=task)
+        assert connection.connection is kept
+
+        # Older than CONN_MAX_AGE: the next task starts on a new connection, as a request would.
+        connection.close_at = time.monotonic() - 1
+        connections_checked(task=task)
+        assert connection.connection is None
+    finally:
+        task.pop_request()
+
+
+@pytest.mark.django_db
+def test_a_task_run_eagerly_leaves_its_callers_connection_alone():
+    from django.db import connection
+
+    from portal.celery import connections_checked
+
+    task = heartbeat
+    task.push_request(is_eager=True)
+    try:
+        kept = connection.connection
+        connection.close_at = time.monotonic() - 1  # would be closed, were it a worker's
+        connections_checked(task=task)
+        assert connection.connection is kept is not None
+    finally:
+        connection.close_at = None
+        task.pop_request()

@@ -1,5 +1,6 @@
 """Matching a company's needs to offers, on plain data (no database)."""
 
+import itertools
 from typing import Any
 
 import pytest
@@ -43,6 +44,43 @@ def ids(matches: list[Match]) -> list[str]:
 
 
 # --- Geography --------------------------------------------------------------------------------
+
+
+def test_is_eligible_says_what_eligibility_failures_says_for_every_combination() -> None:
+    # is_eligible stops at the first rule that fails; eligibility_failures lists them all.
+    companies = [
+        company(
+            **dict(
+                zip(("phase", "employees", "municipality_code", "industry"), values, strict=True)
+            )
+        )
+        for values in itertools.product(
+            ("idea", "growth", None), (None, 3, 25, 500), (VEJLE, AARHUS, None), ("C", "J", None)
+        )
+    ]
+    offers = [
+        offer(**dict(zip(keys, values, strict=True)))
+        for keys, choices in (
+            (
+                ("is_open", "nationwide", "municipality_codes"),
+                ((True, False), (True, False), ((), (VEJLE,), (KOLDING,))),
+            ),
+            (
+                ("phases", "company_sizes"),
+                (((), ("idea",), ("growth", "established")), ((), ("micro",), ("small", "medium"))),
+            ),
+            (
+                ("industries", "region_codes", "nationwide"),
+                (((), ("C",), ("J", "M")), ((), (SYDDANMARK,)), (False,)),
+            ),
+        )
+        for values in itertools.product(*choices)
+    ]
+    verdicts = [
+        (is_eligible(c, o), not eligibility_failures(c, o)) for c in companies for o in offers
+    ]
+    assert all(fast == full for fast, full in verdicts)
+    assert {fast for fast, _full in verdicts} == {True, False}
 
 
 def test_it_includes_a_nationwide_offer() -> None:
