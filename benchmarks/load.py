@@ -24,10 +24,12 @@ leaves them in the broker), and measures with Debian's ``wrk``:
 Every figure is printed with the machine's load average: on a shared machine a figure means little
 without it. Next to the latencies stands the processor time the server spent per request (its
 gunicorn processes, the worker's, and their PostgreSQL backends, from /proc; for the mix, all
-kinds together):
-latency grows with whatever else the machine runs, CPU per request hardly does, and with the
-mix's 100 clients asking again as soon as they are answered, it is what sets the throughput and
-so the latency once the machine is free.
+kinds together), and after the mix the whole machine's per request (/proc/stat: every process,
+wrk and Redis included, and a PostgreSQL backend that lived between two readings, which the
+per-process figure misses; on a machine that runs nothing else, the truer one). Latency grows
+with whatever else the machine runs, CPU per request hardly does, and with the mix's 100 clients
+asking again as soon as they are answered, it is what sets the throughput and so the latency
+once the machine is free.
 
 Usage (the database name must contain "bench"; it is created when missing, filled once and reused;
 the Redis database is a scratch one too: the worker's queues in it are purged before each run):
@@ -189,6 +191,15 @@ def load_average() -> str:
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+def machine_busy_seconds() -> float:
+    """Processor time the whole machine has spent busy since it started (/proc/stat, all CPUs):
+    it also counts what the per-process figures cannot, such as a PostgreSQL backend that a
+    process connected, used and closed between two readings."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / _TICKS
+
+
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -320,23 +331,41 @@ def start_server(
     )
     given = "/".join(env.get(n, "default") for n in names)
     print(f"server: {' '.join(command[1:])} (in {code}; {'/'.join(names)} {given})")
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/ready", timeout=2):
+                return True
+        except OSError:
+            return False
+
+    # Each process imports the portal by itself (no preload): on a busy shared machine nine
+    # processes took more than a minute before the first answered.
+    return started("gunicorn", command, code, env, log, answers)
+
+
+def started(
+    name: str,
+    command: list[str],
+    code: Path,
+    env: dict[str, str],
+    log: Path,
+    ready: Any,
+) -> subprocess.Popen[bytes]:
+    """``command`` started in a session of its own, once ``ready()`` says so (or exit)."""
     handle = log.open("wb")
     process = subprocess.Popen(
         command, cwd=code, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
     )
-    # Each process imports the portal by itself (no preload): on a busy shared machine nine
-    # processes took more than a minute before the first answered.
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            sys.exit(f"gunicorn exited; see {log}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/ready", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.5)
+            sys.exit(f"{name} exited; see {log}")
+        if ready():
+            return process
+        time.sleep(0.5)
     stop_server(process)
-    sys.exit(f"gunicorn did not answer within {STARTUP_SECONDS} s; see {log}")
+    sys.exit(f"{name} was not ready within {STARTUP_SECONDS} s; see {log}")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -373,20 +402,16 @@ def start_worker(code: Path, log: Path) -> subprocess.Popen[bytes]:
         "-l",
         "INFO",
     ]
-    handle = log.open("wb")
-    process = subprocess.Popen(
-        command, cwd=code, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    process = started(
+        "the Celery worker",
+        command,
+        code,
+        env,
+        log,
+        lambda: " ready." in log.read_text(errors="replace"),
     )
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"the Celery worker exited; see {log}")
-        if " ready." in log.read_text(errors="replace"):
-            print("worker: celery worker -Q default,notifications,effects --concurrency 2")
-            return process
-        time.sleep(0.5)
-    stop_server(process)
-    sys.exit(f"the Celery worker did not start within {STARTUP_SECONDS} s; see {log}")
+    print("worker: celery worker -Q default,notifications,effects --concurrency 2")
+    return process
 
 
 # --- wrk ------------------------------------------------------------------------------------------
@@ -606,7 +631,8 @@ def main() -> None:
                     ),
                 )
             print(f"machine: {os.cpu_count()} CPUs, load average {load_average()} before")
-            if arguments.mix_only:
+
+            def mixes() -> None:
                 run_mixes(
                     arguments.mix_runs,
                     base,
@@ -617,6 +643,9 @@ def main() -> None:
                     guidance_server,
                     worker,
                 )
+
+            if arguments.mix_only:
+                mixes()
                 return
             for _label, path in READS:  # warm-up: imports, plans, per-process copies
                 run_wrk(base, folder, "warm-up", [path], connections=CONNECTIONS, seconds=2)
@@ -658,16 +687,7 @@ def main() -> None:
             print_table([guidance], None)
 
             if not arguments.skip_mix:
-                run_mixes(
-                    arguments.mix_runs,
-                    base,
-                    folder,
-                    bodies,
-                    mix_duration,
-                    server,
-                    guidance_server,
-                    worker,
-                )
+                mixes()
         finally:
             stop_server(server)
             if worker is not None:
@@ -777,6 +797,7 @@ def run_mix(
         return {pid for each in servers for pid in server_processes(each)}
 
     before = {pid: _cpu_seconds(pid) for pid in processes()}
+    busy_before = machine_busy_seconds()
     plans = {label: plan for label, plan in plans.items() if MIX_SHARES[label] > 0}
     running = {
         label: start_wrk(
@@ -801,6 +822,11 @@ def run_mix(
     shares = ", ".join(f"{row.label} {row.requests / max(merged.requests, 1):.0%}" for row in rows)
     print(f"  connections: {MIX_SHARES}; share of requests: {shares}")
     print_table([*rows, merged], None)
+    busy = machine_busy_seconds() - busy_before
+    print(
+        f"machine: {1000 * busy / max(merged.requests, 1):.2f} ms of processor time per request "
+        "(every process, wrk and Redis included; /proc/stat)"
+    )
     print(f"load average {load_average()} after")
     goals = [
         ("p95 <= 250 ms", merged.percentile(0.95) <= 250),

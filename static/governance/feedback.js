@@ -1,7 +1,9 @@
 // Sends "Fandt du det, du ledte efter?" without leaving the page and writes the answer in the
-// status message (role="status": a polite live region). The keyboard focus moves to the message
-// (tabindex="-1"): after a thank-you the form is hidden, and the button that had the focus is
-// disabled while sending, so the focus would otherwise fall back to the top of the page.
+// message below the form. The keyboard focus moves to the message (tabindex="-1"): after a
+// thank-you the form is hidden, and the button that had the focus is disabled while sending, so
+// the focus would otherwise fall back to the top of the page. The focus is also what makes a
+// screen reader read the answer: the message is not a live region as well, which some screen
+// readers would read twice.
 // Without JavaScript the form posts normally and the page comes back with a thank-you.
 (function () {
   "use strict";
