@@ -52,25 +52,32 @@ ms, up to 1,700 ms in noisier runs, the order changing from run to run): their 4
 processor time each decides, not the worker model (README, Beyond one machine). 5 x 3 stays the
 default.
 
-On a quiet machine (load 0.5 before, 3-6 from the benchmark itself), the mix with the Celery
-worker running as in production (``load.py`` starts one), after the e-mail changes of the same
-day (one task per request, the worker's connection kept), two runs each in one sitting:
+On a quiet machine (load 0.5 before, 1-6 from the benchmark itself), the mix with the Celery
+worker running as in production (``load.py`` starts one), two runs each, after the e-mail
+changes of the same day (one task per request, the worker's connection kept), in one sitting:
 
     sync 4:          325 and 339 req/s, p95 410 and 375 ms, guidance p95 471 and 455 ms
     gthread 5 x 3:   568 and 568 req/s, p95 644 and 677 ms, guidance p95 1,193 and 1,444 ms
     sync 4 again:    271 and 284 req/s, p95 445 and 446 ms, guidance p95 550 and 546 ms
 
-and in three earlier sittings that day without the worker: sync 4 p95 305 and 353 ms (guidance
-368 and 446), sync 3 382-444 ms, sync 5 439-482 ms, gthread 2 x 2 305-517 ms (guidance 348-653),
-gthread 4 x 1 415-585 ms, gthread 5 x 3 397-568 ms (guidance 791-1,193), gthread 2 x 2 without
-keep-alive 514-517 ms. Sync workers with about two processes per core serve every request in
-turn: p95 is about 1.3 x p50 for every kind of request, where gthread's keep-alive connections
-stay with the process that accepted them and a process holding several guidance clients answers
-its searches late too (p50 100-200 ms, p95 three to six times that). gthread serves more requests
-(the guidance requests, answered later, are fewer of them) with the lower median. Neither meets
+and before those changes, in another sitting:
+
+    sync 4:          267 and 243 req/s, p95 469 and 506 ms, guidance p95 552 and 630 ms
+    gthread 2 x 2:   344 and 317 req/s, p95 666 and 473 ms, guidance p95 796 and 616 ms
+    gthread 5 x 3:   493 and 522 req/s, p95 388 and 598 ms, guidance p95 1,171 and 1,039 ms
+
+Earlier that day, without the worker: sync 4 p95 305 and 353 ms (guidance 368 and 446),
+sync 3 382-444 ms, sync 5 439-482 ms, gthread 2 x 2 305-514 ms (guidance 348-653), gthread 4 x 1
+415-585 ms, gthread 5 x 3 397-568 ms (guidance 791-1,193), gthread 2 x 2 without keep-alive
+514-517 ms. Sync workers with about two processes per core serve every request in turn: p95 is
+about 1.3 x p50 for every kind of request, where gthread's keep-alive connections stay with the
+process that accepted them and a process holding several guidance clients answers its searches
+late too (p50 100-200 ms, p95 three to six times that). gthread serves more requests (the
+guidance requests, answered later, are fewer of them) with the lower median. Neither meets
 p95 <= 250 ms. For the public site alone behind a buffering proxy (the separate ``web`` service
-of README, Beyond one machine) sync with 2 x cores processes is the better choice by both goals;
-this one process group also serves the admin, whose long requests (exports, the analysts' pages)
+of README, Beyond one machine) sync with 2 x cores processes is the better choice: the lowest
+guidance p95 in every sitting, and a p95 (the median of two runs) at or below gthread's; this
+one process group also serves the admin, whose long requests (exports, the analysts' pages)
 a sync process answers one at a time under a 120 s limit, so gthread stays the default here.
 """
 

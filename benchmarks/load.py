@@ -32,7 +32,8 @@ asking again as soon as they are answered, it is what sets the throughput and so
 once the machine is free.
 
 Usage (the database name must contain "bench"; it is created when missing, filled once and reused;
-the Redis database is a scratch one too: the worker's queues in it are purged before each run):
+the Redis database is a scratch one too, not database 0: the worker's queues in it are purged
+before each run):
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/portal_loadbench \\
     REDIS_URL=redis://127.0.0.1:6379/9 .venv/bin/python benchmarks/load.py [--duration 15] [--quick]
@@ -63,6 +64,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -196,8 +198,8 @@ def machine_busy_seconds() -> float:
     it also counts what the per-process figures cannot, such as a PostgreSQL backend that a
     process connected, used and closed between two readings."""
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle and iowait
-    return (sum(fields[:8]) - idle) / _TICKS
+    # user, nice, system, irq, softirq: not idle, iowait, or steal (another VM's time).
+    return (sum(fields[0:3]) + sum(fields[5:7])) / _TICKS
 
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -357,15 +359,19 @@ def started(
     process = subprocess.Popen(
         command, cwd=code, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
     )
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"{name} exited; see {log}")
-        if ready():
-            return process
-        time.sleep(0.5)
-    stop_server(process)
-    sys.exit(f"{name} was not ready within {STARTUP_SECONDS} s; see {log}")
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                sys.exit(f"{name} exited; see {log}")
+            if ready():
+                return process
+            time.sleep(0.5)
+        sys.exit(f"{name} was not ready within {STARTUP_SECONDS} s; see {log}")
+    except BaseException:
+        # Not ready, or stopped while starting (SIGTERM, Ctrl-C): nothing is left running.
+        stop_server(process)
+        raise
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -587,6 +593,13 @@ def main() -> None:
     if "bench" not in os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]:
         sys.exit("DATABASE_URL must name a scratch database whose name contains 'bench'.")
     scratch_database(os.environ["DATABASE_URL"])
+    redis_database = urllib.parse.urlsplit(os.environ["REDIS_URL"]).path.strip("/")
+    if not arguments.no_worker and redis_database in ("", "0"):
+        # Database 0 is where a developer's or a server's own queues live.
+        sys.exit(
+            "REDIS_URL must name a scratch Redis database other than 0 (the worker's task queues "
+            "in it are purged); or run with --no-worker."
+        )
     if not Path(WRK).exists():
         sys.exit("wrk is missing: apt-get install wrk")
     duration = 5 if arguments.quick else arguments.duration

@@ -85,6 +85,9 @@ JITTER = 0.25
 # times their number.
 SEND_TIME_LIMIT = 60
 SEND_SOFT_TIME_LIMIT = 45
+# Rows per task: a burst (the quarterly reports to every hub) is still spread over the worker's
+# processes, and a task's time limit (10 x 60 s) stays far below the broker's visibility timeout.
+SEND_BATCH_MAX = 10
 
 _UNSENT = [Notification.Status.PENDING, Notification.Status.SENDING]
 
@@ -389,31 +392,57 @@ def _send_task(name: str = SEND_TASK) -> Task:
 
 
 def notifications_enqueue(notification_ids: list[int]) -> bool:
-    """Ask a worker to send the rows, one task for all of them (one row: ``notification_enqueue``);
-    never raise, the rows are safe in the outbox. A rolled-back row among them is skipped by
-    the worker (nothing to claim)."""
+    """Ask a worker to send the rows, one task for up to ``SEND_BATCH_MAX`` of them (one row:
+    ``notification_enqueue``); never raise, the rows are safe in the outbox. A rolled-back row
+    among them is skipped by the worker (nothing to claim). Returns whether all went."""
     if len(notification_ids) == 1:
         return notification_enqueue(notification_ids[0])
-    if not notification_ids:
-        return True
-    try:
-        _send_task(SEND_MANY_TASK).apply_async(
-            args=(notification_ids,),
-            # Each mail gets the time one alone would (crm.tasks.notification_send).
-            soft_time_limit=SEND_SOFT_TIME_LIMIT * len(notification_ids),
-            time_limit=SEND_TIME_LIMIT * len(notification_ids),
-        )
-    except BROKER_ERRORS as error:
-        logger.warning(
-            "notifications %s left for the sweep: broker unavailable (%s)",
-            ", ".join(map(str, notification_ids)),
-            type(error).__name__,
-        )
-        Notification.objects.filter(
-            pk__in=notification_ids, status=Notification.Status.PENDING
-        ).update(enqueued_at=None)
-        return False
+    for start in range(0, len(notification_ids), SEND_BATCH_MAX):
+        batch = notification_ids[start : start + SEND_BATCH_MAX]
+        try:
+            _send_task(SEND_MANY_TASK).apply_async(
+                args=(batch,),
+                # Each mail gets the time one alone would (crm.tasks.notification_send).
+                soft_time_limit=SEND_SOFT_TIME_LIMIT * len(batch),
+                time_limit=SEND_TIME_LIMIT * len(batch),
+            )
+        except BROKER_ERRORS as error:
+            rest = notification_ids[start:]
+            logger.warning(
+                "notifications %s left for the sweep: broker unavailable (%s)",
+                ", ".join(map(str, rest)),
+                type(error).__name__,
+            )
+            notifications_released(rest)
+            return False
     return True
+
+
+def notifications_released(notification_ids: list[int]) -> None:
+    """Not on their way to a worker after all: the next sweep hands them over."""
+    Notification.objects.filter(pk__in=notification_ids, status=Notification.Status.PENDING).update(
+        enqueued_at=None
+    )
+
+
+def notifications_send(notification_ids: list[int]) -> list[str]:
+    """Send the rows one after another, each as ``notification_send`` does. A row whose claim or
+    bookkeeping fails (the database gone) is logged and left to the sweep, and the next is still
+    sent; when the task's time runs out, the rows not reached yet are released for the next
+    sweep instead of waiting for the stale time."""
+    results: list[str] = []
+    for position, notification_id in enumerate(notification_ids):
+        try:
+            results.append(notification_send(notification_id=notification_id))
+        except SoftTimeLimitExceeded:
+            notifications_released(notification_ids[position:])
+            raise
+        except DatabaseError as error:
+            logger.warning(
+                "notification %s left for the sweep: %s", notification_id, type(error).__name__
+            )
+            results.append("error")
+    return results
 
 
 def notification_enqueue(notification_id: int) -> bool:

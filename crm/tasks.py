@@ -25,11 +25,11 @@ def notification_send(notification_id: int) -> str:
     acks_late=True, time_limit=outbox.SEND_TIME_LIMIT, soft_time_limit=outbox.SEND_SOFT_TIME_LIMIT
 )
 def notifications_send(notification_ids: list[int]) -> list[str]:
-    """Send the outbox rows one transaction wrote, each as ``notification_send`` would (the
+    """Send the outbox rows one transaction wrote (``crm.outbox.notifications_send``; the
     publisher sets the time limits for their number: ``crm.outbox.notifications_enqueue``).
     Each row is claimed on its own, so a row another worker took, or a repeated delivery, is
     skipped; a row whose send fails is left to the sweep, and the next is still sent."""
-    return [outbox.notification_send(notification_id=pk) for pk in notification_ids]
+    return outbox.notifications_send(notification_ids)
 
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=100)

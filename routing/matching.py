@@ -351,11 +351,12 @@ def eligibility_failures(company: CompanyProfile, offer: OfferCandidate) -> tupl
 def is_eligible(company: CompanyProfile, offer: OfferCandidate) -> bool:
     """Whether the offer passes every hard rule for the company (the rules of
     :func:`eligibility_failures`, stopping at the first that fails)."""
+    size = size_class(company.employees)  # raises for a negative head count, whatever the offer
     return (
         offer.is_open
         and _geography_fits(company, offer)
         and _restriction_allows(offer.phases, company.phase)
-        and _restriction_allows(offer.company_sizes, size_class(company.employees))
+        and _restriction_allows(offer.company_sizes, size)
         and _industry_fits(company, offer)
     )
 

@@ -15,9 +15,13 @@
     body.className = "alert-body";
     var paragraph = document.createElement("p");
     paragraph.className = "alert-text";
+    paragraph.id = "page-feedback-answer";
     paragraph.textContent = text;
     body.appendChild(paragraph);
     status.appendChild(body);
+    // A named group: a screen reader says the answer when the focus lands on it.
+    status.setAttribute("role", "group");
+    status.setAttribute("aria-labelledby", paragraph.id);
     status.focus();
   }
 

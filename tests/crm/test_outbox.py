@@ -7,13 +7,14 @@ import smtplib
 from collections import Counter
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib import admin, messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.template.response import TemplateResponse
 from django.test import RequestFactory
 from django.utils import timezone
@@ -373,7 +374,10 @@ def test_a_row_written_in_bulk_is_the_same_as_one_queued_alone(make_case, time_m
 
 @pytest.fixture
 def published(monkeypatch):
-    """What reaches the broker: ("one", id) per single task, ("many", ids, soft, hard) per batch."""
+    """What reaches the broker: ("one", id) per single task, ("many", ids, soft, hard) per batch.
+
+    Queue a test's rows inside ``django_capture_on_commit_callbacks``: it runs only the hooks
+    added within it, and a row queued before it would carry the later rows with its own hook."""
     sent: list[tuple] = []
     monkeypatch.setattr(tasks.notification_send, "delay", lambda pk: sent.append(("one", pk)))
 
@@ -485,3 +489,55 @@ class RefusingBackend(EmailBackend):
             if message.to == ["nej@example.dk"]:
                 raise smtplib.SMTPRecipientsRefused({"nej@example.dk": (550, b"No such user")})
         return super().send_messages(email_messages)
+
+
+def test_a_large_transaction_goes_out_in_tasks_of_ten(
+    published, case_created_template, django_capture_on_commit_callbacks
+):
+    # The quarterly reports queue a row per recipient in one transaction: still spread over the
+    # worker's processes, each task's time limit far below the broker's visibility timeout.
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        rows = [_queue(f"modtager-{n}@example.dk").pk for n in range(25)]
+
+    assert [entry[1] for entry in published] == [rows[:10], rows[10:20], rows[20:]]
+    assert [entry[2:] for entry in published] == [(450, 600), (450, 600), (225, 300)]
+
+
+def _three_rows_the_second_failing(monkeypatch, error: BaseException) -> list[int]:
+    """Three queued rows; claiming the second raises ``error``."""
+    rows = [_queue(address).pk for address in ("a@example.dk", "b@example.dk", "c@example.dk")]
+    claim = outbox.notification_claim
+
+    def failing_at_the_second(notification_id):
+        if notification_id == rows[1]:
+            raise error
+        return claim(notification_id)
+
+    monkeypatch.setattr(outbox, "notification_claim", failing_at_the_second)
+    return rows
+
+
+def test_a_row_whose_database_write_fails_does_not_stop_the_next(
+    case_created_template, monkeypatch, caplog
+):
+    rows = _three_rows_the_second_failing(
+        monkeypatch, DatabaseError("server closed the connection unexpectedly")
+    )
+    assert tasks.notifications_send.apply(args=[rows]).get() == ["sent", "error", "sent"]
+    assert f"notification {rows[1]} left for the sweep: DatabaseError" in caplog.text
+    assert sorted(message.to[0] for message in mail.outbox) == ["a@example.dk", "c@example.dk"]
+
+
+def test_rows_a_task_did_not_reach_in_its_time_wait_only_for_the_next_sweep(
+    case_created_template, monkeypatch, enqueued
+):
+    rows = _three_rows_the_second_failing(monkeypatch, SoftTimeLimitExceeded())
+    with pytest.raises(SoftTimeLimitExceeded):
+        outbox.notifications_send(rows)
+
+    sent, *rest = Notification.objects.filter(pk__in=rows).order_by("pk")
+    assert sent.status == Notification.Status.SENT
+    # Released, not left "on its way" for the ten stale minutes: the next sweep takes them.
+    assert {(row.status, row.enqueued_at) for row in rest} == {(Notification.Status.PENDING, None)}
+    assert outbox.notifications_sweep() == 2
+    assert sorted(enqueued) == rows[1:]

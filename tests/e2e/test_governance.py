@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -170,6 +171,8 @@ def test_after_sending_feedback_the_keyboard_focus_moves_to_the_answer(
     thanks = feedback.locator(".js-page-feedback-status")
     expect(thanks).to_contain_text("Tak for din tilbagemelding")
     expect(thanks).to_be_focused()
+    # Named by the answer: what a screen reader says when the focus lands there.
+    expect(thanks).to_have_accessible_name(re.compile("^Tak for din tilbagemelding"))
     expect(feedback.locator("form")).to_be_hidden()
     assert page.evaluate("document.activeElement !== document.body")
     assert feedback.locator("[role=status], [role=alert], [aria-live]").count() == 0
@@ -196,6 +199,7 @@ def test_when_feedback_cannot_be_sent_the_focus_moves_to_the_error(page, live_ur
 
     status = feedback.locator(".js-page-feedback-status")
     expect(status).to_contain_text("Du har sendt for mange tilbagemeldinger")
+    expect(status).to_have_accessible_name(re.compile("^Du har sendt for mange"))
     expect(status).to_be_focused()
     # The form stays, ready to send again.
     expect(feedback.get_by_role("button", name="Send tilbagemelding")).to_be_enabled()
