@@ -18,7 +18,8 @@ How a message travels:
    only when a try fails after the message has waited ``OUTBOX_GIVE_UP_HOURS`` (days, not
    minutes: an SMTP outage over a weekend loses nothing).
 4. ``notifications_sweep`` (every minute) is the only scheduler of retries: it hands the broker the
-   rows that are due and not already on their way, at most ``OUTBOX_SWEEP_BATCH`` a run. Celery's
+   rows that are due and not already on their way, at most ``OUTBOX_SWEEP_BATCH`` a run, in
+   tasks of up to ``SEND_BATCH_MAX`` rows as a transaction's rows go. Celery's
    own countdown retries are not used: a task waiting hours for its ETA sits in a worker's memory
    and is redelivered when the broker's visibility timeout passes, so the row's
    ``next_attempt_at`` is the one schedule.
@@ -395,8 +396,15 @@ def notifications_enqueue(notification_ids: list[int]) -> bool:
     """Ask a worker to send the rows, one task for up to ``SEND_BATCH_MAX`` of them (one row:
     ``notification_enqueue``); never raise, the rows are safe in the outbox. A rolled-back row
     among them is skipped by the worker (nothing to claim). Returns whether all went."""
+    return _hand_over(notification_ids) == len(notification_ids)
+
+
+def _hand_over(notification_ids: list[int]) -> int:
+    """Publish the rows' tasks; returns how many rows went. At the first broker error the rows not
+    handed over yet are released (``notifications_released``) and the rest is left to the sweep.
+    """
     if len(notification_ids) == 1:
-        return notification_enqueue(notification_ids[0])
+        return int(notification_enqueue(notification_ids[0]))
     for start in range(0, len(notification_ids), SEND_BATCH_MAX):
         batch = notification_ids[start : start + SEND_BATCH_MAX]
         try:
@@ -409,18 +417,27 @@ def notifications_enqueue(notification_ids: list[int]) -> bool:
         except BROKER_ERRORS as error:
             rest = notification_ids[start:]
             logger.warning(
-                "notifications %s left for the sweep: broker unavailable (%s)",
-                ", ".join(map(str, rest)),
+                "%s notifications left for the sweep (ids %s): broker unavailable (%s)",
+                len(rest),
+                _ids_shown(rest),
                 type(error).__name__,
             )
             notifications_released(rest)
-            return False
-    return True
+            return start
+    return len(notification_ids)
+
+
+def _ids_shown(ids: list[int], most: int = SEND_BATCH_MAX) -> str:
+    """The ids for a log line; a sweep's batch of hundreds is shown by its first and last."""
+    if len(ids) <= most:
+        return ", ".join(map(str, ids))
+    return f"{', '.join(map(str, ids[: most - 1]))} … {ids[-1]}"
 
 
 def notifications_released(notification_ids: list[int]) -> None:
-    """Not on their way to a worker after all: the next sweep hands them over."""
-    Notification.objects.filter(pk__in=notification_ids, status=Notification.Status.PENDING).update(
+    """Not on their way to a worker after all: the next sweep hands them over (a row a worker
+    had taken and lost included; a row being sent has no hand-over to clear)."""
+    Notification.objects.filter(pk__in=notification_ids, status__in=_UNSENT).update(
         enqueued_at=None
     )
 
@@ -457,9 +474,7 @@ def notification_enqueue(notification_id: int) -> bool:
             type(error).__name__,
         )
         # Not on its way after all: the next sweep hands it over as soon as the broker is back.
-        Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
-            enqueued_at=None
-        )
+        notifications_released([notification_id])
         return False
     return True
 
@@ -638,16 +653,9 @@ def notifications_sweep(*, batch: int | None = None) -> int:
             .values_list("pk", flat=True)[:batch]
         )
         Notification.objects.filter(pk__in=ids).update(enqueued_at=now)
-    enqueued = 0
-    for position, notification_id in enumerate(ids):
-        if not notification_enqueue(notification_id):
-            # The broker is down: the rest wait for the next sweep.
-            Notification.objects.filter(pk__in=ids[position + 1 :], enqueued_at=now).update(
-                enqueued_at=None
-            )
-            break
-        enqueued += 1
-    return enqueued
+    # In tasks of up to SEND_BATCH_MAX rows, as a transaction's rows go: after an outage the
+    # worker takes a batch of 200 as 20 tasks, not 200. At a broker error the rest wait.
+    return _hand_over(ids)
 
 
 def notifications_resend(*, ids: Iterable[int] = (), failed: bool = False) -> int:

@@ -56,8 +56,12 @@ def smtp_outage(settings):
 
 @pytest.fixture
 def enqueued(monkeypatch):
+    """The ids handed to the broker, in order, whether alone or in a batch task."""
     sent: list[int] = []
     monkeypatch.setattr(tasks.notification_send, "delay", lambda pk: sent.append(pk))
+    monkeypatch.setattr(
+        tasks.notifications_send, "apply_async", lambda args, **limits: sent.extend(args[0])
+    )
     return sent
 
 
@@ -192,17 +196,83 @@ def test_the_sweep_hands_over_at_most_a_batch_and_never_the_same_row_twice(
 def test_the_sweep_stops_at_a_down_broker_and_loses_nothing(monkeypatch, enqueued, caplog):
     rows = [_row().pk for _ in range(3)]
 
-    def broker_down(pk):
+    def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     with monkeypatch.context() as patch:
         patch.setattr(tasks.notification_send, "delay", broker_down)
+        patch.setattr(tasks.notifications_send, "apply_async", broker_down)
         assert outbox.notifications_sweep() == 0
     assert caplog.text.count("broker unavailable") == 1
     assert set(Notification.objects.values_list("enqueued_at", flat=True)) == {None}
 
     assert outbox.notifications_sweep() == 3
     assert sorted(enqueued) == rows
+
+
+def test_the_sweep_hands_over_its_rows_in_tasks_of_ten(settings, published, time_machine):
+    settings.OUTBOX_SWEEP_BATCH = 200
+    time_machine.move_to(START, tick=False)
+    rows = [_row().pk for _ in range(23)]
+
+    assert outbox.notifications_sweep() == 23
+    limits = (outbox.SEND_SOFT_TIME_LIMIT, outbox.SEND_TIME_LIMIT)
+    assert published == [
+        ("many", rows[:10], limits[0] * 10, limits[1] * 10),
+        ("many", rows[10:20], limits[0] * 10, limits[1] * 10),
+        ("many", rows[20:], limits[0] * 3, limits[1] * 3),
+    ]
+    # A row alone still goes as the single task.
+    last = _row().pk
+    assert outbox.notifications_sweep() == 1
+    assert published[-1] == ("one", last)
+
+
+def test_a_sweep_whose_broker_fails_midway_keeps_what_went_and_releases_the_rest(
+    settings, monkeypatch, time_machine, caplog
+):
+    settings.OUTBOX_SWEEP_BATCH = 200
+    time_machine.move_to(START, tick=False)
+    rows = [_row().pk for _ in range(25)]
+    published: list[list[int]] = []
+
+    def second_fails(args, **limits):
+        if published:
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        published.append(list(args[0]))
+
+    monkeypatch.setattr(tasks.notifications_send, "apply_async", second_fails)
+    assert outbox.notifications_sweep() == 10
+    assert published == [rows[:10]]
+    handed = dict(Notification.objects.values_list("pk", "enqueued_at"))
+    assert {pk for pk, at in handed.items() if at is not None} == set(rows[:10])
+    # One warning for the fifteen left, naming ids only.
+    assert caplog.text.count("broker unavailable") == 1
+    assert "15 notifications left for the sweep" in caplog.text
+    # The next sweep takes the fifteen, not the ten on their way.
+    monkeypatch.setattr(
+        tasks.notifications_send, "apply_async", lambda args, **limits: published.append(args[0])
+    )
+    assert outbox.notifications_sweep() == 15
+    assert published[1:] == [rows[10:20], rows[20:]]
+
+
+def test_a_lost_send_whose_hand_over_fails_is_due_at_the_next_sweep(
+    settings, monkeypatch, time_machine, enqueued
+):
+    # A worker took the row and died: due again once its stale time has passed.
+    time_machine.move_to(START, tick=False)
+    lost = _row(status="sending", next_attempt_at=START, claimed_at=START).pk
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.notification_send, "delay", broker_down)
+        assert outbox.notifications_sweep() == 0
+    assert Notification.objects.get(pk=lost).enqueued_at is None
+    assert outbox.notifications_sweep() == 1
+    assert enqueued == [lost]
 
 
 # --- Resending -----------------------------------------------------------------------------------
@@ -457,9 +527,10 @@ def test_the_batch_waits_for_the_sweep_when_the_broker_is_down(
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.notifications_send, "apply_async", broker_down)
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        rows = [_queue("a@example.dk").pk, _queue("b@example.dk").pk]
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.notifications_send, "apply_async", broker_down)
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            rows = [_queue("a@example.dk").pk, _queue("b@example.dk").pk]
 
     assert caplog.text.count("broker unavailable") == 1
     assert "a@example.dk" not in caplog.text
