@@ -4,13 +4,33 @@
 // the focus would otherwise fall back to the top of the page. The focus is also what makes a
 // screen reader read the answer: the message is not a live region as well, which some screen
 // readers would read twice.
+// The message is a DKFDS alert with its icon; the icon's words and the text for an answer that
+// did not come (no network, a server error page) are the template's, in the page's language.
+// Nothing is sent twice: a failed send shows that message and leaves the form to send again.
 // Without JavaScript the form posts normally and the page comes back with a thank-you.
 (function () {
   "use strict";
 
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function icon(status, variant) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "icon-svg alert-icon");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", status.getAttribute("data-label-" + variant) || "");
+    var use = document.createElementNS(SVG, "use");
+    use.setAttribute("href", (status.getAttribute("data-icons") || "") + "#" + variant);
+    svg.appendChild(use);
+    return svg;
+  }
+
   function show(status, text, variant) {
     status.className = "js-page-feedback-status alert alert-" + variant;
     status.textContent = "";
+    if (status.getAttribute("data-icons")) {
+      status.appendChild(icon(status, variant));
+    }
     var body = document.createElement("div");
     body.className = "alert-body";
     var paragraph = document.createElement("p");
@@ -38,6 +58,12 @@
         if (button) {
           button.disabled = true;
         }
+        function failed(message) {
+          show(status, message || status.getAttribute("data-failed") || "", "error");
+          if (button) {
+            button.disabled = false;
+          }
+        }
         fetch(form.action, {
           method: "POST",
           body: new FormData(form),
@@ -45,24 +71,27 @@
           headers: { Accept: "application/json" },
         })
           .then(function (response) {
-            return response.json().then(function (data) {
-              return { ok: response.ok, message: data.message };
-            });
+            return response.json().then(
+              function (data) {
+                return { ok: response.ok, message: data.message };
+              },
+              function () {
+                // Not the portal's answer (a proxy's or server's error page): not sent.
+                return { ok: false, message: "" };
+              }
+            );
           })
           .then(function (result) {
             if (result.ok) {
               form.hidden = true;
               show(status, result.message, "success");
             } else {
-              show(status, result.message, "error");
-              if (button) {
-                button.disabled = false;
-              }
+              failed(result.message);
             }
           })
           .catch(function () {
-            // Leave it to the browser: a normal submit still works.
-            form.submit();
+            // No answer at all (the network): say so, and let the visitor try again.
+            failed("");
           });
       });
     });

@@ -203,3 +203,62 @@ def test_when_feedback_cannot_be_sent_the_focus_moves_to_the_error(page, live_ur
     expect(status).to_be_focused()
     # The form stays, ready to send again.
     expect(feedback.get_by_role("button", name="Send tilbagemelding")).to_be_enabled()
+
+
+def test_a_server_error_page_is_said_in_the_page_language_and_nothing_is_sent_twice(
+    page, live_url, assert_accessible
+):
+    # Not the portal's JSON (a proxy's or server's error page): the answer says it was not sent,
+    # in the page's language, and the visitor stays on the page with the form to send again; the
+    # form is not posted a second time behind their back.
+    posts = []
+
+    def server_error(route):
+        posts.append(route.request.method)
+        route.fulfill(status=502, content_type="text/html", body="<h1>Bad Gateway</h1>")
+
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_url}])
+    page.route("**/feedback/", server_error)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_url + "/om/")
+    feedback = page.get_by_role("region", name="Did you find what you were looking for?")
+    feedback.get_by_label("No").check()
+    feedback.get_by_role("button", name="Send feedback").press("Enter")
+
+    status = feedback.locator(".js-page-feedback-status")
+    expect(status).to_have_accessible_name(
+        "Your feedback was not sent. Please try again in a moment."
+    )
+    expect(status).to_be_focused()
+    expect(status.get_by_role("img", name="Error")).to_have_count(1)
+    expect(feedback.get_by_role("button", name="Send feedback")).to_be_enabled()
+    assert posts == ["POST"]
+    assert page.url == live_url + "/om/"
+    assert_accessible(page)
+
+
+def test_sending_without_an_answer_gets_the_server_message_and_no_browser_bubble(
+    page, live_url, assert_accessible
+):
+    # The browser's own check is off (its bubble speaks the browser's language and covers "Nej"):
+    # the server's message comes back as the answer, with the focus, and nothing is stored.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_url + "/om/")
+    feedback = page.get_by_role("region", name="Fandt du det, du ledte efter?")
+    # The question names the radio group.
+    expect(feedback.get_by_role("group", name="Fandt du det, du ledte efter?")).to_be_visible()
+    feedback.get_by_role("button", name="Send tilbagemelding").press("Enter")
+
+    status = feedback.locator(".js-page-feedback-status")
+    expect(status).to_have_accessible_name("Vælg ja eller nej.")
+    expect(status).to_be_focused()
+    expect(status.get_by_role("img", name="Fejl")).to_have_count(1)
+    assert not PageFeedback.objects.exists()
+
+    # Answered, the same form sends, and the thank-you carries the success icon.
+    feedback.get_by_role("radio", name="Ja", exact=True).check()
+    feedback.get_by_role("button", name="Send tilbagemelding").press("Enter")
+    expect(status).to_have_accessible_name(re.compile("^Tak for din tilbagemelding"))
+    expect(status.get_by_role("img", name="Udført")).to_have_count(1)
+    assert PageFeedback.objects.filter(answer="yes").count() == 1
+    assert_accessible(page)

@@ -25,13 +25,50 @@ def test_the_answer_goes_to_one_message_that_takes_the_focus_and_is_read_once(cl
     # hidden): tabindex="-1" makes it focusable, and the focus is what a screen reader reads. A
     # live region as well would have some screen readers read the answer twice.
     section = _feedback_section(client.get("/om/").content.decode())
-    assert '<div class="js-page-feedback-status" tabindex="-1"></div>' in section
+    assert '<div class="js-page-feedback-status" tabindex="-1"' in section
     assert section.count('role="status"') + section.count("aria-live") == 0
 
     # Without JavaScript the thank-you page has its own status message, and no second, empty one.
     thanks = _feedback_section(client.get("/om/?tilbagemelding=tak").content.decode())
     assert "Tak for din tilbagemelding" in thanks
     assert thanks.count('role="status"') + thanks.count("aria-live") == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "failed", "success", "error"),
+    [
+        (
+            "da",
+            "Fandt du det, du ledte efter?",
+            "Tilbagemeldingen blev ikke sendt. Prøv igen om lidt.",
+            "Udført",
+            "Fejl",
+        ),
+        (
+            "en",
+            "Did you find what you were looking for?",
+            "Your feedback was not sent. Please try again in a moment.",
+            "Done",
+            "Error",
+        ),
+    ],
+)
+def test_the_question_names_the_answers_and_the_server_checks_them(
+    client, db, language, question, failed, success, error
+):
+    # The question is the radio group's legend; the browser's own check is off (its bubble
+    # speaks the browser's language, not the page's, and covers an answer): the server says
+    # "Vælg ja eller nej." in the page's language. The words feedback.js needs for an answer
+    # that did not come, and for the alert's icon, are the page's too.
+    client.cookies["django_language"] = language
+    section = _feedback_section(client.get("/om/").content.decode())
+    form = section[section.index("<form") : section.index(">", section.index("<form"))]
+    assert "novalidate" in form
+    legend = section[section.index("<legend") : section.index("</legend>")]
+    assert f'<h2 id="feedback-heading" class="h3">{question}</h2>' in legend
+    assert f'data-failed="{failed}"' in section
+    assert f'data-label-success="{success}"' in section
+    assert f'data-label-error="{error}"' in section
 
 
 def test_it_sets_no_cookie_on_a_public_page(client, db):
