@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.db import connections, transaction
 from django.test import TransactionTestCase
 from django.utils import translation
@@ -51,7 +52,7 @@ def _language_reset():
 
 
 def load_reference_data() -> None:
-    """Put back what the data migration loads (a transactional test's flush removes it)."""
+    """Load what the data migration loads (idempotent)."""
     import_module("offers.migrations.0002_reference_data").load(apps, None)
     sync_roles()
 
@@ -120,8 +121,11 @@ def start_state_restore(connection, copied: list[tuple[str, str]]) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    # With --reuse-db the database may come from a run whose last test flushed it.
+    # With --reuse-db the database may come from a run that was killed in a test that commits:
+    # emptied first (Django's flush, as before a fresh database), so no leftover becomes part of
+    # the start state.
     with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
         load_reference_data()
         copied = start_state_take(connections["default"])
 
@@ -139,11 +143,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _reference_data_for_transactional_tests(request):
+def _transactional_db_where_tests_commit(request):
+    """A test with a live server commits; it gets the transactional database (and the start
+    state put back after it). The database it starts from is the start state already."""
     marker = request.node.get_closest_marker("django_db")
     if (marker and marker.kwargs.get("transaction")) or "live_server" in request.fixturenames:
-        # The database is as every test starts (the start state is put back after each
-        # transactional test): nothing to load.
         request.getfixturevalue("transactional_db")
 
 

@@ -83,6 +83,12 @@
           })
           .then(function (result) {
             if (result.ok) {
+              // The question stays above the thank-you, as without JavaScript: its heading
+              // leaves the legend of the form that is hidden now.
+              var heading = form.querySelector("legend h2");
+              if (heading) {
+                form.parentNode.insertBefore(heading, form);
+              }
               form.hidden = true;
               show(status, result.message, "success");
             } else {

@@ -213,7 +213,8 @@ def test_the_sweep_stops_at_a_down_broker_and_loses_nothing(monkeypatch, enqueue
 def test_the_sweep_hands_over_its_rows_in_tasks_of_ten(settings, published, time_machine):
     settings.OUTBOX_SWEEP_BATCH = 200
     time_machine.move_to(START, tick=False)
-    rows = [_row().pk for _ in range(23)]
+    # Due one after another: the sweep takes the oldest first.
+    rows = [_row(next_attempt_at=START - dt.timedelta(seconds=60 - n)).pk for n in range(23)]
 
     assert outbox.notifications_sweep() == 23
     limits = (outbox.SEND_SOFT_TIME_LIMIT, outbox.SEND_TIME_LIMIT)
@@ -233,7 +234,8 @@ def test_a_sweep_whose_broker_fails_midway_keeps_what_went_and_releases_the_rest
 ):
     settings.OUTBOX_SWEEP_BATCH = 200
     time_machine.move_to(START, tick=False)
-    rows = [_row().pk for _ in range(25)]
+    # Due one after another: the sweep takes the oldest first.
+    rows = [_row(next_attempt_at=START - dt.timedelta(seconds=60 - n)).pk for n in range(25)]
     published: list[list[int]] = []
 
     def second_fails(args, **limits):

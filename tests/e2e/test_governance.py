@@ -174,6 +174,10 @@ def test_after_sending_feedback_the_keyboard_focus_moves_to_the_answer(
     # Named by the answer: what a screen reader says when the focus lands there.
     expect(thanks).to_have_accessible_name(re.compile("^Tak for din tilbagemelding"))
     expect(feedback.locator("form")).to_be_hidden()
+    # The question stays above the answer, a heading still (as without JavaScript).
+    expect(
+        feedback.get_by_role("heading", level=2, name="Fandt du det, du ledte efter?")
+    ).to_be_visible()
     assert page.evaluate("document.activeElement !== document.body")
     assert feedback.locator("[role=status], [role=alert], [aria-live]").count() == 0
     assert PageFeedback.objects.filter(path="/om/", answer="yes").count() == 1
