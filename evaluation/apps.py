@@ -17,7 +17,7 @@ class EvaluationConfig(AppConfig):
     def ready(self) -> None:
         from offers.public_cache import add_version_source
 
-        add_version_source(PUBLISHED_EFFECTS_VERSION_SQL)
+        add_version_source(PUBLISHED_EFFECTS_VERSION_SQL, table="evaluation_effectrun")
 
         from crm.offer_notes import add_offer_note_source
         from evaluation.selectors import effect_evidence, effect_notes

@@ -5,8 +5,9 @@ visitor alike: what they show follows from the URL, the language, the day and th
 catalogue has a version (``offers.catalogue_version``) that PostgreSQL moves at the commit of every
 change to an offer, its themes, what it cannot be combined with or a theme, so an answer rendered
 after the version was read is exact for as long as the version read later is the same. A process
-keeps such answers and serves them again after one small query for the version: a search costs what
-a health check costs, and an offer withdrawn a moment ago is gone from the next answer, because the
+keeps such answers and serves them again once it knows the version: by one small query, or with no
+query at all while it listens for the version's moves (``VersionListener``). A search costs what a
+health check costs, and an offer withdrawn a moment ago is gone from the next answer, because the
 withdrawal moved the version.
 
 The organisations (owners' and operators' names) are part of the version as well. Upper layers add
@@ -28,14 +29,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+import psycopg
 import redis
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
@@ -56,13 +60,29 @@ _ORGANISATIONS_SQL = (
     " FROM offers_organisation)"
 )
 _VERSION_SOURCES: list[str] = [VERSION_SQL, _ORGANISATIONS_SQL]
+# The tables whose changes move a source; each has the trigger that tells listeners
+# (``NOTIFY_CHANNEL``), so a process that listens knows the version without asking.
+_NOTIFYING_TABLES: set[str] = {"offers_catalogue_version", "offers_organisation"}
+#: The channel the ``public_version_notify`` triggers notify at the commit of every change to a
+#: source's table (migration ``offers/0015`` and one per app that adds a source).
+NOTIFY_CHANNEL = "portal_public_version"
 logger = logging.getLogger(__name__)
 
 
-def add_version_source(sql: str) -> None:
-    """Add an SQL expression (as text) to the version: answers change when its value does."""
+def add_version_source(sql: str, *, table: str) -> None:
+    """Add an SQL expression (as text) to the version: answers change when its value does.
+
+    ``table`` is the table the value is read from; a migration of the caller's app gives it the
+    ``public_version_notify`` trigger (``tests/offers/test_version_listener.py`` checks that every
+    source's table has it).
+    """
     if sql not in _VERSION_SOURCES:
         _VERSION_SOURCES.append(sql)
+    _NOTIFYING_TABLES.add(table)
+
+
+def notifying_tables() -> frozenset[str]:
+    return frozenset(_NOTIFYING_TABLES)
 
 
 def public_version() -> str | None:
@@ -71,11 +91,158 @@ def public_version() -> str | None:
     None inside a transaction that has changed the catalogue itself (it sees changes that are not
     yet the version's) and when the version row is missing.
     """
+    # A transaction may have changed a source itself: only the query can tell (CHANGED_HERE_SQL).
+    known = None if connection.in_atomic_block else LISTENER.known()
+    if known is not None and known.version is not None:
+        return known.version
     sources = ", ".join(_VERSION_SOURCES)
     changed_here, *values = _first_row(f"SELECT {CHANGED_HERE_SQL}, {sources}")
     if changed_here or values[0] is None:
         return None
-    return "/".join("" if value is None else str(value) for value in values)
+    version = "/".join("" if value is None else str(value) for value in values)
+    if known is not None:
+        LISTENER.remember(version, known)
+    return version
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the listener knew before a request asked: the version (None: ask PostgreSQL), and the
+    count of notifications seen then, so that a version read after one is not kept."""
+
+    version: str | None
+    seen: int
+    at: float
+
+
+class VersionListener:
+    """The process's own connection that LISTENs on ``NOTIFY_CHANNEL``: while it is open, a kept
+    answer costs no query at all.
+
+    Every source's table has a trigger that notifies the channel; PostgreSQL delivers the
+    notification when the change commits, within milliseconds. So the version read after the
+    LISTEN stays the version until a notification arrives: each request first takes what has
+    arrived on the socket (no round trip; a ``select`` of the socket), and after a notification
+    the next request asks PostgreSQL again. A version is kept for at most
+    ``PUBLIC_VERSION_TRUST_MS`` after it was read, whatever arrives: should notifications ever be
+    lost (a pooler in transaction mode passes LISTEN but not what follows), an answer is at most
+    that old. Any error on the connection closes it and the requests ask PostgreSQL as before;
+    it is opened again, at most every ``RETRY_SECONDS``, by a request whose own query succeeded
+    (never while PostgreSQL is away).
+    """
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._pid = 0
+        self._version: str | None = None
+        self._read_at = 0.0
+        self._seen = 0
+        self._retry_at = 0.0
+
+    def known(self) -> Known | None:
+        """What is known now; None when the listener is off (nothing to remember either)."""
+        if not settings.PUBLIC_VERSION_LISTEN or settings.PUBLIC_VERSION_TRUST_MS <= 0:
+            return None
+        now = self._clock()
+        with self._lock:
+            if not self._open():
+                return Known(None, -1, now)
+            self._take_arrived()
+            fresh = now - self._read_at < settings.PUBLIC_VERSION_TRUST_MS / 1000
+            if self._connection is not None and self._version is not None and fresh:
+                return Known(self._version, self._seen, now)
+            return Known(None, self._seen if self._connection is not None else -1, now)
+
+    def remember(self, version: str, known: Known) -> None:
+        """Keep ``version``, read after ``known`` was taken, unless a notification came since
+        (it may have been read before the change: the next request asks again). Without a
+        connection, a request whose query just succeeded opens one."""
+        connect = False
+        with self._lock:
+            if self._connection is None:
+                connect = known.seen == -1 and known.at >= self._retry_at
+                if connect:
+                    self._retry_at = known.at + self.RETRY_SECONDS
+            else:
+                self._take_arrived()
+                if self._connection is not None and known.seen == self._seen:
+                    self._version, self._read_at = version, known.at
+                return
+        if connect:
+            # Outside the lock: the other threads ask PostgreSQL meanwhile, as before.
+            self._connect()
+
+    def forget(self) -> None:
+        """Ask PostgreSQL on the next request (the connection stays)."""
+        with self._lock:
+            self._version = None
+            self._seen += 1
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    # Under the lock (but _connect):
+
+    def _open(self) -> bool:
+        if self._connection is not None and self._pid != os.getpid():
+            # Inherited through a fork: the parent's socket. Closing it would end the parent's
+            # session, so it is only forgotten (and kept from the garbage collector).
+            _INHERITED.append(self._connection)
+            self._connection, self._version = None, None
+        return self._connection is not None
+
+    def _connect(self) -> None:
+        params = {
+            key: value
+            for key, value in connection.get_connection_params().items()
+            if key not in ("cursor_factory", "context", "prepare_threshold")
+        }
+        listening = None
+        try:
+            listening = psycopg.connect(**params, autocommit=True)
+            listening.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        except psycopg.Error as error:
+            logger.warning("public version: not listening (%s)", type(error).__name__)
+            if listening is not None:
+                listening.close()
+            return
+        with self._lock:
+            if self._connection is not None:  # another thread was first
+                listening.close()
+                return
+            self._connection, self._pid = listening, os.getpid()
+            # Nothing read before the LISTEN may be kept: the next request asks.
+            self._version = None
+            self._seen += 1
+
+    def _take_arrived(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            arrived = sum(1 for _notify in self._connection.notifies(timeout=0))
+        except psycopg.Error as error:
+            logger.warning("public version: listener lost (%s)", type(error).__name__)
+            self._drop()
+            return
+        if arrived:
+            self._seen += arrived
+            self._version = None
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            with suppress(psycopg.Error):
+                self._connection.close()
+        self._connection, self._version = None, None
+        self._seen += 1
+
+
+_INHERITED: list[Any] = []
+LISTENER = VersionListener()
 
 
 def _first_row(sql: str) -> tuple[Any, ...]:

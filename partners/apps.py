@@ -14,5 +14,6 @@ class PartnersConfig(AppConfig):
         # An embedded page shows the partner's name and colour: kept answers change with them.
         add_version_source(
             "(SELECT count(*)::text || ':' || coalesce(max(xmin::text::bigint), 0)::text"
-            " FROM partners_partner)"
+            " FROM partners_partner)",
+            table="partners_partner",
         )

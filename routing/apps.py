@@ -49,7 +49,7 @@ class RoutingConfig(AppConfig):
         wording_register(stored_reasons_html)
         if english_search_expansion not in query.query_expanders:
             query.query_expanders.append(english_search_expansion)
-        add_version_source(VOCABULARY_VERSION_SQL)
+        add_version_source(VOCABULARY_VERSION_SQL, table="routing_vocabularyword")
         personal_data_register(
             "routing.GuidanceRequest",
             key="guidance_requests",

@@ -39,6 +39,12 @@ def _settings_for_tests(settings, tmp_path, monkeypatch):
     settings.PAGE_VIEW_FLUSH_SECONDS = 0
     monkeypatch.setattr(governance_services, "COUNTS", governance_services.CountBuffer())
     public_cache.STORE.clear()
+    # A test that reads right after its own commit would race the notification of that commit
+    # (it arrives within milliseconds, not before the next line): the version is asked for on
+    # every request, as with PUBLIC_VERSION_LISTEN=false. tests/offers/test_version_listener.py
+    # turns the listener on and waits for what it is told.
+    settings.PUBLIC_VERSION_LISTEN = False
+    public_cache.LISTENER.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,24 @@
+"""Changes to ``partners_partner`` notify the public version's listeners
+(``offers/0015``): the table is a source of the public version (``partners.apps``)."""
+
+from django.db import migrations
+
+TABLE = "partners_partner"
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("partners", "0001_partners_and_api_keys"),
+        ("offers", "0015_public_version_notify"),
+    ]
+
+    operations = [
+        migrations.RunSQL(
+            f"""
+CREATE TRIGGER {TABLE}_public_version_notify
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {TABLE}
+    FOR EACH STATEMENT EXECUTE FUNCTION public_version_notify();
+""",
+            f"DROP TRIGGER IF EXISTS {TABLE}_public_version_notify ON {TABLE};",
+        ),
+    ]
