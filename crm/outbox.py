@@ -428,7 +428,8 @@ def _hand_over(notification_ids: list[int]) -> int:
 
 
 def _ids_shown(ids: list[int], most: int = SEND_BATCH_MAX) -> str:
-    """The ids for a log line; a sweep's batch of hundreds is shown by its first and last."""
+    """The ids for a log line; a sweep's batch of hundreds is shown by its first ``most - 1``
+    and its last."""
     if len(ids) <= most:
         return ", ".join(map(str, ids))
     return f"{', '.join(map(str, ids[: most - 1]))} … {ids[-1]}"

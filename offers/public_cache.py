@@ -116,32 +116,39 @@ class Known:
 
 
 class VersionListener:
-    """The process's own connection that LISTENs on ``NOTIFY_CHANNEL``: while it is open, a kept
-    answer costs no query at all.
+    """A thread of the process with its own connection that LISTENs on ``NOTIFY_CHANNEL``: while
+    it listens, a kept answer costs no query at all.
 
-    Every source's table has a trigger that notifies the channel; PostgreSQL delivers the
-    notification when the change commits, within milliseconds. So the version read after the
-    LISTEN stays the version until a notification arrives: each request first takes what has
-    arrived on the socket (no round trip; a ``select`` of the socket), and after a notification
-    the next request asks PostgreSQL again. A version is kept for at most
-    ``PUBLIC_VERSION_TRUST_MS`` after it was read, whatever arrives: should notifications ever be
-    lost (a pooler in transaction mode passes LISTEN but not what follows), an answer is at most
-    that old. Any error on the connection closes it and the requests ask PostgreSQL as before;
-    it is opened again, at most every ``RETRY_SECONDS``, by a request whose own query succeeded
-    (never while PostgreSQL is away).
+    Every source's table has a trigger that notifies the channel at the commit of a change;
+    PostgreSQL delivers the notification to the thread within milliseconds of the commit. So the
+    version read after the LISTEN stays the version until a notification arrives, and after one
+    the next request asks PostgreSQL again (a version read while a notification was on its way is
+    not kept). The thread reads the socket all the time, busy or idle, so PostgreSQL never waits
+    on a listener that is not read. A version is trusted for at most ``PUBLIC_VERSION_TRUST_MS``
+    after it was read, whatever arrives: a commit's own next request may come before its
+    notification, and notifications that never come (a pooler in transaction mode hands them to
+    another client) cost at most that. Any error on the connection (TCP keepalives find a dead
+    one within about a minute) ends the listening, the requests ask PostgreSQL as before, and the
+    thread connects again after ``retry_seconds``. Requests never wait for the connection.
     """
 
     RETRY_SECONDS = 5.0
+    # How long one wait for notifications lasts: how soon the thread sees close().
+    WAIT_SECONDS = 1.0
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, retry_seconds: float = RETRY_SECONDS
+    ) -> None:
         self._clock = clock
+        self.retry_seconds = retry_seconds
         self._lock = threading.Lock()
         self._connection: Any = None
-        self._pid = 0
+        self._thread_pid = 0
+        self._stopped = threading.Event()
         self._version: str | None = None
         self._read_at = 0.0
         self._seen = 0
-        self._retry_at = 0.0
+        self._failing = False
 
     def known(self) -> Known | None:
         """What is known now; None when the listener is off (nothing to remember either)."""
@@ -149,32 +156,18 @@ class VersionListener:
             return None
         now = self._clock()
         with self._lock:
-            if not self._open():
-                return Known(None, -1, now)
-            self._take_arrived()
+            self._start()
+            if self._connection is None:
+                return None
             fresh = now - self._read_at < settings.PUBLIC_VERSION_TRUST_MS / 1000
-            if self._connection is not None and self._version is not None and fresh:
-                return Known(self._version, self._seen, now)
-            return Known(None, self._seen if self._connection is not None else -1, now)
+            return Known(self._version if fresh else None, self._seen, now)
 
     def remember(self, version: str, known: Known) -> None:
         """Keep ``version``, read after ``known`` was taken, unless a notification came since
-        (it may have been read before the change: the next request asks again). Without a
-        connection, a request whose query just succeeded opens one."""
-        connect = False
+        (it may have been read before the change: the next request asks again)."""
         with self._lock:
-            if self._connection is None:
-                connect = known.seen == -1 and known.at >= self._retry_at
-                if connect:
-                    self._retry_at = known.at + self.RETRY_SECONDS
-            else:
-                self._take_arrived()
-                if self._connection is not None and known.seen == self._seen:
-                    self._version, self._read_at = version, known.at
-                return
-        if connect:
-            # Outside the lock: the other threads ask PostgreSQL meanwhile, as before.
-            self._connect()
+            if self._connection is not None and known.seen == self._seen:
+                self._version, self._read_at = version, known.at
 
     def forget(self) -> None:
         """Ask PostgreSQL on the next request (the connection stays)."""
@@ -182,63 +175,102 @@ class VersionListener:
             self._version = None
             self._seen += 1
 
-    def close(self) -> None:
+    def listening(self) -> bool:
         with self._lock:
-            self._drop()
+            return self._connection is not None
 
-    # Under the lock (but _connect):
+    def close(self) -> None:
+        """Stop listening (the tests; a process's end closes the socket anyway)."""
+        self._stopped.set()
+        with self._lock:
+            self._drop(self._connection)
 
-    def _open(self) -> bool:
-        if self._connection is not None and self._pid != os.getpid():
+    # The thread:
+
+    def _start(self) -> None:
+        """Under the lock: start this process's thread (a fork does not copy threads)."""
+        if self._thread_pid == os.getpid():
+            return
+        if self._connection is not None:
             # Inherited through a fork: the parent's socket. Closing it would end the parent's
             # session, so it is only forgotten (and kept from the garbage collector).
             _INHERITED.append(self._connection)
             self._connection, self._version = None, None
-        return self._connection is not None
-
-    def _connect(self) -> None:
+            self._seen += 1
+        self._stopped.set()  # a thread of this object in this process (only in the tests) ends
+        self._thread_pid = os.getpid()
+        self._stopped = threading.Event()
         params = {
             key: value
             for key, value in connection.get_connection_params().items()
             if key not in ("cursor_factory", "context", "prepare_threshold")
         }
+        threading.Thread(
+            target=self._listen, args=(params, self._stopped), name="public-version", daemon=True
+        ).start()
+
+    def _listen(self, params: dict[str, Any], stopped: threading.Event) -> None:
+        while not stopped.is_set():
+            listening = self._connect(params, stopped)
+            if listening is not None:
+                try:
+                    while not stopped.is_set():
+                        arrived = sum(
+                            1 for _notify in listening.notifies(timeout=self.WAIT_SECONDS)
+                        )
+                        if arrived:
+                            with self._lock:
+                                self._seen += arrived
+                                self._version = None
+                except Exception as error:  # the thread must outlive any error
+                    if not stopped.is_set():
+                        logger.warning("public version: listener lost (%s)", type(error).__name__)
+                with self._lock:
+                    self._drop(listening)
+            stopped.wait(self.retry_seconds)
+
+    def _connect(self, params: dict[str, Any], stopped: threading.Event) -> Any:
         listening = None
         try:
-            listening = psycopg.connect(**params, autocommit=True)
+            listening = psycopg.connect(
+                **params,
+                autocommit=True,
+                # A connection that died without a word (a failover, a dropped NAT entry) is
+                # found within about a minute instead of libpq's two hours.
+                keepalives=1,
+                keepalives_idle=30,
+                keepalives_interval=10,
+                keepalives_count=3,
+            )
             listening.execute(f"LISTEN {NOTIFY_CHANNEL}")
         except psycopg.Error as error:
-            logger.warning("public version: not listening (%s)", type(error).__name__)
+            # Once per outage, not every few seconds.
+            if not self._failing:
+                logger.warning("public version: not listening (%s)", type(error).__name__)
+            self._failing = True
             if listening is not None:
-                listening.close()
-            return
+                with suppress(psycopg.Error):
+                    listening.close()
+            return None
         with self._lock:
-            if self._connection is not None:  # another thread was first
-                listening.close()
-                return
-            self._connection, self._pid = listening, os.getpid()
+            if stopped.is_set():
+                self._drop(listening)
+                return None
+            self._connection, self._failing = listening, False
             # Nothing read before the LISTEN may be kept: the next request asks.
             self._version = None
             self._seen += 1
+        return listening
 
-    def _take_arrived(self) -> None:
-        if self._connection is None:
+    def _drop(self, listening: Any) -> None:
+        """Under the lock: stop using ``listening`` (if it is still the one in use)."""
+        if listening is None or any(listening is parents for parents in _INHERITED):
             return
-        try:
-            arrived = sum(1 for _notify in self._connection.notifies(timeout=0))
-        except psycopg.Error as error:
-            logger.warning("public version: listener lost (%s)", type(error).__name__)
-            self._drop()
-            return
-        if arrived:
-            self._seen += arrived
-            self._version = None
-
-    def _drop(self) -> None:
-        if self._connection is not None:
-            with suppress(psycopg.Error):
-                self._connection.close()
-        self._connection, self._version = None, None
-        self._seen += 1
+        if listening is self._connection:
+            self._connection, self._version = None, None
+            self._seen += 1
+        with suppress(psycopg.Error):
+            listening.close()
 
 
 _INHERITED: list[Any] = []

@@ -423,10 +423,10 @@ PUBLIC_CACHE_MAX_AGE = env_int("PUBLIC_CACHE_MAX_AGE", 0, minimum=0)
 # not the broker's, since its keys may be evicted. Entries live this many seconds.
 PUBLIC_CACHE_REDIS_URL = env_str("PUBLIC_CACHE_REDIS_URL", "")
 PUBLIC_CACHE_SHARED_SECONDS = env_int("PUBLIC_CACHE_SHARED_SECONDS", 300, minimum=1)
-# Each web process LISTENs for the version's moves on a connection of its own, so a kept answer
-# needs no query; the version read last is trusted for at most this many milliseconds whatever
-# arrives (0: ask PostgreSQL on every request). Needs a direct connection or a pooler in session
-# mode: in transaction mode LISTEN is accepted but nothing arrives (the limit still holds).
+# A thread of each web process LISTENs for the version's moves on a connection of its own, so a
+# kept answer needs no query; the version read last is trusted for at most this many milliseconds
+# whatever arrives (0: ask PostgreSQL on every request). Needs a direct connection or a pooler in
+# session mode: in transaction mode the notifications go to another client (the limit holds).
 PUBLIC_VERSION_LISTEN = env_bool("PUBLIC_VERSION_LISTEN", True)
 PUBLIC_VERSION_TRUST_MS = env_int("PUBLIC_VERSION_TRUST_MS", 1000, minimum=0)
 # Page views are added up in the process and written at most this many seconds apart (0: at once).

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from offers import public_cache
-from offers.models import Offer
+from offers.models import Offer, Theme
 from offers.public_cache import VersionListener, notifying_tables, public_version
 from tests.offers.factories import make_offer
 
@@ -44,7 +44,7 @@ def clock() -> Clock:
 def listener(settings: Any, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iterator[Any]:
     settings.PUBLIC_VERSION_LISTEN = True
     settings.PUBLIC_VERSION_TRUST_MS = 60_000
-    own = VersionListener(clock=clock)
+    own = VersionListener(clock=clock, retry_seconds=0.2)
     monkeypatch.setattr(public_cache, "LISTENER", own)
     yield own
     own.close()
@@ -65,10 +65,19 @@ def queries(action: Any) -> tuple[Any, int]:
     return result, len(captured.captured_queries)
 
 
+def until(condition: Any, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def listening(listener: Any) -> str:
-    """Open the listener and keep a version: the first request connects after its own query,
-    the second reads the version after the LISTEN and keeps it."""
+    """Start the listener's thread, wait for its LISTEN, and keep a version read after it."""
     public_version()
+    assert until(listener.listening)
     version = public_version()
     assert version is not None
     assert listener.known().version == version
@@ -77,12 +86,7 @@ def listening(listener: Any) -> str:
 
 def told(listener: Any, seconds: float = 5.0) -> bool:
     """Whether a notification has ended the kept version within ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if listener.known().version is None:
-            return True
-        time.sleep(0.01)
-    return False
+    return until(lambda: listener.known().version is None, seconds)
 
 
 def test_every_source_of_the_version_has_the_trigger_that_notifies() -> None:
@@ -96,11 +100,15 @@ def test_every_source_of_the_version_has_the_trigger_that_notifies() -> None:
     } <= tables
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            "SELECT c.relname, t.tgtype FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
             " WHERE t.tgname = c.relname || '_public_version_notify'"
         )
-        triggered = {row[0] for row in cursor.fetchall()}
-    assert tables <= triggered
+        triggered = dict(cursor.fetchall())
+    assert tables <= set(triggered)
+    # pg_trigger.tgtype: 1 row-level, 4 INSERT, 8 DELETE, 16 UPDATE, 32 TRUNCATE.
+    assert {table: triggered[table] & (1 | 4 | 8 | 16 | 32) for table in tables} == dict.fromkeys(
+        tables, 4 | 8 | 16 | 32
+    )
 
 
 def test_a_kept_answer_costs_no_query_while_listening(offers, listener, client, settings) -> None:
@@ -149,6 +157,25 @@ def test_renaming_an_organisation_is_told(offers, listener) -> None:
     assert told(listener)
 
 
+def test_a_theme_added_to_an_offer_is_told(offers, listener) -> None:
+    listening(listener)
+    offers[1].themes.add(Theme.objects.exclude(slug="export").first())
+    assert told(listener)
+
+
+def test_a_transaction_that_changed_a_source_asks_postgresql(offers, listener) -> None:
+    version = listening(listener)
+    with transaction.atomic():
+        make_offer(external_id="eksport-uncommitted", title="Eksport", themes=["export"])
+        assert public_version() is None  # its own change, not yet the version's
+    version = listening(listener)
+    with transaction.atomic():
+        owner = offers[0].owner
+        owner.name = "Erhvervsstyrelsen (nyt navn)"
+        owner.save(update_fields=["name"])
+        assert public_version() not in (None, version)
+
+
 def test_nothing_changed_nothing_told(offers, listener) -> None:
     listening(listener)
     assert not told(listener, seconds=0.3)
@@ -181,32 +208,19 @@ def test_a_version_is_trusted_for_the_set_time_only(offers, listener, clock, set
     assert queries(public_version) == (version, 0)
 
 
-def test_a_lost_listener_falls_back_to_asking_and_listens_again(
-    offers, listener, clock, caplog
-) -> None:
+def test_a_lost_listener_falls_back_to_asking_and_listens_again(offers, listener, caplog) -> None:
     version = listening(listener)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE query = %s AND pid <> pg_backend_pid()",
-            [f"LISTEN {public_cache.NOTIFY_CHANNEL}"],
-        )
-        assert cursor.fetchone() == (True,)
-
     with caplog.at_level(logging.WARNING, logger="offers.public_cache"):
-        deadline = time.monotonic() + 5
-        while listener._connection is not None and time.monotonic() < deadline:
-            assert queries(public_version)[0] == version
-            time.sleep(0.01)
-    assert listener._connection is None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(%s)", [listener._connection.info.backend_pid]
+            )
+        assert until(lambda: not listener.listening())
+        assert queries(public_version) == (version, 1)
+        assert queries(public_version) == (version, 1)  # no version kept without the listener
+        assert until(listener.listening)  # after retry_seconds
     assert "public version: listener lost" in caplog.text
-
-    assert queries(public_version) == (version, 1)  # not again before the retry time
-    assert listener._connection is None
-    clock.now += VersionListener.RETRY_SECONDS
-    assert queries(public_version) == (version, 1)  # its query succeeded: listens again
-    assert listener._connection is not None
-    assert queries(public_version) == (version, 1)  # read after the LISTEN
+    assert queries(public_version) == (version, 1)  # read after the new LISTEN
     assert queries(public_version) == (version, 0)
 
 
@@ -223,8 +237,8 @@ def test_a_forked_process_forgets_its_parents_connection(offers, listener, monke
     monkeypatch.setattr(public_cache.os, "getpid", lambda: -1)
 
     assert queries(public_version) == (version, 1)
-    assert listener._connection is not inherited
     assert inherited in public_cache._INHERITED
     assert not inherited.closed  # the parent's session is left alone
+    assert until(lambda: listener._connection not in (None, inherited))  # its own thread
     public_cache._INHERITED.remove(inherited)
     inherited.close()
