@@ -7,9 +7,17 @@ for what it is told: a version is trusted for a minute here, so only a notificat
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import secrets
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +53,9 @@ def listener(settings: Any, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> It
     settings.PUBLIC_VERSION_LISTEN = True
     settings.PUBLIC_VERSION_TRUST_MS = 60_000
     own = VersionListener(clock=clock, retry_seconds=0.2)
+    # Each wait for notifications lasts longer than any test waits for one: a notification must
+    # count as it arrives, not when the wait is over.
+    own.WAIT_SECONDS = 60.0
     monkeypatch.setattr(public_cache, "LISTENER", own)
     yield own
     own.close()
@@ -242,3 +253,94 @@ def test_a_forked_process_forgets_its_parents_connection(offers, listener, monke
     assert until(lambda: listener._connection not in (None, inherited))  # its own thread
     public_cache._INHERITED.remove(inherited)
     inherited.close()
+
+
+# --- The production server -----------------------------------------------------------------------
+
+
+def _database_url() -> str:
+    database = connection.settings_dict
+    user = database["USER"] or "postgres"
+    password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
+    if str(database["HOST"]).startswith("/"):
+        return f"postgresql://{user}{password}@/{database['NAME']}?host={database['HOST']}"
+    return (
+        f"postgresql://{user}{password}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+
+
+@pytest.fixture
+def production_server(settings: Any, tmp_path: Any) -> Iterator[str]:
+    """gunicorn as in production (DEBUG off, the listener on) with three sync processes."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "DEBUG": "false",
+        "PORTAL_DEV": "false",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "COOKIE_SECURE": "false",
+        "RATELIMIT_ENABLE": "false",
+        "PUBLIC_VERSION_LISTEN": "true",
+        "PUBLIC_CACHE_REDIS_URL": "",
+        "WEB_WORKER_CLASS": "sync",
+        "WEB_CONCURRENCY": "3",
+        "PORTAL_VAR_DIR": str(tmp_path),
+    }
+    log = (tmp_path / "gunicorn.log").open("wb")
+    root = Path(__file__).resolve().parents[2]
+    server = subprocess.Popen(  # noqa: S603 - this Python, fixed arguments
+        [
+            *(sys.executable, "-m", "gunicorn", "portal.wsgi", "-c", "gunicorn.conf.py"),
+            *("--bind", f"127.0.0.1:{port}"),
+        ],
+        cwd=root,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert until(lambda: _answers(f"{base}/healthz"), seconds=60), (
+            tmp_path / "gunicorn.log"
+        ).read_text()
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - http://127.0.0.1
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _count(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - http://127.0.0.1
+        return int(json.load(response)["count"])
+
+
+def test_every_process_of_the_production_server_answers_the_change_at_once(
+    offers, production_server
+) -> None:
+    url = f"{production_server}/api/offers/?q=eksport"
+    assert {_count(url) for _ in range(9)} == {3}  # kept by every process by now
+    withdrawn = offers[0]
+    for status, count in [(Offer.Status.ARCHIVED, 2), (Offer.Status.PUBLISHED, 3)] * 2:
+        withdrawn.status = status
+        withdrawn.save(update_fields=["status"])
+        # Within milliseconds of the commit, and well before the one second a version is
+        # trusted for: every process, nine requests in a row.
+        time.sleep(0.05)
+        assert [_count(url) for _ in range(9)] == [count] * 9
