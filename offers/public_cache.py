@@ -149,13 +149,14 @@ class VersionListener:
         self._read_at = 0.0
         self._seen = 0
         self._failing = False
+        self._quiet_until = 0.0
 
     def known(self) -> Known | None:
         """What is known now; None when the listener is off (nothing to remember either)."""
         if not settings.PUBLIC_VERSION_LISTEN or settings.PUBLIC_VERSION_TRUST_MS <= 0:
             return None
-        now = self._clock()
         with self._lock:
+            now = self._clock()
             self._start()
             if self._connection is None:
                 return None
@@ -221,7 +222,10 @@ class VersionListener:
                                 self._seen += 1
                                 self._version = None
                 except Exception as error:  # the thread must outlive any error
-                    if not stopped.is_set():
+                    if not stopped.is_set() and self._clock() >= self._quiet_until:
+                        # At most every five minutes: a server's idle_session_timeout would end
+                        # the connection again and again.
+                        self._quiet_until = self._clock() + 300
                         logger.warning("public version: listener lost (%s)", type(error).__name__)
                 with self._lock:
                     self._drop(listening)
@@ -236,23 +240,26 @@ class VersionListener:
         listening = None
         try:
             listening = psycopg.connect(
-                **params,
-                autocommit=True,
-                # A connection that died without a word (a failover, a dropped NAT entry) is
-                # found within about a minute instead of libpq's two hours.
-                keepalives=1,
-                keepalives_idle=30,
-                keepalives_interval=10,
-                keepalives_count=3,
+                **{
+                    # A connection that died without a word (a failover, a dropped NAT entry) is
+                    # found within about a minute instead of libpq's two hours; DATABASE_URL's
+                    # own settings win.
+                    "keepalives": 1,
+                    "keepalives_idle": 30,
+                    "keepalives_interval": 10,
+                    "keepalives_count": 3,
+                    **params,
+                    "autocommit": True,
+                }
             )
             listening.execute(f"LISTEN {NOTIFY_CHANNEL}")
-        except psycopg.Error as error:
+        except Exception as error:  # the thread must outlive any error
             # Once per outage, not every few seconds.
             if not self._failing:
                 logger.warning("public version: not listening (%s)", type(error).__name__)
             self._failing = True
             if listening is not None:
-                with suppress(psycopg.Error):
+                with suppress(Exception):
                     listening.close()
             return None
         with self._lock:
@@ -272,12 +279,22 @@ class VersionListener:
         if listening is self._connection:
             self._connection, self._version = None, None
             self._seen += 1
-        with suppress(psycopg.Error):
+        with suppress(Exception):
             listening.close()
+
+    def after_fork_in_child(self) -> None:
+        """A fork copies the lock as it was (perhaps held by the thread, which is not copied) and
+        the parent's connection: a new lock, and the connection forgotten, not closed."""
+        self._lock = threading.Lock()
+        if self._connection is not None:
+            _INHERITED.append(self._connection)
+        self._connection, self._version, self._thread_pid = None, None, 0
+        self._seen += 1
 
 
 _INHERITED: list[Any] = []
 LISTENER = VersionListener()
+os.register_at_fork(after_in_child=LISTENER.after_fork_in_child)
 
 
 def _first_row(sql: str) -> tuple[Any, ...]:
