@@ -192,12 +192,7 @@ class VersionListener:
         """Under the lock: start this process's thread (a fork does not copy threads)."""
         if self._thread_pid == os.getpid():
             return
-        if self._connection is not None:
-            # Inherited through a fork: the parent's socket. Closing it would end the parent's
-            # session, so it is only forgotten (and kept from the garbage collector).
-            _INHERITED.append(self._connection)
-            self._connection, self._version = None, None
-            self._seen += 1
+        self._forget_parents_connection()
         self._stopped.set()  # a thread of this object in this process (only in the tests) ends
         self._thread_pid = os.getpid()
         self._stopped = threading.Event()
@@ -284,11 +279,17 @@ class VersionListener:
 
     def after_fork_in_child(self) -> None:
         """A fork copies the lock as it was (perhaps held by the thread, which is not copied) and
-        the parent's connection: a new lock, and the connection forgotten, not closed."""
+        the parent's connection: a new lock, and the connection forgotten."""
         self._lock = threading.Lock()
+        self._forget_parents_connection()
+        self._thread_pid = 0
+
+    def _forget_parents_connection(self) -> None:
+        """Under the lock: a connection copied by a fork is the parent's socket. Closing it would
+        end the parent's session, so it is only forgotten (and kept from the garbage collector)."""
         if self._connection is not None:
             _INHERITED.append(self._connection)
-        self._connection, self._version, self._thread_pid = None, None, 0
+        self._connection, self._version = None, None
         self._seen += 1
 
 
