@@ -29,7 +29,7 @@ def test_it_reaches_the_skip_link_first_and_it_moves_focus_to_the_content(page, 
     assert skip_link.evaluate("el => getComputedStyle(el).outlineStyle") not in ("", "none")
 
     page.keyboard.press("Enter")
-    assert page.url.endswith("#main")
+    expect(page).to_have_url(re.compile(r"#main$"))
     expect(page.locator("main#main")).to_be_focused()
 
 
