@@ -97,9 +97,10 @@ def test_an_adviser_registers_a_phone_call_as_a_case(page, live_url, make_user, 
     page.get_by_label(re.compile("Kontaktpersonen har fået at vide")).check()
     page.get_by_role("button", name="Opret sag").click()
 
+    # The case's page has come back (the form's heading is "Opret sag"): the case is saved.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Limfjordens Bådebyggeri ApS")
     case = Case.objects.get()
     expect(page.get_by_text(f"Sag {case.reference} er oprettet")).to_be_visible()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Limfjordens Bådebyggeri ApS")
     assert case.source == Case.Source.PHONE
     assert case.hub.slug == "vaeksthus-nordjylland"
     assert case.adviser is not None and case.adviser.username == "lars"

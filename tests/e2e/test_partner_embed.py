@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import re
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -141,9 +142,10 @@ def test_a_site_that_did_not_register_is_refused_the_frame(
     page = context.new_page()
     try:
         page.goto(f"{origin}/fremmed.html")
-        page.wait_for_timeout(1500)
         inner = next(f for f in page.frames if f != page.main_frame)
-        # Chromium replaces a refused frame's document with its error page.
+        # Chromium replaces a refused frame's document with its error page (waited for: the
+        # frame's address is only known from an event that may come after the page's load).
+        inner.wait_for_url(re.compile(r"^chrome-error://"), wait_until="commit")
         assert inner.url.startswith("chrome-error://")
         assert "/indlejret/" not in inner.url
     finally:
