@@ -25,21 +25,26 @@ def settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
     return runpy.run_path(str(CONF))
 
 
-def test_the_default_is_five_gthread_processes_of_three_threads(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    conf = settings(monkeypatch)
-    assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("gthread", 5, 3)
-    assert (conf["keepalive"], conf["timeout"]) == (5, 30)
-
-
-def test_sync_workers_get_one_thread_and_time_for_a_long_request(
+def test_the_default_is_four_sync_processes_of_one_thread_with_time_for_a_long_request(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # gunicorn would run "sync" with more than one thread as gthread.
-    conf = settings(monkeypatch, WEB_WORKER_CLASS="sync", WEB_CONCURRENCY="9")
-    assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("sync", 9, 1)
+    conf = settings(monkeypatch)
+    assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("sync", 4, 1)
     assert conf["timeout"] == 120
+
+
+def test_the_process_count_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = settings(monkeypatch, WEB_CONCURRENCY="9")
+    assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("sync", 9, 1)
+
+
+def test_gthread_gets_three_threads_and_the_heartbeat_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conf = settings(monkeypatch, WEB_WORKER_CLASS="gthread", WEB_CONCURRENCY="2")
+    assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("gthread", 2, 3)
+    assert (conf["keepalive"], conf["timeout"]) == (5, 30)
 
 
 def test_keep_alive_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
