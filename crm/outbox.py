@@ -12,11 +12,13 @@ How a message travels:
 2. A worker claims the row with one conditional update (``notification_claim``): only a row that
    is due, and nobody else's, is taken. Every claim is followed by a real send, so the claim is
    where an attempt is counted.
-3. ``notification_send`` sends it. Sent: done. Refused for good (the address, the message): failed
-   at once. The server busy or unreachable: back to pending, due again after an exponential
-   backoff with jitter (``retry_delay``: 30 s, 60 s, 120 s … capped at a few hours), and failed
-   only when a try fails after the message has waited ``OUTBOX_GIVE_UP_HOURS`` (days, not
-   minutes: an SMTP outage over a weekend loses nothing).
+3. ``notification_send`` sends it, over the connection to the mail server that the task's other
+   rows use (``Mailer``: one TLS handshake and login per task, not per message). Sent: done.
+   Refused for good (the address, the message): failed at once. The server busy or
+   unreachable: back to pending, due again after an exponential backoff with jitter
+   (``retry_delay``: 30 s, 60 s, 120 s … capped at a few hours), and failed only when a try
+   fails after the message has waited ``OUTBOX_GIVE_UP_HOURS`` (days, not minutes: an SMTP
+   outage over a weekend loses nothing).
 4. ``notifications_sweep`` (every minute) is the only scheduler of retries: it hands the broker the
    rows that are due and not already on their way, at most ``OUTBOX_SWEEP_BATCH`` a run, in
    tasks of up to ``SEND_BATCH_MAX`` rows as a transaction's rows go. Celery's
@@ -48,7 +50,7 @@ from celery.app.task import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, mailers
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -444,23 +446,61 @@ def notifications_released(notification_ids: list[int]) -> None:
 
 
 def notifications_send(notification_ids: list[int]) -> list[str]:
-    """Send the rows one after another, each as ``notification_send`` does. A row whose claim or
-    bookkeeping fails (the database gone) is logged and left to the sweep, and the next is still
-    sent; when the task's time runs out, the rows not reached yet are released for the next
-    sweep instead of waiting for the stale time."""
+    """Send the rows one after another, each as ``notification_send`` does, over one connection
+    to the mail server (``Mailer``). A row whose claim or bookkeeping fails (the database gone)
+    is logged and left to the sweep, and the next is still sent; when the task's time runs out,
+    the rows not reached yet are released for the next sweep instead of waiting for the stale
+    time."""
     results: list[str] = []
-    for position, notification_id in enumerate(notification_ids):
-        try:
-            results.append(notification_send(notification_id=notification_id))
-        except SoftTimeLimitExceeded:
-            notifications_released(notification_ids[position:])
-            raise
-        except DatabaseError as error:
-            logger.warning(
-                "notification %s left for the sweep: %s", notification_id, type(error).__name__
-            )
-            results.append("error")
+    mailer = Mailer()
+    try:
+        for position, notification_id in enumerate(notification_ids):
+            try:
+                results.append(notification_send(notification_id=notification_id, mailer=mailer))
+            except SoftTimeLimitExceeded:
+                notifications_released(notification_ids[position:])
+                raise
+            except DatabaseError as error:
+                logger.warning(
+                    "notification %s left for the sweep: %s", notification_id, type(error).__name__
+                )
+                results.append("error")
+    finally:
+        mailer.close()
     return results
+
+
+class Mailer:
+    """One connection to the mail server for the messages of a task: opened for the first
+    message, kept for the next (a TLS handshake and a login per task instead of per message),
+    and closed after an error that may have broken it, so that the next message starts afresh.
+    A refused address or sender leaves the session usable (smtplib resets it)."""
+
+    def __init__(self) -> None:
+        self._backend: Any = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self._backend is None:
+            backend = mailers.default
+            # Opened here, so the backend keeps the connection after each message.
+            backend.open()
+            self._backend = backend
+        try:
+            self._backend.send_messages([message])
+        except PERMANENT_ERRORS:
+            raise
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        backend, self._backend = self._backend, None
+        if backend is None:
+            return
+        try:
+            backend.close()
+        except Exception as error:  # the messages are sent or released already
+            logger.warning("mail server connection not closed cleanly: %s", type(error).__name__)
 
 
 def notification_enqueue(notification_id: int) -> bool:
@@ -570,8 +610,10 @@ def notification_release(notification: Notification, *, error: BaseException) ->
     return "retrying"
 
 
-def notification_send(*, notification_id: int) -> str:
-    """Send one row: "sent", "retrying", "failed", or "skipped" when it is not due.
+def notification_send(*, notification_id: int, mailer: Mailer | None = None) -> str:
+    """Send one row: "sent", "retrying", "failed", or "skipped" when it is not due. ``mailer``
+    is the connection of the task's other rows (``notifications_send``); without one, the row
+    gets a connection of its own.
 
     Idempotent: a row that is sent, failed, waiting for its backoff or held by a live worker is
     left alone, so a task delivered twice sends once.
@@ -585,8 +627,10 @@ def notification_send(*, notification_id: int) -> str:
         to=[notification.recipient],
         headers=notification.headers or None,
     )
+    own = mailer is None
+    mailer = Mailer() if mailer is None else mailer
     try:
-        message.send()
+        mailer.send(message)
     except PERMANENT_ERRORS as error:
         _finish(notification, status=Notification.Status.FAILED, last_error=_error_text(error))
         logger.warning("notification %s refused: %s", notification.pk, type(error).__name__)
@@ -598,6 +642,9 @@ def notification_send(*, notification_id: int) -> str:
         _finish(notification, status=Notification.Status.FAILED, last_error=_error_text(error))
         logger.error("notification %s cannot be sent: %s", notification.pk, type(error).__name__)
         return "failed"
+    finally:
+        if own:
+            mailer.close()
     sent_at = timezone.now()
     _finish(notification, status=Notification.Status.SENT, sent_at=sent_at, last_error="")
     notification.status = Notification.Status.SENT

@@ -75,7 +75,7 @@ def test_a_busy_mail_server_is_retried_and_recorded_without_the_address(make_cas
     def busy(self, *args, **kwargs):
         raise smtplib.SMTPServerDisconnected("lost connection to " + notification.recipient)
 
-    monkeypatch.setattr("django.core.mail.EmailMessage.send", busy)
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", busy)
 
     before = timezone.now()
     assert tasks.notification_send.apply(args=[notification.pk], throw=True).get() == "retrying"
@@ -97,7 +97,7 @@ def test_a_refused_address_is_not_retried(make_case, monkeypatch):
     def refused(self, *args, **kwargs):
         raise smtplib.SMTPRecipientsRefused({notification.recipient: (550, b"no such user")})
 
-    monkeypatch.setattr("django.core.mail.EmailMessage.send", refused)
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refused)
 
     assert tasks.notification_send.apply(args=[notification.pk]).get() == "failed"
     notification.refresh_from_db()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
+import socket
 from collections import Counter
 
 import pytest
@@ -614,3 +615,138 @@ def test_rows_a_task_did_not_reach_in_its_time_wait_only_for_the_next_sweep(
     assert {(row.status, row.enqueued_at) for row in rest} == {(Notification.Status.PENDING, None)}
     assert outbox.notifications_sweep() == 2
     assert sorted(enqueued) == rows[1:]
+
+
+class ConnectionCountingBackend(EmailBackend):
+    """The locmem backend that counts the connections opened and closed, and drops the
+    connection (like a server that hangs up) on the address drop@example.dk."""
+
+    opened = 0
+    closed = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connected = False
+
+    def open(self):
+        if self.connected:
+            return False
+        ConnectionCountingBackend.opened += 1
+        self.connected = True
+        return True
+
+    def close(self):
+        if self.connected:
+            ConnectionCountingBackend.closed += 1
+        self.connected = False
+
+    def send_messages(self, email_messages):
+        new = self.open()
+        try:
+            for message in email_messages:
+                if message.to == ["drop@example.dk"]:
+                    raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+                if message.to == ["nej@example.dk"]:
+                    raise smtplib.SMTPRecipientsRefused({"nej@example.dk": (550, b"No such user")})
+            return super().send_messages(email_messages)
+        finally:
+            if new:
+                self.close()
+
+
+@pytest.fixture
+def counted_connections(settings):
+    settings.MAILERS = {"default": {"BACKEND": "tests.crm.test_outbox.ConnectionCountingBackend"}}
+    ConnectionCountingBackend.opened = ConnectionCountingBackend.closed = 0
+    return ConnectionCountingBackend
+
+
+def test_a_task_sends_its_rows_over_one_connection_and_closes_it(
+    case_created_template, counted_connections
+):
+    # A refused address leaves the session usable: the next row goes over the same connection.
+    addresses = ("a@example.dk", "nej@example.dk", "c@example.dk")
+    rows = [_queue(address).pk for address in addresses]
+
+    assert tasks.notifications_send.apply(args=[rows]).get() == ["sent", "failed", "sent"]
+    assert sorted(message.to[0] for message in mail.outbox) == ["a@example.dk", "c@example.dk"]
+    assert (counted_connections.opened, counted_connections.closed) == (1, 1)
+
+
+def test_after_a_dropped_connection_the_next_row_of_the_task_opens_a_new_one(
+    case_created_template, counted_connections
+):
+    rows = [_queue(address).pk for address in ("a@example.dk", "drop@example.dk", "c@example.dk")]
+
+    assert tasks.notifications_send.apply(args=[rows]).get() == ["sent", "retrying", "sent"]
+    assert sorted(message.to[0] for message in mail.outbox) == ["a@example.dk", "c@example.dk"]
+    assert (counted_connections.opened, counted_connections.closed) == (2, 2)
+    dropped = Notification.objects.get(pk=rows[1])
+    assert (dropped.status, dropped.last_error) == (
+        Notification.Status.PENDING,
+        "SMTPServerDisconnected",
+    )
+
+
+def test_a_row_sent_alone_gets_a_connection_of_its_own(case_created_template, counted_connections):
+    row = _queue("a@example.dk").pk
+
+    assert outbox.notification_send(notification_id=row) == "sent"
+    assert (counted_connections.opened, counted_connections.closed) == (1, 1)
+
+
+class CountingSmtpSink:
+    """An SMTP server on a loopback port (aiosmtpd) that counts its sessions and keeps what it
+    receives; a RCPT to nej@example.dk is refused with 550."""
+
+    def __init__(self) -> None:
+        self.sessions = 0
+        self.received: list[tuple[str, ...]] = []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == "nej@example.dk":
+            return "550 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(tuple(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = CountingSmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+            }
+        }
+        yield sink
+    finally:
+        controller.stop()
+
+
+def test_a_real_mail_server_sees_one_session_for_a_tasks_rows(case_created_template, smtp_sink):
+    rows = [_queue(address).pk for address in ("a@example.dk", "nej@example.dk", "c@example.dk")]
+
+    assert outbox.notifications_send(rows) == ["sent", "failed", "sent"]
+    assert smtp_sink.received == [("a@example.dk",), ("c@example.dk",)]
+    assert smtp_sink.sessions == 1
+    # Two tasks, two sessions: the connection does not outlive its task.
+    assert outbox.notifications_send([_queue("d@example.dk").pk]) == ["sent"]
+    assert smtp_sink.sessions == 2

@@ -331,19 +331,19 @@ def test_the_next_digest_has_only_what_changed_since_the_last(client, catalogue)
 def test_the_digest_is_retried_after_a_transient_mail_error_and_sent_once(
     client, catalogue, monkeypatch, eager_tasks, time_machine
 ):
-    from django.core.mail import EmailMessage
+    from django.core.mail.backends.locmem import EmailBackend
 
     saved = confirmed(query=QUERY)
-    real_send = EmailMessage.send
-    calls = []
+    real_send = EmailBackend.send_messages
+    calls: list[str] = []
 
-    def flaky_send(self, *args, **kwargs):
-        calls.append(self.subject)
+    def flaky_send(self, email_messages):
+        calls.extend(message.subject for message in email_messages)
         if len(calls) == 1:
             raise smtplib.SMTPServerDisconnected("lost the connection")
-        return real_send(self, *args, **kwargs)
+        return real_send(self, email_messages)
 
-    monkeypatch.setattr(EmailMessage, "send", flaky_send)
+    monkeypatch.setattr(EmailBackend, "send_messages", flaky_send)
     # Run as a worker would: the first try fails and the outbox keeps the digest for later.
     result = tasks.send_saved_search_digest.apply(args=(saved.pk, WEEK), throw=False)
     assert result.successful() and result.get() is False
@@ -394,7 +394,7 @@ def test_the_digest_task_delivered_twice_while_the_mail_server_is_down_queues_on
     def unreachable(self, *args, **kwargs):
         raise ConnectionRefusedError(111, "Connection refused")
 
-    monkeypatch.setattr("django.core.mail.EmailMessage.send", unreachable)
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", unreachable)
     assert tasks.send_saved_search_digest(saved.pk, WEEK) is False
     assert tasks.send_saved_search_digest(saved.pk, WEEK) is False
 
