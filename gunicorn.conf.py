@@ -7,8 +7,8 @@ the next request to whichever process is free, so every request waits its turn o
 request shares a GIL: under a spike a guidance request (about 20 ms of Python and 30 statements)
 is answered as soon as a process is free, instead of waiting after every statement while the
 other threads of its process answer searches (gthread), and a keep-alive connection does not tie
-a client to one busy process. Kept reads cost about 0.5 ms of Python each, so two processes per
-core keep both cores busy while one process waits on PostgreSQL.
+a client to one busy process. A kept read costs its process about 0.5 ms of processor time, so
+two processes per core keep both cores busy while one process waits on PostgreSQL.
 
 A sync process cannot serve a slow client and anything else at once: it needs the buffering,
 TLS-terminating proxy in front that production has anyway (README, Production; nginx buffers
@@ -45,8 +45,11 @@ from typing import Any
 
 worker_class = os.environ.get("WEB_WORKER_CLASS", "sync")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
-# gunicorn runs a "sync" class with more than one thread as gthread: sync means one thread.
 threads = int(os.environ.get("WEB_THREADS", "1" if worker_class == "sync" else "3"))
+if worker_class == "sync" and threads > 1:
+    # gunicorn runs a "sync" class with more than one thread as gthread (an .env of the former
+    # default, WEB_THREADS=3, say): say so, and give it gthread's timeout below.
+    worker_class = "gthread"
 # A sync worker's request may take this long before the process is replaced; gthread's
 # processes tell the master they live from their main loop, whatever a request takes.
 timeout = int(os.environ.get("WEB_TIMEOUT", "120" if worker_class == "sync" else "30"))
@@ -56,9 +59,9 @@ keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
 
 
 def post_worker_init(worker: Any) -> None:
-    """Register the Celery tasks before the threads start: the first guidance requests of a new
-    process would otherwise look up the e-mail task while another thread is still registering
-    the tasks, and fail with NotRegistered."""
+    """Register the Celery tasks before the first request: with gthread, the first guidance
+    requests of a new process would otherwise look up the e-mail task while another thread is
+    still registering the tasks, and fail with NotRegistered."""
     from portal.celery import app
 
     app.loader.import_default_modules()

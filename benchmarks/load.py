@@ -46,7 +46,9 @@ p95s and in how many runs they met the goal (one run on a shared machine says li
 ``--code DIR`` runs the server from another checkout of the portal (e.g. ``git archive main``
 unpacked into a folder) against the same database, to compare before and after on the same data.
 A checkout without ``gunicorn.conf.py`` runs with the Dockerfile's former
-``--workers 3 --threads 4``.
+``--workers 3 --threads 4``; one with its own ``gunicorn.conf.py`` runs with that file's defaults
+(gthread 5 x 3 before sync 4 became the default), so pass ``--worker-class`` and ``--workers`` to
+compare the code alone.
 """
 
 from __future__ import annotations

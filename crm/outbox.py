@@ -36,6 +36,7 @@ Nothing here logs an address, a name or a subject: ids, kinds and error classes 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -70,7 +71,9 @@ SEND_MANY_TASK = "crm.tasks.notifications_send"
 
 BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, RedisError, OSError)
 
-# Never worth retrying: the address or the message itself was refused.
+# Never worth retrying: the address or the message itself was refused, with a 5xx code. The
+# same refusal with a 4xx code (greylisting's 450/451, a full mailbox's 452, 421 "closing") says
+# "later": it is retried as a transient error (``refused_for_now``).
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
     smtplib.SMTPRecipientsRefused,
     smtplib.SMTPSenderRefused,
@@ -473,8 +476,9 @@ def notifications_send(notification_ids: list[int]) -> list[str]:
 class Mailer:
     """One connection to the mail server for the messages of a task: opened for the first
     message, kept for the next (a TLS handshake and a login per task instead of per message),
-    and closed after an error that may have broken it, so that the next message starts afresh.
-    A refused address or sender leaves the session usable (smtplib resets it)."""
+    and dropped after an error that may have broken it, so that the next message starts afresh.
+    A refused address or sender leaves the session usable (smtplib resets it), unless the server
+    refused with 421 and closed it (smtplib closes its side too)."""
 
     def __init__(self) -> None:
         self._backend: Any = None
@@ -482,18 +486,34 @@ class Mailer:
     def send(self, message: EmailMessage) -> None:
         if self._backend is None:
             backend = mailers.default
-            # Opened here, so the backend keeps the connection after each message.
-            backend.open()
+            try:
+                # Opened here, so the backend keeps the connection after each message.
+                backend.open()
+            except BaseException:
+                # Connected but refused at STARTTLS or login: no half-open socket is left.
+                _drop(backend)
+                raise
             self._backend = backend
         try:
             self._backend.send_messages([message])
         except PERMANENT_ERRORS:
+            smtp = getattr(self._backend, "connection", None)
+            if smtp is not None and getattr(smtp, "sock", True) is None:
+                self.drop()
             raise
         except BaseException:
-            self.close()
+            self.drop()
             raise
 
+    def drop(self) -> None:
+        """Forget the connection without a goodbye: after an error the server may not answer
+        one, and a task out of time cannot wait for it."""
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            _drop(backend)
+
     def close(self) -> None:
+        """Say goodbye (SMTP QUIT) and close, at the end of the task."""
         backend, self._backend = self._backend, None
         if backend is None:
             return
@@ -501,6 +521,26 @@ class Mailer:
             backend.close()
         except Exception as error:  # the messages are sent or released already
             logger.warning("mail server connection not closed cleanly: %s", type(error).__name__)
+
+
+def _drop(backend: Any) -> None:
+    # Django's SMTP backend keeps smtplib's session in ``connection`` (a partly opened one in
+    # ``_partial_connection``); closing those closes the socket only. Other backends hold no
+    # socket: their own close() is enough.
+    sessions: list[Any] = [
+        session
+        for name in ("connection", "_partial_connection")
+        if (session := getattr(backend, name, None)) is not None
+    ]
+    if not sessions:
+        backend.close()
+        return
+    for session in sessions:
+        with contextlib.suppress(OSError):
+            session.close()
+    for name in ("connection", "_partial_connection"):
+        if hasattr(backend, name):
+            setattr(backend, name, None)
 
 
 def notification_enqueue(notification_id: int) -> bool:
@@ -566,9 +606,22 @@ def notification_claim(notification_id: int) -> Notification | None:
     return Notification.objects.get(pk=notification_id)
 
 
+def refused_for_now(error: BaseException) -> bool:
+    """Whether a refused sender or recipient was refused with a 4xx code: try again later."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+    elif isinstance(error, smtplib.SMTPSenderRefused):
+        codes = [error.smtp_code]
+    else:
+        return False
+    return bool(codes) and all(400 <= code < 500 for code in codes)
+
+
 def _error_text(error: BaseException) -> str:
     # The class name and SMTP code only: messages may echo the recipient's address.
     code = getattr(error, "smtp_code", "")
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code = " ".join(sorted({str(code) for code, _message in error.recipients.values()}))
     return f"{type(error).__name__} {code}".strip()[:200]
 
 
@@ -632,11 +685,17 @@ def notification_send(*, notification_id: int, mailer: Mailer | None = None) -> 
     try:
         mailer.send(message)
     except PERMANENT_ERRORS as error:
+        if refused_for_now(error):
+            return notification_release(notification, error=error)
         _finish(notification, status=Notification.Status.FAILED, last_error=_error_text(error))
         logger.warning("notification %s refused: %s", notification.pk, type(error).__name__)
         return "failed"
     except TRANSIENT_ERRORS as error:
-        return notification_release(notification, error=error)
+        outcome = notification_release(notification, error=error)
+        if isinstance(error, SoftTimeLimitExceeded):
+            # The task's time is up: the rows after this one are released by notifications_send.
+            raise
+        return outcome
     except Exception as error:
         # A fault in the message itself: trying again would fail the same way.
         _finish(notification, status=Notification.Status.FAILED, last_error=_error_text(error))

@@ -107,6 +107,9 @@ def run() -> int:
 
     with services() as env:
         env.setdefault("SITE_URL", f"http://{host}:{port}")
+        # Browsers talk to gunicorn directly here, with no buffering proxy in front: a sync
+        # process would be held by each idle connection a browser opens ahead (gunicorn.conf.py).
+        env.setdefault("WEB_WORKER_CLASS", "gthread")
         say("migrating the database")
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "createcachetable")
@@ -118,7 +121,7 @@ def run() -> int:
                 "portal.wsgi",
                 "--bind",
                 f"{host}:{port}",
-                # The worker model and threads come from gunicorn.conf.py (WEB_THREADS).
+                # The threads come from gunicorn.conf.py (gthread, WEB_THREADS; set above).
                 "--workers",
                 os.environ.get("WEB_CONCURRENCY", "2"),
                 "--access-logfile",

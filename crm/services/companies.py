@@ -52,9 +52,10 @@ def company_find_or_register(
             validate_cvr(cvr)
         except ValidationError as error:
             raise CrmError(error.messages[0], field="cvr") from None
-    # Checked first, written in the caller's transaction without a savepoint of its own: nothing
-    # below is caught and carried on from, so an error rolls back the caller's whole transaction
-    # (a guidance request retries it whole), and two statements a request are spared.
+    # Checked first, then written in the caller's transaction without a savepoint of its own (two
+    # statements fewer per guidance request). So a caller inside a transaction must not catch an
+    # error from here and carry on in it: the error rolls back to the caller's nearest savepoint
+    # or the whole transaction (a guidance request retries it whole, routing.services).
     with transaction.atomic(savepoint=False):
         return _company_find_or_register(
             cvr=cvr,
@@ -169,7 +170,8 @@ def contact_find_or_create(
         raise CrmError(_("Skriv kontaktpersonens navn."), field="contact_name")
     if not email:
         raise CrmError(_("Skriv en e-mailadresse."), field="contact_email")
-    # As company_find_or_register: checked first, written without a savepoint of its own.
+    # As company_find_or_register: checked first, written without a savepoint of its own, so a
+    # caller must not catch an error from here and carry on in the same transaction.
     with transaction.atomic(savepoint=False):
         return _contact_find_or_create(
             company=company,

@@ -79,8 +79,9 @@ def cases_related_elsewhere(
     return list(_recent(cases, now=now).select_related("hub").order_by("-created_at", "-id")[:5])
 
 
-# No savepoint of its own: nothing inside is caught and carried on from, so an error rolls back the
-# caller's whole transaction (the guidance request), as it would with one; two statements fewer.
+# No savepoint of its own (two statements fewer per request): a caller inside a transaction must
+# not catch an error from here and carry on in it; the error rolls back to the caller's nearest
+# savepoint or its whole transaction (the guidance request's, retried whole).
 @transaction.atomic(savepoint=False)
 def case_repeat_attach(
     *,

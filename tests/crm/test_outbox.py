@@ -699,8 +699,15 @@ class CountingSmtpSink:
     """An SMTP server on a loopback port (aiosmtpd) that counts its sessions and keeps what it
     receives; a RCPT to nej@example.dk is refused with 550."""
 
+    REPLIES = {
+        "nej@example.dk": "550 No such user",
+        "senere@example.dk": "450 Greylisted, try again later",
+        "luk@example.dk": "421 Closing connection",
+    }
+
     def __init__(self) -> None:
         self.sessions = 0
+        self.quits = 0
         self.received: list[tuple[str, ...]] = []
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
@@ -708,9 +715,13 @@ class CountingSmtpSink:
         session.host_name = hostname
         return responses
 
+    async def handle_QUIT(self, server, session, envelope):
+        self.quits += 1
+        return "221 Bye"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address == "nej@example.dk":
-            return "550 No such user"
+        if address in self.REPLIES:
+            return self.REPLIES[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -747,6 +758,83 @@ def test_a_real_mail_server_sees_one_session_for_a_tasks_rows(case_created_templ
     assert outbox.notifications_send(rows) == ["sent", "failed", "sent"]
     assert smtp_sink.received == [("a@example.dk",), ("c@example.dk",)]
     assert smtp_sink.sessions == 1
-    # Two tasks, two sessions: the connection does not outlive its task.
+    # Two tasks, two sessions, each said goodbye to: the connection does not outlive its task.
+    assert smtp_sink.quits == 1
     assert outbox.notifications_send([_queue("d@example.dk").pk]) == ["sent"]
-    assert smtp_sink.sessions == 2
+    assert (smtp_sink.sessions, smtp_sink.quits) == (2, 2)
+
+
+def test_a_greylisted_address_is_tried_again_later_and_the_session_goes_on(
+    case_created_template, smtp_sink
+):
+    rows = [_queue(address).pk for address in ("senere@example.dk", "c@example.dk")]
+
+    assert outbox.notifications_send(rows) == ["retrying", "sent"]
+    greylisted = Notification.objects.get(pk=rows[0])
+    assert (greylisted.status, greylisted.last_error) == (
+        Notification.Status.PENDING,
+        "SMTPRecipientsRefused 450",
+    )
+    assert greylisted.next_attempt_at > timezone.now()
+    assert (smtp_sink.sessions, smtp_sink.received) == (1, [("c@example.dk",)])
+
+
+def test_after_a_421_the_next_row_goes_over_a_new_session(case_created_template, smtp_sink):
+    # smtplib closes the session on 421: the next row must not find it dead.
+    rows = [_queue(address).pk for address in ("luk@example.dk", "c@example.dk")]
+
+    assert outbox.notifications_send(rows) == ["retrying", "sent"]
+    assert Notification.objects.get(pk=rows[0]).last_error == "SMTPRecipientsRefused 421"
+    assert (smtp_sink.sessions, smtp_sink.received) == (2, [("c@example.dk",)])
+
+
+def test_a_mail_server_that_refuses_connections_leaves_every_row_for_later(
+    case_created_template, settings
+):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+    rows = [_queue(address).pk for address in ("a@example.dk", "b@example.dk")]
+
+    assert outbox.notifications_send(rows) == ["retrying", "retrying"]
+    assert set(
+        Notification.objects.filter(pk__in=rows).values_list("status", "attempts", "last_error")
+    ) == {(Notification.Status.PENDING, 1, "ConnectionRefusedError")}
+
+
+def test_a_task_out_of_time_while_sending_releases_the_rows_it_did_not_reach(
+    case_created_template, settings, enqueued
+):
+    settings.MAILERS = {"default": {"BACKEND": "tests.crm.test_outbox.OutOfTimeBackend"}}
+    rows = [_queue(address).pk for address in ("a@example.dk", "b@example.dk", "c@example.dk")]
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        outbox.notifications_send(rows)
+
+    sent, interrupted, untouched = Notification.objects.filter(pk__in=rows).order_by("pk")
+    assert sent.status == Notification.Status.SENT
+    # The row being sent waits for its backoff; the one not reached is due at the next sweep.
+    assert (interrupted.status, interrupted.attempts) == (Notification.Status.PENDING, 1)
+    assert interrupted.next_attempt_at > timezone.now()
+    assert (untouched.status, untouched.attempts, untouched.enqueued_at) == (
+        Notification.Status.PENDING,
+        0,
+        None,
+    )
+    assert outbox.notifications_sweep() == 1
+    assert enqueued == [untouched.pk]
+
+
+class OutOfTimeBackend(EmailBackend):
+    """The locmem backend whose second message runs into the task's soft time limit."""
+
+    def send_messages(self, email_messages):
+        if len(mail.outbox) == 1:
+            raise SoftTimeLimitExceeded()
+        return super().send_messages(email_messages)

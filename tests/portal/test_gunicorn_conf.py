@@ -49,3 +49,12 @@ def test_gthread_gets_three_threads_and_the_heartbeat_timeout(
 
 def test_keep_alive_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings(monkeypatch, WEB_KEEPALIVE="0")["keepalive"] == 0
+
+
+def test_threads_with_the_sync_default_are_run_and_timed_as_gthread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An .env written for the former default (5 processes of 3 threads) still says WEB_THREADS.
+    conf = settings(monkeypatch, WEB_CONCURRENCY="5", WEB_THREADS="3")
+    assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("gthread", 5, 3)
+    assert conf["timeout"] == 30
