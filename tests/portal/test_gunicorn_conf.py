@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import runpy
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,46 @@ def settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
     return runpy.run_path(str(CONF))
 
 
-def test_the_default_is_four_sync_processes_of_one_thread_with_time_for_a_long_request(
+def test_the_default_is_a_sync_process_per_core_with_time_for_a_long_request(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5})
+    no_quota(monkeypatch)
     # gunicorn would run "sync" with more than one thread as gthread.
     conf = settings(monkeypatch)
-    assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("sync", 4, 1)
+    assert (conf["worker_class"], conf["workers"], conf["threads"]) == ("sync", 6, 1)
     assert conf["timeout"] == 120
+
+
+def no_quota(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a machine without a cgroup v2 CPU quota file (whatever this one has)."""
+    read_text = Path.read_text
+
+    def without_cpu_max(path: Path, *args: Any, **kwargs: Any) -> str:
+        if path.name == "cpu.max":
+            raise FileNotFoundError(path)
+        return read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", without_cpu_max)
+
+
+def test_one_core_still_gets_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    no_quota(monkeypatch)
+    assert settings(monkeypatch)["workers"] == 2
+
+
+def test_a_cgroup_cpu_quota_bounds_the_cores(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
+    cores = settings(monkeypatch)["cores"]
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text("250000 100000\n")  # docker run --cpus 2.5
+    assert cores(cpu_max) == 3
+    cpu_max.write_text("max 100000\n")
+    assert cores(cpu_max) == 16
+    assert cores(tmp_path / "missing") == 16
 
 
 def test_the_process_count_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
