@@ -24,7 +24,9 @@ sitting, alternated:
     sync 4:   206, 210, 205 ms; guidance 253, 261, 255 ms (582-616 req/s)
     sync 2:   216, 194, 198 ms; guidance 234, 211, 213 ms (545-595 req/s)
 
-and before that, in one sitting each: sync 2 213, 217, 212 ms (guidance 225, 236, 225); sync 3
+then the whole ``load.py --mix-runs 3`` with these defaults (2 processes; each mix 30 s, after the
+reads alone): p95 195, 214, 196 ms, guidance 211, 229, 214 ms, 0 errors. Before that, in one
+sitting each: sync 2 213, 217, 212 ms (guidance 225, 236, 225); sync 3
 226, 230, 217 (guidance 262, 264, 247); sync 6 219, 214, 238 (guidance 307, 325, 335); sync 4
 208, 204, 174, 180, 175 (guidance 253, 250, 209, 214, 217); gthread 5 x 3, the former default,
 323, 263, 166 (guidance 598, 656, 542, at 1,294-2,171 req/s, nearly all of them kept reads: a
