@@ -57,69 +57,48 @@ def company_find_or_register(
     # error from here and carry on in it: the error rolls back to the caller's nearest savepoint
     # or the whole transaction (a guidance request retries it whole, routing.services).
     with transaction.atomic(savepoint=False):
-        return _company_find_or_register(
-            cvr=cvr,
+        if cvr:
+            company = Company.objects.select_for_update().filter(cvr=cvr).first()
+            if company is not None:
+                changed: list[str] = []
+                # The municipality by its key: comparing the related row would read it first.
+                facts: dict[str, Any] = {
+                    "municipality_id": municipality.pk if municipality is not None else None,
+                    "industry": industry or "",
+                    "employees": employees,
+                    "size_class": size.value if size else "",
+                }
+                for field, value in facts.items():
+                    if value not in (None, "") and getattr(company, field) in (None, ""):
+                        setattr(company, field, value)
+                        changed.append(field)
+                given = {
+                    "address": address.strip(),
+                    "postcode": postcode.strip(),
+                    "city": city.strip(),
+                }
+                if any(given.values()) and not (
+                    company.address or company.postcode or company.city
+                ):
+                    for field, value in given.items():
+                        setattr(company, field, value)
+                    changed.extend(given)
+                if changed:
+                    company.save(update_fields=[*changed, "updated_at"])
+                return company, False
+        company = Company.objects.create(
+            cvr=cvr or None,
             name=name,
             municipality=municipality,
-            industry=industry,
-            employees=employees,
-            size=size,
+            industry=industry or "",
             industry_classification=industry_classification,
-            address=address,
-            postcode=postcode,
-            city=city,
+            employees=employees,
+            size_class=size.value if size else "",
+            address=address.strip(),
+            postcode=postcode.strip(),
+            city=city.strip(),
         )
-
-
-def _company_find_or_register(
-    *,
-    cvr: str | None,
-    name: str,
-    municipality: Municipality | None,
-    industry: str | None,
-    employees: int | None,
-    size: CompanySize | None,
-    industry_classification: str,
-    address: str,
-    postcode: str,
-    city: str,
-) -> tuple[Company, bool]:
-    if cvr:
-        company = Company.objects.select_for_update().filter(cvr=cvr).first()
-        if company is not None:
-            changed: list[str] = []
-            # The municipality by its key: comparing the related row would read it first.
-            facts: dict[str, Any] = {
-                "municipality_id": municipality.pk if municipality is not None else None,
-                "industry": industry or "",
-                "employees": employees,
-                "size_class": size.value if size else "",
-            }
-            for field, value in facts.items():
-                if value not in (None, "") and getattr(company, field) in (None, ""):
-                    setattr(company, field, value)
-                    changed.append(field)
-            given = {"address": address.strip(), "postcode": postcode.strip(), "city": city.strip()}
-            if any(given.values()) and not (company.address or company.postcode or company.city):
-                for field, value in given.items():
-                    setattr(company, field, value)
-                changed.extend(given)
-            if changed:
-                company.save(update_fields=[*changed, "updated_at"])
-            return company, False
-    company = Company.objects.create(
-        cvr=cvr or None,
-        name=name,
-        municipality=municipality,
-        industry=industry or "",
-        industry_classification=industry_classification,
-        employees=employees,
-        size_class=size.value if size else "",
-        address=address.strip(),
-        postcode=postcode.strip(),
-        city=city.strip(),
-    )
-    return company, True
+        return company, True
 
 
 def company_find_or_create(
@@ -173,50 +152,31 @@ def contact_find_or_create(
     # As company_find_or_register: checked first, written without a savepoint of its own, so a
     # caller must not catch an error from here and carry on in the same transaction.
     with transaction.atomic(savepoint=False):
-        return _contact_find_or_create(
-            company=company,
-            name=name,
-            email=email,
-            phone=phone,
-            consent_version=consent_version,
-            keep_details=keep_details,
+        now = timezone.now()
+        contact = (
+            Contact.objects.select_for_update()
+            .filter(company=company, anonymised_at__isnull=True)
+            .with_email(email)
+            .first()
         )
-
-
-def _contact_find_or_create(
-    *,
-    company: Company,
-    name: str,
-    email: str,
-    phone: str,
-    consent_version: str,
-    keep_details: bool,
-) -> Contact:
-    now = timezone.now()
-    contact = (
-        Contact.objects.select_for_update()
-        .filter(company=company, anonymised_at__isnull=True)
-        .with_email(email)
-        .first()
-    )
-    if contact is None:
-        return Contact.objects.create(
-            company=company,
-            name=name,
-            email=email,
-            phone=phone,
-            consent_at=now,
-            consent_version=consent_version,
-        )
-    if keep_details:
+        if contact is None:
+            return Contact.objects.create(
+                company=company,
+                name=name,
+                email=email,
+                phone=phone,
+                consent_at=now,
+                consent_version=consent_version,
+            )
+        if keep_details:
+            return contact
+        contact.name = name
+        if phone:
+            contact.phone = phone
+        contact.consent_at = now
+        contact.consent_version = consent_version
+        contact.save(update_fields=["name", "phone", "consent_at", "consent_version"])
         return contact
-    contact.name = name
-    if phone:
-        contact.phone = phone
-    contact.consent_at = now
-    contact.consent_version = consent_version
-    contact.save(update_fields=["name", "phone", "consent_at", "consent_version"])
-    return contact
 
 
 def contact_submitted_details(

@@ -730,23 +730,32 @@ class CountingSmtpSink:
         return "250 Message accepted for delivery"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def smtp_on(settings, port: int) -> None:
+    """Django's SMTP backend, pointed at a loopback port."""
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+
+
 @pytest.fixture
 def smtp_sink(settings):
     from aiosmtpd.controller import Controller
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     sink = CountingSmtpSink()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        settings.MAILERS = {
-            "default": {
-                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
-            }
-        }
+        smtp_on(settings, port)
         yield sink
     finally:
         controller.stop()
@@ -791,15 +800,7 @@ def test_after_a_421_the_next_row_goes_over_a_new_session(case_created_template,
 def test_a_mail_server_that_refuses_connections_leaves_every_row_for_later(
     case_created_template, settings
 ):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
-        }
-    }
+    smtp_on(settings, free_port())  # nothing listens there
     rows = [_queue(address).pk for address in ("a@example.dk", "b@example.dk")]
 
     assert outbox.notifications_send(rows) == ["retrying", "retrying"]
